@@ -1,0 +1,26 @@
+# plughost — the two commands of the README: `make run` and `make test`.
+BUILD_DIR ?= build
+MESON_OPTS ?= --buildtype=release
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	meson setup $(BUILD_DIR) $(MESON_OPTS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	ninja -C $(BUILD_DIR)
+
+run: build
+	./scripts/run.sh $(BUILD_DIR)
+
+test: build
+	./scripts/test.sh $(BUILD_DIR)
+
+bench: build
+	./$(BUILD_DIR)/bench/plughost-bench
+
+clean:
+	rm -rf $(BUILD_DIR)
