@@ -1,0 +1,36 @@
+// Minimal leveled logger: one line per event, written atomically to stderr.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+
+namespace plughost::log {
+
+enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Parses "debug" | "info" | "warn" | "error"; returns false on anything else.
+bool ParseLevel(std::string_view text, Level* level);
+void SetLevel(Level level);
+void SetJsonFormat(bool json);
+bool Enabled(Level level);
+void Write(Level level, std::string_view component, std::string_view message);
+
+template <typename... Args>
+void Log(Level level, std::string_view component, fmt::format_string<Args...> format,
+         Args&&... args) {
+  if (!Enabled(level)) return;
+  Write(level, component, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace plughost::log
+
+#define PH_LOG_DEBUG(component, ...) \
+  ::plughost::log::Log(::plughost::log::Level::kDebug, component, __VA_ARGS__)
+#define PH_LOG_INFO(component, ...) \
+  ::plughost::log::Log(::plughost::log::Level::kInfo, component, __VA_ARGS__)
+#define PH_LOG_WARN(component, ...) \
+  ::plughost::log::Log(::plughost::log::Level::kWarn, component, __VA_ARGS__)
+#define PH_LOG_ERROR(component, ...) \
+  ::plughost::log::Log(::plughost::log::Level::kError, component, __VA_ARGS__)

@@ -1,0 +1,52 @@
+// Discovery of pluggable components: list a socket folder, then ask every socket, in parallel
+// and each under its own deadline, which gRPC services it serves (server reflection v1alpha,
+// falling back to v1).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "host/common/callback.h"
+#include "host/components/kind.h"
+
+namespace plughost {
+
+struct DiscoveredSocket {
+  std::string path;                   // absolute or as given, e.g. "sockets/redis.sock"
+  std::string name;                   // file name minus extension: "redis"
+  std::vector<std::string> services;  // every service reflection listed
+  std::vector<ComponentKind> kinds;   // the kinds those services map to (may be empty)
+};
+
+struct SkippedEntry {
+  std::string path;
+  std::string reason;  // one line, e.g. "not a socket (regular file)", "no reflection service"
+};
+
+struct DiscoveryResult {
+  std::vector<DiscoveredSocket> components;  // sockets serving at least one known kind
+  std::vector<SkippedEntry> skipped;         // everything else, each with its reason
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct DiscoveryOptions {
+  std::string folder;
+  std::chrono::milliseconds probe_timeout{2000};
+  bool log = true;  // one log line per registered component and per skipped entry
+};
+
+// Scans `options.folder` (a missing folder gives an empty result) and probes every socket
+// concurrently. Blocks until every probe has finished or hit its deadline; never throws.
+DiscoveryResult DiscoverComponents(const DiscoveryOptions& options);
+
+// Lists the services of one socket by reflection (v1alpha, then v1 on UNIMPLEMENTED).
+// `done` runs once, on a gRPC thread, with the services or the reason it failed.
+void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
+                 Callback<std::vector<std::string>> done);
+
+// The folder to scan when none is given on the command line: PLUGHOST_SOCKETS_DIR, else
+// DAPR_COMPONENTS_SOCKETS_FOLDER, else /tmp/dapr-components-sockets.
+std::string DefaultSocketsFolder();
+
+}  // namespace plughost

@@ -1,0 +1,53 @@
+// The live component instances, by kind and name: what the runtime API looks up on every call.
+// Reads take a shared lock and copy one shared_ptr; writes (startup, hot-plug) are rare.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "host/components/component.h"
+#include "host/components/kind.h"
+
+namespace plughost {
+
+struct InstanceInfo {
+  std::string name;
+  std::string type;
+  std::string version;
+  ComponentKind kind;
+  std::string source;  // where the factory came from ("built-in", "socket ...")
+  std::map<std::string, std::string> metadata;
+  // Prepended to state keys as "<prefix>||<key>" (Dapr's keyPrefix strategies); empty = none.
+  std::string key_prefix;
+  std::shared_ptr<Component> component;
+
+  template <typename Interface>
+  Interface* As() const {
+    return static_cast<Interface*>(component.get());
+  }
+};
+
+using InstancePtr = std::shared_ptr<const InstanceInfo>;
+
+class InstanceTable {
+ public:
+  // Adds an instance; a second instance of the same kind and name is an error naming both.
+  absl::Status Add(InstanceInfo info);
+
+  // The instance of `kind` named `name`, or nullptr.
+  InstancePtr Find(ComponentKind kind, const std::string& name) const;
+
+  bool HasKind(ComponentKind kind) const;
+  std::vector<InstancePtr> All() const;
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::map<std::pair<ComponentKind, std::string>, InstancePtr, std::less<>> instances_;
+};
+
+}  // namespace plughost
