@@ -1,0 +1,77 @@
+#include "wrappers/pluggable_factories.h"
+
+#include <functional>
+#include <map>
+
+#include "host/common/log.h"
+#include "wrappers/hello/grpc_hello.h"
+#include "wrappers/state/grpc_state_store.h"
+
+namespace plughost {
+namespace {
+
+using MakeWrapper =
+    std::function<std::shared_ptr<Component>(const std::string& socket, const std::string& name)>;
+
+template <typename Wrapper>
+MakeWrapper Make() {
+  return [](const std::string& socket, const std::string& name) {
+    return std::make_shared<Wrapper>(socket, name);
+  };
+}
+
+// Every adapter, by the kind it serves. Adding a kind = one line here plus wrappers/<kind>/.
+const std::map<ComponentKind, MakeWrapper>& Adapters() {
+  static const auto* adapters = new std::map<ComponentKind, MakeWrapper>{
+      {ComponentKind::kState, Make<GrpcStateStore>()},
+      {ComponentKind::kHello, Make<GrpcHello>()},
+  };
+  return *adapters;
+}
+
+// A factory for one kind served by one socket; instances share nothing but the socket path.
+class SocketFactory : public ComponentFactory {
+ public:
+  SocketFactory(ComponentKind kind, std::string type, std::string socket, MakeWrapper make)
+      : kind_(kind),
+        type_(std::move(type)),
+        source_("socket " + socket),
+        socket_(std::move(socket)),
+        make_(std::move(make)) {}
+
+  ComponentKind kind() const override { return kind_; }
+  const std::string& type() const override { return type_; }
+  const std::string& source() const override { return source_; }
+  std::shared_ptr<Component> Create(const std::string& instance_name) const override {
+    return make_(socket_, instance_name);
+  }
+
+ private:
+  ComponentKind kind_;
+  std::string type_;
+  std::string source_;
+  std::string socket_;
+  MakeWrapper make_;
+};
+
+}  // namespace
+
+absl::Status RegisterDiscovered(FactoryRegistry::Builder& builder,
+                                const std::vector<DiscoveredSocket>& sockets) {
+  for (const auto& socket : sockets) {
+    for (ComponentKind kind : socket.kinds) {
+      auto adapter = Adapters().find(kind);
+      if (adapter == Adapters().end()) {
+        PH_LOG_WARN("registry", "{}: {} components are not supported yet; skipped", socket.path,
+                    KindDisplayName(kind));
+        continue;
+      }
+      auto status = builder.Register(std::make_unique<SocketFactory>(
+          kind, MakeType(kind, socket.name), socket.path, adapter->second));
+      if (!status.ok()) return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace plughost
