@@ -1,0 +1,48 @@
+// Metadata and lifecycle handlers of the Dapr API.
+#include "host/api/dapr_api.h"
+
+namespace plughost {
+
+grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call,
+                                               const runtimepb::GetMetadataRequest*,
+                                               runtimepb::GetMetadataResponse* response) {
+  response->set_id(context_->app_id);
+  response->set_runtime_version(context_->runtime_version);
+  for (const auto& instance : context_->instances->All()) {
+    auto* registered = response->add_registered_components();
+    registered->set_name(instance->name);
+    registered->set_type(instance->type);
+    registered->set_version(instance->version);
+    for (auto& feature : instance->component->Features()) {
+      registered->add_capabilities(std::move(feature));
+    }
+  }
+  for (auto& [key, value] : context_->extended_metadata.Snapshot()) {
+    (*response->mutable_extended_metadata())[key] = value;
+  }
+  auto* reactor = call->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call,
+                                               const runtimepb::SetMetadataRequest* request,
+                                               google::protobuf::Empty*) {
+  // Dapr ignores an empty key rather than failing.
+  if (!request->key().empty()) context_->extended_metadata.Set(request->key(), request->value());
+  auto* reactor = call->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::Shutdown(grpc::CallbackServerContext* call,
+                                            const runtimepb::ShutdownRequest*,
+                                            google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  // Answer first: the shutdown drains in-flight calls, this one included.
+  reactor->Finish(grpc::Status::OK);
+  if (context_->request_shutdown) context_->request_shutdown();
+  return reactor;
+}
+
+}  // namespace plughost

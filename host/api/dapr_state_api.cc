@@ -1,0 +1,392 @@
+// State handlers of the Dapr API: validate, prefix keys, translate to the component protocol,
+// call the named store, translate back. No handler blocks; each finishes its reactor once.
+#include <nlohmann/json.hpp>
+
+#include "host/api/api_errors.h"
+#include "host/api/dapr_api.h"
+#include "host/api/state_keys.h"
+#include "host/components/state_store.h"
+
+namespace plughost {
+namespace {
+
+namespace commonpb = ::dapr::proto::common::v1;
+
+grpc::Status InvalidArgument(const absl::Status& status) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
+}
+
+// The two protocols declare the same enums separately; their numbers are identical.
+statepb::StateOptions ToComponentOptions(const commonpb::StateOptions& options) {
+  statepb::StateOptions out;
+  out.set_concurrency(static_cast<statepb::StateOptions::StateConcurrency>(options.concurrency()));
+  out.set_consistency(static_cast<statepb::StateOptions::StateConsistency>(options.consistency()));
+  return out;
+}
+
+// Builds the component's SetRequest from an app's StateItem, moving the value bytes.
+absl::Status ToSetRequest(const std::string& prefix, commonpb::StateItem& item,
+                          statepb::SetRequest* out) {
+  auto key = PrefixedStateKey(prefix, item.key());
+  if (!key.ok()) return key.status();
+  out->set_key(std::move(*key));
+  out->set_value(std::move(*item.mutable_value()));
+  if (item.has_etag()) out->mutable_etag()->set_value(item.etag().value());
+  out->mutable_metadata()->insert(item.metadata().begin(), item.metadata().end());
+  *out->mutable_options() = ToComponentOptions(item.options());
+  if (auto it = item.metadata().find("contentType"); it != item.metadata().end()) {
+    out->set_content_type(it->second);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ToDeleteRequest(const std::string& prefix, const commonpb::StateItem& item,
+                             statepb::DeleteRequest* out) {
+  auto key = PrefixedStateKey(prefix, item.key());
+  if (!key.ok()) return key.status();
+  out->set_key(std::move(*key));
+  if (item.has_etag()) out->mutable_etag()->set_value(item.etag().value());
+  out->mutable_metadata()->insert(item.metadata().begin(), item.metadata().end());
+  *out->mutable_options() = ToComponentOptions(item.options());
+  return absl::OkStatus();
+}
+
+// Dapr's query language: {"filter": {...}, "sort": [{"key", "order"}], "page": {"limit", "token"}}.
+// Each top-level filter entry travels as JSON text in Any.value, as daprd sends it.
+absl::Status ToComponentQuery(const std::string& text, statepb::Query* out) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    return absl::InvalidArgumentError("failed parsing query: not a JSON object");
+  }
+  if (auto filter = json.find("filter"); filter != json.end()) {
+    if (!filter->is_object()) return absl::InvalidArgumentError("query filter must be an object");
+    for (auto& [name, value] : filter->items()) {
+      google::protobuf::Any any;
+      any.set_value(value.dump());
+      (*out->mutable_filter())[name] = std::move(any);
+    }
+  }
+  if (auto sort = json.find("sort"); sort != json.end() && sort->is_array()) {
+    for (const auto& entry : *sort) {
+      if (!entry.is_object() || !entry.contains("key") || !entry["key"].is_string()) {
+        return absl::InvalidArgumentError("each query sort entry needs a string \"key\"");
+      }
+      auto* sorting = out->add_sort();
+      sorting->set_key(entry["key"].get<std::string>());
+      std::string order = entry.value("order", "ASC");
+      sorting->set_order(order == "DESC" ? statepb::Sorting::DESC : statepb::Sorting::ASC);
+    }
+  }
+  if (auto page = json.find("page"); page != json.end() && page->is_object()) {
+    if (page->contains("limit") && (*page)["limit"].is_number_integer()) {
+      out->mutable_pagination()->set_limit((*page)["limit"].get<int64_t>());
+    }
+    if (page->contains("token") && (*page)["token"].is_string()) {
+      out->mutable_pagination()->set_token((*page)["token"].get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool HasFeature(const Component& component, std::string_view feature) {
+  for (const auto& f : component.Features()) {
+    if (f == feature) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
+                                            const runtimepb::GetStateRequest* request,
+                                            runtimepb::GetStateResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  if (request->key().empty()) {
+    reactor->Finish(api_errors::EmptyField("state key"));
+    return reactor;
+  }
+  auto key = PrefixedStateKey(store->key_prefix, request->key());
+  if (!key.ok()) {
+    reactor->Finish(InvalidArgument(key.status()));
+    return reactor;
+  }
+  statepb::GetRequest get;
+  get.set_key(std::move(*key));
+  get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  get.set_consistency(static_cast<statepb::StateOptions::StateConsistency>(request->consistency()));
+  store->As<StateStore>()->Get(
+      std::move(get), OptionsFor(call),
+      [reactor, request, response, store](grpc::Status status, statepb::GetResponse got) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::StateGetFailed(request->key(), store->name, status));
+          return;
+        }
+        response->set_data(std::move(*got.mutable_data()));
+        response->set_etag(got.etag().value());
+        response->mutable_metadata()->swap(*got.mutable_metadata());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* call,
+                                                const runtimepb::GetBulkStateRequest* request,
+                                                runtimepb::GetBulkStateResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  if (request->keys().empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  statepb::BulkGetRequest bulk;
+  bulk.mutable_options()->set_parallelism(request->parallelism());
+  for (const auto& app_key : request->keys()) {
+    auto key = PrefixedStateKey(store->key_prefix, app_key);
+    if (!key.ok()) {
+      reactor->Finish(InvalidArgument(key.status()));
+      return reactor;
+    }
+    auto* item = bulk.add_items();
+    item->set_key(std::move(*key));
+    item->mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  }
+  store->As<StateStore>()->BulkGet(
+      std::move(bulk), OptionsFor(call),
+      [reactor, response, store](grpc::Status status, statepb::BulkGetResponse got) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::StateGetFailed("bulk keys", store->name, status));
+          return;
+        }
+        for (auto& item : *got.mutable_items()) {
+          auto* out = response->add_items();
+          out->set_key(std::string(OriginalStateKey(item.key())));
+          out->set_data(std::move(*item.mutable_data()));
+          out->set_etag(item.etag().value());
+          out->set_error(std::move(*item.mutable_error()));
+          out->mutable_metadata()->swap(*item.mutable_metadata());
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
+                                             const runtimepb::SaveStateRequest* request,
+                                             google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  if (request->states().empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // The request is const; copy the items once so value bytes can be moved into the store call.
+  std::vector<commonpb::StateItem> items(request->states().begin(), request->states().end());
+  statepb::BulkSetRequest bulk;
+  for (auto& item : items) {
+    if (item.key().empty()) {
+      reactor->Finish(api_errors::EmptyField("state key"));
+      return reactor;
+    }
+    if (auto status = ToSetRequest(store->key_prefix, item, bulk.add_items()); !status.ok()) {
+      reactor->Finish(InvalidArgument(status));
+      return reactor;
+    }
+  }
+  auto done = [reactor, store](grpc::Status status) {
+    reactor->Finish(status.ok() ? status : api_errors::StateSaveFailed(store->name, status));
+  };
+  // One item goes through Set, several through BulkSet, as Dapr does.
+  if (bulk.items_size() == 1) {
+    statepb::SetRequest single = std::move(*bulk.mutable_items(0));
+    store->As<StateStore>()->Set(std::move(single), OptionsFor(call), std::move(done));
+  } else {
+    store->As<StateStore>()->BulkSet(std::move(bulk), OptionsFor(call), std::move(done));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call,
+                                               const runtimepb::DeleteStateRequest* request,
+                                               google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  if (request->key().empty()) {
+    reactor->Finish(api_errors::EmptyField("state key"));
+    return reactor;
+  }
+  auto key = PrefixedStateKey(store->key_prefix, request->key());
+  if (!key.ok()) {
+    reactor->Finish(InvalidArgument(key.status()));
+    return reactor;
+  }
+  statepb::DeleteRequest del;
+  del.set_key(std::move(*key));
+  if (request->has_etag()) del.mutable_etag()->set_value(request->etag().value());
+  del.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  *del.mutable_options() = ToComponentOptions(request->options());
+  store->As<StateStore>()->Delete(std::move(del), OptionsFor(call),
+                                  [reactor, request](grpc::Status status) {
+                                    reactor->Finish(status.ok() ? status
+                                                                : api_errors::StateDeleteFailed(
+                                                                      request->key(), status));
+                                  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* call,
+                                                   const runtimepb::DeleteBulkStateRequest* request,
+                                                   google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  statepb::BulkDeleteRequest bulk;
+  for (const auto& item : request->states()) {
+    if (item.key().empty()) {
+      reactor->Finish(api_errors::EmptyField("state key"));
+      return reactor;
+    }
+    if (auto status = ToDeleteRequest(store->key_prefix, item, bulk.add_items()); !status.ok()) {
+      reactor->Finish(InvalidArgument(status));
+      return reactor;
+    }
+  }
+  if (bulk.items().empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  store->As<StateStore>()->BulkDelete(
+      std::move(bulk), OptionsFor(call), [reactor, store](grpc::Status status) {
+        reactor->Finish(status.ok() ? status
+                                    : api_errors::StateBulkDeleteFailed(store->name, status));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
+    grpc::CallbackServerContext* call, const runtimepb::ExecuteStateTransactionRequest* request,
+    google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->storename(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  if (!HasFeature(*store->component, kFeatureTransactional)) {
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::UNIMPLEMENTED,
+        "state store " + store->name + " doesn't support transactions"));
+    return reactor;
+  }
+  auto transaction = std::make_shared<statepb::TransactionalStateRequest>();
+  transaction->mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  for (const auto& op : request->operations()) {
+    commonpb::StateItem item = op.request();
+    if (item.key().empty()) {
+      reactor->Finish(api_errors::EmptyField("state key"));
+      return reactor;
+    }
+    absl::Status status;
+    if (op.operationtype() == "upsert") {
+      status = ToSetRequest(store->key_prefix, item, transaction->add_operations()->mutable_set());
+    } else if (op.operationtype() == "delete") {
+      status =
+          ToDeleteRequest(store->key_prefix, item, transaction->add_operations()->mutable_delete_());
+    } else {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                   "operation type " + op.operationtype() + " not supported"));
+      return reactor;
+    }
+    if (!status.ok()) {
+      reactor->Finish(InvalidArgument(status));
+      return reactor;
+    }
+  }
+  auto options = OptionsFor(call);
+  // The store may cap the operations per transaction; its answer is cached by the wrapper.
+  store->As<StateStore>()->MultiMaxSize(
+      [reactor, store, transaction, options](grpc::Status, int64_t max_size) {
+        int count = transaction->operations_size();
+        if (max_size > 0 && count > max_size) {
+          reactor->Finish(grpc::Status(
+              grpc::StatusCode::INVALID_ARGUMENT,
+              "the transaction contains " + std::to_string(count) +
+                  " operations, which is more than what the state store supports: " +
+                  std::to_string(max_size)));
+          return;
+        }
+        store->As<StateStore>()->Transact(
+            std::move(*transaction), options, [reactor](grpc::Status status) {
+              reactor->Finish(status.ok() ? status : api_errors::StateTransactionFailed(status));
+            });
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext* call,
+                                                    const runtimepb::QueryStateRequest* request,
+                                                    runtimepb::QueryStateResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  statepb::QueryRequest query;
+  if (auto status = ToComponentQuery(request->query(), query.mutable_query()); !status.ok()) {
+    reactor->Finish(InvalidArgument(status));
+    return reactor;
+  }
+  query.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  store->As<StateStore>()->Query(
+      std::move(query), OptionsFor(call),
+      [reactor, response, store](grpc::Status status, statepb::QueryResponse result) {
+        if (!status.ok()) {
+          auto code = status.error_code() == grpc::StatusCode::UNIMPLEMENTED
+                          ? grpc::StatusCode::UNIMPLEMENTED
+                          : api_errors::StateErrorCode(status);
+          reactor->Finish(grpc::Status(
+              code, "state store " + store->name + " query failed: " + status.error_message()));
+          return;
+        }
+        for (auto& item : *result.mutable_items()) {
+          auto* out = response->add_results();
+          out->set_key(std::string(OriginalStateKey(item.key())));
+          out->set_data(std::move(*item.mutable_data()));
+          out->set_etag(item.etag().value());
+          out->set_error(std::move(*item.mutable_error()));
+        }
+        response->set_token(std::move(*result.mutable_token()));
+        response->mutable_metadata()->swap(*result.mutable_metadata());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+}  // namespace plughost

@@ -1,0 +1,39 @@
+#include "host/api/layotto_api.h"
+
+#include "host/api/api_errors.h"
+#include "host/components/hello.h"
+
+namespace plughost {
+
+grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call,
+                                               const layottopb::SayHelloRequest* request,
+                                               layottopb::SayHelloResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  auto instance = context_->instances->Find(ComponentKind::kHello, request->service_name());
+  if (!instance) {
+    // Layotto answers an unknown hello service with INVALID_ARGUMENT.
+    reactor->Finish(context_->instances->HasKind(ComponentKind::kHello)
+                        ? api_errors::NotFound(ComponentKind::kHello, request->service_name())
+                        : api_errors::NotConfigured(ComponentKind::kHello, request->service_name()));
+    return reactor;
+  }
+  CallOptions options;
+  options.app_call = call;
+  options.default_timeout = context_->component_timeout;
+  instance->As<HelloService>()->SayHello(
+      request->name(), options,
+      [reactor, request, response, instance](grpc::Status status, std::string greeting) {
+        if (!status.ok()) {
+          reactor->Finish(grpc::Status(status.error_code(), "hello service " + instance->name +
+                                                                ": " + status.error_message()));
+          return;
+        }
+        response->set_hello(std::move(greeting));
+        // Layotto echoes the request's data back (used for load tests).
+        if (request->has_data()) *response->mutable_data() = request->data();
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+}  // namespace plughost

@@ -1,0 +1,142 @@
+#include "host/app/cli.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+#include <string_view>
+
+#include "host/common/log.h"
+#include "host/discovery/discovery.h"
+
+namespace plughost {
+namespace {
+
+// Parses a duration in milliseconds given as plain digits.
+bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || value <= 0) return false;
+  *out = std::chrono::milliseconds(value);
+  return true;
+}
+
+}  // namespace
+
+std::string ProcessEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::string UsageText() {
+  return R"(plughost — a host for pluggable components over Unix domain sockets
+
+Usage:
+  plughost [flags]              serve the Dapr and Layotto runtime APIs
+  plughost components [flags]   list what the socket folder offers, then exit
+  plughost --help | --version
+
+Flags:
+  --config FILE           JSON configuration (default: embedded defaults)
+  --sockets-dir DIR       socket folder to scan (env PLUGHOST_SOCKETS_DIR,
+                          DAPR_COMPONENTS_SOCKETS_FOLDER; default /tmp/dapr-components-sockets)
+  --grpc-address ADDR     app-facing API, host:port or unix:/path
+                          (default 127.0.0.1:50001, or 127.0.0.1:$DAPR_GRPC_PORT)
+  --app-address ADDR      the app's callback server (gRPC), host:port or unix:/path
+  --app-id ID             the app's id (overrides the configuration's app_id)
+  --log-level LEVEL       debug | info | warn | error (default info)
+  --log-format FORMAT     text | json (default text)
+  --probe-timeout MS      deadline for each socket's discovery probe (default 2000)
+  --init-timeout MS       deadline for each component's Init (default 5000)
+)";
+}
+
+absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
+                                            const EnvLookup& env) {
+  CliOptions options;
+  bool address_given = false;
+  bool sockets_given = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "components" && i == 1) {
+      options.command = Command::kComponents;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      options.command = Command::kHelp;
+      return options;
+    }
+    if (arg == "--version") {
+      options.command = Command::kVersion;
+      return options;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(fmt::format("unexpected argument '{}'", arg));
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    static const std::map<std::string, int> kFlags = {
+        {"--config", 0},      {"--sockets-dir", 1},   {"--grpc-address", 2},
+        {"--app-address", 3}, {"--app-id", 4},        {"--log-level", 5},
+        {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8}};
+    auto flag = kFlags.find(name);
+    if (flag == kFlags.end()) {
+      return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(fmt::format("{} needs a value", name));
+      value = argv[++i];
+    }
+    switch (flag->second) {
+      case 0: options.host.config_path = value; break;
+      case 1: options.host.sockets_dir = value; sockets_given = true; break;
+      case 2: options.host.grpc_address = value; address_given = true; break;
+      case 3: options.app_address = value; break;
+      case 4: options.host.app_id = value; break;
+      case 5: {
+        log::Level level;
+        if (!log::ParseLevel(value, &level)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "--log-level: expected debug, info, warn or error, got '{}'", value));
+        }
+        options.log_level = value;
+        break;
+      }
+      case 6:
+        if (value != "text" && value != "json") {
+          return absl::InvalidArgumentError(
+              fmt::format("--log-format: expected text or json, got '{}'", value));
+        }
+        options.log_format = value;
+        break;
+      case 7:
+      case 8: {
+        std::chrono::milliseconds ms;
+        if (!ParseMillis(value, &ms)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: expected a positive number of milliseconds, got '{}'", name, value));
+        }
+        (flag->second == 7 ? options.host.probe_timeout : options.host.init_timeout) = ms;
+        break;
+      }
+    }
+  }
+  if (!sockets_given) {
+    std::string from_env = env("PLUGHOST_SOCKETS_DIR");
+    if (from_env.empty()) from_env = env("DAPR_COMPONENTS_SOCKETS_FOLDER");
+    options.host.sockets_dir = from_env.empty() ? "/tmp/dapr-components-sockets" : from_env;
+  }
+  if (!address_given) {
+    std::string port = env("DAPR_GRPC_PORT");
+    if (!port.empty()) options.host.grpc_address = "127.0.0.1:" + port;
+  }
+  return options;
+}
+
+}  // namespace plughost

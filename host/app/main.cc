@@ -1,0 +1,97 @@
+// plughost's entry point: parse flags, then serve (or list components) until a signal.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "host/app/cli.h"
+#include "host/common/log.h"
+#include "host/discovery/discovery.h"
+#include "host/runtime/host.h"
+
+namespace {
+
+using plughost::CliOptions;
+
+int ListComponents(const CliOptions& options) {
+  plughost::DiscoveryOptions discovery;
+  discovery.folder = options.host.sockets_dir;
+  discovery.probe_timeout = options.host.probe_timeout;
+  discovery.log = false;
+  auto result = plughost::DiscoverComponents(discovery);
+  std::printf("socket folder %s (scanned in %lld ms)\n", discovery.folder.c_str(),
+              static_cast<long long>(result.elapsed.count()));
+  std::printf("%-40s %-16s %-28s %s\n", "SOCKET", "KIND", "TYPE", "SERVICES / STATUS");
+  for (const auto& socket : result.components) {
+    std::string services;
+    for (const auto& s : socket.services) services += (services.empty() ? "" : ", ") + s;
+    for (auto kind : socket.kinds) {
+      std::printf("%-40s %-16s %-28s ok: %s\n", socket.path.c_str(),
+                  std::string(plughost::KindPrefix(kind)).c_str(),
+                  plughost::MakeType(kind, socket.name).c_str(), services.c_str());
+    }
+  }
+  for (const auto& skipped : result.skipped) {
+    std::printf("%-40s %-16s %-28s skipped: %s\n", skipped.path.c_str(), "-", "-",
+                skipped.reason.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by one thread with sigwait, so block them before gRPC starts threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto parsed = plughost::ParseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "plughost: %s\nRun 'plughost --help' for usage.\n",
+                 std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  const CliOptions& options = *parsed;
+  switch (options.command) {
+    case plughost::Command::kHelp:
+      std::fputs(plughost::UsageText().c_str(), stdout);
+      return 0;
+    case plughost::Command::kVersion:
+      std::printf("plughost %s\n", PLUGHOST_VERSION);
+      return 0;
+    case plughost::Command::kComponents:
+      return ListComponents(options);
+    case plughost::Command::kServe:
+      break;
+  }
+
+  plughost::log::Level level = plughost::log::Level::kInfo;
+  plughost::log::ParseLevel(options.log_level, &level);
+  plughost::log::SetLevel(level);
+  plughost::log::SetJsonFormat(options.log_format == "json");
+
+  plughost::StartupError error{0, ""};
+  auto host = plughost::Host::Start(options.host, &error);
+  if (!host) {
+    std::fprintf(stderr, "plughost: %s\n", error.message.c_str());
+    return error.exit_code;
+  }
+
+  std::thread signal_thread([&host, signals] {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    PH_LOG_INFO("host", "signal {} received; stopping (send it again to exit at once)",
+                signal_number);
+    host->RequestShutdown();
+    sigwait(&signals, &signal_number);
+    _exit(1);
+  });
+  signal_thread.detach();
+
+  host->Wait();
+  return 0;
+}

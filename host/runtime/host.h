@@ -1,0 +1,78 @@
+// The running host: loads configuration, discovers sockets, builds the factory registry,
+// creates and initialises instances, and serves the app-facing APIs until asked to stop.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "host/api/api_context.h"
+#include "host/config/host_config.h"
+#include "host/registry/factory_registry.h"
+#include "host/registry/instance_table.h"
+
+namespace plughost {
+
+class DaprApi;
+class LayottoApi;
+
+struct HostOptions {
+  std::string config_path;  // empty: embedded defaults
+  std::string sockets_dir;
+  std::string grpc_address = "127.0.0.1:50001";
+  std::string app_id;       // overrides the config's app_id when set
+  std::chrono::milliseconds probe_timeout{2000};
+  std::chrono::milliseconds init_timeout{5000};
+  std::chrono::milliseconds drain_timeout{5000};
+};
+
+// A startup failure and the exit code it deserves: 2 for bad configuration, 1 otherwise.
+struct StartupError {
+  int exit_code;
+  std::string message;
+};
+
+class Host {
+ public:
+  ~Host();
+
+  // Everything up to serving; on failure nothing keeps running.
+  static std::unique_ptr<Host> Start(const HostOptions& options, StartupError* error);
+
+  // Asks the host to stop; safe from any thread, returns at once.
+  void RequestShutdown();
+  // Blocks until shutdown is requested, then stops taking calls, drains in-flight ones within
+  // the drain timeout, and closes component channels.
+  void Wait();
+
+  // The address apps connect to (with the real port when ":0" was asked for).
+  const std::string& address() const { return address_; }
+
+ private:
+  Host() = default;
+  bool LoadConfig(const HostOptions& options, StartupError* error);
+  bool BuildRegistry(const HostOptions& options, StartupError* error);
+  bool CreateInstances(const HostOptions& options, StartupError* error);
+  bool StartServer(const HostOptions& options, StartupError* error);
+
+  HostConfig config_;
+  std::unique_ptr<FactoryRegistry> registry_;
+  InstanceTable instances_;
+  ApiContext api_context_;
+  std::unique_ptr<DaprApi> dapr_api_;
+  std::unique_ptr<LayottoApi> layotto_api_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::chrono::milliseconds drain_timeout_{5000};
+
+  std::mutex mutex_;
+  std::condition_variable shutdown_cv_;
+  bool shutdown_requested_ = false;
+};
+
+}  // namespace plughost
