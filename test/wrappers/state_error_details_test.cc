@@ -1,0 +1,244 @@
+#include "wrappers/common/state_error_details.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace plughost {
+namespace {
+
+google::rpc::Status ParseDetails(const grpc::Status& status) {
+  google::rpc::Status rich;
+  REQUIRE(rich.ParseFromString(status.error_details()));
+  return rich;
+}
+
+grpc::Status WithDetails(grpc::StatusCode code, const std::string& message,
+                         const google::rpc::Status& rich) {
+  return grpc::Status(code, message, rich.SerializeAsString());
+}
+
+google::rpc::Status EtagBadRequest(grpc::StatusCode code, const std::string& field,
+                                   const std::string& description) {
+  google::rpc::BadRequest bad_request;
+  auto* violation = bad_request.add_field_violations();
+  violation->set_field(field);
+  violation->set_description(description);
+  google::rpc::Status rich;
+  rich.set_code(code);
+  rich.set_message(description);
+  rich.add_details()->PackFrom(bad_request);
+  return rich;
+}
+
+google::rpc::Status RowMismatchInfo(const std::string& expected, const std::string& affected) {
+  google::rpc::ErrorInfo info;
+  (*info.mutable_metadata())["expected"] = expected;
+  (*info.mutable_metadata())["affected"] = affected;
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::INTERNAL);
+  rich.set_message("rows");
+  rich.add_details()->PackFrom(info);
+  return rich;
+}
+
+TEST_CASE("EncodeEtagMismatch carries Dapr's exact detail shape") {
+  grpc::Status status = EncodeEtagMismatch("etag 3 does not match 4");
+  CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(status.error_message() == "etag 3 does not match 4");
+
+  google::rpc::Status rich = ParseDetails(status);
+  CHECK(rich.code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(rich.message() == "etag 3 does not match 4");
+  REQUIRE(rich.details_size() == 1);
+  CHECK(rich.details(0).type_url() == "type.googleapis.com/google.rpc.BadRequest");
+  google::rpc::BadRequest bad_request;
+  REQUIRE(rich.details(0).UnpackTo(&bad_request));
+  REQUIRE(bad_request.field_violations_size() == 1);
+  CHECK(bad_request.field_violations(0).field() == "etag");
+  CHECK(bad_request.field_violations(0).description() == "etag 3 does not match 4");
+}
+
+TEST_CASE("EncodeEtagInvalid uses INVALID_ARGUMENT with the same BadRequest shape") {
+  grpc::Status status = EncodeEtagInvalid("etag 'x' is not a number");
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status rich = ParseDetails(status);
+  CHECK(rich.code() == grpc::StatusCode::INVALID_ARGUMENT);
+  REQUIRE(rich.details_size() == 1);
+  google::rpc::BadRequest bad_request;
+  REQUIRE(rich.details(0).UnpackTo(&bad_request));
+  REQUIRE(bad_request.field_violations_size() == 1);
+  CHECK(bad_request.field_violations(0).field() == "etag");
+  CHECK(bad_request.field_violations(0).description() == "etag 'x' is not a number");
+}
+
+TEST_CASE("EncodeBulkDeleteRowMismatch carries ErrorInfo with base-10 counts") {
+  grpc::Status status = EncodeBulkDeleteRowMismatch(5, 3);
+  CHECK(status.error_code() == grpc::StatusCode::INTERNAL);
+  google::rpc::Status rich = ParseDetails(status);
+  CHECK(rich.code() == grpc::StatusCode::INTERNAL);
+  REQUIRE(rich.details_size() == 1);
+  CHECK(rich.details(0).type_url() == "type.googleapis.com/google.rpc.ErrorInfo");
+  google::rpc::ErrorInfo info;
+  REQUIRE(rich.details(0).UnpackTo(&info));
+  CHECK(info.metadata().at("expected") == "5");
+  CHECK(info.metadata().at("affected") == "3");
+}
+
+TEST_CASE("etag mismatch round-trips to ABORTED for writes and bulk deletes") {
+  for (StateOperation op : {StateOperation::kWrite, StateOperation::kBulkDelete}) {
+    grpc::Status decoded = DecodeStateError(EncodeEtagMismatch("stale etag"), op);
+    CHECK(decoded.error_code() == grpc::StatusCode::ABORTED);
+    CHECK(decoded.error_message() == "stale etag");
+    CHECK(decoded.error_details().empty());
+  }
+}
+
+TEST_CASE("etag invalid round-trips to INVALID_ARGUMENT for writes and bulk deletes") {
+  for (StateOperation op : {StateOperation::kWrite, StateOperation::kBulkDelete}) {
+    grpc::Status decoded = DecodeStateError(EncodeEtagInvalid("bad etag"), op);
+    CHECK(decoded.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(decoded.error_message() == "bad etag");
+    CHECK(decoded.error_details().empty());
+  }
+}
+
+TEST_CASE("row mismatch round-trips for bulk delete with both counts in the message") {
+  grpc::Status decoded =
+      DecodeStateError(EncodeBulkDeleteRowMismatch(7, 2), StateOperation::kBulkDelete);
+  CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(decoded.error_message() == "delete affected only 2 row(s), expected 7");
+  CHECK(decoded.error_details().empty());
+}
+
+TEST_CASE("row mismatch details are ignored outside bulk delete") {
+  grpc::Status original = EncodeBulkDeleteRowMismatch(7, 2);
+  grpc::Status decoded = DecodeStateError(
+      grpc::Status(original.error_code(), "component said no", original.error_details()),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(decoded.error_message() == "component said no");
+  CHECK(decoded.error_details().empty());
+}
+
+TEST_CASE("row mismatch with non-integer counts keeps the message and adds a note") {
+  grpc::Status status =
+      WithDetails(grpc::StatusCode::INTERNAL, "delete failed", RowMismatchInfo("five", "3"));
+  grpc::Status decoded = DecodeStateError(status, StateOperation::kBulkDelete);
+  CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(decoded.error_message().rfind("delete failed", 0) == 0);
+  CHECK(decoded.error_message().find("five") != std::string::npos);
+  CHECK(decoded.error_message() != "delete failed");
+}
+
+TEST_CASE("row mismatch with a missing count passes through") {
+  google::rpc::ErrorInfo info;
+  (*info.mutable_metadata())["expected"] = "4";
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::INTERNAL);
+  rich.add_details()->PackFrom(info);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::INTERNAL, "boom", rich),
+                       StateOperation::kBulkDelete);
+  CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(decoded.error_message() == "boom");
+}
+
+TEST_CASE("etag details are ignored for reads and transactions") {
+  for (StateOperation op : {StateOperation::kRead, StateOperation::kTransact}) {
+    grpc::Status decoded = DecodeStateError(EncodeEtagMismatch("stale etag"), op);
+    CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(decoded.error_message() == "stale etag");
+    CHECK(decoded.error_details().empty());
+  }
+}
+
+TEST_CASE("two details are not Dapr's convention and pass through") {
+  google::rpc::Status rich =
+      EtagBadRequest(grpc::StatusCode::FAILED_PRECONDITION, "etag", "stale etag");
+  *rich.add_details() = rich.details(0);
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+  CHECK(decoded.error_details().empty());
+}
+
+TEST_CASE("zero details pass through") {
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+}
+
+TEST_CASE("a field violation on another field passes through") {
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message",
+                  EtagBadRequest(grpc::StatusCode::FAILED_PRECONDITION, "key", "bad key")),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+}
+
+TEST_CASE("two field violations pass through even if one is the etag") {
+  google::rpc::BadRequest bad_request;
+  auto* first = bad_request.add_field_violations();
+  first->set_field("etag");
+  first->set_description("stale");
+  auto* second = bad_request.add_field_violations();
+  second->set_field("key");
+  second->set_description("bad");
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
+  rich.add_details()->PackFrom(bad_request);
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+}
+
+TEST_CASE("an etag BadRequest under an unrelated code passes through") {
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::UNAVAILABLE, "outer message",
+                  EtagBadRequest(grpc::StatusCode::UNAVAILABLE, "etag", "stale")),
+      StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(decoded.error_message() == "outer message");
+}
+
+TEST_CASE("an ErrorInfo under FAILED_PRECONDITION is not an etag error") {
+  google::rpc::Status rich = RowMismatchInfo("1", "0");
+  rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status decoded = DecodeStateError(
+      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+      StateOperation::kBulkDelete);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+}
+
+TEST_CASE("undecodable details and plain statuses pass through unchanged") {
+  grpc::Status garbage(grpc::StatusCode::FAILED_PRECONDITION, "outer message",
+                       std::string("\xff\xff\xff\xff", 4));
+  grpc::Status decoded = DecodeStateError(garbage, StateOperation::kWrite);
+  CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(decoded.error_message() == "outer message");
+  CHECK(decoded.error_details().empty());
+
+  grpc::Status plain(grpc::StatusCode::NOT_FOUND, "no such key");
+  decoded = DecodeStateError(plain, StateOperation::kBulkDelete);
+  CHECK(decoded.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(decoded.error_message() == "no such key");
+
+  CHECK(DecodeStateError(grpc::Status::OK, StateOperation::kWrite).ok());
+}
+
+}  // namespace
+}  // namespace plughost

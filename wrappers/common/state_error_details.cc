@@ -1,0 +1,153 @@
+#include "wrappers/common/state_error_details.h"
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace plughost {
+namespace {
+
+constexpr char kEtagField[] = "etag";
+constexpr char kExpectedKey[] = "expected";
+constexpr char kAffectedKey[] = "affected";
+
+// Builds a status whose binary details repeat the code and message, as Dapr's readers expect
+// the inner google.rpc.Status to agree with the trailer's grpc-status.
+grpc::Status WithOneDetail(grpc::StatusCode code, const std::string& message,
+                           const google::protobuf::Message& detail) {
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int32_t>(code));
+  rich.set_message(message);
+  rich.add_details()->PackFrom(detail);
+  return grpc::Status(code, message, rich.SerializeAsString());
+}
+
+grpc::Status EncodeEtagViolation(grpc::StatusCode code, const std::string& description) {
+  google::rpc::BadRequest bad_request;
+  google::rpc::BadRequest::FieldViolation* violation = bad_request.add_field_violations();
+  violation->set_field(kEtagField);
+  violation->set_description(description);
+  return WithOneDetail(code, description, bad_request);
+}
+
+// What the host keeps of a status it does not recognise: the code and message. The binary
+// details are dropped because they describe the component's protocol, not the host's.
+grpc::Status PassThrough(const grpc::Status& status) {
+  return grpc::Status(status.error_code(), status.error_message());
+}
+
+// Dapr parses the counts with Go's strconv.Atoi: base 10, optional sign, the whole string.
+std::optional<int64_t> ParseInt64(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The description of a BadRequest holding exactly one "etag" violation, if `detail` is one.
+std::optional<std::string> EtagViolation(const google::protobuf::Any& detail) {
+  google::rpc::BadRequest bad_request;
+  if (!detail.Is<google::rpc::BadRequest>() || !detail.UnpackTo(&bad_request)) {
+    return std::nullopt;
+  }
+  if (bad_request.field_violations_size() != 1) return std::nullopt;
+  const auto& violation = bad_request.field_violations(0);
+  if (violation.field() != kEtagField) return std::nullopt;
+  return violation.description();
+}
+
+grpc::Status DecodeRowMismatch(const grpc::Status& status, const google::protobuf::Any& detail) {
+  google::rpc::ErrorInfo info;
+  if (!detail.Is<google::rpc::ErrorInfo>() || !detail.UnpackTo(&info)) {
+    return PassThrough(status);
+  }
+  const auto& metadata = info.metadata();
+  auto expected_it = metadata.find(kExpectedKey);
+  auto affected_it = metadata.find(kAffectedKey);
+  // Without both counts this is some other ErrorInfo (e.g. a "kit" error); leave it alone.
+  if (expected_it == metadata.end() || affected_it == metadata.end()) return PassThrough(status);
+
+  std::optional<int64_t> expected = ParseInt64(expected_it->second);
+  std::optional<int64_t> affected = ParseInt64(affected_it->second);
+  if (!expected || !affected) {
+    // The component meant a row mismatch but sent unusable counts: keep its words and say why
+    // they could not be read, rather than inventing numbers.
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        status.error_message() + " (row-mismatch details not integers: expected=\"" +
+                            expected_it->second + "\", affected=\"" + affected_it->second +
+                            "\")");
+  }
+  return grpc::Status(grpc::StatusCode::INTERNAL,
+                      "delete affected only " + std::to_string(*affected) +
+                          " row(s), expected " + std::to_string(*expected));
+}
+
+grpc::Status Decode(const grpc::Status& status, StateOperation operation) {
+  if (status.ok() || status.error_details().empty()) return PassThrough(status);
+  if (operation != StateOperation::kWrite && operation != StateOperation::kBulkDelete) {
+    return PassThrough(status);
+  }
+
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return PassThrough(status);
+  // Dapr ignores details unless there is exactly one; anything else is not its convention.
+  if (rich.details_size() != 1) return PassThrough(status);
+  const google::protobuf::Any& detail = rich.details(0);
+
+  switch (status.error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      if (auto description = EtagViolation(detail)) {
+        return grpc::Status(grpc::StatusCode::ABORTED, *description);
+      }
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      if (auto description = EtagViolation(detail)) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, *description);
+      }
+      break;
+    case grpc::StatusCode::INTERNAL:
+      if (operation == StateOperation::kBulkDelete) return DecodeRowMismatch(status, detail);
+      break;
+    default:
+      break;
+  }
+  return PassThrough(status);
+}
+
+}  // namespace
+
+grpc::Status EncodeEtagMismatch(const std::string& description) {
+  return EncodeEtagViolation(grpc::StatusCode::FAILED_PRECONDITION, description);
+}
+
+grpc::Status EncodeEtagInvalid(const std::string& description) {
+  return EncodeEtagViolation(grpc::StatusCode::INVALID_ARGUMENT, description);
+}
+
+grpc::Status EncodeBulkDeleteRowMismatch(int64_t expected, int64_t affected) {
+  google::rpc::ErrorInfo info;
+  (*info.mutable_metadata())[kExpectedKey] = std::to_string(expected);
+  (*info.mutable_metadata())[kAffectedKey] = std::to_string(affected);
+  return WithOneDetail(grpc::StatusCode::INTERNAL,
+                       "delete affected only " + std::to_string(affected) + " row(s), expected " +
+                           std::to_string(expected),
+                       info);
+}
+
+grpc::Status DecodeStateError(const grpc::Status& component_status, StateOperation operation) {
+  // Callers run this inside gRPC reactions, where an escaping exception would hang the app's
+  // call; the only thing that can throw here is allocation, and then the plain status is safest.
+  try {
+    return Decode(component_status, operation);
+  } catch (...) {
+    return grpc::Status(component_status.error_code(), component_status.error_message());
+  }
+}
+
+}  // namespace plughost
