@@ -1,0 +1,88 @@
+// The sample's storage backend: one in-memory key/value store per component instance, with
+// Dapr's ETag rules (an ETag is the entry's decimal version), first-write concurrency, TTL
+// ("ttlInSeconds" request metadata) and atomic bulk and transactional writes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <grpcpp/support/status.h>
+
+#include "dapr/proto/components/v1/state.pb.h"
+
+namespace plughost::sample {
+
+namespace statepb = ::dapr::proto::components::v1;
+
+// Test hooks: Get of these keys (bare, or after daprd's "<app>||" prefix) reports how the
+// instance was initialised instead of reading stored data.
+inline constexpr char kInitMetadataKey[] = "__init_metadata__";
+inline constexpr char kInitCountKey[] = "__init_count__";
+// Test hook: the keys exactly as the store received them (a sorted JSON array), which shows
+// whether the host prefixed them.
+inline constexpr char kStoredKeysKey[] = "__stored_keys__";
+// Test hook: a BulkDelete item carrying this metadata set to "true" makes the whole call fail
+// with Dapr's bulk-delete row-mismatch error, so hosts can exercise that error end to end.
+inline constexpr char kSimulateRowMismatchKey[] = "__simulate_row_mismatch__";
+// Init metadata bounding the operations in one transaction (reported by MultiMaxSize).
+inline constexpr char kMaxTransactionOpsKey[] = "maxTransactionOps";
+// Request metadata giving an entry's lifetime.
+inline constexpr char kTtlKey[] = "ttlInSeconds";
+
+class MemoryState {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  // Records the metadata. Every call is counted, failed ones included, so tests can see
+  // exactly how often the host called Init.
+  grpc::Status Init(const std::map<std::string, std::string>& metadata);
+  static std::vector<std::string> Features();
+  // -1 (no limit) unless Init metadata set maxTransactionOps.
+  int64_t MultiMaxSize();
+
+  grpc::Status Get(const statepb::GetRequest& request, statepb::GetResponse* response);
+  grpc::Status Set(const statepb::SetRequest& request);
+  grpc::Status Delete(const statepb::DeleteRequest& request);
+  grpc::Status BulkGet(const statepb::BulkGetRequest& request, statepb::BulkGetResponse* response);
+  // Bulk writes and transactions are all-or-nothing: the first failing item fails the call and
+  // nothing is written.
+  grpc::Status BulkSet(const statepb::BulkSetRequest& request);
+  grpc::Status BulkDelete(const statepb::BulkDeleteRequest& request);
+  grpc::Status Transact(const statepb::TransactionalStateRequest& request);
+
+ private:
+  struct Entry {
+    std::string value;
+    std::string content_type;
+    uint64_t version = 0;
+    std::optional<Clock::time_point> expires;
+  };
+  // Writes staged by one call; absent optional = deleted. Committed only if every item passed.
+  using Batch = std::unordered_map<std::string, std::optional<Entry>>;
+
+  // All *Locked members expect mutex_ held.
+  const Entry* FindLocked(const std::string& key, const Batch& batch) const;
+  grpc::Status StageSetLocked(const statepb::SetRequest& request, Batch* batch);
+  grpc::Status StageDeleteLocked(const statepb::DeleteRequest& request, Batch* batch);
+  void CommitLocked(Batch batch);
+  // Fills what a read of `key` returns; false if the key holds nothing.
+  bool ReadLocked(const std::string& key, std::string* data, std::string* etag,
+                  std::string* content_type, std::map<std::string, std::string>* metadata);
+
+  std::mutex mutex_;
+  std::map<std::string, std::string> init_metadata_;
+  uint64_t init_count_ = 0;
+  int64_t max_transaction_ops_ = -1;
+  std::unordered_map<std::string, Entry> entries_;
+  // Versions come from one counter per instance, so a key deleted and written again never
+  // repeats an ETag an old reader may still hold.
+  uint64_t next_version_ = 1;
+};
+
+}  // namespace plughost::sample
