@@ -84,8 +84,13 @@ grpc::Status StateBulkDeleteFailed(std::string_view store, const grpc::Status& c
 }
 
 grpc::Status StateTransactionFailed(const grpc::Status& cause) {
-  return grpc::Status(StateErrorCode(cause),
-                      fmt::format("error while executing state transaction: {}", EtagText(cause)));
+  // Dapr maps no ETag details on transactions: a conflict is INTERNAL like any other failure.
+  auto code = StateErrorCode(cause);
+  if (code == grpc::StatusCode::ABORTED || code == grpc::StatusCode::INVALID_ARGUMENT) {
+    code = grpc::StatusCode::INTERNAL;
+  }
+  return grpc::Status(code, fmt::format("error while executing state transaction: {}",
+                                        cause.error_message()));
 }
 
 }  // namespace plughost::api_errors

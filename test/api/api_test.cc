@@ -1,0 +1,55 @@
+#include <catch2/catch.hpp>
+
+#include "host/api/api_errors.h"
+#include "host/api/state_keys.h"
+
+namespace plughost {
+
+TEST_CASE("state key prefixes follow Dapr's keyPrefix strategies") {
+  CHECK(*StateKeyPrefix({}, "store", "app") == "app");
+  CHECK(*StateKeyPrefix({}, "store", "") == "");
+  CHECK(*StateKeyPrefix({{"keyPrefix", "none"}}, "store", "app") == "");
+  CHECK(*StateKeyPrefix({{"KEYPREFIX", "Name"}}, "store", "app") == "store");
+  CHECK(*StateKeyPrefix({{"keyPrefix", "custom"}}, "store", "app") == "custom");
+  CHECK_FALSE(StateKeyPrefix({{"keyPrefix", "a||b"}}, "store", "app").ok());
+
+  CHECK(*PrefixedStateKey("app", "k") == "app||k");
+  CHECK(*PrefixedStateKey("", "k") == "k");
+  auto refused = PrefixedStateKey("app", "a||b");
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(std::string(refused.status().message()), Catch::Contains("can't contain '||'"));
+
+  CHECK(OriginalStateKey("app||k") == "k");
+  CHECK(OriginalStateKey("k") == "k");
+  CHECK(OriginalStateKey("a||b||c") == "b");
+}
+
+TEST_CASE("API errors carry Dapr's codes and messages") {
+  auto not_found = api_errors::NotFound(ComponentKind::kState, "nope");
+  CHECK(not_found.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(not_found.error_message() == "state store nope is not found");
+  auto not_configured = api_errors::NotConfigured(ComponentKind::kState, "s");
+  CHECK(not_configured.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(not_configured.error_message() == "state store s is not configured");
+
+  grpc::Status mismatch(grpc::StatusCode::ABORTED, "etag differs");
+  auto save = api_errors::StateSaveFailed("s", mismatch);
+  CHECK(save.error_code() == grpc::StatusCode::ABORTED);
+  CHECK(save.error_message() ==
+        "failed saving state in state store s: possible etag mismatch. error from state store: "
+        "etag differs");
+  grpc::Status invalid(grpc::StatusCode::INVALID_ARGUMENT, "bad etag");
+  CHECK(api_errors::StateDeleteFailed("k", invalid).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status broken(grpc::StatusCode::DATA_LOSS, "disk");
+  auto internal = api_errors::StateGetFailed("k", "s", broken);
+  CHECK(internal.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(internal.error_message() == "fail to get k from state store s: disk");
+  grpc::Status down(grpc::StatusCode::UNAVAILABLE, "connection refused");
+  CHECK(api_errors::StateTransactionFailed(down).error_code() == grpc::StatusCode::UNAVAILABLE);
+  auto tx_conflict = api_errors::StateTransactionFailed(mismatch);
+  CHECK(tx_conflict.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(tx_conflict.error_message() == "error while executing state transaction: etag differs");
+}
+
+}  // namespace plughost

@@ -1,0 +1,121 @@
+// The plughost binary as operators meet it: flags, bad configuration, the components listing,
+// name clashes, and a clean stop on SIGTERM.
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include "test/support/running_host.h"
+
+namespace plughost::testing {
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string output;
+};
+
+Run RunHost(const TempDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto log = dir.File("run-" + std::to_string(::rand()) + ".log");
+  auto process = ChildProcess::Spawn(argv, log);
+  auto code = process->WaitExit(std::chrono::seconds(20));
+  REQUIRE(code.has_value());
+  return {*code, process->Log()};
+}
+
+}  // namespace
+
+TEST_CASE("--version and --help", "[integration][cli]") {
+  TempDir dir;
+  auto version = RunHost(dir, {"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.output, Catch::StartsWith("plughost "));
+  auto help = RunHost(dir, {"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.output, Catch::Contains("--sockets-dir"));
+  auto bad = RunHost(dir, {"--no-such-flag"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("unknown flag '--no-such-flag'"));
+}
+
+TEST_CASE("bad configuration stops startup with exit 2 naming file and field", "[integration][cli]") {
+  TempDir dir;
+  auto port = "127.0.0.1:" + std::to_string(FreeTcpPort());
+
+  WriteFile(dir.File("bad.json"), R"({"components": [{"name": "s", "type": "redis"}]})");
+  auto bad_type = RunHost(dir, {"--config", dir.File("bad.json"), "--sockets-dir", dir.path(),
+                                "--grpc-address", port});
+  CHECK(bad_type.exit_code == 2);
+  CHECK_THAT(bad_type.output, Catch::Contains(dir.File("bad.json")));
+  CHECK_THAT(bad_type.output, Catch::Contains("components[0].type"));
+
+  WriteFile(dir.File("unknown.json"), R"({"components": [{"name": "s", "type": "state.nosuch"}]})");
+  auto unknown = RunHost(dir, {"--config", dir.File("unknown.json"), "--sockets-dir", dir.path(),
+                               "--grpc-address", port});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.output, Catch::Contains("components[0].type"));
+  CHECK_THAT(unknown.output, Catch::Contains("state.nosuch"));
+  CHECK_THAT(unknown.output, Catch::Contains("state.in-memory"));  // lists what is known
+
+  WriteFile(dir.File("dup.json"), R"({"components": [{"name": "s", "type": "state.in-memory"},
+                                                       {"name": "s", "type": "state.in-memory"}]})");
+  auto duplicate = RunHost(dir, {"--config", dir.File("dup.json"), "--sockets-dir", dir.path(),
+                                 "--grpc-address", port});
+  CHECK(duplicate.exit_code == 2);
+  CHECK_THAT(duplicate.output, Catch::Contains("components[1].name"));
+
+  auto missing = RunHost(dir, {"--config", dir.File("absent.json"), "--sockets-dir", dir.path(),
+                               "--grpc-address", port});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.output, Catch::Contains(dir.File("absent.json")));
+}
+
+TEST_CASE("a socket named like a built-in is a clear startup error", "[integration][cli]") {
+  TempDir dir;
+  auto sample = StartSampleComponent(dir, "in-memory");  // would be state.in-memory
+  REQUIRE(sample);
+  auto clash = RunHost(dir, {"--sockets-dir", dir.path(), "--grpc-address",
+                             "127.0.0.1:" + std::to_string(FreeTcpPort())});
+  CHECK(clash.exit_code == 2);
+  CHECK_THAT(clash.output, Catch::Contains("state.in-memory"));
+  CHECK_THAT(clash.output, Catch::Contains("built-in"));
+  CHECK_THAT(clash.output, Catch::Contains(dir.File("in-memory.sock")));
+}
+
+TEST_CASE("plughost components lists what a socket folder offers", "[integration][cli]") {
+  TempDir dir;
+  auto sample = StartSampleComponent(dir, "lister");
+  REQUIRE(sample);
+  WriteFile(dir.File("readme.txt"), "x");
+  auto listing = RunHost(dir, {"components", "--sockets-dir", dir.path()});
+  CHECK(listing.exit_code == 0);
+  CHECK_THAT(listing.output, Catch::Contains("state.lister"));
+  CHECK_THAT(listing.output, Catch::Contains("hello.lister"));
+  CHECK_THAT(listing.output, Catch::Contains("dapr.proto.components.v1.StateStore"));
+  CHECK_THAT(listing.output, Catch::Contains("readme.txt"));
+  CHECK_THAT(listing.output, Catch::Contains("skipped"));
+}
+
+TEST_CASE("SIGTERM stops the host cleanly with exit 0", "[integration][cli]") {
+  TempDir dir;
+  RunningHost host(dir, dir.path());
+  REQUIRE(host.started());
+  host.process().Signal(SIGTERM);
+  auto code = host.process().WaitExit(std::chrono::seconds(10));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  CHECK_THAT(host.Log(), Catch::Contains("stopped"));
+}
+
+TEST_CASE("an app's Shutdown call stops the host", "[integration][cli]") {
+  TempDir dir;
+  RunningHost host(dir, dir.path());
+  REQUIRE(host.started());
+  google::protobuf::Empty empty;
+  REQUIRE(host.dapr().Shutdown(Deadline().get(), dapr::proto::runtime::v1::ShutdownRequest{}, &empty).ok());
+  auto code = host.process().WaitExit(std::chrono::seconds(10));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+}
+
+}  // namespace plughost::testing

@@ -1,0 +1,33 @@
+#include "test/support/running_host.h"
+
+namespace plughost::testing {
+
+std::unique_ptr<ChildProcess> StartSampleComponent(const TempDir& dir, const std::string& name) {
+  std::string socket = dir.File(name + ".sock");
+  auto process = ChildProcess::Spawn(
+      {RequiredEnv("SAMPLE_COMPONENT_BIN"), "--socket", socket}, dir.File(name + ".log"));
+  if (!WaitForSocket(socket, std::chrono::seconds(10))) return nullptr;
+  return process;
+}
+
+RunningHost::RunningHost(const TempDir& dir, const std::string& sockets_dir,
+                         const std::vector<std::string>& extra_args)
+    : port_(FreeTcpPort()) {
+  std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", sockets_dir,
+                                   "--grpc-address", "127.0.0.1:" + std::to_string(port_)};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = ChildProcess::Spawn(argv, dir.File("host.log"));
+  started_ = WaitForPort(port_, std::chrono::seconds(10));
+  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                 grpc::InsecureChannelCredentials());
+  dapr_ = dapr::proto::runtime::v1::Dapr::NewStub(channel_);
+  layotto_ = spec::proto::runtime::v1::Runtime::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> Deadline() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return context;
+}
+
+}  // namespace plughost::testing
