@@ -5,9 +5,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
+#include "host/app_callback/app_channel.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -35,6 +37,8 @@ struct ApiContext {
   // Bound on every component call the app did not bound more tightly itself.
   std::chrono::milliseconds component_timeout{std::chrono::seconds(30)};
   ExtendedMetadata extended_metadata;
+  // The app's callback server, when --app-address was given; null otherwise.
+  std::shared_ptr<AppChannel> app_channel;
   // Called (once, from a gRPC thread) when an app calls Shutdown; must not block.
   std::function<void()> request_shutdown;
 };

@@ -97,7 +97,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       case 0: options.host.config_path = value; break;
       case 1: options.host.sockets_dir = value; sockets_given = true; break;
       case 2: options.host.grpc_address = value; address_given = true; break;
-      case 3: options.app_address = value; break;
+      case 3: options.host.app_address = value; break;
       case 4: options.host.app_id = value; break;
       case 5: {
         log::Level level;

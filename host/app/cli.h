@@ -14,7 +14,6 @@ enum class Command { kServe, kComponents, kHelp, kVersion };
 struct CliOptions {
   Command command = Command::kServe;
   HostOptions host;
-  std::string app_address;
   std::string log_level = "info";
   std::string log_format = "text";
 };

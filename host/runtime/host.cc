@@ -7,6 +7,7 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <set>
 
 #include "host/api/dapr_api.h"
@@ -32,6 +33,11 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
   std::string list;
   for (const auto& type : types) list += (list.empty() ? "" : ", ") + type;
   return list;
+}
+
+std::string ProcessEnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value ? value : fallback;
 }
 
 }  // namespace
@@ -188,6 +194,10 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.app_id = config_.app_id;
   api_context_.runtime_version = PLUGHOST_VERSION;
   api_context_.request_shutdown = [this] { RequestShutdown(); };
+  if (!options.app_address.empty()) {
+    api_context_.app_channel = std::make_shared<AppChannel>(
+        options.app_address, ProcessEnvOr("APP_API_TOKEN", ""));
+  }
   dapr_api_ = std::make_unique<DaprApi>(&api_context_);
   layotto_api_ = std::make_unique<LayottoApi>(&api_context_);
 

@@ -26,6 +26,7 @@ struct HostOptions {
   std::string sockets_dir;
   std::string grpc_address = "127.0.0.1:50001";
   std::string app_id;       // overrides the config's app_id when set
+  std::string app_address;  // the app's callback server; empty: no callbacks
   std::chrono::milliseconds probe_timeout{2000};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds drain_timeout{5000};

@@ -49,7 +49,7 @@ TEST_CASE("every flag is parsed; bad ones are named") {
   CHECK(options->command == Command::kComponents);
   CHECK(options->host.config_path == "c.json");
   CHECK(options->host.app_id == "a");
-  CHECK(options->app_address == "127.0.0.1:3000");
+  CHECK(options->host.app_address == "127.0.0.1:3000");
   CHECK(options->log_level == "debug");
   CHECK(options->log_format == "json");
   CHECK(options->host.probe_timeout == std::chrono::milliseconds(500));

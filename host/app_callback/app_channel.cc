@@ -1,0 +1,28 @@
+#include "host/app_callback/app_channel.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+namespace plughost {
+
+AppChannel::AppChannel(std::string address, std::string app_api_token)
+    : address_(std::move(address)), app_api_token_(std::move(app_api_token)) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  // Apps restart often during development; reconnect quickly once they are back.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  stub_ = dapr::proto::runtime::v1::AppCallback::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
+    std::chrono::milliseconds timeout) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!app_api_token_.empty()) context->AddMetadata("dapr-api-token", app_api_token_);
+  return context;
+}
+
+}  // namespace plughost
