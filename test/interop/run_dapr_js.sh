@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # stop, cleanup and port_open run from traps and wait_for
+# Interop test driver: the official Dapr JS SDK against a real plughost with the C++ sample
+# component on a Unix socket.
+#
+#   run_dapr_js.sh PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY
+#
+# Starts the sample component in a fresh socket folder, starts the host on a free port with its
+# embedded defaults (built-in "statestore"), runs test/interop/dapr-js/state.test.mjs against
+# both stores and exits with node's status. Both processes are stopped on any exit.
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY" >&2
+  exit 2
+fi
+plughost=$1
+sample=$2
+here=$(cd "$(dirname "$0")" && pwd)
+js_dir="$here/dapr-js"
+
+for bin in "$plughost" "$sample"; do
+  [ -x "$bin" ] || { echo "run_dapr_js: not an executable: $bin" >&2; exit 2; }
+done
+command -v node >/dev/null || { echo "run_dapr_js: node is not installed" >&2; exit 2; }
+command -v npm >/dev/null || { echo "run_dapr_js: npm is not installed" >&2; exit 2; }
+
+# npm records what it installed in node_modules/.package-lock.json; reinstall when that is
+# missing or older than the committed lockfile.
+if [ ! -f "$js_dir/node_modules/.package-lock.json" ] ||
+   [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+  echo "run_dapr_js: installing the Dapr JS SDK (npm ci)"
+  (cd "$js_dir" && timeout 240 npm ci --no-audit --no-fund)
+fi
+
+# Unix socket paths are limited to ~107 bytes: keep the folder short.
+work=$(mktemp -d /tmp/phjs.XXXX)
+sample_pid=""
+host_pid=""
+status=1
+
+stop() {  # stop PID: SIGTERM, then SIGKILL after 5 s.
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop "$host_pid"
+  stop "$sample_pid"
+  if [ "$status" -ne 0 ]; then
+    echo "----- plughost log -----" >&2
+    cat "$work/plughost.log" >&2 2>/dev/null || true
+    echo "----- sample component log -----" >&2
+    cat "$work/sample.log" >&2 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+  echo "run_dapr_js: $*" >&2
+  exit 1
+}
+
+# wait_for SECONDS DESCRIPTION PID COMMAND...: polls COMMAND every 0.1 s while PID lives.
+wait_for() {
+  local seconds=$1 what=$2 pid=$3
+  shift 3
+  local tries=$((seconds * 10))
+  for _ in $(seq 1 "$tries"); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || fail "exited while waiting for $what"
+    sleep 0.1
+  done
+  fail "timed out after ${seconds}s waiting for $what"
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+  node -e 'const s = require("net").createServer();
+           s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# The socket folder holds sockets only; logs stay beside it.
+sockets="$work/sockets"
+mkdir -m 0750 "$sockets"
+socket="$sockets/cpp-sample.sock"
+"$sample" --socket "$socket" >"$work/sample.log" 2>&1 &
+sample_pid=$!
+wait_for 20 "the sample component's socket $socket" "$sample_pid" test -S "$socket"
+
+port=$(free_port)
+[ -n "$port" ] || fail "could not pick a free port"
+"$plughost" --sockets-dir "$sockets" --grpc-address "127.0.0.1:$port" --log-level debug \
+  >"$work/plughost.log" 2>&1 &
+host_pid=$!
+wait_for 60 "plughost to listen on 127.0.0.1:$port" "$host_pid" port_open "$port"
+echo "run_dapr_js: plughost pid $host_pid on 127.0.0.1:$port, sample component pid $sample_pid"
+
+set +e
+(cd "$js_dir" &&
+  PLUGHOST_PORT=$port STORES=statestore,cpp-sample \
+    timeout 240 node --test --test-reporter=spec state.test.mjs)
+status=$?
+set -e
+exit "$status"
