@@ -42,6 +42,7 @@ class SocketFactory : public ComponentFactory {
   ComponentKind kind() const override { return kind_; }
   const std::string& type() const override { return type_; }
   const std::string& source() const override { return source_; }
+  std::string socket_path() const override { return socket_; }
   std::shared_ptr<Component> Create(const std::string& instance_name) const override {
     return make_(socket_, instance_name);
   }
@@ -56,19 +57,27 @@ class SocketFactory : public ComponentFactory {
 
 }  // namespace
 
+std::vector<std::unique_ptr<ComponentFactory>> MakeSocketFactories(
+    const DiscoveredSocket& socket) {
+  std::vector<std::unique_ptr<ComponentFactory>> factories;
+  for (ComponentKind kind : socket.kinds) {
+    auto adapter = Adapters().find(kind);
+    if (adapter == Adapters().end()) {
+      PH_LOG_WARN("registry", "{}: {} components are not supported yet; skipped", socket.path,
+                  KindDisplayName(kind));
+      continue;
+    }
+    factories.push_back(std::make_unique<SocketFactory>(kind, MakeType(kind, socket.name),
+                                                        socket.path, adapter->second));
+  }
+  return factories;
+}
+
 absl::Status RegisterDiscovered(FactoryRegistry::Builder& builder,
                                 const std::vector<DiscoveredSocket>& sockets) {
   for (const auto& socket : sockets) {
-    for (ComponentKind kind : socket.kinds) {
-      auto adapter = Adapters().find(kind);
-      if (adapter == Adapters().end()) {
-        PH_LOG_WARN("registry", "{}: {} components are not supported yet; skipped", socket.path,
-                    KindDisplayName(kind));
-        continue;
-      }
-      auto status = builder.Register(std::make_unique<SocketFactory>(
-          kind, MakeType(kind, socket.name), socket.path, adapter->second));
-      if (!status.ok()) return status;
+    for (auto& factory : MakeSocketFactories(socket)) {
+      if (auto status = builder.Register(std::move(factory)); !status.ok()) return status;
     }
   }
   return absl::OkStatus();

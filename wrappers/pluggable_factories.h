@@ -3,6 +3,7 @@
 // pluggable_factories.cc.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -10,6 +11,10 @@
 #include "host/registry/factory_registry.h"
 
 namespace plughost {
+
+// The factories one socket gives (one per kind it serves that has an adapter); kinds without
+// an adapter are logged and left out. Also used for sockets that appear after startup.
+std::vector<std::unique_ptr<ComponentFactory>> MakeSocketFactories(const DiscoveredSocket& socket);
 
 absl::Status RegisterDiscovered(FactoryRegistry::Builder& builder,
                                 const std::vector<DiscoveredSocket>& sockets);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,6 +11,9 @@
 #include <string>
 
 #include "host/app_callback/app_channel.h"
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/status.h>
+
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -30,6 +34,20 @@ class ExtendedMetadata {
   std::map<std::string, std::string> values_;
 };
 
+struct ApiContext;
+
+// UNAUTHENTICATED unless the call carries the configured API token (OK when none is set).
+grpc::Status Authorize(const ApiContext& context, const grpc::CallbackServerContext* call);
+
+// The instance of `kind` named `name`, ready to take one more call, or nullptr with the error
+// the app gets: the API token is missing or wrong (UNAUTHENTICATED); no instance of the kind
+// (FAILED_PRECONDITION) or none by that name (INVALID_ARGUMENT), in Dapr's words; the instance
+// is down or recovering (UNAVAILABLE, naming it); too many calls in flight (RESOURCE_EXHAUSTED).
+// The returned pointer holds the instance's in-flight slot until the last copy is gone, so
+// keep it in the completion callback.
+InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServerContext* call,
+                            ComponentKind kind, const std::string& name, grpc::Status* error);
+
 struct ApiContext {
   InstanceTable* instances = nullptr;
   std::string app_id;
@@ -39,6 +57,10 @@ struct ApiContext {
   ExtendedMetadata extended_metadata;
   // The app's callback server, when --app-address was given; null otherwise.
   std::shared_ptr<AppChannel> app_channel;
+  // When set, every API call must carry it as "dapr-api-token" metadata (DAPR_API_TOKEN).
+  std::string api_token;
+  // Calls allowed in flight per component instance; 0 = unlimited.
+  int64_t max_concurrent_calls = 0;
   // Called (once, from a gRPC thread) when an app calls Shutdown; must not block.
   std::function<void()> request_shutdown;
 };

@@ -21,13 +21,17 @@ std::string_view KindWord(ComponentKind kind) {
   return "component";
 }
 
+// How Dapr renders a store's ETag errors.
 std::string EtagText(const grpc::Status& cause) {
-  if (cause.error_code() == grpc::StatusCode::ABORTED ||
-      cause.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    // How Dapr renders a store's ETag error.
-    return fmt::format("possible etag mismatch. error from state store: {}", cause.error_message());
+  switch (cause.error_code()) {
+    case grpc::StatusCode::ABORTED:
+      return fmt::format("possible etag mismatch. error from state store: {}",
+                         cause.error_message());
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return fmt::format("invalid etag value: {}", cause.error_message());
+    default:
+      return cause.error_message();
   }
-  return cause.error_message();
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
 
  private:
   // The named instance of `kind`, or the error Dapr gives when there is none.
-  InstancePtr Resolve(ComponentKind kind, const std::string& name, grpc::Status* error) const;
+  InstancePtr Resolve(grpc::CallbackServerContext* call, ComponentKind kind,
+                      const std::string& name, grpc::Status* error) const;
   CallOptions OptionsFor(grpc::CallbackServerContext* call) const;
 
   ApiContext* context_;

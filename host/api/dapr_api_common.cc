@@ -3,13 +3,9 @@
 
 namespace plughost {
 
-InstancePtr DaprApi::Resolve(ComponentKind kind, const std::string& name,
-                             grpc::Status* error) const {
-  auto instance = context_->instances->Find(kind, name);
-  if (instance) return instance;
-  *error = context_->instances->HasKind(kind) ? api_errors::NotFound(kind, name)
-                                              : api_errors::NotConfigured(kind, name);
-  return nullptr;
+InstancePtr DaprApi::Resolve(grpc::CallbackServerContext* call, ComponentKind kind,
+                             const std::string& name, grpc::Status* error) const {
+  return ResolveInstance(*context_, call, kind, name, error);
 }
 
 CallOptions DaprApi::OptionsFor(grpc::CallbackServerContext* call) const {

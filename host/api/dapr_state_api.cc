@@ -102,7 +102,7 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
                                             runtimepb::GetStateResponse* response) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -140,7 +140,7 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
                                                 runtimepb::GetBulkStateResponse* response) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -186,7 +186,7 @@ grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
                                              google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -226,7 +226,7 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
                                                google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -259,7 +259,7 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
                                                    google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -292,7 +292,7 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->storename(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->storename(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
@@ -353,7 +353,7 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
                                                     runtimepb::QueryStateResponse* response) {
   auto* reactor = call->DefaultReactor();
   grpc::Status error;
-  auto store = Resolve(ComponentKind::kState, request->store_name(), &error);
+  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;

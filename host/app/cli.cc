@@ -49,6 +49,13 @@ Flags:
   --log-format FORMAT     text | json (default text)
   --probe-timeout MS      deadline for each socket's discovery probe (default 2000)
   --init-timeout MS       deadline for each component's Init (default 5000)
+  --component-timeout MS  deadline for each component call the app did not bound (default 30000)
+  --ping-interval MS      how often each pluggable component is health-checked (default 1000)
+  --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000)
+  --api-token TOKEN       require "dapr-api-token" on every API call (env DAPR_API_TOKEN)
+  --max-message-bytes N   largest request accepted (default 4194304); larger: RESOURCE_EXHAUSTED
+  --max-concurrent-calls N  calls in flight per component instance (default 0 = unlimited)
+  --allow-insecure-sockets-dir  accept a socket folder every user can write to
 )";
 }
 
@@ -71,6 +78,10 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       options.command = Command::kVersion;
       return options;
     }
+    if (arg == "--allow-insecure-sockets-dir") {
+      options.host.allow_insecure_sockets_dir = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0) {
       return absl::InvalidArgumentError(fmt::format("unexpected argument '{}'", arg));
     }
@@ -84,7 +95,9 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
     static const std::map<std::string, int> kFlags = {
         {"--config", 0},      {"--sockets-dir", 1},   {"--grpc-address", 2},
         {"--app-address", 3}, {"--app-id", 4},        {"--log-level", 5},
-        {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8}};
+        {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8},
+        {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
+        {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -116,13 +129,38 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         options.log_format = value;
         break;
       case 7:
-      case 8: {
+      case 8:
+      case 9:
+      case 10:
+      case 11: {
         std::chrono::milliseconds ms;
         if (!ParseMillis(value, &ms)) {
           return absl::InvalidArgumentError(fmt::format(
               "{}: expected a positive number of milliseconds, got '{}'", name, value));
         }
-        (flag->second == 7 ? options.host.probe_timeout : options.host.init_timeout) = ms;
+        std::chrono::milliseconds* targets[] = {
+            &options.host.probe_timeout, &options.host.init_timeout,
+            &options.host.component_timeout, &options.host.ping_interval,
+            &options.host.drain_timeout};
+        *targets[flag->second - 7] = ms;
+        break;
+      }
+      case 12:
+        options.host.api_token = value;
+        break;
+      case 13:
+      case 14: {
+        char* end = nullptr;
+        long long number = std::strtoll(value.c_str(), &end, 10);
+        bool positive_only = flag->second == 13;
+        if (value.empty() || *end != '\0' || number < (positive_only ? 1 : 0) ||
+            number > (1LL << 30)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: expected a whole number{}, got '{}'", name,
+              positive_only ? " above 0" : " (0 = unlimited)", value));
+        }
+        if (flag->second == 13) options.host.max_message_bytes = static_cast<int>(number);
+        else options.host.max_concurrent_calls = number;
         break;
       }
     }
@@ -132,6 +170,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
     if (from_env.empty()) from_env = env("DAPR_COMPONENTS_SOCKETS_FOLDER");
     options.host.sockets_dir = from_env.empty() ? "/tmp/dapr-components-sockets" : from_env;
   }
+  if (options.host.api_token.empty()) options.host.api_token = env("DAPR_API_TOKEN");
   if (!address_given) {
     std::string port = env("DAPR_GRPC_PORT");
     if (!port.empty()) options.host.grpc_address = "127.0.0.1:" + port;

@@ -6,6 +6,21 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
+
+#ifndef ABSL_USES_STD_STRING_VIEW
+// Debian builds abseil with its own string_view type (what absl::Status::message() returns);
+// let fmt print it like std::string_view so messages can be formatted directly.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<std::string_view> {
+  template <typename FormatContext>
+  auto format(absl::string_view text, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(std::string_view(text.data(), text.size()),
+                                                    ctx);
+  }
+};
+#endif
+
 namespace plughost::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };

@@ -19,6 +19,8 @@ class ComponentFactory {
   virtual const std::string& type() const = 0;
   // Where the factory came from, for messages: "built-in" or "socket /path/x.sock".
   virtual const std::string& source() const = 0;
+  // The socket behind a pluggable factory; empty for built-ins.
+  virtual std::string socket_path() const { return {}; }
   // Creates an uninitialised instance; the caller then runs Component::Init.
   virtual std::shared_ptr<Component> Create(const std::string& instance_name) const = 0;
 };

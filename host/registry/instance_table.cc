@@ -34,6 +34,15 @@ bool InstanceTable::HasKind(ComponentKind kind) const {
   return false;
 }
 
+std::vector<InstancePtr> InstanceTable::ForSocket(const std::string& path) const {
+  std::shared_lock lock(mutex_);
+  std::vector<InstancePtr> found;
+  for (const auto& [key, info] : instances_) {
+    if (!info->socket_path.empty() && info->socket_path == path) found.push_back(info);
+  }
+  return found;
+}
+
 std::vector<InstancePtr> InstanceTable::All() const {
   std::shared_lock lock(mutex_);
   std::vector<InstancePtr> all;

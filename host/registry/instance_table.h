@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "host/components/component.h"
 #include "host/components/kind.h"
+#include "host/lifecycle/instance_health.h"
 
 namespace plughost {
 
@@ -25,6 +26,11 @@ struct InstanceInfo {
   // Prepended to state keys as "<prefix>||<key>" (Dapr's keyPrefix strategies); empty = none.
   std::string key_prefix;
   std::shared_ptr<Component> component;
+  // What the instance was initialised with, replayed when its component comes back.
+  InitSpec init_spec;
+  // The component's socket; empty for built-ins.
+  std::string socket_path;
+  std::shared_ptr<InstanceHealth> health = std::make_shared<InstanceHealth>();
 
   template <typename Interface>
   Interface* As() const {
@@ -43,6 +49,8 @@ class InstanceTable {
   InstancePtr Find(ComponentKind kind, const std::string& name) const;
 
   bool HasKind(ComponentKind kind) const;
+  // Every instance backed by the socket at `path`.
+  std::vector<InstancePtr> ForSocket(const std::string& path) const;
   std::vector<InstancePtr> All() const;
 
  private:

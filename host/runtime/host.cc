@@ -7,7 +7,9 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "host/api/dapr_api.h"
@@ -16,6 +18,7 @@
 #include "host/builtins/builtins.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
+#include "host/lifecycle/component_supervisor.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
 
@@ -35,6 +38,17 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
   return list;
 }
 
+// Per-kind settings derived from an instance's metadata before it serves.
+absl::Status PrepareInstance(InstanceInfo& info, const std::string& app_id) {
+  if (info.kind != ComponentKind::kState) return absl::OkStatus();
+  auto prefix = StateKeyPrefix(info.metadata, info.name, app_id);
+  if (!prefix.ok()) {
+    return absl::InvalidArgumentError("metadata.keyPrefix: " + std::string(prefix.status().message()));
+  }
+  info.key_prefix = std::move(*prefix);
+  return absl::OkStatus();
+}
+
 std::string ProcessEnvOr(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return value ? value : fallback;
@@ -49,11 +63,33 @@ Host::~Host() {
 std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* error) {
   std::unique_ptr<Host> host(new Host());
   host->drain_timeout_ = options.drain_timeout;
-  if (!host->LoadConfig(options, error) || !host->BuildRegistry(options, error) ||
-      !host->CreateInstances(options, error) || !host->StartServer(options, error)) {
+  if (!host->CheckSocketsDir(options, error) || !host->LoadConfig(options, error) ||
+      !host->BuildRegistry(options, error) || !host->CreateInstances(options, error) ||
+      !host->StartServer(options, error)) {
     return nullptr;
   }
+  host->StartSupervisor(options);
   return host;
+}
+
+bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
+  struct stat st {};
+  if (::stat(options.sockets_dir.c_str(), &st) != 0) {
+    // Created private, so no other user can plant a socket in it.
+    if (::mkdir(options.sockets_dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({})",
+                  options.sockets_dir, std::strerror(errno));
+    }
+    return true;
+  }
+  if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) && !options.allow_insecure_sockets_dir) {
+    *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}): anyone "
+                             "could plant a component socket there. Fix: chmod o-w {}, or pass "
+                             "--allow-insecure-sockets-dir",
+                             options.sockets_dir, st.st_mode & 07777, options.sockets_dir)};
+    return false;
+  }
+  return true;
 }
 
 bool Host::LoadConfig(const HostOptions& options, StartupError* error) {
@@ -95,12 +131,23 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
 }
 
 bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
-  struct Pending {
-    InstanceInfo info;
-    InitSpec spec;
-  };
-  std::vector<Pending> pending;
+  std::vector<InstanceInfo> pending;
   std::set<std::string> configured_types;
+  auto make_instance = [&](const ComponentFactory& factory, const std::string& name,
+                           const std::string& version,
+                           const std::map<std::string, std::string>& metadata) {
+    InstanceInfo info;
+    info.name = name;
+    info.type = factory.type();
+    info.version = version;
+    info.kind = factory.kind();
+    info.source = factory.source();
+    info.metadata = metadata;
+    info.component = factory.Create(name);
+    info.init_spec = InitSpec{name, factory.type(), metadata, options.init_timeout};
+    info.socket_path = factory.socket_path();
+    return info;
+  };
 
   for (const auto& spec : config_.components) {
     configured_types.insert(spec.type);
@@ -114,31 +161,22 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
       return false;
     }
     for (const auto* factory : factories) {
-      pending.push_back({InstanceInfo{spec.name, spec.type, spec.version, factory->kind(),
-                                      factory->source(), spec.metadata, "",
-                                      factory->Create(spec.name)},
-                         InitSpec{spec.name, spec.type, spec.metadata, options.init_timeout}});
+      pending.push_back(make_instance(*factory, spec.name, spec.version, spec.metadata));
     }
   }
   // A socket no configuration entry uses still serves: one instance named after the socket.
   for (const auto* factory : registry_->All()) {
-    if (factory->source() == "built-in" || configured_types.count(factory->type())) continue;
+    if (factory->socket_path().empty() || configured_types.count(factory->type())) continue;
     std::string prefix, name;
     SplitType(factory->type(), &prefix, &name);
-    pending.push_back({InstanceInfo{name, factory->type(), "v1", factory->kind(),
-                                    factory->source(), {}, "", factory->Create(name)},
-                       InitSpec{name, factory->type(), {}, options.init_timeout}});
+    pending.push_back(make_instance(*factory, name, "v1", {}));
   }
 
-  for (auto& p : pending) {
-    if (p.info.kind == ComponentKind::kState) {
-      auto prefix = StateKeyPrefix(p.info.metadata, p.info.name, config_.app_id);
-      if (!prefix.ok()) {
-        *error = {2, fmt::format("{}: component '{}' metadata.keyPrefix: {}", config_.source,
-                                 p.info.name, std::string(prefix.status().message()))};
-        return false;
-      }
-      p.info.key_prefix = std::move(*prefix);
+  for (auto& info : pending) {
+    if (auto status = PrepareInstance(info, config_.app_id); !status.ok()) {
+      *error = {2, fmt::format("{}: component '{}' {}", config_.source, info.name,
+                               std::string(status.message()))};
+      return false;
     }
   }
 
@@ -151,10 +189,10 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
   };
   auto results = std::make_shared<InitResults>();
   results->remaining = pending.size();
-  for (auto& p : pending) {
-    std::string label = fmt::format("{} '{}' ({}, {})", KindDisplayName(p.info.kind),
-                                    p.info.name, p.info.type, p.info.source);
-    p.info.component->Init(p.spec, [results, label](grpc::Status status) {
+  for (auto& info : pending) {
+    std::string label = fmt::format("{} '{}' ({}, {})", KindDisplayName(info.kind), info.name,
+                                    info.type, info.source);
+    info.component->Init(info.init_spec, [results, label](grpc::Status status) {
       std::lock_guard lock(results->mutex);
       if (!status.ok()) {
         results->failures.push_back(fmt::format("{}: Init failed: {} ({})", label,
@@ -178,10 +216,10 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
     }
   }
 
-  for (auto& p : pending) {
-    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(p.info.kind), p.info.name,
-                p.info.type, p.info.source);
-    if (auto status = instances_.Add(std::move(p.info)); !status.ok()) {
+  for (auto& info : pending) {
+    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(info.kind), info.name,
+                info.type, info.source);
+    if (auto status = instances_.Add(std::move(info)); !status.ok()) {
       *error = {2, std::string(status.message())};
       return false;
     }
@@ -194,6 +232,9 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.app_id = config_.app_id;
   api_context_.runtime_version = PLUGHOST_VERSION;
   api_context_.request_shutdown = [this] { RequestShutdown(); };
+  api_context_.api_token = options.api_token;
+  api_context_.max_concurrent_calls = options.max_concurrent_calls;
+  api_context_.component_timeout = options.component_timeout;
   if (!options.app_address.empty()) {
     api_context_.app_channel = std::make_shared<AppChannel>(
         options.app_address, ProcessEnvOr("APP_API_TOKEN", ""));
@@ -210,6 +251,8 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC answers larger requests with RESOURCE_EXHAUSTED before any handler runs.
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   int selected_port = 0;
   builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials(),
                            listen->is_unix ? nullptr : &selected_port);
@@ -233,6 +276,23 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   return true;
 }
 
+void Host::StartSupervisor(const HostOptions& options) {
+  SupervisorOptions supervisor_options;
+  supervisor_options.sockets_dir = options.sockets_dir;
+  supervisor_options.ping_interval = options.ping_interval;
+  supervisor_options.probe_timeout = options.probe_timeout;
+  supervisor_options.init_timeout = options.init_timeout;
+  std::string app_id = config_.app_id;
+  supervisor_options.prepare_instance = [app_id](InstanceInfo& info) {
+    if (auto status = PrepareInstance(info, app_id); !status.ok()) {
+      PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
+    }
+  };
+  supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
+                                                      MakeSocketFactories);
+  supervisor_->Start();
+}
+
 void Host::RequestShutdown() {
   std::lock_guard lock(mutex_);
   shutdown_requested_ = true;
@@ -246,6 +306,7 @@ void Host::Wait() {
   }
   PH_LOG_INFO("host", "shutting down: no new calls, draining in-flight calls (up to {} ms)",
               drain_timeout_.count());
+  if (supervisor_) supervisor_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
   server_.reset();
   PH_LOG_INFO("host", "stopped");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 
 namespace plughost {
 
+class ComponentSupervisor;
 class DaprApi;
 class LayottoApi;
 
@@ -30,6 +32,13 @@ struct HostOptions {
   std::chrono::milliseconds probe_timeout{2000};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds drain_timeout{5000};
+  std::chrono::milliseconds ping_interval{1000};
+  // Bound on each component call when the app set no tighter deadline.
+  std::chrono::milliseconds component_timeout{30000};
+  std::string api_token;              // DAPR_API_TOKEN: required on every API call when set
+  int64_t max_concurrent_calls = 0;   // per component instance; 0 = unlimited
+  int max_message_bytes = 4 << 20;    // larger requests get RESOURCE_EXHAUSTED
+  bool allow_insecure_sockets_dir = false;
 };
 
 // A startup failure and the exit code it deserves: 2 for bad configuration, 1 otherwise.
@@ -60,6 +69,8 @@ class Host {
   bool BuildRegistry(const HostOptions& options, StartupError* error);
   bool CreateInstances(const HostOptions& options, StartupError* error);
   bool StartServer(const HostOptions& options, StartupError* error);
+  void StartSupervisor(const HostOptions& options);
+  bool CheckSocketsDir(const HostOptions& options, StartupError* error);
 
   HostConfig config_;
   std::unique_ptr<FactoryRegistry> registry_;
@@ -68,6 +79,7 @@ class Host {
   std::unique_ptr<DaprApi> dapr_api_;
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<ComponentSupervisor> supervisor_;
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
 

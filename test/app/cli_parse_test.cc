@@ -61,6 +61,20 @@ TEST_CASE("every flag is parsed; bad ones are named") {
              Catch::Contains("--probe-timeout"));
   CHECK_THAT(std::string(Parse({"--config"}).status().message()), Catch::Contains("needs a value"));
   CHECK_THAT(std::string(Parse({"stray"}).status().message()), Catch::Contains("'stray'"));
+  auto limits = Parse({"--component-timeout", "700", "--ping-interval", "250", "--drain-timeout",
+                       "100", "--api-token", "t0k", "--max-message-bytes", "1024",
+                       "--max-concurrent-calls", "8", "--allow-insecure-sockets-dir"});
+  REQUIRE(limits.ok());
+  CHECK(limits->host.component_timeout == std::chrono::milliseconds(700));
+  CHECK(limits->host.ping_interval == std::chrono::milliseconds(250));
+  CHECK(limits->host.drain_timeout == std::chrono::milliseconds(100));
+  CHECK(limits->host.api_token == "t0k");
+  CHECK(limits->host.max_message_bytes == 1024);
+  CHECK(limits->host.max_concurrent_calls == 8);
+  CHECK(limits->host.allow_insecure_sockets_dir);
+  CHECK(Parse({}, {{"DAPR_API_TOKEN", "env-token"}})->host.api_token == "env-token");
+  CHECK_THAT(std::string(Parse({"--max-message-bytes", "0"}).status().message()),
+             Catch::Contains("--max-message-bytes"));
   CHECK(Parse({"--help"})->command == Command::kHelp);
   CHECK(Parse({"--version"})->command == Command::kVersion);
 }

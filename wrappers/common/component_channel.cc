@@ -52,8 +52,9 @@ std::unique_ptr<grpc::ClientContext> ComponentChannel::NewCallContext(
 }
 
 std::unique_ptr<grpc::ClientContext> ComponentChannel::NewControlContext(
-    std::chrono::milliseconds timeout) const {
+    std::chrono::milliseconds timeout, bool wait_for_ready) const {
   auto context = std::make_unique<grpc::ClientContext>();
+  context->set_wait_for_ready(wait_for_ready);
   context->set_deadline(std::chrono::system_clock::now() + timeout);
   context->AddMetadata(kInstanceHeader, instance_name_);
   return context;

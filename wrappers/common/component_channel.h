@@ -28,8 +28,11 @@ class ComponentChannel {
   // A context for one data-plane call: the instance header, plus the app call's deadline and
   // cancellation when there is one, else `options.default_timeout`.
   std::unique_ptr<grpc::ClientContext> NewCallContext(const CallOptions& options) const;
-  // A context for a control call (Init, Features, Ping) bounded by `timeout`.
-  std::unique_ptr<grpc::ClientContext> NewControlContext(std::chrono::milliseconds timeout) const;
+  // A context for a control call (Init, Features, Ping) bounded by `timeout`. With
+  // `wait_for_ready` the call waits (within the timeout) for a component that is restarting
+  // to accept connections, instead of failing at once; Init uses it, Ping must not.
+  std::unique_ptr<grpc::ClientContext> NewControlContext(std::chrono::milliseconds timeout,
+                                                         bool wait_for_ready = false) const;
 
  private:
   std::string socket_path_;

@@ -22,7 +22,7 @@ void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
   config.mutable_metadata()->insert(spec.metadata.begin(), spec.metadata.end());
   auto* stub = stub_.get();
   StartUnaryCall<hellopb::HelloConfig, google::protobuf::Empty>(
-      channel_.NewControlContext(spec.timeout), std::move(config),
+      channel_.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(config),
       [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
       [done = std::move(done)](grpc::Status status, google::protobuf::Empty) mutable {
         done(std::move(status));

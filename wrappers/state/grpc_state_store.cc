@@ -40,7 +40,7 @@ void GrpcStateStore::Init(const InitSpec& spec, StatusCallback done) {
   auto timeout = spec.timeout;
   auto* stub = store_.get();
   StartUnaryCall<statepb::InitRequest, statepb::InitResponse>(
-      channel_.NewControlContext(timeout), std::move(request),
+      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
       [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
       [this, timeout, stub, done = std::move(done)](grpc::Status status,
                                                    statepb::InitResponse) mutable {

@@ -1,0 +1,301 @@
+#include "host/lifecycle/component_supervisor.h"
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "host/common/log.h"
+
+namespace plughost {
+namespace {
+
+bool IsSocket(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+std::string FileName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentSupervisor::Impl> {
+ public:
+  Impl(SupervisorOptions options, InstanceTable* instances, SocketFactoryMaker make_factories)
+      : options_(std::move(options)),
+        instances_(instances),
+        make_factories_(std::move(make_factories)),
+        watch_(io_),
+        health_timer_(io_) {}
+
+  bool Start() {
+    bool watching = StartWatch();
+    ScheduleHealthCheck();
+    thread_ = std::thread([self = shared_from_this()] { self->io_.run(); });
+    return watching;
+  }
+
+  void Stop() {
+    stopping_ = true;
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    // Callbacks still in gRPC's hands may post here later; a stopped io_context drops them.
+    boost::system::error_code ignored;
+    watch_.close(ignored);
+  }
+
+  SupervisorCounters counters;
+
+ private:
+  struct Attempt {
+    int failures = 0;
+    std::chrono::steady_clock::time_point next;
+    bool in_progress = false;
+  };
+
+  bool StartWatch() {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      PH_LOG_WARN("lifecycle", "cannot watch {}: inotify unavailable", options_.sockets_dir);
+      return false;
+    }
+    if (::inotify_add_watch(fd, options_.sockets_dir.c_str(),
+                            IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB) < 0) {
+      PH_LOG_WARN("lifecycle", "cannot watch socket folder {} ({}); sockets added later will not "
+                  "be seen", options_.sockets_dir, std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    watch_.assign(fd);
+    ReadEvents();
+    return true;
+  }
+
+  void ReadEvents() {
+    watch_.async_read_some(
+        boost::asio::buffer(buffer_),
+        [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+          if (error || self->stopping_) return;
+          self->HandleEvents(bytes);
+          self->ReadEvents();
+        });
+  }
+
+  void HandleEvents(size_t bytes) {
+    size_t offset = 0;
+    while (offset + sizeof(inotify_event) <= bytes) {
+      auto* event = reinterpret_cast<const inotify_event*>(buffer_.data() + offset);
+      offset += sizeof(inotify_event) + event->len;
+      if (event->len == 0) continue;
+      std::string path = options_.sockets_dir + "/" + event->name;
+      if (event->mask & (IN_DELETE | IN_MOVED_FROM)) {
+        SocketRemoved(path);
+      } else if (IsSocket(path)) {
+        SocketAppeared(path);
+      }
+    }
+  }
+
+  void SocketRemoved(const std::string& path) {
+    auto affected = instances_->ForSocket(path);
+    if (affected.empty()) return;
+    counters.sockets_removed++;
+    for (const auto& instance : affected) {
+      if (instance->health->MarkUnavailable("its socket " + path + " was removed")) {
+        PH_LOG_WARN("lifecycle", "{} '{}' unavailable: socket {} removed",
+                    KindDisplayName(instance->kind), instance->name, path);
+      }
+    }
+  }
+
+  // A socket was created (or re-created by a restarted component): ask what it serves, then
+  // restore its instances or create automatic ones.
+  void SocketAppeared(const std::string& path) {
+    if (probing_.count(path)) return;
+    probing_.insert(path);
+    // Instances of a restarting component must not take calls before their new Init.
+    for (const auto& instance : instances_->ForSocket(path)) {
+      if (instance->health->MarkUnavailable("its component restarted; initialising again")) {
+        PH_LOG_INFO("lifecycle", "{} '{}': socket {} re-created; initialising again",
+                    KindDisplayName(instance->kind), instance->name, path);
+      }
+    }
+    ProbeSocket(path, options_.probe_timeout,
+                [self = shared_from_this(), path](grpc::Status status,
+                                                  std::vector<std::string> services) {
+                  boost::asio::post(self->io_, [self, path, status, services = std::move(services)] {
+                    self->probing_.erase(path);
+                    if (self->stopping_) return;
+                    if (!status.ok()) {
+                      PH_LOG_WARN("lifecycle", "skipping new socket {}: {}", path,
+                                  status.error_message());
+                      return;
+                    }
+                    self->Probed(path, services);
+                  });
+                });
+  }
+
+  void Probed(const std::string& path, const std::vector<std::string>& services) {
+    auto existing = instances_->ForSocket(path);
+    if (!existing.empty()) {
+      for (const auto& instance : existing) Reinitialize(instance);
+      return;
+    }
+    DiscoveredSocket socket{path, ComponentNameFromSocketFile(FileName(path)), services, {}};
+    for (const auto& service : services) {
+      if (auto kind = KindForService(service)) socket.kinds.push_back(*kind);
+    }
+    if (socket.kinds.empty()) {
+      PH_LOG_WARN("lifecycle", "skipping new socket {}: serves no known component service", path);
+      return;
+    }
+    counters.sockets_added++;
+    for (auto& factory : make_factories_(socket)) {
+      CreateAutomaticInstance(*factory, socket);
+    }
+  }
+
+  void CreateAutomaticInstance(const ComponentFactory& factory, const DiscoveredSocket& socket) {
+    auto info = std::make_shared<InstanceInfo>();
+    info->name = socket.name;
+    info->type = factory.type();
+    info->version = "v1";
+    info->kind = factory.kind();
+    info->source = factory.source();
+    info->component = factory.Create(socket.name);
+    info->init_spec = InitSpec{socket.name, factory.type(), {}, options_.init_timeout};
+    info->socket_path = socket.path;
+    if (options_.prepare_instance) options_.prepare_instance(*info);
+    auto component = info->component;
+    component->Init(info->init_spec, [self = shared_from_this(), info](grpc::Status status) {
+      boost::asio::post(self->io_, [self, info, status] {
+        if (!status.ok()) {
+          PH_LOG_WARN("lifecycle", "new {} '{}' from {}: Init failed: {}",
+                      KindDisplayName(info->kind), info->name, info->source,
+                      status.error_message());
+          return;
+        }
+        if (auto added = self->instances_->Add(std::move(*info)); !added.ok()) {
+          PH_LOG_ERROR("lifecycle", "new socket not registered: {}", added.message());
+          return;
+        }
+        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {})", KindDisplayName(info->kind),
+                    info->name, info->source);
+      });
+    });
+  }
+
+  void Reinitialize(const InstancePtr& instance) {
+    auto& attempt = attempts_[instance.get()];
+    if (attempt.in_progress) return;
+    attempt.in_progress = true;
+    instance->health->MarkReinitializing();
+    instance->component->Init(instance->init_spec, [self = shared_from_this(),
+                                                     instance](grpc::Status status) {
+      boost::asio::post(self->io_, [self, instance, status] {
+        auto& attempt = self->attempts_[instance.get()];
+        attempt.in_progress = false;
+        if (status.ok()) {
+          attempt.failures = 0;
+          instance->health->MarkReady();
+          instance->health->recoveries++;
+          self->counters.recoveries++;
+          PH_LOG_INFO("lifecycle", "{} '{}' recovered: initialised again and serving",
+                      KindDisplayName(instance->kind), instance->name);
+          return;
+        }
+        attempt.failures++;
+        auto backoff = std::min<std::chrono::milliseconds>(
+            self->options_.max_backoff,
+            std::chrono::milliseconds(100) * (1 << std::min(attempt.failures, 6)));
+        attempt.next = std::chrono::steady_clock::now() + backoff;
+        self->counters.failed_reinits++;
+        instance->health->MarkUnavailable("Init failed: " + status.error_message());
+        PH_LOG_WARN("lifecycle", "{} '{}': Init failed ({}); retrying in {} ms",
+                    KindDisplayName(instance->kind), instance->name, status.error_message(),
+                    backoff.count());
+      });
+    });
+  }
+
+  void ScheduleHealthCheck() {
+    health_timer_.expires_after(options_.ping_interval);
+    health_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+      if (error || self->stopping_) return;
+      self->CheckHealth();
+      self->ScheduleHealthCheck();
+    });
+  }
+
+  void CheckHealth() {
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& instance : instances_->All()) {
+      if (instance->socket_path.empty()) continue;  // built-ins live in this process
+      switch (instance->health->state()) {
+        case InstanceHealth::State::kReady:
+          instance->component->Ping([self = shared_from_this(), instance](grpc::Status status) {
+            if (status.ok() || status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return;
+            if (instance->health->MarkUnavailable("health check failed: " +
+                                                  status.error_message())) {
+              PH_LOG_WARN("lifecycle", "{} '{}' unavailable: Ping failed ({})",
+                          KindDisplayName(instance->kind), instance->name, status.error_message());
+            }
+          });
+          break;
+        case InstanceHealth::State::kUnavailable: {
+          auto& attempt = attempts_[instance.get()];
+          if (!attempt.in_progress && now >= attempt.next && IsSocket(instance->socket_path) &&
+              !probing_.count(instance->socket_path)) {
+            Reinitialize(instance);
+          }
+          break;
+        }
+        case InstanceHealth::State::kReinitializing:
+          break;
+      }
+    }
+  }
+
+  SupervisorOptions options_;
+  InstanceTable* instances_;
+  SocketFactoryMaker make_factories_;
+  boost::asio::io_context io_;
+  boost::asio::posix::stream_descriptor watch_;
+  boost::asio::steady_timer health_timer_;
+  std::array<char, 16 * 1024> buffer_{};
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  // Touched only on the supervisor's thread.
+  std::set<std::string> probing_;
+  std::map<const InstanceInfo*, Attempt> attempts_;
+};
+
+ComponentSupervisor::ComponentSupervisor(SupervisorOptions options, InstanceTable* instances,
+                                         SocketFactoryMaker make_factories)
+    : impl_(std::make_shared<Impl>(std::move(options), instances, std::move(make_factories))) {}
+
+ComponentSupervisor::~ComponentSupervisor() { Stop(); }
+
+bool ComponentSupervisor::Start() { return impl_->Start(); }
+
+void ComponentSupervisor::Stop() {
+  if (impl_) impl_->Stop();
+}
+
+const SupervisorCounters& ComponentSupervisor::counters() const { return impl_->counters; }
+
+}  // namespace plughost
