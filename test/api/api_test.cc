@@ -39,8 +39,10 @@ TEST_CASE("API errors carry Dapr's codes and messages") {
         "failed saving state in state store s: possible etag mismatch. error from state store: "
         "etag differs");
   grpc::Status invalid(grpc::StatusCode::INVALID_ARGUMENT, "bad etag");
-  CHECK(api_errors::StateDeleteFailed("k", invalid).error_code() ==
-        grpc::StatusCode::INVALID_ARGUMENT);
+  auto invalid_delete = api_errors::StateDeleteFailed("k", invalid);
+  CHECK(invalid_delete.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(invalid_delete.error_message() ==
+        "failed deleting state with key k: invalid etag value: bad etag");
   grpc::Status broken(grpc::StatusCode::DATA_LOSS, "disk");
   auto internal = api_errors::StateGetFailed("k", "s", broken);
   CHECK(internal.error_code() == grpc::StatusCode::INTERNAL);
