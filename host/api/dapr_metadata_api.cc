@@ -6,6 +6,11 @@ namespace plughost {
 grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::GetMetadataRequest*,
                                                runtimepb::GetMetadataResponse* response) {
+  if (auto denied = Authorize(*context_, call); !denied.ok()) {
+    auto* reactor = call->DefaultReactor();
+    reactor->Finish(denied);
+    return reactor;
+  }
   response->set_id(context_->app_id);
   response->set_runtime_version(context_->runtime_version);
   for (const auto& instance : context_->instances->All()) {
@@ -28,9 +33,13 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
 grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::SetMetadataRequest* request,
                                                google::protobuf::Empty*) {
+  auto* reactor = call->DefaultReactor();
+  if (auto denied = Authorize(*context_, call); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   // Dapr ignores an empty key rather than failing.
   if (!request->key().empty()) context_->extended_metadata.Set(request->key(), request->value());
-  auto* reactor = call->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -39,6 +48,10 @@ grpc::ServerUnaryReactor* DaprApi::Shutdown(grpc::CallbackServerContext* call,
                                             const runtimepb::ShutdownRequest*,
                                             google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
+  if (auto denied = Authorize(*context_, call); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   // Answer first: the shutdown drains in-flight calls, this one included.
   reactor->Finish(grpc::Status::OK);
   if (context_->request_shutdown) context_->request_shutdown();

@@ -9,12 +9,12 @@ grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call
                                                const layottopb::SayHelloRequest* request,
                                                layottopb::SayHelloResponse* response) {
   auto* reactor = call->DefaultReactor();
-  auto instance = context_->instances->Find(ComponentKind::kHello, request->service_name());
+  grpc::Status error;
+  auto instance =
+      ResolveInstance(*context_, call, ComponentKind::kHello, request->service_name(), &error);
   if (!instance) {
-    // Layotto answers an unknown hello service with INVALID_ARGUMENT.
-    reactor->Finish(context_->instances->HasKind(ComponentKind::kHello)
-                        ? api_errors::NotFound(ComponentKind::kHello, request->service_name())
-                        : api_errors::NotConfigured(ComponentKind::kHello, request->service_name()));
+    // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
+    reactor->Finish(error);
     return reactor;
   }
   CallOptions options;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,8 @@ inline constexpr char kInitCountKey[] = "__init_count__";
 // Test hook: the keys exactly as the store received them (a sorted JSON array), which shows
 // whether the host prefixed them.
 inline constexpr char kStoredKeysKey[] = "__stored_keys__";
+// Test hook: a Get of a key ending in this never answers until the caller gives up.
+inline constexpr std::string_view kHangKey = "__hang__";
 // Test hook: a BulkDelete item carrying this metadata set to "true" makes the whole call fail
 // with Dapr's bulk-delete row-mismatch error, so hosts can exercise that error end to end.
 inline constexpr char kSimulateRowMismatchKey[] = "__simulate_row_mismatch__";

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "examples/components/cpp/unary_reaction.h"
 
@@ -32,9 +33,27 @@ grpc::ServerUnaryReactor* StateStoreService::Ping(grpc::CallbackServerContext* c
   return ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
+namespace {
+
+// Test hook: a call that never answers, until its caller gives up (deadline or cancellation);
+// lets hosts check that a hung component costs the app its deadline and nothing more.
+class HangingReactor : public grpc::ServerUnaryReactor {
+ public:
+  void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+};
+
+bool EndsWith(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* StateStoreService::Get(grpc::CallbackServerContext* context,
                                                  const statepb::GetRequest* request,
                                                  statepb::GetResponse* response) {
+  if (EndsWith(request->key(), kHangKey)) return new HangingReactor();
   return ReactUnary(context, [&] { return instances_->For(*context)->Get(*request, response); });
 }
 
