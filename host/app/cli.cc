@@ -52,6 +52,8 @@ Flags:
   --component-timeout MS  deadline for each component call the app did not bound (default 30000)
   --ping-interval MS      how often each pluggable component is health-checked (default 1000)
   --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000)
+  --ops-address ADDR      /healthz, /readyz and /metrics over HTTP (default 127.0.0.1:9090;
+                          "off" disables)
   --api-token TOKEN       require "dapr-api-token" on every API call (env DAPR_API_TOKEN)
   --max-message-bytes N   largest request accepted (default 4194304); larger: RESOURCE_EXHAUSTED
   --max-concurrent-calls N  calls in flight per component instance (default 0 = unlimited)
@@ -97,7 +99,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--app-address", 3}, {"--app-id", 4},        {"--log-level", 5},
         {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8},
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
-        {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14}};
+        {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
+        {"--ops-address", 15}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -147,6 +150,10 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       }
       case 12:
         options.host.api_token = value;
+        break;
+      case 15:
+        options.host.ops_address = value;
+        options.host.ops_address_explicit = true;
         break;
       case 13:
       case 14: {

@@ -19,6 +19,8 @@
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
 #include "host/lifecycle/component_supervisor.h"
+#include "host/ops/metrics_interceptor.h"
+#include "host/ops/ops_server.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
 
@@ -69,6 +71,7 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
     return nullptr;
   }
   host->StartSupervisor(options);
+  if (!host->StartOpsServer(options, error)) return nullptr;
   return host;
 }
 
@@ -126,6 +129,8 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
     *error = {2, std::string(status.message())};
     return false;
   }
+  metrics_.SetDiscovery({discovered.components.size(), discovered.skipped.size(),
+                         std::chrono::duration<double>(discovered.elapsed).count()});
   registry_ = std::make_unique<FactoryRegistry>(std::move(builder).Build());
   return true;
 }
@@ -256,6 +261,9 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   int selected_port = 0;
   builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials(),
                            listen->is_unix ? nullptr : &selected_port);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeMetricsInterceptorFactory(&metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(dapr_api_.get());
   builder.RegisterService(layotto_api_.get());
   server_ = builder.BuildAndStart();
@@ -291,6 +299,30 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();
+}
+
+bool Host::StartOpsServer(const HostOptions& options, StartupError* error) {
+  if (options.ops_address.empty() || options.ops_address == "off") return true;
+  OpsServer::Sources sources;
+  sources.instances = &instances_;
+  sources.metrics = &metrics_;
+  sources.supervisor = [this]() -> const SupervisorCounters* {
+    return supervisor_ ? &supervisor_->counters() : nullptr;
+  };
+  auto server = OpsServer::Start(options.ops_address, std::move(sources));
+  if (!server.ok()) {
+    if (options.ops_address_explicit) {
+      *error = {1, fmt::format("--ops-address {}: {}", options.ops_address, server.status().message())};
+      return false;
+    }
+    PH_LOG_ERROR("host", "operator endpoints disabled: {} (choose one with --ops-address)",
+                 server.status().message());
+    return true;
+  }
+  ops_server_ = std::move(*server);
+  PH_LOG_INFO("host", "operator endpoints on http://{} (/healthz, /readyz, /metrics)",
+              ops_server_->address());
+  return true;
 }
 
 void Host::RequestShutdown() {

@@ -14,12 +14,14 @@
 #include "absl/status/statusor.h"
 #include "host/api/api_context.h"
 #include "host/config/host_config.h"
+#include "host/ops/metrics.h"
 #include "host/registry/factory_registry.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
 
 class ComponentSupervisor;
+class OpsServer;
 class DaprApi;
 class LayottoApi;
 
@@ -39,6 +41,11 @@ struct HostOptions {
   int64_t max_concurrent_calls = 0;   // per component instance; 0 = unlimited
   int max_message_bytes = 4 << 20;    // larger requests get RESOURCE_EXHAUSTED
   bool allow_insecure_sockets_dir = false;
+  // Operator endpoints (/healthz, /readyz, /metrics); empty or "off" disables them. When the
+  // default address is busy the host logs it and runs without them; an address given
+  // explicitly must bind or the host does not start.
+  std::string ops_address = "127.0.0.1:9090";
+  bool ops_address_explicit = false;
 };
 
 // A startup failure and the exit code it deserves: 2 for bad configuration, 1 otherwise.
@@ -70,6 +77,7 @@ class Host {
   bool CreateInstances(const HostOptions& options, StartupError* error);
   bool StartServer(const HostOptions& options, StartupError* error);
   void StartSupervisor(const HostOptions& options);
+  bool StartOpsServer(const HostOptions& options, StartupError* error);
   bool CheckSocketsDir(const HostOptions& options, StartupError* error);
 
   HostConfig config_;
@@ -80,6 +88,8 @@ class Host {
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<ComponentSupervisor> supervisor_;
+  Metrics metrics_;
+  std::unique_ptr<OpsServer> ops_server_;
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
 

@@ -14,7 +14,9 @@ RunningHost::RunningHost(const TempDir& dir, const std::string& sockets_dir,
                          const std::vector<std::string>& extra_args)
     : port_(FreeTcpPort()) {
   std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", sockets_dir,
-                                   "--grpc-address", "127.0.0.1:" + std::to_string(port_)};
+                                   "--grpc-address", "127.0.0.1:" + std::to_string(port_),
+                                   // Tests run hosts side by side; a shared default port would clash.
+                                   "--ops-address", "off"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = ChildProcess::Spawn(argv, dir.File("host.log"));
   started_ = WaitForPort(port_, std::chrono::seconds(10));

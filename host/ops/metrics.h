@@ -1,0 +1,55 @@
+// Counters and latency histograms of the app-facing API, per method and component, rendered
+// in Prometheus' text format together with component health and lifecycle counters.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <grpcpp/support/status_code_enum.h>
+
+namespace plughost {
+
+class InstanceTable;
+struct SupervisorCounters;
+
+struct DiscoveryStats {
+  uint64_t registered = 0;
+  uint64_t skipped = 0;
+  double seconds = 0;
+};
+
+class Metrics {
+ public:
+  // Upper bounds of the latency buckets, in seconds.
+  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                       0.005,  0.01,    0.025,  0.05,  0.1,
+                                                       0.25,   1,       2.5,    10};
+
+  void RecordCall(std::string_view method, std::string_view component, grpc::StatusCode code,
+                  std::chrono::nanoseconds latency);
+  void SetDiscovery(DiscoveryStats stats) { discovery_ = stats; }
+
+  // Everything, in Prometheus text exposition format (version 0.0.4).
+  std::string Render(const InstanceTable& instances, const SupervisorCounters* supervisor) const;
+
+ private:
+  struct Series {
+    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // last = +Inf
+    std::atomic<uint64_t> sum_nanos{0};
+    std::array<std::atomic<uint64_t>, 17> by_code{};  // gRPC status codes 0..16
+  };
+  Series& SeriesFor(std::string_view method, std::string_view component);
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Series>, std::less<>> series_;
+  DiscoveryStats discovery_;
+};
+
+}  // namespace plughost

@@ -1,0 +1,17 @@
+// A server interceptor that times every API call and records it in Metrics under its method
+// and the component it named (the request's store/pubsub/binding/service name field), so
+// built-in and pluggable components are measured the same way without touching handlers.
+#pragma once
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+
+#include "host/ops/metrics.h"
+
+namespace plughost {
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
+    Metrics* metrics);
+
+}  // namespace plughost
