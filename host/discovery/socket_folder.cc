@@ -59,6 +59,14 @@ SocketFolderListing ListSocketFolder(const std::string& folder) {
         listing.skipped.push_back({path, "cannot stat: " + entry_error.message()});
         continue;
       }
+      // "<name>.sock.lock" beside "<name>.sock" is the socket's own guard file (how our samples
+      // and SDKs avoid stealing a live socket): expected, so not worth a warning per start.
+      if (type == fs::file_type::regular && path.size() > 5 &&
+          path.compare(path.size() - 5, 5, ".lock") == 0 &&
+          fs::symlink_status(path.substr(0, path.size() - 5), entry_error).type() ==
+              fs::file_type::socket) {
+        continue;
+      }
       std::string reason = SkipReason(type);
       if (reason.empty()) {
         listing.sockets.push_back(std::move(path));

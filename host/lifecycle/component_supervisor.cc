@@ -73,7 +73,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       return false;
     }
     if (::inotify_add_watch(fd, options_.sockets_dir.c_str(),
-                            IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB) < 0) {
+                            IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) < 0) {
       PH_LOG_WARN("lifecycle", "cannot watch socket folder {} ({}); sockets added later will not "
                   "be seen", options_.sockets_dir, std::strerror(errno));
       ::close(fd);
@@ -211,9 +211,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         attempt.in_progress = false;
         if (status.ok()) {
           attempt.failures = 0;
-          instance->health->MarkReady();
+          // Counted before the instance shows ready, so whoever sees it ready sees the count.
           instance->health->recoveries++;
           self->counters.recoveries++;
+          instance->health->MarkReady();
           PH_LOG_INFO("lifecycle", "{} '{}' recovered: initialised again and serving",
                       KindDisplayName(instance->kind), instance->name);
           return;

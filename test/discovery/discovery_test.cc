@@ -234,6 +234,21 @@ TEST_CASE("an empty folder gives an empty result", "[discovery]") {
   CHECK(result.skipped.empty());
 }
 
+TEST_CASE("a socket's own lock file is not reported; a stray lock file is", "[discovery]") {
+  TempDir dir;
+  REQUIRE(MakeDeadSocket(dir.File("comp.sock")));
+  std::ofstream(dir.File("comp.sock.lock")) << "";
+  std::ofstream(dir.File("orphan.sock.lock")) << "";
+  DiscoveryOptions options;
+  options.folder = dir.path();
+  options.probe_timeout = std::chrono::milliseconds(500);
+  DiscoveryResult result = DiscoverComponents(options);
+  std::vector<std::string> skipped;
+  for (const auto& entry : result.skipped) skipped.push_back(entry.path);
+  std::sort(skipped.begin(), skipped.end());
+  CHECK(skipped == std::vector<std::string>{dir.File("comp.sock"), dir.File("orphan.sock.lock")});
+}
+
 TEST_CASE("a folder path naming a file is reported, not scanned", "[discovery]") {
   TempDir dir;
   std::ofstream(dir.File("file")) << "x";

@@ -78,7 +78,11 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   auto restarted = StartSampleComponent(dir, "watched");
   REQUIRE(restarted);
   CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 200; }));
-  CHECK_THAT(HttpGet(ops_port, "/metrics").body, Catch::Contains("plughost_recoveries_total 1"));
+  auto after = HttpGet(ops_port, "/metrics").body;
+  CHECK_THAT(after, Catch::Contains(
+      R"(plughost_component_recoveries_total{name="watched",type="state.watched",kind="state"} 1)"));
+  // The socket backs two instances (state and hello); each was brought back once.
+  CHECK_THAT(after, Catch::Contains("plughost_recoveries_total 2"));
 }
 
 TEST_CASE("an explicit ops address that cannot be bound stops startup", "[integration][ops]") {
