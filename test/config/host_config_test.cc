@@ -1,0 +1,382 @@
+#include "host/config/host_config.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "host/components/kind.h"
+
+namespace plughost {
+namespace {
+
+constexpr std::string_view kSource = "config.json";
+
+HostConfig ParseOk(std::string_view text) {
+  auto config = ParseHostConfig(text, kSource);
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  return *config;
+}
+
+// The whole error message of a config that must be rejected.
+std::string ErrorOf(std::string_view text) {
+  auto config = ParseHostConfig(text, kSource);
+  REQUIRE_FALSE(config.ok());
+  REQUIRE(config.status().code() == absl::StatusCode::kInvalidArgument);
+  return std::string(config.status().message());
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find('\n', start);
+    lines.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return lines;
+    start = end + 1;
+  }
+}
+
+// A config with one component whose body is `component` (a JSON object's inside).
+std::string OneComponent(const std::string& component) {
+  return R"({"components": [{)" + component + "}]}";
+}
+
+// A fresh directory under the system temp dir, removed with its files at scope end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/plughost-config-test-XXXXXX";
+    char* made = ::mkdtemp(pattern);
+    REQUIRE(made != nullptr);
+    path_ = made;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const {
+    std::string file = path_ + "/" + name;
+    std::ofstream(file) << content;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST_CASE("a config with every field parses into specs", "[config]") {
+  HostConfig config = ParseOk(R"({
+    "app_id": "orders",
+    "components": [
+      {"name": "statestore", "type": "state.redis", "version": "v2",
+       "metadata": {"redisHost": "localhost:6379", "keyPrefix": "none"}},
+      {"name": "greeter", "type": "hello.helloworld", "metadata": {"hello": "hi"}}
+    ]
+  })");
+  CHECK(config.source == "config.json");
+  CHECK(config.app_id == "orders");
+  REQUIRE(config.components.size() == 2);
+
+  const ComponentSpec& state = config.components[0];
+  CHECK(state.name == "statestore");
+  CHECK(state.type == "state.redis");
+  CHECK(state.version == "v2");
+  CHECK(state.field == "components[0]");
+  CHECK(state.metadata == std::map<std::string, std::string>{{"redisHost", "localhost:6379"},
+                                                             {"keyPrefix", "none"}});
+
+  const ComponentSpec& hello = config.components[1];
+  CHECK(hello.name == "greeter");
+  CHECK(hello.type == "hello.helloworld");
+  CHECK(hello.version == "v1");
+  CHECK(hello.field == "components[1]");
+  CHECK(hello.metadata.at("hello") == "hi");
+}
+
+TEST_CASE("absent fields take their defaults", "[config]") {
+  SECTION("an empty object is an empty config") {
+    HostConfig config = ParseOk("{}");
+    CHECK(config.app_id.empty());
+    CHECK(config.components.empty());
+    CHECK(config.source == "config.json");
+  }
+  SECTION("an empty components array") {
+    HostConfig config = ParseOk(R"({"app_id": "a", "components": []})");
+    CHECK(config.app_id == "a");
+    CHECK(config.components.empty());
+  }
+  SECTION("version and metadata") {
+    HostConfig config = ParseOk(OneComponent(R"("name": "s", "type": "state.in-memory")"));
+    REQUIRE(config.components.size() == 1);
+    CHECK(config.components[0].version == "v1");
+    CHECK(config.components[0].metadata.empty());
+  }
+  SECTION("an empty version is v1, as in Dapr component files") {
+    HostConfig config =
+        ParseOk(OneComponent(R"("name": "s", "type": "state.in-memory", "version": "")"));
+    CHECK(config.components[0].version == "v1");
+  }
+}
+
+TEST_CASE("metadata numbers and booleans are kept as their JSON text", "[config]") {
+  HostConfig config = ParseOk(OneComponent(R"("name": "s", "type": "state.redis", "metadata": {
+      "port": 6379, "negative": -7, "ratio": 1.5, "exponent": 1e3, "precise": 0.10,
+      "huge": 18446744073709551616, "enabled": true, "disabled": false, "text": "6379"})"));
+  const auto& metadata = config.components[0].metadata;
+  CHECK(metadata.at("port") == "6379");
+  CHECK(metadata.at("negative") == "-7");
+  CHECK(metadata.at("ratio") == "1.5");
+  CHECK(metadata.at("exponent") == "1e3");
+  CHECK(metadata.at("precise") == "0.10");
+  CHECK(metadata.at("huge") == "18446744073709551616");
+  CHECK(metadata.at("enabled") == "true");
+  CHECK(metadata.at("disabled") == "false");
+  CHECK(metadata.at("text") == "6379");
+  CHECK(metadata.size() == 9);
+}
+
+TEST_CASE("every known kind prefix is accepted, impls may contain dots", "[config]") {
+  HostConfig config = ParseOk(R"({"components": [
+      {"name": "a", "type": "state.x"}, {"name": "b", "type": "pubsub.x"},
+      {"name": "c", "type": "bindings.x"}, {"name": "d", "type": "secretstores.local.env"},
+      {"name": "e", "type": "configuration.x"}, {"name": "f", "type": "lock.x"},
+      {"name": "g", "type": "sequencer.x"}, {"name": "h", "type": "hello.x"}]})");
+  REQUIRE(config.components.size() == 8);
+  CHECK(config.components[3].type == "secretstores.local.env");
+  CHECK(config.components[7].field == "components[7]");
+}
+
+TEST_CASE("invalid JSON names the line and column", "[config]") {
+  SECTION("a stray comma") {
+    std::string message = ErrorOf("{\n  \"app_id\": \"x\",\n  \"components\": [,]\n}");
+    CHECK_THAT(message, Catch::StartsWith("config.json: line 3, column 18: invalid JSON: "));
+    CHECK_THAT(message, Catch::Contains("unexpected ','"));
+    CHECK_THAT(message, !Catch::Contains("json.exception"));
+    CHECK(Lines(message).size() == 1);
+  }
+  SECTION("a missing colon") {
+    std::string message = ErrorOf("{\n  \"app_id\": \"x\",\n  \"c\" 1\n}");
+    CHECK_THAT(message, Catch::StartsWith("config.json: line 3, column 7: invalid JSON: "));
+  }
+  SECTION("empty text") {
+    CHECK_THAT(ErrorOf(""), Catch::StartsWith("config.json: line 1, column 1: invalid JSON: "));
+  }
+  SECTION("truncated text points past its end") {
+    CHECK_THAT(ErrorOf("{\"app_id\":\n"),
+               Catch::StartsWith("config.json: line 2, column 1: invalid JSON: "));
+  }
+  SECTION("columns count characters, not bytes") {
+    CHECK_THAT(ErrorOf("{\"app_id\": \"\xC3\xA9\xC3\xA9\" x}"),
+               Catch::StartsWith("config.json: line 1, column 17: invalid JSON: "));
+  }
+  SECTION("comments and trailing text are not JSON") {
+    CHECK_THAT(ErrorOf("{} // nothing"), Catch::StartsWith("config.json: line 1, column 4: "));
+    CHECK_THAT(ErrorOf("{}{}"), Catch::StartsWith("config.json: line 1, column 3: "));
+  }
+  SECTION("invalid UTF-8") {
+    CHECK_THAT(ErrorOf("{\"app_id\": \"\xFF\"}"), Catch::Contains("invalid JSON"));
+  }
+}
+
+TEST_CASE("the document must be an object", "[config]") {
+  CHECK_THAT(ErrorOf("[]"), Catch::StartsWith("config.json: expected a JSON object"));
+  CHECK_THAT(ErrorOf("[]"), Catch::EndsWith("got an array"));
+  CHECK_THAT(ErrorOf("\"x\""), Catch::EndsWith("got a string"));
+  CHECK_THAT(ErrorOf("null"), Catch::EndsWith("got null"));
+}
+
+TEST_CASE("unknown fields are errors that list the allowed ones", "[config]") {
+  CHECK(ErrorOf(R"({"compnents": []})") ==
+        R"(config.json: unknown field "compnents" (expected: app_id, components))");
+  CHECK(ErrorOf(OneComponent(R"("name": "s", "type": "state.x", "metdata": {})")) ==
+        R"(config.json: components[0]: unknown field "metdata" (expected: name, type, version, metadata))");
+}
+
+TEST_CASE("app_id and components must have the right shape", "[config]") {
+  CHECK(ErrorOf(R"({"app_id": 7})") == "config.json: app_id: expected a string, got a number");
+  CHECK(ErrorOf(R"({"components": {"name": "s"}})") ==
+        "config.json: components: expected an array of components, got an object");
+  CHECK(ErrorOf(R"({"components": [{"name": "s", "type": "state.x"}, "state.y"]})") ==
+        R"(config.json: components[1]: expected an object with "name" and "type", got a string)");
+}
+
+TEST_CASE("name is a required non-empty string", "[config]") {
+  CHECK(ErrorOf(OneComponent(R"("type": "state.x")")) ==
+        "config.json: components[0].name: required, a non-empty string");
+  CHECK(ErrorOf(OneComponent(R"("name": "", "type": "state.x")")) ==
+        R"(config.json: components[0].name: required, a non-empty string, got "")");
+  CHECK(ErrorOf(OneComponent(R"("name": 3, "type": "state.x")")) ==
+        "config.json: components[0].name: required, a non-empty string, got a number");
+  // It travels in a gRPC header, where blanks and control characters do not survive.
+  CHECK(ErrorOf(OneComponent(R"("name": "my store", "type": "state.x")")) ==
+        R"(config.json: components[0].name: must not contain spaces or control characters, got "my store")");
+  CHECK_THAT(ErrorOf(OneComponent(R"("name": "a\nb", "type": "state.x")")),
+             Catch::EndsWith(R"(got "a\nb")"));
+}
+
+TEST_CASE("type is <kind>.<impl> with a known kind", "[config]") {
+  CHECK(ErrorOf(R"({"components": [{"name": "a", "type": "state.x"},
+                                    {"name": "b", "type": "redis"}]})") ==
+        R"(config.json: components[1].type: expected "<kind>.<impl>" such as "state.redis", got "redis")");
+  CHECK_THAT(ErrorOf(OneComponent(R"("name": "a", "type": "state.")")),
+             Catch::EndsWith(R"(got "state.")"));
+  CHECK_THAT(ErrorOf(OneComponent(R"("name": "a", "type": ".redis")")),
+             Catch::EndsWith(R"(got ".redis")"));
+  CHECK(ErrorOf(OneComponent(R"("name": "a")")) ==
+        R"(config.json: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": ["state.x"])")) ==
+        R"(config.json: components[0].type: expected a string "<kind>.<impl>" such as "state.redis", got an array)");
+
+  std::string unknown = ErrorOf(OneComponent(R"("name": "a", "type": "cache.redis")"));
+  CHECK_THAT(unknown, Catch::StartsWith(
+                          R"(config.json: components[0].type: unknown kind "cache" in "cache.redis")"));
+  for (const char* known : {"state", "pubsub", "bindings", "secretstores", "configuration", "lock",
+                            "sequencer", "hello"}) {
+    CHECK_THAT(unknown, Catch::Contains(known));
+  }
+  CHECK_THAT(unknown, Catch::EndsWith(
+                          "(known kinds: state, pubsub, bindings, secretstores, configuration, "
+                          "lock, sequencer, hello)"));
+}
+
+TEST_CASE("version must be a string", "[config]") {
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "version": 1)")) ==
+        R"(config.json: components[0].version: expected a string such as "v1", got a number)");
+}
+
+TEST_CASE("metadata is an object of scalars", "[config]") {
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"port": {}})")) ==
+        "config.json: components[0].metadata.port: expected a string, number or boolean, got an "
+        "object");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"hosts": ["a"]})")) ==
+        "config.json: components[0].metadata.hosts: expected a string, number or boolean, got an "
+        "array");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"password": null})")) ==
+        "config.json: components[0].metadata.password: expected a string, number or boolean, got "
+        "null");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": ["port", 1])")) ==
+        "config.json: components[0].metadata: expected an object of name/value pairs, got an array");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"": "x"})")) ==
+        "config.json: components[0].metadata: field names must be non-empty");
+  // A nested value is one error, whatever it holds.
+  CHECK(ErrorOf(OneComponent(
+            R"("name": "a", "type": "state.x", "metadata": {"k": [[{"x": 1.5, "x": 2}]]})")) ==
+        "config.json: components[0].metadata.k: expected a string, number or boolean, got an "
+        "array");
+}
+
+TEST_CASE("component names are unique", "[config]") {
+  CHECK(ErrorOf(R"({"components": [
+      {"name": "statestore", "type": "state.in-memory"},
+      {"name": "cache", "type": "state.redis"},
+      {"name": "statestore", "type": "state.redis"}]})") ==
+        R"(config.json: components[2].name: "statestore" is already used by components[0])");
+}
+
+TEST_CASE("a repeated JSON key is an error, not a silent overwrite", "[config]") {
+  CHECK(ErrorOf(R"({"app_id": "a", "app_id": "b"})") ==
+        R"(config.json: field "app_id" appears more than once)");
+  CHECK(ErrorOf(R"({"components": [{"name": "a", "type": "state.x", "name": "b"}]})") ==
+        R"(config.json: components[0]: field "name" appears more than once)");
+  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"k": 1, "k": 2})")) ==
+        R"(config.json: components[0].metadata: field "k" appears more than once)");
+}
+
+TEST_CASE("every error is reported, one complete message per line", "[config]") {
+  std::string message = ErrorOf(R"({
+    "app_id": 1,
+    "extra": true,
+    "components": [
+      {"name": "a", "type": "redis"},
+      {"type": "state.x", "metadata": {"port": null}},
+      {"name": "a", "type": "state.x", "version": 2}
+    ]})");
+  std::vector<std::string> lines = Lines(message);
+  REQUIRE(lines.size() == 7);
+  for (const auto& line : lines) CHECK_THAT(line, Catch::StartsWith("config.json: "));
+  CHECK_THAT(message, Catch::Contains(R"(unknown field "extra")"));
+  CHECK_THAT(message, Catch::Contains("config.json: app_id: expected a string, got a number"));
+  CHECK_THAT(message, Catch::Contains(R"(components[0].type: expected "<kind>.<impl>")"));
+  CHECK_THAT(message, Catch::Contains("components[1].name: required, a non-empty string"));
+  CHECK_THAT(message, Catch::Contains("components[1].metadata.port: expected a string"));
+  CHECK_THAT(message, Catch::Contains("components[2].version: expected a string"));
+  // A component with other errors still claims its name.
+  CHECK_THAT(message, Catch::Contains(R"(components[2].name: "a" is already used by components[0])"));
+}
+
+TEST_CASE("hostile input gives an error, never an exception or a crash", "[config]") {
+  std::string deep(100000, '[');
+  CHECK_NOTHROW(ParseHostConfig(deep, kSource));
+  CHECK_FALSE(ParseHostConfig(deep, kSource).ok());
+
+  std::string deep_valid = std::string(20000, '[') + std::string(20000, ']');
+  CHECK_THAT(ErrorOf(deep_valid), Catch::EndsWith("got an array"));
+
+  std::string binary("\x00\x01{\"\xFE", 5);
+  CHECK_NOTHROW(ParseHostConfig(binary, kSource));
+  CHECK_FALSE(ParseHostConfig(binary, kSource).ok());
+
+  // An escaped NUL is valid JSON; the value keeps it rather than being cut short.
+  HostConfig config =
+      ParseOk(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"k": "a\u0000b"})"));
+  CHECK(config.components[0].metadata.at("k") == std::string("a\0b", 3));
+}
+
+TEST_CASE("LoadHostConfig reads a file and names it in errors", "[config]") {
+  TempDir dir;
+  SECTION("a missing file names the path and the reason") {
+    std::string path = dir.path() + "/no-such-config.json";
+    auto config = LoadHostConfig(path);
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(config.status().message() ==
+          "cannot read config file " + path + ": No such file or directory");
+  }
+  SECTION("a directory is not a config file") {
+    auto config = LoadHostConfig(dir.path());
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message() ==
+          "cannot read config file " + dir.path() + ": Is a directory");
+  }
+  SECTION("a good file parses with the path as its source") {
+    std::string path = dir.Write("good.json", R"({"app_id": "x",
+        "components": [{"name": "s", "type": "state.in-memory"}]})");
+    auto config = LoadHostConfig(path);
+    INFO(config.status().message());
+    REQUIRE(config.ok());
+    CHECK(config->source == path);
+    CHECK(config->app_id == "x");
+    REQUIRE(config->components.size() == 1);
+    CHECK(config->components[0].name == "s");
+  }
+  SECTION("a bad file's errors start with its path") {
+    std::string path = dir.Write("bad.json", "{\n\"components\": [{\"name\": \"s\"}]}");
+    auto config = LoadHostConfig(path);
+    REQUIRE_FALSE(config.ok());
+    CHECK(std::string(config.status().message()) ==
+          path + R"(: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
+  }
+}
+
+TEST_CASE("embedded defaults: one built-in instance per built-in kind", "[config]") {
+  HostConfig config = EmbeddedDefaults();
+  CHECK(config.source == "embedded defaults");
+  CHECK(config.app_id.empty());
+  REQUIRE(config.components.size() >= 2);
+  CHECK(config.components[0].name == "statestore");
+  CHECK(config.components[0].type == "state.in-memory");
+  CHECK(config.components[1].name == "helloworld");
+  CHECK(config.components[1].type == "hello.helloworld");
+  for (size_t i = 0; i < config.components.size(); ++i) {
+    const ComponentSpec& spec = config.components[i];
+    CHECK(spec.version == "v1");
+    CHECK(spec.field == "components[" + std::to_string(i) + "]");
+    std::string prefix, impl;
+    REQUIRE(SplitType(spec.type, &prefix, &impl));
+    CHECK_FALSE(KindsForPrefix(prefix).empty());
+  }
+}
+
+}  // namespace
+}  // namespace plughost
