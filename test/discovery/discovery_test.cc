@@ -236,7 +236,7 @@ TEST_CASE("an empty folder gives an empty result", "[discovery]") {
 
 TEST_CASE("a socket's own lock file is not reported; a stray lock file is", "[discovery]") {
   TempDir dir;
-  REQUIRE(MakeDeadSocket(dir.File("comp.sock")));
+  REQUIRE(testing::MakeDeadSocket(dir.File("comp.sock")));
   std::ofstream(dir.File("comp.sock.lock")) << "";
   std::ofstream(dir.File("orphan.sock.lock")) << "";
   DiscoveryOptions options;
