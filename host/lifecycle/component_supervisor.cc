@@ -123,8 +123,8 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
 
   // A socket was created (or re-created by a restarted component): ask what it serves, then
   // restore its instances or create automatic ones.
-  void SocketAppeared(const std::string& path) {
-    if (probing_.count(path)) return;
+  void SocketAppeared(const std::string& path, int attempt = 0) {
+    if (attempt == 0 && probing_.count(path)) return;
     probing_.insert(path);
     // Instances of a restarting component must not take calls before their new Init.
     for (const auto& instance : instances_->ForSocket(path)) {
@@ -134,11 +134,23 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       }
     }
     ProbeSocket(path, options_.probe_timeout,
-                [self = shared_from_this(), path](grpc::Status status,
-                                                  std::vector<std::string> services) {
-                  boost::asio::post(self->io_, [self, path, status, services = std::move(services)] {
-                    self->probing_.erase(path);
+                [self = shared_from_this(), path, attempt](grpc::Status status,
+                                                           std::vector<std::string> services) {
+                  boost::asio::post(self->io_, [self, path, attempt, status,
+                                                services = std::move(services)] {
                     if (self->stopping_) return;
+                    // The file appears at bind(), before the component listens or serves:
+                    // a refused or unanswered first probe is retried a few times.
+                    constexpr int kMaxAttempts = 6;
+                    if (!status.ok() && attempt + 1 < kMaxAttempts && IsSocket(path)) {
+                      auto timer = std::make_shared<boost::asio::steady_timer>(self->io_);
+                      timer->expires_after(std::chrono::milliseconds(50) * (1 << attempt));
+                      timer->async_wait([self, path, attempt, timer](const boost::system::error_code& e) {
+                        if (!e && !self->stopping_) self->SocketAppeared(path, attempt + 1);
+                      });
+                      return;
+                    }
+                    self->probing_.erase(path);
                     if (!status.ok()) {
                       PH_LOG_WARN("lifecycle", "skipping new socket {}: {}", path,
                                   status.error_message());

@@ -23,7 +23,7 @@ struct InstanceInfo {
   ComponentKind kind;
   std::string source;  // where the factory came from ("built-in", "socket ...")
   std::map<std::string, std::string> metadata;
-  // Prepended to state keys as "<prefix>||<key>" (Dapr's keyPrefix strategies); empty = none.
+  // Prepended to state, lock and sequencer keys (Dapr's keyPrefix strategies); empty = none.
   std::string key_prefix;
   std::shared_ptr<Component> component;
   // What the instance was initialised with, replayed when its component comes back.
