@@ -1,0 +1,465 @@
+#include "host/api/cloud_events.h"
+
+#include <google/protobuf/struct.pb.h>
+
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace plughost::cloud_events {
+namespace {
+
+using nlohmann::json;
+
+// Field names of Dapr's envelope.
+constexpr char kId[] = "id";
+constexpr char kSource[] = "source";
+constexpr char kType[] = "type";
+constexpr char kSpecVersion[] = "specversion";
+constexpr char kDataContentType[] = "datacontenttype";
+constexpr char kData[] = "data";
+constexpr char kDataBase64[] = "data_base64";
+constexpr char kTopic[] = "topic";
+constexpr char kPubsubName[] = "pubsubname";
+constexpr char kTime[] = "time";
+constexpr char kSubject[] = "subject";
+constexpr char kTraceId[] = "traceid";
+constexpr char kTraceParent[] = "traceparent";
+constexpr char kTraceState[] = "tracestate";
+constexpr char kExpiration[] = "expiration";
+
+constexpr char kDefaultType[] = "com.dapr.event.sent";
+constexpr char kDefaultSource[] = "Dapr";
+constexpr char kSpecVersionValue[] = "1.0";
+constexpr char kDefaultDataContentType[] = "text/plain";
+constexpr char kBinaryContentType[] = "application/octet-stream";
+
+std::string Lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// Dapr's rule: the whole type, or the part before ';', equals `expected` ignoring case.
+bool IsContentType(std::string_view content_type, std::string_view expected) {
+  std::string lower = Lower(content_type);
+  if (lower == expected) return true;
+  auto semicolon = lower.find(';');
+  return semicolon != std::string::npos && lower.substr(0, semicolon) == expected;
+}
+
+// Serialises like Go's encoding/json would accept back: invalid UTF-8 becomes U+FFFD instead
+// of throwing.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string StringField(const json& event, const char* field) {
+  auto it = event.find(field);
+  return it != event.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The "cloudevent.<field>" metadata overrides Dapr accepts, matched ignoring case.
+struct Overrides {
+  std::string id, source, type, subject, trace_id, trace_parent, trace_state;
+};
+
+Overrides ReadOverrides(const Metadata* metadata) {
+  Overrides overrides;
+  if (metadata == nullptr) return overrides;
+  constexpr std::string_view kPrefix = "cloudevent.";
+  for (const auto& [key, value] : *metadata) {
+    std::string lower = Lower(key);
+    if (lower.rfind(kPrefix, 0) != 0) continue;
+    std::string_view field = std::string_view(lower).substr(kPrefix.size());
+    if (field == kId) overrides.id = value;
+    else if (field == kSource) overrides.source = value;
+    else if (field == kType) overrides.type = value;
+    else if (field == kSubject) overrides.subject = value;
+    else if (field == kTraceId) overrides.trace_id = value;
+    else if (field == kTraceParent) overrides.trace_parent = value;
+    else if (field == kTraceState) overrides.trace_state = value;
+  }
+  return overrides;
+}
+
+// "ttlInSeconds" as Dapr reads it for envelopes: a positive integer, else no TTL.
+std::optional<std::chrono::seconds> Ttl(const Metadata* metadata) {
+  if (metadata == nullptr) return std::nullopt;
+  auto it = metadata->find(kTtlKey);
+  if (it == metadata->end() || it->second.empty()) return std::nullopt;
+  int64_t seconds = 0;
+  for (char c : it->second) {
+    if (!std::isdigit(static_cast<unsigned char>(c)) || seconds > (int64_t{1} << 40)) {
+      return std::nullopt;
+    }
+    seconds = seconds * 10 + (c - '0');
+  }
+  if (seconds <= 0) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+google::protobuf::Value ToValue(const json& value) {
+  google::protobuf::Value out;
+  switch (value.type()) {
+    case json::value_t::null:
+    case json::value_t::discarded:
+      out.set_null_value(google::protobuf::NULL_VALUE);
+      break;
+    case json::value_t::boolean:
+      out.set_bool_value(value.get<bool>());
+      break;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      out.set_number_value(value.get<double>());
+      break;
+    case json::value_t::string:
+      out.set_string_value(value.get<std::string>());
+      break;
+    case json::value_t::array:
+      for (const auto& item : value) *out.mutable_list_value()->add_values() = ToValue(item);
+      break;
+    case json::value_t::object:
+      out.mutable_struct_value();
+      for (const auto& [key, item] : value.items()) {
+        (*out.mutable_struct_value()->mutable_fields())[key] = ToValue(item);
+      }
+      break;
+    case json::value_t::binary:
+      out.set_string_value(Dump(value));
+      break;
+  }
+  return out;
+}
+
+int DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  // Howard Hinnant's days_from_civil: days since 1970-01-01 in the proleptic Gregorian calendar.
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<int>(era * 146097 + static_cast<int64_t>(doe) - 719468);
+}
+
+bool ReadDigits(std::string_view text, size_t& pos, size_t count, int* value) {
+  if (pos + count > text.size()) return false;
+  int result = 0;
+  for (size_t i = 0; i < count; ++i) {
+    char c = text[pos + i];
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    result = result * 10 + (c - '0');
+  }
+  pos += count;
+  *value = result;
+  return true;
+}
+
+bool Expect(std::string_view text, size_t& pos, char expected) {
+  if (pos >= text.size() || std::toupper(static_cast<unsigned char>(text[pos])) != expected) {
+    return false;
+  }
+  ++pos;
+  return true;
+}
+
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// A new envelope around the app's data, with Dapr's defaults.
+json NewEnvelope(const Published& event) {
+  Overrides overrides = ReadOverrides(event.metadata);
+  std::string content_type = event.data_content_type.empty()
+                                 ? std::string(kDefaultDataContentType)
+                                 : std::string(event.data_content_type);
+  json envelope = json::object();
+  envelope[kId] = overrides.id.empty() ? NewUuid() : overrides.id;
+  std::string source = !overrides.source.empty() ? overrides.source : std::string(event.app_id);
+  envelope[kSource] = source.empty() ? std::string(kDefaultSource) : source;
+  envelope[kType] = overrides.type.empty() ? std::string(kDefaultType) : overrides.type;
+  envelope[kSpecVersion] = kSpecVersionValue;
+  envelope[kDataContentType] = content_type;
+  envelope[kTopic] = std::string(event.topic);
+  envelope[kPubsubName] = std::string(event.pubsub_name);
+  envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
+  if (!overrides.subject.empty()) envelope[kSubject] = overrides.subject;
+  // "traceparent" supersedes "traceid"; both carry the same value.
+  std::string trace = !overrides.trace_parent.empty() ? overrides.trace_parent
+                      : !overrides.trace_id.empty()   ? overrides.trace_id
+                                                      : std::string(event.trace_parent);
+  if (!trace.empty()) {
+    envelope[kTraceId] = trace;
+    envelope[kTraceParent] = trace;
+  }
+  std::string state =
+      !overrides.trace_state.empty() ? overrides.trace_state : std::string(event.trace_state);
+  if (!state.empty()) envelope[kTraceState] = state;
+
+  if (IsJsonContentType(content_type)) {
+    json data = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+    // Data that claims to be JSON but is not travels as text, as in Dapr.
+    envelope[kData] = data.is_discarded() ? json(std::string(event.data)) : std::move(data);
+  } else if (IsBinaryContentType(content_type)) {
+    envelope[kDataBase64] = Base64Encode(event.data);
+  } else {
+    envelope[kData] = std::string(event.data);
+  }
+  return envelope;
+}
+
+}  // namespace
+
+bool IsCloudEventContentType(std::string_view content_type) {
+  return IsContentType(content_type, kContentType);
+}
+bool IsJsonContentType(std::string_view content_type) {
+  return IsContentType(content_type, "application/json");
+}
+bool IsBinaryContentType(std::string_view content_type) {
+  return IsContentType(content_type, kBinaryContentType);
+}
+bool IsTextContentType(std::string_view content_type) {
+  return Lower(content_type).rfind("text/", 0) == 0 ||
+         IsContentType(content_type, "application/xml");
+}
+
+absl::StatusOr<bool> IsRawPayload(const Metadata& metadata) {
+  auto it = metadata.find(kRawPayloadKey);
+  if (it == metadata.end() || it->second.empty()) return false;
+  const std::string& v = it->second;
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
+    return false;
+  }
+  return absl::InvalidArgumentError(
+      fmt::format("{} value must be a valid boolean: actual is '{}'", kRawPayloadKey, v));
+}
+
+absl::StatusOr<std::string> Envelope(const Published& event) {
+  json envelope;
+  if (IsCloudEventContentType(event.data_content_type)) {
+    envelope = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+    if (envelope.is_discarded() || !envelope.is_object()) {
+      return absl::InvalidArgumentError("cannot create cloudevent");
+    }
+    if (!envelope.contains(kTime)) envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
+    envelope[kTopic] = std::string(event.topic);
+    envelope[kPubsubName] = std::string(event.pubsub_name);
+    if (!event.trace_parent.empty()) {
+      envelope[kTraceId] = std::string(event.trace_parent);
+      envelope[kTraceParent] = std::string(event.trace_parent);
+    }
+    if (!event.trace_state.empty()) envelope[kTraceState] = std::string(event.trace_state);
+    if (!envelope.contains(kSource) || envelope[kSource].is_null()) envelope[kSource] = kDefaultSource;
+    if (!envelope.contains(kType) || envelope[kType].is_null()) envelope[kType] = kDefaultType;
+    if (!envelope.contains(kSpecVersion) || envelope[kSpecVersion].is_null()) {
+      envelope[kSpecVersion] = kSpecVersionValue;
+    }
+  } else {
+    envelope = NewEnvelope(event);
+  }
+  if (auto ttl = Ttl(event.metadata); ttl && !event.component_handles_ttl) {
+    envelope[kExpiration] = FormatRfc3339(std::chrono::system_clock::now() + *ttl);
+  }
+  return Dump(envelope);
+}
+
+absl::StatusOr<Decoded> ToTopicEvent(
+    const dapr::proto::components::v1::PullMessagesResponse& message, const Received& received,
+    dapr::proto::runtime::v1::TopicEventRequest* out) {
+  out->set_topic(std::string(received.topic));
+  out->set_pubsub_name(std::string(received.pubsub_name));
+  out->set_path(std::string(received.path));
+
+  json event;
+  bool wrap = received.raw_payload || IsBinaryContentType(message.content_type());
+  if (!wrap) {
+    event = json::parse(message.data(), nullptr, /*allow_exceptions=*/false);
+    wrap = event.is_discarded() || !event.is_object();
+  }
+  if (wrap) {
+    // Not a CloudEvent: deliver the payload as is, in a new envelope of its own. Like Dapr, a
+    // raw-payload subscription always calls it application/octet-stream.
+    const std::string& type = message.content_type();
+    bool opaque = received.raw_payload || type.empty() || IsCloudEventContentType(type);
+    out->set_id(NewUuid());
+    out->set_source(kDefaultSource);
+    out->set_type(kDefaultType);
+    out->set_spec_version(kSpecVersionValue);
+    out->set_data_content_type(opaque ? kBinaryContentType : type);
+    out->set_data(message.data());
+    auto& fields = *out->mutable_extensions()->mutable_fields();
+    fields[kTopic].set_string_value(std::string(received.topic));
+    fields[kPubsubName].set_string_value(std::string(received.pubsub_name));
+    return Decoded::kEvent;
+  }
+
+  if (auto it = event.find(kExpiration); it != event.end() && it->is_string()) {
+    std::chrono::system_clock::time_point expiration;
+    if (ParseRfc3339(it->get<std::string>(), &expiration) &&
+        expiration < std::chrono::system_clock::now()) {
+      return Decoded::kExpired;
+    }
+  }
+
+  out->set_id(StringField(event, kId));
+  out->set_source(StringField(event, kSource));
+  out->set_type(StringField(event, kType));
+  out->set_spec_version(StringField(event, kSpecVersion));
+  out->set_data_content_type(StringField(event, kDataContentType));
+
+  if (auto it = event.find(kDataBase64); it != event.end() && !it->is_null()) {
+    std::string decoded;
+    if (!it->is_string() || !Base64Decode(it->get<std::string>(), &decoded)) {
+      return absl::InvalidArgumentError("the event's data_base64 is not valid base64");
+    }
+    out->set_data(std::move(decoded));
+  } else if (auto data = event.find(kData); data != event.end() && !data->is_null()) {
+    const std::string& type = out->data_content_type();
+    bool json_type = IsJsonContentType(type) || IsCloudEventContentType(type);
+    // Text is delivered as its characters; JSON (and anything structured) as JSON text.
+    if (data->is_string() && !json_type) {
+      out->set_data(data->get<std::string>());
+    } else {
+      out->set_data(Dump(*data));
+    }
+  }
+
+  auto& fields = *out->mutable_extensions()->mutable_fields();
+  for (const auto& [key, value] : event.items()) {
+    if (key == kId || key == kSource || key == kType || key == kSpecVersion ||
+        key == kDataContentType || key == kData || key == kDataBase64) {
+      continue;
+    }
+    fields[key] = ToValue(value);
+  }
+  return Decoded::kEvent;
+}
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::array<uint8_t, 16> bytes;
+  for (size_t i = 0; i < bytes.size(); i += 8) {
+    uint64_t random = generator();
+    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(random >> (8 * j));
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string text;
+  text.reserve(36);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += fmt::format("{:02x}", bytes[i]);
+  }
+  return text;
+}
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
+bool ParseRfc3339(std::string_view text, std::chrono::system_clock::time_point* time) {
+  size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!ReadDigits(text, pos, 4, &year) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, &month) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, &day) || !Expect(text, pos, 'T') ||
+      !ReadDigits(text, pos, 2, &hour) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, &minute) || !Expect(text, pos, ':') ||
+      !ReadDigits(text, pos, 2, &second)) {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  if (pos < text.size() && text[pos] == '.') {  // fractional seconds: ignored
+    ++pos;
+    size_t digits = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos, ++digits;
+    if (digits == 0) return false;
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '+' ? 1 : -1;
+    ++pos;
+    int offset_hours, offset_mins;
+    if (!ReadDigits(text, pos, 2, &offset_hours) || !Expect(text, pos, ':') ||
+        !ReadDigits(text, pos, 2, &offset_mins)) {
+      return false;
+    }
+    offset_minutes = sign * (offset_hours * 60 + offset_mins);
+  } else {
+    return false;
+  }
+  if (pos != text.size()) return false;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  *time = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+  return true;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
+                 static_cast<uint8_t>(data[i + 2]);
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += kBase64Alphabet[(n >> 6) & 63];
+    out += kBase64Alphabet[n & 63];
+  }
+  if (size_t rest = data.size() - i; rest > 0) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
+    if (rest == 2) n |= static_cast<uint8_t>(data[i + 1]) << 8;
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view text, std::string* out) {
+  if (text.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    uint32_t n = 0;
+    int padding = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      char c = text[i + j];
+      if (c == '=') {
+        // Padding only in the last quantum's last two places, and nothing after it.
+        if (i + 4 != text.size() || j < 2) return false;
+        ++padding;
+        n <<= 6;
+        continue;
+      }
+      if (padding > 0) return false;
+      auto index = kBase64Alphabet.find(c);
+      if (index == std::string_view::npos) return false;
+      n = (n << 6) | static_cast<uint32_t>(index);
+    }
+    out->push_back(static_cast<char>((n >> 16) & 0xff));
+    if (padding < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
+    if (padding < 1) out->push_back(static_cast<char>(n & 0xff));
+  }
+  return true;
+}
+
+}  // namespace plughost::cloud_events

@@ -1,0 +1,609 @@
+// Pub/sub handlers of the Dapr API: PublishEvent, BulkPublishEvent(Alpha1) and the streaming
+// subscription SubscribeTopicEventsAlpha1. Events are wrapped in CloudEvents as Dapr does
+// (host/api/cloud_events.h); no handler blocks.
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "host/api/api_errors.h"
+#include "host/api/cloud_events.h"
+#include "host/api/dapr_api.h"
+#include "host/api/pubsub_errors.h"
+#include "host/common/log.h"
+#include "host/components/pubsub.h"
+
+namespace plughost {
+namespace {
+
+using Metadata = google::protobuf::Map<std::string, std::string>;
+using StreamRequest = runtimepb::SubscribeTopicEventsRequestAlpha1;
+using StreamResponse = runtimepb::SubscribeTopicEventsResponseAlpha1;
+using EventStatus = runtimepb::TopicEventResponse;
+
+// Publish calls one bulk request may have in flight at once when it is fanned out.
+constexpr size_t kMaxParallelPublishes = 32;
+
+bool HasFeature(const Component& component, std::string_view feature) {
+  for (const auto& f : component.Features()) {
+    if (f == feature) return true;
+  }
+  return false;
+}
+
+std::string_view ClientMetadata(const grpc::CallbackServerContext* call, std::string_view key) {
+  const auto& metadata = call->client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  return it == metadata.end() ? std::string_view()
+                              : std::string_view(it->second.data(), it->second.size());
+}
+
+// The checks PublishEvent and BulkPublishEvent share, in Dapr's order: token, pubsub name,
+// instance, topic, rawPayload. Returns the instance (holding its in-flight slot) or nullptr
+// with `error` set.
+InstancePtr ResolveTopic(const ApiContext& context, const grpc::CallbackServerContext* call,
+                         const std::string& pubsub, const std::string& topic,
+                         const Metadata& metadata, bool* raw_payload, grpc::Status* error) {
+  if (auto denied = Authorize(context, call); !denied.ok()) {
+    *error = denied;
+    return nullptr;
+  }
+  if (pubsub.empty()) {
+    *error = pubsub_errors::NameEmpty();
+    return nullptr;
+  }
+  // Dapr answers "not found" whether or not any pubsub is configured.
+  if (!context.instances->Find(ComponentKind::kPubSub, pubsub)) {
+    *error = pubsub_errors::NotFound(pubsub);
+    return nullptr;
+  }
+  if (topic.empty()) {
+    *error = pubsub_errors::TopicEmpty(pubsub);
+    return nullptr;
+  }
+  auto raw = cloud_events::IsRawPayload(metadata);
+  if (!raw.ok()) {
+    *error = pubsub_errors::MetadataInvalid(std::string(raw.status().message()));
+    return nullptr;
+  }
+  *raw_payload = *raw;
+  return ResolveInstance(context, call, ComponentKind::kPubSub, pubsub, error);
+}
+
+// The CloudEvent for one published payload, as the component will get it.
+absl::StatusOr<std::string> EnvelopeFor(const ApiContext& context,
+                                        const grpc::CallbackServerContext* call,
+                                        const InstanceInfo& pubsub, const std::string& topic,
+                                        const std::string& content_type, const std::string& data,
+                                        const Metadata& metadata) {
+  cloud_events::Published event;
+  event.app_id = context.app_id;
+  event.pubsub_name = pubsub.name;
+  event.topic = topic;
+  event.data_content_type = content_type;
+  event.data = data;
+  event.metadata = &metadata;
+  event.component_handles_ttl =
+      HasFeature(*pubsub.component, cloud_events::kFeatureMessageTtl);
+  event.trace_parent = ClientMetadata(call, "traceparent");
+  event.trace_state = ClientMetadata(call, "tracestate");
+  return cloud_events::Envelope(event);
+}
+
+// Sends every entry of a bulk request through Publish, a bounded number at a time, and answers
+// with the entries that failed, in request order.
+class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
+ public:
+  FanOutPublish(InstancePtr pubsub, CallOptions options, std::vector<std::string> entry_ids,
+                std::vector<pubsubpb::PublishRequest> requests, grpc::ServerUnaryReactor* reactor,
+                runtimepb::BulkPublishResponse* response)
+      : pubsub_(std::move(pubsub)),
+        options_(options),
+        entry_ids_(std::move(entry_ids)),
+        requests_(std::move(requests)),
+        errors_(requests_.size()),
+        reactor_(reactor),
+        response_(response) {}
+
+  // Also called after each completion. Completions that arrive while another thread (or an
+  // outer frame of this one: a component may answer inline) is starting calls only count
+  // down, so the stack never grows with the number of entries.
+  void Pump() {
+    std::unique_lock lock(mutex_);
+    if (pumping_) return;
+    pumping_ = true;
+    while (next_ < requests_.size() && outstanding_ < kMaxParallelPublishes) {
+      size_t index = next_++;
+      ++outstanding_;
+      lock.unlock();
+      pubsub_->As<PubSub>()->Publish(
+          std::move(requests_[index]), options_,
+          [self = shared_from_this(), index](grpc::Status status) { self->Done(index, status); });
+      lock.lock();
+    }
+    pumping_ = false;
+    if (next_ < requests_.size() || outstanding_ > 0 || finished_) return;
+    finished_ = true;
+    lock.unlock();
+    for (size_t i = 0; i < errors_.size(); ++i) {
+      if (errors_[i].empty()) continue;
+      auto* failed = response_->add_failedentries();
+      failed->set_entry_id(entry_ids_[i]);
+      failed->set_error(errors_[i]);
+    }
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+ private:
+  void Done(size_t index, const grpc::Status& status) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!status.ok()) {
+        errors_[index] = status.error_message().empty()
+                             ? "publish failed with code " +
+                                   std::to_string(static_cast<int>(status.error_code()))
+                             : status.error_message();
+      }
+      --outstanding_;
+    }
+    Pump();
+  }
+
+  InstancePtr pubsub_;
+  CallOptions options_;
+  std::vector<std::string> entry_ids_;
+  std::vector<pubsubpb::PublishRequest> requests_;
+  std::vector<std::string> errors_;  // per entry; empty = published
+  grpc::ServerUnaryReactor* reactor_;
+  runtimepb::BulkPublishResponse* response_;
+
+  std::mutex mutex_;
+  size_t next_ = 0;
+  size_t outstanding_ = 0;
+  bool pumping_ = false;
+  bool finished_ = false;
+};
+
+grpc::ServerUnaryReactor* BulkPublish(const ApiContext& context, CallOptions options,
+                                      grpc::CallbackServerContext* call,
+                                      const runtimepb::BulkPublishRequest* request,
+                                      runtimepb::BulkPublishResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  bool raw = false;
+  auto pubsub = ResolveTopic(context, call, request->pubsub_name(), request->topic(),
+                             request->metadata(), &raw, &error);
+  if (!pubsub) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  std::set<std::string_view> seen;
+  for (const auto& entry : request->entries()) {
+    if (entry.entry_id().empty() || !seen.insert(entry.entry_id()).second) {
+      reactor->Finish(pubsub_errors::BulkEntryIdInvalid(request->topic(), pubsub->name));
+      return reactor;
+    }
+  }
+
+  pubsubpb::BulkPublishRequest bulk;
+  bulk.set_pubsub_name(request->pubsub_name());
+  bulk.set_topic(request->topic());
+  bulk.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  for (const auto& entry : request->entries()) {
+    auto* out = bulk.add_entries();
+    out->set_entry_id(entry.entry_id());
+    // Entry metadata overrides the request's.
+    auto& metadata = *out->mutable_metadata();
+    metadata.insert(request->metadata().begin(), request->metadata().end());
+    for (const auto& [key, value] : entry.metadata()) metadata[key] = value;
+    if (raw) {
+      out->set_event(entry.event());
+      out->set_content_type(entry.content_type());
+      continue;
+    }
+    auto envelope = EnvelopeFor(context, call, *pubsub, request->topic(), entry.content_type(),
+                                entry.event(), metadata);
+    if (!envelope.ok()) {
+      reactor->Finish(pubsub_errors::CloudEventCreation());
+      return reactor;
+    }
+    out->set_event(std::move(*envelope));
+    out->set_content_type(cloud_events::kContentType);
+  }
+
+  if (HasFeature(*pubsub->component, kFeatureBulkPubSub)) {
+    pubsub->As<PubSub>()->BulkPublish(
+        std::move(bulk), options,
+        [reactor, request, response, pubsub](grpc::Status status,
+                                             pubsubpb::BulkPublishResponse result) {
+          if (!status.ok()) {
+            reactor->Finish(
+                pubsub_errors::PublishFailed(request->topic(), request->pubsub_name(), status));
+            return;
+          }
+          for (auto& failed : *result.mutable_failed_entries()) {
+            auto* out = response->add_failedentries();
+            out->set_entry_id(std::move(*failed.mutable_entry_id()));
+            out->set_error(std::move(*failed.mutable_error()));
+          }
+          reactor->Finish(grpc::Status::OK);
+        });
+    return reactor;
+  }
+
+  std::vector<std::string> entry_ids;
+  std::vector<pubsubpb::PublishRequest> requests;
+  for (auto& entry : *bulk.mutable_entries()) {
+    entry_ids.push_back(entry.entry_id());
+    pubsubpb::PublishRequest& publish = requests.emplace_back();
+    publish.set_pubsub_name(bulk.pubsub_name());
+    publish.set_topic(bulk.topic());
+    publish.set_data(std::move(*entry.mutable_event()));
+    publish.set_content_type(std::move(*entry.mutable_content_type()));
+    publish.mutable_metadata()->swap(*entry.mutable_metadata());
+  }
+  std::make_shared<FanOutPublish>(std::move(pubsub), options, std::move(entry_ids),
+                                  std::move(requests), reactor, response)
+      ->Pump();
+  return reactor;
+}
+
+// SubscribeTopicEventsAlpha1: one app stream, one component subscription. The stream's state
+// lives in Shared, which the component's deliveries hold on to; the reactor itself is deleted
+// in OnDone, once Finish has run and every read and write has completed.
+class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamResponse> {
+ public:
+  TopicEventStream(ApiContext* context, grpc::CallbackServerContext* call)
+      : context_(context), call_(call), shared_(std::make_shared<Shared>()) {
+    shared_->stream = this;
+    shared_->context = context;
+    if (auto denied = Authorize(*context, call); !denied.ok()) {
+      shared_->stream = nullptr;
+      Finish(denied);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the app closed its side or went away
+      Shutdown(shared_, grpc::Status::OK);
+      return;
+    }
+    if (!subscribed_) {
+      subscribed_ = true;
+      grpc::Status error = Subscribe();
+      if (!error.ok()) {
+        Shutdown(shared_, error);
+        return;
+      }
+    } else if (request_.has_initial_request()) {
+      Shutdown(shared_, pubsub_errors::DuplicateInitialRequest());
+      return;
+    } else if (request_.has_event_processed()) {
+      Processed(request_.event_processed());
+    }
+    {
+      std::lock_guard lock(shared_->mutex);
+      if (shared_->stream == nullptr) return;  // shutting down: no more reads
+    }
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    TopicEventStream* finish = nullptr;
+    StreamResponse* next = nullptr;
+    {
+      std::lock_guard lock(shared_->mutex);
+      shared_->outbox.pop_front();
+      if (ok && shared_->stream != nullptr && !shared_->outbox.empty()) {
+        next = &shared_->outbox.front();
+      } else {
+        shared_->writing = false;
+        if (shared_->stream == nullptr && !shared_->finished) {
+          shared_->finished = true;
+          finish = this;
+        }
+      }
+    }
+    if (next != nullptr) {
+      StartWrite(next);
+    } else if (finish != nullptr) {
+      Finish(shared_->finish_status);
+    } else if (!ok) {
+      Shutdown(shared_, grpc::Status::OK);  // the app is gone
+    }
+  }
+
+  void OnCancel() override { Shutdown(shared_, grpc::Status::CANCELLED); }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Everything a delivery may touch, guarded by `mutex`.
+  struct Shared {
+    std::mutex mutex;
+    ApiContext* context = nullptr;
+    // Null once the stream is shutting down: deliveries are then rejected.
+    TopicEventStream* stream = nullptr;
+    std::string pubsub_name;
+    std::string topic;
+    bool raw_payload = false;
+    // Responses to write; the front one is being written while `writing`.
+    std::deque<StreamResponse> outbox;
+    bool writing = false;
+    // Acks of the events sent and not yet processed, by event id (ids may repeat).
+    std::unordered_map<std::string, std::deque<StatusCallback>> pending;
+    std::unique_ptr<Subscription> subscription;
+    ActiveSubscriptions::Id registration = 0;
+    grpc::Status finish_status;
+    bool finished = false;  // Finish was called (or is being called)
+  };
+
+  grpc::Status Subscribe() {
+    if (!request_.has_initial_request()) return pubsub_errors::InitialRequestRequired();
+    const auto& initial = request_.initial_request();
+    if (initial.pubsub_name().empty()) return pubsub_errors::StreamPubsubNameRequired();
+    if (initial.topic().empty()) return pubsub_errors::StreamTopicRequired();
+    if (!context_->instances->Find(ComponentKind::kPubSub, initial.pubsub_name())) {
+      return pubsub_errors::NotFound(initial.pubsub_name());
+    }
+    grpc::Status error;
+    auto instance =
+        ResolveInstance(*context_, call_, ComponentKind::kPubSub, initial.pubsub_name(), &error);
+    if (!instance) return error;
+    auto raw = cloud_events::IsRawPayload(initial.metadata());
+    if (!raw.ok()) return pubsub_errors::MetadataInvalid(std::string(raw.status().message()));
+
+    runtimepb::PubsubSubscription listed;
+    listed.set_pubsub_name(initial.pubsub_name());
+    listed.set_topic(initial.topic());
+    listed.mutable_metadata()->insert(initial.metadata().begin(), initial.metadata().end());
+    listed.mutable_rules()->add_rules()->set_path("/");
+    listed.set_dead_letter_topic(initial.dead_letter_topic());
+    listed.set_type(runtimepb::STREAMING);
+
+    StreamResponse* first = nullptr;
+    {
+      std::lock_guard lock(shared_->mutex);
+      shared_->pubsub_name = initial.pubsub_name();
+      shared_->topic = initial.topic();
+      shared_->raw_payload = *raw;
+      // Queued before subscribing, so it is the first thing the app reads; events delivered
+      // meanwhile queue up behind it.
+      shared_->outbox.emplace_back().mutable_initial_response();
+      shared_->writing = true;
+      first = &shared_->outbox.front();
+    }
+
+    std::weak_ptr<Shared> weak = shared_;
+    auto registration = context_->subscriptions.Add(std::move(listed), [weak] {
+      if (auto shared = weak.lock()) {
+        Shutdown(shared, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      }
+    });
+    pubsubpb::Topic topic;
+    topic.set_name(initial.topic());
+    topic.mutable_metadata()->insert(initial.metadata().begin(), initial.metadata().end());
+    auto subscription = instance->As<PubSub>()->Subscribe(
+        std::move(topic), [weak](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+          auto shared = weak.lock();
+          if (!shared) {
+            ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+            return;
+          }
+          Deliver(shared, std::move(message), std::move(ack));
+        });
+    bool closed_meanwhile = false;
+    {
+      std::lock_guard lock(shared_->mutex);
+      // The app may have gone (OnCancel) or the host be shutting down while we subscribed.
+      closed_meanwhile = shared_->stream == nullptr;
+      if (!closed_meanwhile) {
+        shared_->subscription = std::move(subscription);
+        shared_->registration = registration;
+      }
+    }
+    if (closed_meanwhile) {
+      subscription->Close();
+      context_->subscriptions.Remove(registration);
+    } else {
+      PH_LOG_INFO("pubsub", "streaming subscription to pubsub '{}' topic '{}' opened",
+                  initial.pubsub_name(), initial.topic());
+    }
+    // Always started: `writing` was set above, so a Shutdown meanwhile waits for it to finish.
+    StartWrite(first);
+    return grpc::Status::OK;
+  }
+
+  // A message from the component, on one of its threads: send it to the app and keep its ack
+  // until the app answers.
+  static void Deliver(const std::shared_ptr<Shared>& shared, pubsubpb::PullMessagesResponse message,
+                      StatusCallback ack) {
+    runtimepb::TopicEventRequest event;
+    cloud_events::Received received;
+    {
+      std::lock_guard lock(shared->mutex);
+      received.pubsub_name = shared->pubsub_name;
+      received.topic = shared->topic;
+      received.raw_payload = shared->raw_payload;
+    }
+    received.path = "/";
+    auto decoded = cloud_events::ToTopicEvent(message, received, &event);
+    if (!decoded.ok()) {
+      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': cannot deliver message {}: {}",
+                  received.pubsub_name, received.topic, message.id(), decoded.status().message());
+      ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(decoded.status().message())));
+      return;
+    }
+    if (*decoded == cloud_events::Decoded::kExpired) {
+      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': dropping expired event {}",
+                  received.pubsub_name, received.topic, event.id());
+      ack(grpc::Status::OK);
+      return;
+    }
+    TopicEventStream* start_write = nullptr;
+    StreamResponse* next = nullptr;
+    bool accepted = false;
+    {
+      std::lock_guard lock(shared->mutex);
+      if (shared->stream != nullptr) {
+        accepted = true;
+        std::string id = event.id();
+        shared->outbox.emplace_back().mutable_event_message()->Swap(&event);
+        shared->pending[id].push_back(std::move(ack));
+        if (!shared->writing) {
+          shared->writing = true;
+          start_write = shared->stream;
+          next = &shared->outbox.front();
+        }
+      }
+    }
+    if (!accepted) {  // the stream is closing
+      ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+      return;
+    }
+    // `writing` keeps the reactor alive: Finish waits for this write to complete.
+    if (start_write != nullptr) start_write->StartWrite(next);
+  }
+
+  void Processed(const runtimepb::SubscribeTopicEventsRequestProcessedAlpha1& processed) {
+    StatusCallback ack;
+    {
+      std::lock_guard lock(shared_->mutex);
+      auto it = shared_->pending.find(processed.id());
+      if (it != shared_->pending.end()) {
+        ack = std::move(it->second.front());
+        it->second.pop_front();
+        if (it->second.empty()) shared_->pending.erase(it);
+      }
+    }
+    if (!ack) {
+      PH_LOG_DEBUG("pubsub", "pubsub '{}' topic '{}': the app processed unknown event '{}'",
+                   shared_->pubsub_name, shared_->topic, processed.id());
+      return;
+    }
+    switch (processed.status().status()) {
+      case EventStatus::SUCCESS:
+        ack(grpc::Status::OK);
+        break;
+      case EventStatus::DROP:
+        PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': the app dropped event {}",
+                    shared_->pubsub_name, shared_->topic, processed.id());
+        ack(grpc::Status::OK);
+        break;
+      default:  // RETRY, and any status this host does not know
+        ack(grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
+        break;
+    }
+  }
+
+  // Ends the stream once: no more deliveries, the component subscription closed, every event
+  // the app has not processed rejected (so the component delivers it again), then Finish as
+  // soon as no write is in flight. Safe from any thread.
+  static void Shutdown(const std::shared_ptr<Shared>& shared, grpc::Status status) {
+    TopicEventStream* finish = nullptr;
+    std::unique_ptr<Subscription> subscription;
+    std::unordered_map<std::string, std::deque<StatusCallback>> unprocessed;
+    ActiveSubscriptions::Id registration = 0;
+    {
+      std::lock_guard lock(shared->mutex);
+      if (shared->stream == nullptr) return;
+      finish = shared->stream;
+      shared->stream = nullptr;
+      shared->finish_status = status;
+      subscription = std::move(shared->subscription);
+      unprocessed.swap(shared->pending);
+      registration = std::exchange(shared->registration, 0);
+      // Queued responses are dropped; the one being written completes first.
+      while (shared->outbox.size() > (shared->writing ? 1 : 0)) shared->outbox.pop_back();
+      if (shared->writing) {
+        finish = nullptr;  // OnWriteDone finishes
+      } else {
+        shared->finished = true;
+      }
+    }
+    // Closing waits for a delivery under way, which needs the mutex: never hold it here.
+    if (subscription) {
+      subscription->Close();
+      PH_LOG_INFO("pubsub", "streaming subscription to pubsub '{}' topic '{}' closed",
+                  shared->pubsub_name, shared->topic);
+    }
+    if (registration != 0) shared->context->subscriptions.Remove(registration);
+    for (auto& [id, acks] : unprocessed) {
+      for (auto& ack : acks) {
+        ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+      }
+    }
+    if (finish != nullptr) finish->Finish(status);
+  }
+
+  ApiContext* context_;
+  grpc::CallbackServerContext* call_;
+  std::shared_ptr<Shared> shared_;
+  StreamRequest request_;
+  bool subscribed_ = false;  // the initial request was read (only the reactor touches it)
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* call,
+                                                const runtimepb::PublishEventRequest* request,
+                                                google::protobuf::Empty* /*response*/) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  bool raw = false;
+  auto pubsub = ResolveTopic(*context_, call, request->pubsub_name(), request->topic(),
+                             request->metadata(), &raw, &error);
+  if (!pubsub) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  pubsubpb::PublishRequest publish;
+  publish.set_pubsub_name(request->pubsub_name());
+  publish.set_topic(request->topic());
+  publish.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  if (raw) {
+    publish.set_data(request->data());
+    publish.set_content_type(request->data_content_type());
+  } else {
+    auto envelope = EnvelopeFor(*context_, call, *pubsub, request->topic(),
+                                request->data_content_type(), request->data(), request->metadata());
+    if (!envelope.ok()) {
+      reactor->Finish(pubsub_errors::CloudEventCreation());
+      return reactor;
+    }
+    publish.set_data(std::move(*envelope));
+    publish.set_content_type(cloud_events::kContentType);
+  }
+  pubsub->As<PubSub>()->Publish(
+      std::move(publish), OptionsFor(call), [reactor, request, pubsub](grpc::Status status) {
+        reactor->Finish(status.ok() ? status
+                                    : pubsub_errors::PublishFailed(
+                                          request->topic(), request->pubsub_name(), status));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::BulkPublishEventAlpha1(
+    grpc::CallbackServerContext* call, const runtimepb::BulkPublishRequest* request,
+    runtimepb::BulkPublishResponse* response) {
+  return BulkPublish(*context_, OptionsFor(call), call, request, response);
+}
+
+grpc::ServerUnaryReactor* DaprApi::BulkPublishEvent(grpc::CallbackServerContext* call,
+                                                    const runtimepb::BulkPublishRequest* request,
+                                                    runtimepb::BulkPublishResponse* response) {
+  return BulkPublish(*context_, OptionsFor(call), call, request, response);
+}
+
+grpc::ServerBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,
+                        runtimepb::SubscribeTopicEventsResponseAlpha1>*
+DaprApi::SubscribeTopicEventsAlpha1(grpc::CallbackServerContext* call) {
+  return new TopicEventStream(context_, call);
+}
+
+}  // namespace plughost
