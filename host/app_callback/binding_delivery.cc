@@ -1,0 +1,224 @@
+#include "host/app_callback/binding_delivery.h"
+
+#include <google/protobuf/empty.pb.h>
+#include <grpcpp/alarm.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host/common/log.h"
+#include "host/components/bindings.h"
+
+namespace plughost {
+namespace {
+
+namespace appcallbackpb = ::dapr::proto::runtime::v1;
+
+// One unary call to the app on the callback API; owns what the call needs until it completes.
+template <typename Request, typename Response, typename Start, typename Done>
+void CallApp(std::unique_ptr<grpc::ClientContext> context, Request request, Start start,
+             Done done) {
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> context;
+    Request request;
+    Response response;
+    Done done;
+  };
+  auto* call = new Call{std::move(context), std::move(request), Response{}, std::move(done)};
+  start(call->context.get(), &call->request, &call->response, [call](grpc::Status status) {
+    std::unique_ptr<Call> owned(call);
+    try {
+      owned->done(std::move(status), std::move(owned->response));
+    } catch (const std::exception& e) {
+      PH_LOG_ERROR("bindings", "app callback completion threw: {}", e.what());
+    }
+  });
+}
+
+}  // namespace
+
+class BindingDelivery::State : public std::enable_shared_from_this<BindingDelivery::State> {
+ public:
+  State(ApiContext* context, BindingDeliveryOptions options)
+      : context_(context), options_(options), app_(context->app_channel) {}
+
+  void List() {
+    auto* stub = &app_->stub();
+    CallApp<google::protobuf::Empty, appcallbackpb::ListInputBindingsResponse>(
+        app_->NewContext(options_.list_timeout), google::protobuf::Empty{},
+        [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+          stub->async()->ListInputBindings(ctx, req, resp, std::move(cb));
+        },
+        [self = shared_from_this()](grpc::Status status,
+                                    appcallbackpb::ListInputBindingsResponse listed) {
+          self->Listed(status, listed);
+        });
+  }
+
+  void Stop(std::chrono::milliseconds drain) {
+    std::vector<std::unique_ptr<Subscription>> subscriptions;
+    std::unique_ptr<grpc::Alarm> retry;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+      subscriptions = std::move(subscriptions_);
+      retry = std::move(retry_);
+    }
+    // Outside the lock: closing waits out a delivery in progress, which takes the lock.
+    for (auto& subscription : subscriptions) subscription->Close();
+    retry.reset();  // cancels a pending retry of the listing
+    std::unique_lock lock(mutex_);
+    drained_.wait_for(lock, drain, [this] { return inflight_ == 0; });
+    if (inflight_ > 0) {
+      PH_LOG_WARN("bindings", "stopping with {} input binding event(s) still at the app; the "
+                  "components will see them unacked", inflight_);
+    }
+  }
+
+ private:
+  void Listed(const grpc::Status& status, const appcallbackpb::ListInputBindingsResponse& listed) {
+    std::vector<std::pair<std::string, InstancePtr>> to_read;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      if (!status.ok() && status.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+        ScheduleRetryLocked(status);
+        return;
+      }
+      if (failures_ > 0) {
+        PH_LOG_INFO("bindings", "app at {} answered ListInputBindings after {} failed attempt(s)",
+                    app_->address(), failures_);
+      }
+      if (!status.ok()) {
+        // Dapr reads no binding for an app that lists none.
+        PH_LOG_INFO("bindings", "the app does not implement ListInputBindings: no input binding "
+                    "events are delivered");
+        return;
+      }
+      for (const std::string& name : listed.bindings()) {
+        auto instance = context_->instances->Find(ComponentKind::kInputBinding, name);
+        if (!instance) {
+          PH_LOG_INFO("bindings", "the app listed input binding '{}', but none is configured; "
+                      "skipped", name);
+          continue;
+        }
+        to_read.emplace_back(name, std::move(instance));
+      }
+    }
+    // Outside the lock: Read may start a stream, and deliveries take the lock.
+    std::vector<std::unique_ptr<Subscription>> opened;
+    for (auto& [name, instance] : to_read) {
+      PH_LOG_INFO("bindings", "delivering input binding '{}' ({}) events to the app", name,
+                  instance->type);
+      opened.push_back(instance->As<InputBinding>()->Read(
+          [weak = weak_from_this(), name = name](bindingspb::ReadResponse event,
+                                                 Callback<std::string> reply) {
+            if (auto self = weak.lock()) {
+              self->Deliver(name, std::move(event), std::move(reply));
+            } else {
+              reply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"), {});
+            }
+          }));
+    }
+    bool stopped = false;
+    {
+      std::lock_guard lock(mutex_);
+      stopped = stopped_;
+      if (!stopped) {
+        for (auto& subscription : opened) subscriptions_.push_back(std::move(subscription));
+      }
+    }
+    if (stopped) {
+      for (auto& subscription : opened) subscription->Close();
+    }
+  }
+
+  void ScheduleRetryLocked(const grpc::Status& status) {
+    auto delay = std::min<std::chrono::milliseconds>(
+        options_.max_retry, options_.first_retry * (1 << std::min(failures_, 6)));
+    ++failures_;
+    if (failures_ == 1) {
+      PH_LOG_WARN("bindings", "app at {} not reachable for ListInputBindings ({}); retrying with "
+                  "backoff", app_->address(), status.error_message());
+    } else {
+      PH_LOG_DEBUG("bindings", "ListInputBindings attempt {} failed ({}); next in {} ms",
+                   failures_, status.error_message(), delay.count());
+    }
+    retry_ = std::make_unique<grpc::Alarm>();
+    retry_->Set(std::chrono::system_clock::now() + delay, [weak = weak_from_this()](bool fired) {
+      if (!fired) return;
+      if (auto self = weak.lock()) self->List();
+    });
+  }
+
+  void Deliver(const std::string& name, bindingspb::ReadResponse event,
+               Callback<std::string> reply) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) {
+        reply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"), {});
+        return;
+      }
+      ++inflight_;
+    }
+    appcallbackpb::BindingEventRequest request;
+    request.set_name(name);
+    request.set_data(std::move(*event.mutable_data()));
+    request.mutable_metadata()->swap(*event.mutable_metadata());
+    auto* stub = &app_->stub();
+    CallApp<appcallbackpb::BindingEventRequest, appcallbackpb::BindingEventResponse>(
+        app_->NewContext(options_.callback_timeout), std::move(request),
+        [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+          stub->async()->OnBindingEvent(ctx, req, resp, std::move(cb));
+        },
+        [self = shared_from_this(), name, message_id = event.message_id(),
+         reply = std::move(reply)](grpc::Status status,
+                                   appcallbackpb::BindingEventResponse response) mutable {
+          if (status.ok()) {
+            reply(grpc::Status::OK, std::move(*response.mutable_data()));
+          } else {
+            PH_LOG_WARN("bindings", "input binding '{}': the app did not handle event '{}': {}",
+                        name, message_id, status.error_message());
+            reply(grpc::Status(status.error_code(),
+                               "error invoking app: " + status.error_message()),
+                  {});
+          }
+          std::lock_guard lock(self->mutex_);
+          if (--self->inflight_ == 0) self->drained_.notify_all();
+        });
+  }
+
+  ApiContext* context_;
+  BindingDeliveryOptions options_;
+  std::shared_ptr<AppChannel> app_;
+
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  bool stopped_ = false;
+  int failures_ = 0;
+  int64_t inflight_ = 0;
+  std::unique_ptr<grpc::Alarm> retry_;
+  std::vector<std::unique_ptr<Subscription>> subscriptions_;
+};
+
+BindingDelivery::BindingDelivery(ApiContext* context, BindingDeliveryOptions options) {
+  if (context->app_channel) state_ = std::make_shared<State>(context, options);
+}
+
+BindingDelivery::~BindingDelivery() { Stop(std::chrono::milliseconds(0)); }
+
+void BindingDelivery::Start() {
+  if (state_) state_->List();
+}
+
+void BindingDelivery::Stop(std::chrono::milliseconds drain) {
+  if (state_) state_->Stop(drain);
+}
+
+}  // namespace plughost
