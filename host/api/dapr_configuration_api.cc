@@ -1,0 +1,371 @@
+// Configuration handlers of the Dapr API. GetConfiguration forwards to the named store.
+// SubscribeConfiguration is a server stream: its first message carries the subscription id and
+// no items (what Dapr's SDKs wait for), then every batch of changed items follows with the same
+// id, until the app cancels the stream or calls UnsubscribeConfiguration with the id (the
+// stream then ends with OK); either way the store's subscription is closed.
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "host/api/api_errors.h"
+#include "host/api/dapr_api.h"
+#include "host/components/configuration_store.h"
+
+namespace plughost {
+
+namespace commonpb = ::dapr::proto::common::v1;
+
+// Stops an open subscription's stream, by the id its first message gave the app.
+class ConfigurationSubscriptions {
+ public:
+  void Add(const std::string& id, std::function<void()> stop) {
+    std::lock_guard lock(mutex_);
+    stops_[id] = std::move(stop);
+  }
+  // The stop function registered under `id`, removed from the table; empty if none.
+  std::function<void()> Take(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = stops_.find(id);
+    if (it == stops_.end()) return nullptr;
+    auto stop = std::move(it->second);
+    stops_.erase(it);
+    return stop;
+  }
+  // Stops every subscription, outside the lock (a stop takes it to remove itself).
+  void StopAll() {
+    std::map<std::string, std::function<void()>> stops;
+    {
+      std::lock_guard lock(mutex_);
+      stops.swap(stops_);
+    }
+    for (auto& [id, stop] : stops) stop();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::function<void()>> stops_;
+};
+
+std::shared_ptr<ConfigurationSubscriptions> NewConfigurationSubscriptions() {
+  return std::make_shared<ConfigurationSubscriptions>();
+}
+
+namespace {
+
+using AppUpdate = runtimepb::SubscribeConfigurationResponse;
+
+// ResolveInstance with Dapr's wording for configuration stores: its FAILED_PRECONDITION means
+// no configuration store exists, its INVALID_ARGUMENT none by that name.
+InstancePtr ResolveConfigurationStore(const ApiContext& context, grpc::CallbackServerContext* call,
+                                      const std::string& name, grpc::Status* error) {
+  auto store = ResolveInstance(context, call, ComponentKind::kConfiguration, name, error);
+  if (store) return store;
+  switch (error->error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      *error = api_errors::ConfigurationStoresNotConfigured();
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      *error = api_errors::ConfigurationStoreNotFound(name);
+      break;
+    default:
+      break;
+  }
+  return nullptr;
+}
+
+// The two protocols declare ConfigurationItem separately; the fields are the same.
+void CopyItems(google::protobuf::Map<std::string, configpb::ConfigurationItem>& from,
+               google::protobuf::Map<std::string, commonpb::ConfigurationItem>* to) {
+  for (auto& [key, item] : from) {
+    auto& out = (*to)[key];
+    out.set_value(std::move(*item.mutable_value()));
+    out.set_version(std::move(*item.mutable_version()));
+    out.mutable_metadata()->swap(*item.mutable_metadata());
+  }
+}
+
+class ConfigurationStream;
+
+// One app subscription: what the app's stream (the reactor) and the store's callbacks share.
+// The store may call back after the reactor is gone, so they hold this, weakly, and never the
+// reactor itself. Every reactor operation happens under mutex_, once at a time: one write in
+// flight, the rest queued, Finish after the last write.
+class StreamSession : public std::enable_shared_from_this<StreamSession> {
+ public:
+  StreamSession(ConfigurationStream* stream, std::shared_ptr<ConfigurationSubscriptions> table,
+                std::string store_name, std::vector<std::string> keys)
+      : stream_(stream),
+        table_(std::move(table)),
+        store_name_(std::move(store_name)),
+        keys_(std::move(keys)) {}
+
+  void Begin(const InstancePtr& store, configpb::SubscribeConfigurationRequest request);
+  void OnWriteDone(bool ok);
+  // Ends the app's stream with `status` (unless already ending) and closes the subscription.
+  void Stop(grpc::Status status);
+  void OnStreamDone();
+
+ private:
+  void OnStarted(grpc::Status status, std::string id);
+  void OnUpdate(configpb::SubscribeConfigurationResponse batch);
+  void WriteNextLocked();
+  void FinishLocked(grpc::Status status);
+
+  std::mutex mutex_;
+  ConfigurationStream* stream_;  // null once the reactor is done
+  const std::shared_ptr<ConfigurationSubscriptions> table_;
+  const std::string store_name_;
+  const std::vector<std::string> keys_;
+  std::shared_ptr<Component> component_;  // keeps the store alive while subscribed
+  std::unique_ptr<Subscription> subscription_;
+  bool stopped_ = false;
+  bool started_ = false;  // the store confirmed; the first message is queued or sent
+  std::string id_;
+  std::deque<AppUpdate> pending_;
+  AppUpdate current_;  // the message being written
+  bool writing_ = false;
+  std::optional<grpc::Status> finish_;  // the status to end with once the writes are done
+  bool finished_ = false;
+};
+
+class ConfigurationStream final : public grpc::ServerWriteReactor<AppUpdate> {
+ public:
+  ConfigurationStream(std::shared_ptr<ConfigurationSubscriptions> table, std::string store_name,
+                      std::vector<std::string> keys)
+      : session_(std::make_shared<StreamSession>(this, std::move(table), std::move(store_name),
+                                                 std::move(keys))) {}
+
+  StreamSession& session() { return *session_; }
+
+  void OnWriteDone(bool ok) override { session_->OnWriteDone(ok); }
+  void OnCancel() override {
+    session_->Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app cancelled the stream"));
+  }
+  void OnDone() override {
+    session_->OnStreamDone();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<StreamSession> session_;
+};
+
+void StreamSession::Begin(const InstancePtr& store,
+                          configpb::SubscribeConfigurationRequest request) {
+  {
+    std::lock_guard lock(mutex_);
+    component_ = store->component;
+  }
+  std::weak_ptr<StreamSession> weak = weak_from_this();
+  auto subscription = store->As<ConfigurationStore>()->Subscribe(
+      std::move(request),
+      [weak](configpb::SubscribeConfigurationResponse batch) {
+        if (auto self = weak.lock()) self->OnUpdate(std::move(batch));
+      },
+      [weak](grpc::Status status, std::string id) {
+        if (auto self = weak.lock()) self->OnStarted(std::move(status), std::move(id));
+      });
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      subscription_ = std::move(subscription);
+      return;
+    }
+  }
+  // Stopped while subscribing (the app went away, or the store refused at once).
+  if (subscription) subscription->Close();
+}
+
+void StreamSession::OnStarted(grpc::Status status, std::string id) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return;
+  if (!status.ok()) {
+    FinishLocked(api_errors::ConfigurationSubscribeFailed(keys_, store_name_, status));
+    return;
+  }
+  id_ = id;
+  started_ = true;
+  table_->Add(id_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->Stop(grpc::Status::OK);
+  });
+  AppUpdate first;
+  first.set_id(std::move(id));
+  pending_.push_front(std::move(first));
+  WriteNextLocked();
+}
+
+void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || finish_) return;
+  AppUpdate update;
+  // The id the app knows, even if the store's own id changed when its stream was reopened.
+  update.set_id(started_ ? id_ : batch.id());
+  CopyItems(*batch.mutable_items(), update.mutable_items());
+  pending_.push_back(std::move(update));
+  WriteNextLocked();
+}
+
+void StreamSession::WriteNextLocked() {
+  if (stream_ == nullptr || writing_ || finished_ || (!started_ && !finish_)) return;
+  if (!pending_.empty() && !finish_) {
+    current_ = std::move(pending_.front());
+    pending_.pop_front();
+    writing_ = true;
+    stream_->StartWrite(&current_);
+    return;
+  }
+  if (finish_) {
+    finished_ = true;
+    stream_->Finish(*finish_);
+  }
+}
+
+void StreamSession::FinishLocked(grpc::Status status) {
+  if (finish_) return;
+  finish_ = std::move(status);
+  pending_.clear();
+  WriteNextLocked();
+}
+
+void StreamSession::OnWriteDone(bool ok) {
+  {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    if (ok) {
+      WriteNextLocked();
+      return;
+    }
+  }
+  // The app is gone; OnCancel may say so too, Stop is idempotent.
+  Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app's stream broke"));
+}
+
+void StreamSession::Stop(grpc::Status status) {
+  std::unique_ptr<Subscription> subscription;
+  std::string id;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      stopped_ = true;
+      subscription = std::move(subscription_);
+      id = id_;
+    }
+    FinishLocked(std::move(status));
+  }
+  if (!id.empty()) table_->Take(id);
+  // Outside the lock: Close waits for a delivery in progress, which may be waiting for it.
+  if (subscription) subscription->Close();
+}
+
+void StreamSession::OnStreamDone() {
+  {
+    std::lock_guard lock(mutex_);
+    stream_ = nullptr;
+  }
+  Stop(grpc::Status::CANCELLED);
+}
+
+grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context,
+                                          ConfigurationSubscriptions& table,
+                                          grpc::CallbackServerContext* call,
+                                          const runtimepb::UnsubscribeConfigurationRequest* request,
+                                          runtimepb::UnsubscribeConfigurationResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  if (auto status = Authorize(context, call); !status.ok()) {
+    reactor->Finish(status);
+    return reactor;
+  }
+  // Like Dapr, by id alone: the store name in the request is not consulted.
+  auto stop = table.Take(request->id());
+  if (!stop) {
+    response->set_ok(false);
+    response->set_message(
+        api_errors::ConfigurationUnsubscribeFailed(request->id(), "subscription does not exist"));
+  } else {
+    stop();
+    response->set_ok(true);
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
+    grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
+    runtimepb::GetConfigurationResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = ResolveConfigurationStore(*context_, call, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  configpb::GetConfigurationRequest get;
+  get.mutable_keys()->CopyFrom(request->keys());
+  get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  store->As<ConfigurationStore>()->Get(
+      std::move(get), OptionsFor(call),
+      [reactor, request, response, store](grpc::Status status,
+                                          configpb::GetConfigurationResponse got) {
+        if (!status.ok()) {
+          std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+          reactor->Finish(api_errors::ConfigurationGetFailed(keys, store->name, status));
+          return;
+        }
+        CopyItems(*got.mutable_items(), response->mutable_items());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::GetConfigurationAlpha1(
+    grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
+    runtimepb::GetConfigurationResponse* response) {
+  return GetConfiguration(call, request, response);
+}
+
+grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>*
+DaprApi::SubscribeConfiguration(grpc::CallbackServerContext* call,
+                                const runtimepb::SubscribeConfigurationRequest* request) {
+  // Dapr subscribes with the keys sorted (its error messages show them so).
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  std::sort(keys.begin(), keys.end());
+  auto* stream = new ConfigurationStream(configuration_subscriptions_, request->store_name(), keys);
+  grpc::Status error;
+  auto store = ResolveConfigurationStore(*context_, call, request->store_name(), &error);
+  if (!store) {
+    stream->session().Stop(error);
+    return stream;
+  }
+  configpb::SubscribeConfigurationRequest subscribe;
+  subscribe.mutable_keys()->Add(keys.begin(), keys.end());
+  subscribe.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  stream->session().Begin(store, std::move(subscribe));
+  return stream;
+}
+
+grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>*
+DaprApi::SubscribeConfigurationAlpha1(grpc::CallbackServerContext* call,
+                                      const runtimepb::SubscribeConfigurationRequest* request) {
+  return SubscribeConfiguration(call, request);
+}
+
+grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfiguration(
+    grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
+    runtimepb::UnsubscribeConfigurationResponse* response) {
+  return UnsubscribeById(*context_, *configuration_subscriptions_, call, request, response);
+}
+
+void DaprApi::CloseConfigurationSubscriptions() { configuration_subscriptions_->StopAll(); }
+
+grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfigurationAlpha1(
+    grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
+    runtimepb::UnsubscribeConfigurationResponse* response) {
+  return UnsubscribeById(*context_, *configuration_subscriptions_, call, request, response);
+}
+
+}  // namespace plughost

@@ -1,0 +1,86 @@
+// Secret handlers of the Dapr API: find the store (with Dapr's secret-specific lookup errors),
+// forward to it in the component protocol, translate back.
+#include "host/api/api_errors.h"
+#include "host/api/dapr_api.h"
+#include "host/components/secret_store.h"
+
+namespace plughost {
+namespace {
+
+// ResolveInstance with Dapr's wording for secret stores, which differs from the generic one:
+// its FAILED_PRECONDITION means no secret store exists, its INVALID_ARGUMENT none by that name.
+InstancePtr ResolveSecretStore(const ApiContext& context, grpc::CallbackServerContext* call,
+                               const std::string& name, grpc::Status* error) {
+  auto store = ResolveInstance(context, call, ComponentKind::kSecretStore, name, error);
+  if (store) return store;
+  switch (error->error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      *error = api_errors::SecretStoreNotConfigured();
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      *error = api_errors::SecretStoreNotFound(name);
+      break;
+    default:
+      break;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
+                                             const runtimepb::GetSecretRequest* request,
+                                             runtimepb::GetSecretResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = ResolveSecretStore(*context_, call, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  secretspb::GetSecretRequest get;
+  get.set_key(request->key());
+  get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  store->As<SecretStore>()->Get(
+      std::move(get), OptionsFor(call),
+      [reactor, request, response, store](grpc::Status status, secretspb::GetSecretResponse got) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::SecretGetFailed(request->key(), store->name, status));
+          return;
+        }
+        response->mutable_data()->swap(*got.mutable_data());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* call,
+                                                 const runtimepb::GetBulkSecretRequest* request,
+                                                 runtimepb::GetBulkSecretResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error;
+  auto store = ResolveSecretStore(*context_, call, request->store_name(), &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  secretspb::BulkGetSecretRequest bulk;
+  bulk.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
+  store->As<SecretStore>()->BulkGet(
+      std::move(bulk), OptionsFor(call),
+      [reactor, response, store](grpc::Status status, secretspb::BulkGetSecretResponse got) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::BulkSecretGetFailed(store->name, status));
+          return;
+        }
+        // The two protocols declare SecretResponse separately; the fields are the same.
+        auto& out = *response->mutable_data();
+        for (auto& [name, secret] : *got.mutable_data()) {
+          out[name].mutable_secrets()->swap(*secret.mutable_secrets());
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+}  // namespace plughost
