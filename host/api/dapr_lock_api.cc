@@ -1,0 +1,110 @@
+// Distributed-lock handlers of the Dapr API (TryLockAlpha1, UnlockAlpha1): Dapr's checks in
+// Dapr's order, the resource id namespaced by the store's keyPrefix (lock_sequencer_keys.h),
+// one call to the named lock store.
+#include "host/api/api_errors.h"
+#include "host/api/dapr_api.h"
+#include "host/api/lock_sequencer_keys.h"
+#include "host/components/lock_store.h"
+
+namespace plughost {
+namespace {
+
+// The checks TryLock and Unlock share, in Dapr's order: any lock store at all, a resource id,
+// an owner, then the named store. (TryLock checks the expiry before all of them.) The last
+// step, ResolveInstance, adds the host's own: the store is up and has a free call slot.
+template <typename Request>
+InstancePtr ResolveLockStore(const ApiContext& context, grpc::CallbackServerContext* call,
+                             const Request& request, grpc::Status* error) {
+  const std::string& store = request.store_name();
+  if (!context.instances->HasKind(ComponentKind::kLock)) {
+    *error = api_errors::LockStoresNotConfigured();
+  } else if (request.resource_id().empty()) {
+    *error = api_errors::LockResourceIdEmpty(store);
+  } else if (request.lock_owner().empty()) {
+    *error = api_errors::LockOwnerEmpty(store);
+  } else if (!context.instances->Find(ComponentKind::kLock, store)) {
+    *error = api_errors::LockStoreNotFound(store);
+  } else {
+    return ResolveInstance(context, call, ComponentKind::kLock, store, error);
+  }
+  return nullptr;
+}
+
+// The cause reported for an id containing "||". TryLockFailed/UnlockFailed turn it into INTERNAL:
+// Dapr reports such an id as a failed lock call, not as a bad argument.
+grpc::Status RefusedId(const absl::Status& status) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* call,
+                                                 const runtimepb::TryLockRequest* request,
+                                                 runtimepb::TryLockResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error = Authorize(*context_, call);
+  if (error.ok() && request->expiry_in_seconds() <= 0) {
+    error = api_errors::LockExpiryNotPositive(request->store_name());
+  }
+  InstancePtr store;
+  if (error.ok()) store = ResolveLockStore(*context_, call, *request, &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
+  if (!resource_id.ok()) {
+    reactor->Finish(api_errors::TryLockFailed(RefusedId(resource_id.status())));
+    return reactor;
+  }
+  lockpb::TryLockRequest try_lock;
+  try_lock.set_resource_id(std::move(*resource_id));
+  try_lock.set_lock_owner(request->lock_owner());
+  try_lock.set_expiry_in_seconds(request->expiry_in_seconds());
+  store->As<LockStore>()->TryLock(
+      std::move(try_lock), OptionsFor(call),
+      [reactor, response, store](grpc::Status status, lockpb::TryLockResponse result) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::TryLockFailed(status));
+          return;
+        }
+        response->set_success(result.success());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* call,
+                                                const runtimepb::UnlockRequest* request,
+                                                runtimepb::UnlockResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  grpc::Status error = Authorize(*context_, call);
+  InstancePtr store;
+  if (error.ok()) store = ResolveLockStore(*context_, call, *request, &error);
+  if (!store) {
+    reactor->Finish(error);
+    return reactor;
+  }
+  auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
+  if (!resource_id.ok()) {
+    reactor->Finish(api_errors::UnlockFailed(RefusedId(resource_id.status())));
+    return reactor;
+  }
+  lockpb::UnlockRequest unlock;
+  unlock.set_resource_id(std::move(*resource_id));
+  unlock.set_lock_owner(request->lock_owner());
+  store->As<LockStore>()->Unlock(
+      std::move(unlock), OptionsFor(call),
+      [reactor, response, store](grpc::Status status, lockpb::UnlockResponse result) {
+        if (!status.ok()) {
+          reactor->Finish(api_errors::UnlockFailed(status));
+          return;
+        }
+        // The component protocol numbers its statuses exactly as Dapr's response does.
+        response->set_status(static_cast<runtimepb::UnlockResponse::Status>(result.status()));
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+}  // namespace plughost
