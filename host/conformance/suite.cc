@@ -1,0 +1,204 @@
+#include "host/conformance/suite.h"
+
+#include <algorithm>
+#include <exception>
+#include <set>
+
+#include "host/conformance/await.h"
+
+namespace plughost::conformance {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
+std::string DescribeMetadata(const std::map<std::string, std::string>& metadata) {
+  if (metadata.empty()) return "no metadata";
+  std::string text = "metadata {";
+  bool first = true;
+  for (const auto& [key, value] : metadata) {
+    text += (first ? "" : ", ") + key + "=" + value;
+    first = false;
+  }
+  return text + "}";
+}
+
+}  // namespace
+
+CaseResult Pass(std::string note) { return {CaseResult::Outcome::kPass, std::move(note)}; }
+CaseResult Fail(std::string message) { return {CaseResult::Outcome::kFail, std::move(message)}; }
+CaseResult Skip(std::string reason) { return {CaseResult::Outcome::kSkip, std::move(reason)}; }
+
+void Report::Record(std::string_view name, const CaseResult& result,
+                    const std::vector<std::string>& needs) {
+  switch (result.outcome) {
+    case CaseResult::Outcome::kPass:
+      ++passed_;
+      out_ << "PASS " << name;
+      if (!result.message.empty()) out_ << ": " << result.message;
+      break;
+    case CaseResult::Outcome::kFail:
+      ++failed_;
+      out_ << "FAIL " << name << ": " << result.message;
+      if (!needs.empty()) {
+        out_ << " (needs feature" << (needs.size() > 1 ? "s " : " ") << JoinNames(needs) << ")";
+      }
+      break;
+    case CaseResult::Outcome::kSkip:
+      ++skipped_;
+      out_ << "SKIP " << name << ": " << result.message;
+      break;
+  }
+  out_ << "\n" << std::flush;
+}
+
+void Report::Heading(std::string_view text) { out_ << "== " << text << "\n" << std::flush; }
+
+void Report::PrintSummary() {
+  out_ << passed_ << " passed, " << failed_ << " failed, " << skipped_ << " skipped\n"
+       << std::flush;
+}
+
+bool Suite::Has(std::string_view feature) const {
+  return std::find(features_.begin(), features_.end(), feature) != features_.end();
+}
+
+bool Suite::Run(std::string_view name, std::initializer_list<std::string_view> needs,
+                const std::function<CaseResult()>& body) {
+  std::string full_name = prefix_ + "/" + std::string(name);
+  std::vector<std::string> needed(needs.begin(), needs.end());
+  std::vector<std::string> missing;
+  for (const auto& feature : needed) {
+    if (!Has(feature)) missing.push_back(feature);
+  }
+  if (!missing.empty()) {
+    context_.report->Record(full_name, Skip("component does not advertise " + JoinNames(missing)));
+    return false;
+  }
+  CaseResult result;
+  try {
+    result = body();
+  } catch (const std::exception& e) {
+    result = Fail(std::string("the case stopped on an exception: ") + e.what());
+  } catch (...) {
+    result = Fail("the case stopped on an exception");
+  }
+  context_.report->Record(full_name, result, needed);
+  return result.outcome == CaseResult::Outcome::kPass;
+}
+
+void Suite::SkipCase(std::string_view name, std::string reason) {
+  context_.report->Record(prefix_ + "/" + std::string(name), Skip(std::move(reason)));
+}
+
+std::string Suite::UniqueName(std::string_view suffix) const {
+  return "conformance-" + context_.run_id + "-" + std::string(suffix);
+}
+
+std::shared_ptr<Component> Suite::CreateComponent(std::string_view suffix,
+                                                  const std::map<std::string, std::string>& extra,
+                                                  grpc::Status* status) {
+  std::string name = UniqueName(suffix);
+  std::shared_ptr<Component> component = context_.factory->Create(name);
+  if (!component) {
+    *status = grpc::Status(grpc::StatusCode::INTERNAL, "the host's adapter created no instance");
+    return nullptr;
+  }
+  InitSpec spec;
+  spec.instance_name = name;
+  spec.type = context_.factory->type();
+  spec.metadata = context_.metadata;
+  for (const auto& [key, value] : extra) spec.metadata[key] = value;
+  spec.timeout = kInitTimeout;
+  *status = AwaitStatus([&](StatusCallback done) { component->Init(spec, std::move(done)); },
+                        kInitTimeout + kWaitGrace);
+  if (!status->ok()) {
+    *status = grpc::Status(status->error_code(), "Init of instance " + name + " with " +
+                                                     DescribeMetadata(spec.metadata) +
+                                                     " failed: " + Describe(*status));
+    return nullptr;
+  }
+  return component;
+}
+
+grpc::Status Suite::WrongInterface() const {
+  return grpc::Status(grpc::StatusCode::INTERNAL, "the host's adapter for " +
+                                                      context_.factory->type() +
+                                                      " does not implement the expected interface");
+}
+
+void Suite::FeaturesCase() {
+  Run("features", [&] {
+    std::set<std::string> seen;
+    for (const auto& feature : features_) {
+      if (feature.empty()) return Fail("Features listed an empty string");
+      if (!seen.insert(feature).second) return Fail("Features listed " + feature + " twice");
+    }
+    return Pass(features_.empty() ? "(none)" : JoinNames(features_));
+  });
+}
+
+void Suite::PingCase(Component& component) {
+  Run("ping", [&] {
+    grpc::Status status =
+        AwaitStatus([&](StatusCallback done) { component.Ping(std::move(done)); });
+    if (status.ok()) return Pass();
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return Skip("component does not implement Ping (the host then relies on the connection)");
+    }
+    return Fail("Ping should answer OK, got " + Describe(status));
+  });
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+std::string Describe(const grpc::Status& status) {
+  if (status.ok()) return "OK";
+  std::string text = CodeName(status.error_code());
+  if (!status.error_message().empty()) text += " \"" + status.error_message() + "\"";
+  return text;
+}
+
+}  // namespace plughost::conformance

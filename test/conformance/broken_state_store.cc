@@ -1,0 +1,150 @@
+#include "test/conformance/broken_state_store.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "dapr/proto/components/v1/state.grpc.pb.h"
+
+namespace plughost::testing {
+namespace {
+
+namespace statepb = ::dapr::proto::components::v1;
+
+struct Entry {
+  std::string value;
+  std::string etag;
+};
+
+// Holds a call until the client gives up (its deadline or cancellation), then ends it.
+class NeverAnswers : public grpc::ServerUnaryReactor {
+ public:
+  void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+};
+
+class BrokenStateStore final : public statepb::StateStore::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context, const statepb::InitRequest*,
+                                 statepb::InitResponse*) override {
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
+                                     const statepb::FeaturesRequest*,
+                                     statepb::FeaturesResponse* response) override {
+    response->add_features("ETAG");
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext*, const statepb::PingRequest*,
+                                 statepb::PingResponse*) override {
+    return new NeverAnswers();
+  }
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
+                                const statepb::GetRequest* request,
+                                statepb::GetResponse* response) override {
+    std::lock_guard lock(mutex_);
+    auto& data = data_[Instance(context)];
+    if (auto it = data.find(request->key()); it != data.end()) {
+      response->set_data(it->second.value);
+      response->mutable_etag()->set_value(it->second.etag);
+    }
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* context,
+                                const statepb::SetRequest* request,
+                                statepb::SetResponse*) override {
+    std::lock_guard lock(mutex_);
+    return Done(context, SetLocked(Instance(context), *request));
+  }
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
+                                   const statepb::DeleteRequest* request,
+                                   statepb::DeleteResponse*) override {
+    std::lock_guard lock(mutex_);
+    data_[Instance(context)].erase(request->key());  // whatever the ETag says
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* BulkGet(grpc::CallbackServerContext* context,
+                                    const statepb::BulkGetRequest* request,
+                                    statepb::BulkGetResponse* response) override {
+    std::lock_guard lock(mutex_);
+    auto& data = data_[Instance(context)];
+    for (const auto& get : request->items()) {
+      auto* item = response->add_items();
+      item->set_key(get.key());
+      if (auto it = data.find(get.key()); it != data.end()) {
+        item->set_data(it->second.value);
+        item->mutable_etag()->set_value(it->second.etag);
+      }
+    }
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* BulkSet(grpc::CallbackServerContext* context,
+                                    const statepb::BulkSetRequest* request,
+                                    statepb::BulkSetResponse*) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& set : request->items()) {
+      if (auto status = SetLocked(Instance(context), set); !status.ok()) {
+        return Done(context, status);
+      }
+    }
+    return Done(context, grpc::Status::OK);
+  }
+  grpc::ServerUnaryReactor* BulkDelete(grpc::CallbackServerContext* context,
+                                       const statepb::BulkDeleteRequest* request,
+                                       statepb::BulkDeleteResponse*) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& item : request->items()) data_[Instance(context)].erase(item.key());
+    return Done(context, grpc::Status::OK);
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                                        const grpc::Status& status) {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  static std::string Instance(grpc::CallbackServerContext* context) {
+    auto it = context->client_metadata().find("x-component-instance");
+    if (it == context->client_metadata().end()) return "#default";
+    return std::string(it->second.data(), it->second.size());
+  }
+
+  grpc::Status SetLocked(const std::string& instance, const statepb::SetRequest& request) {
+    auto& entry = data_[instance][request.key()];
+    // The bug under test: a plain error, where Dapr's convention wants FAILED_PRECONDITION
+    // with a BadRequest detail on "etag".
+    if (request.has_etag() && !request.etag().value().empty() &&
+        request.etag().value() != entry.etag) {
+      if (entry.etag.empty()) data_[instance].erase(request.key());
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "etag mismatch");
+    }
+    entry.value = request.value();
+    entry.etag = std::to_string(++version_);
+    return grpc::Status::OK;
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, std::map<std::string, Entry>> data_;  // by instance, then key
+  long version_ = 0;
+};
+
+}  // namespace
+
+BrokenStateStoreServer::BrokenStateStoreServer(const std::string& socket_path)
+    : service_(std::make_unique<BrokenStateStore>()) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+}
+
+BrokenStateStoreServer::~BrokenStateStoreServer() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+}  // namespace plughost::testing
