@@ -1,0 +1,57 @@
+// Starting the processes a benchmark measures: the host, the C++ sample component and the
+// harness's own servers, each ready (accepting connections) before it is returned.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/process.h"
+
+namespace plughost::bench {
+
+struct Binaries {
+  std::string plughost;  // --plughost, $PLUGHOST_BIN, or <build>/host/app/plughost
+  std::string sample;    // --sample, $SAMPLE_COMPONENT_BIN, or the sample next to it
+  std::string self;      // this executable, re-run for the echo and discovery servers
+};
+
+// A started child plus the gRPC target that reaches it ("unix:/path" or "127.0.0.1:port").
+struct Served {
+  std::unique_ptr<ChildProcess> process;
+  std::string target;
+};
+
+// How the host's app-facing API listens.
+enum class Transport { kUnix, kTcp };
+const char* TransportName(Transport transport);
+
+class Fixture {
+ public:
+  Fixture(Binaries binaries, TempDir* dir) : binaries_(std::move(binaries)), dir_(dir) {}
+
+  const Binaries& binaries() const { return binaries_; }
+  TempDir& dir() { return *dir_; }
+  const std::string& error() const { return error_; }
+
+  // The sample component on `socket_path`. Null on failure (see error()).
+  std::unique_ptr<ChildProcess> StartSample(const std::string& socket_path);
+  // plughost scanning `sockets_dir`, listening on a unix socket (under the scratch folder,
+  // outside `sockets_dir`) or a free TCP port. `label` names its log and socket files.
+  Served StartHost(const std::string& label, const std::string& sockets_dir, Transport transport,
+                   const std::vector<std::string>& extra_args = {});
+  // The echo server listening on every address given.
+  Served StartEcho(const std::vector<std::string>& addresses);
+  // The minimal forwarding proxy, listening on `listen`, forwarding to `target`.
+  Served StartProxy(const std::string& listen, const std::string& target);
+
+ private:
+  bool WaitReady(ChildProcess* process, const std::string& target, const std::string& what);
+
+  Binaries binaries_;
+  TempDir* dir_;
+  std::string error_;
+};
+
+}  // namespace plughost::bench
