@@ -6,7 +6,7 @@ packages=(
   meson ninja-build pkg-config g++
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev grpc-proto
   libboost-dev libfmt-dev nlohmann-json3-dev catch2
-  python3-grpcio python3-protobuf redis-server
+  python3-grpcio python3-protobuf python3-redis redis-server
 )
 
 missing=()

@@ -4,7 +4,14 @@
 #include <map>
 
 #include "host/common/log.h"
+#include "wrappers/bindings/grpc_input_binding.h"
+#include "wrappers/bindings/grpc_output_binding.h"
+#include "wrappers/configuration/grpc_configuration_store.h"
 #include "wrappers/hello/grpc_hello.h"
+#include "wrappers/lock/grpc_lock_store.h"
+#include "wrappers/pubsub/grpc_pubsub.h"
+#include "wrappers/secretstore/grpc_secret_store.h"
+#include "wrappers/sequencer/grpc_sequencer.h"
 #include "wrappers/state/grpc_state_store.h"
 
 namespace plughost {
@@ -24,7 +31,14 @@ MakeWrapper Make() {
 const std::map<ComponentKind, MakeWrapper>& Adapters() {
   static const auto* adapters = new std::map<ComponentKind, MakeWrapper>{
       {ComponentKind::kState, Make<GrpcStateStore>()},
+      {ComponentKind::kPubSub, Make<GrpcPubSub>()},
       {ComponentKind::kHello, Make<GrpcHello>()},
+      {ComponentKind::kInputBinding, Make<GrpcInputBinding>()},
+      {ComponentKind::kOutputBinding, Make<GrpcOutputBinding>()},
+      {ComponentKind::kLock, Make<GrpcLockStore>()},
+      {ComponentKind::kSequencer, Make<GrpcSequencer>()},
+      {ComponentKind::kSecretStore, Make<GrpcSecretStore>()},
+      {ComponentKind::kConfiguration, Make<GrpcConfigurationStore>()},
   };
   return *adapters;
 }

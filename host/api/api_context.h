@@ -14,6 +14,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include "host/api/active_subscriptions.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -57,6 +58,8 @@ struct ApiContext {
   ExtendedMetadata extended_metadata;
   // The app's callback server, when --app-address was given; null otherwise.
   std::shared_ptr<AppChannel> app_channel;
+  // Pub/sub subscriptions delivering to the app right now (GetMetadata lists them).
+  ActiveSubscriptions subscriptions;
   // When set, every API call must carry it as "dapr-api-token" metadata (DAPR_API_TOKEN).
   std::string api_token;
   // Calls allowed in flight per component instance; 0 = unlimited.

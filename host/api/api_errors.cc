@@ -1,6 +1,7 @@
 #include "host/api/api_errors.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace plughost::api_errors {
 namespace {
@@ -95,6 +96,143 @@ grpc::Status StateTransactionFailed(const grpc::Status& cause) {
   }
   return grpc::Status(code, fmt::format("error while executing state transaction: {}",
                                         cause.error_message()));
+}
+
+grpc::Status LockStoresNotConfigured() {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "lock store is not configured");
+}
+
+grpc::Status LockResourceIdEmpty(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("ResourceId is empty in lock store {}", store));
+}
+
+grpc::Status LockOwnerEmpty(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("LockOwner is empty in lock store {}", store));
+}
+
+grpc::Status LockExpiryNotPositive(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("ExpiryInSeconds is not positive in lock store {}", store));
+}
+
+grpc::Status LockStoreNotFound(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("lock store {} not found", store));
+}
+
+namespace {
+// Dapr reports every lock failure as INTERNAL; a component that is down or slow keeps its code.
+grpc::StatusCode LockErrorCode(const grpc::Status& cause) {
+  switch (cause.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return cause.error_code();
+    default:
+      return grpc::StatusCode::INTERNAL;
+  }
+}
+}  // namespace
+
+grpc::Status TryLockFailed(const grpc::Status& cause) {
+  return grpc::Status(LockErrorCode(cause),
+                      fmt::format("failed to try acquiring lock: {}", cause.error_message()));
+}
+
+grpc::Status UnlockFailed(const grpc::Status& cause) {
+  return grpc::Status(LockErrorCode(cause),
+                      fmt::format("failed to release lock: {}", cause.error_message()));
+}
+
+namespace {
+// Dapr answers every failed secret or configuration call with one code; a component that is
+// down or slow keeps its own, as for state.
+grpc::StatusCode SecretsConfigErrorCode(const grpc::Status& cause, grpc::StatusCode otherwise) {
+  switch (cause.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return cause.error_code();
+    default:
+      return otherwise;
+  }
+}
+
+// Go's %v of a []string: "[a b c]".
+std::string GoList(const std::vector<std::string>& items) {
+  return fmt::format("[{}]", fmt::join(items, " "));
+}
+}  // namespace
+
+grpc::Status SecretStoreNotConfigured() {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "secret store is not configured");
+}
+
+grpc::Status SecretStoreNotFound(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("failed finding secret store with key {}", store));
+}
+
+grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
+                             const grpc::Status& cause) {
+  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+                      fmt::format("failed getting secret with key {} from secret store {}: {}",
+                                  key, store, cause.error_message()));
+}
+
+grpc::Status BulkSecretGetFailed(std::string_view store, const grpc::Status& cause) {
+  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+                      fmt::format("failed getting secrets from secret store {}: {}", store,
+                                  cause.error_message()));
+}
+
+grpc::Status ConfigurationStoresNotConfigured() {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      "configuration stores not configured");
+}
+
+grpc::Status ConfigurationStoreNotFound(std::string_view store) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("configuration store {} not found", store));
+}
+
+grpc::Status ConfigurationGetFailed(const std::vector<std::string>& keys, std::string_view store,
+                                    const grpc::Status& cause) {
+  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+                      fmt::format("failed to get {} from Configuration store {}: {}", GoList(keys),
+                                  store, cause.error_message()));
+}
+
+grpc::Status ConfigurationSubscribeFailed(const std::vector<std::string>& keys,
+                                          std::string_view store, const grpc::Status& cause) {
+  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INVALID_ARGUMENT),
+                      fmt::format("failed to subscribe {} from Configuration store {}: {}",
+                                  GoList(keys), store, cause.error_message()));
+}
+
+std::string ConfigurationUnsubscribeFailed(std::string_view id, std::string_view why) {
+  return fmt::format("failed to unsubscribe to configuration request {}: {}", id, why);
+}
+
+grpc::Status InvokeBindingFailed(std::string_view name, std::string_view why,
+                                 grpc::StatusCode code) {
+  return grpc::Status(code, fmt::format("error invoking output binding {}: {}", name, why));
+}
+
+grpc::Status InvokeBindingFailed(std::string_view name, const grpc::Status& cause) {
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  switch (cause.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      code = cause.error_code();
+      break;
+    default:
+      break;
+  }
+  return InvokeBindingFailed(name, cause.error_message(), code);
 }
 
 }  // namespace plughost::api_errors

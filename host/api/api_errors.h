@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <grpcpp/support/status.h>
 
@@ -29,5 +30,50 @@ grpc::Status StateTransactionFailed(const grpc::Status& cause);
 // The store's reply code is kept when it is UNAVAILABLE or DEADLINE_EXCEEDED: the app should
 // see that the component is down or slow, not a generic internal error.
 grpc::StatusCode StateErrorCode(const grpc::Status& cause);
+
+// Lock API (TryLockAlpha1/UnlockAlpha1), in Dapr's words: FAILED_PRECONDITION "lock store is
+// not configured"; INVALID_ARGUMENT "ResourceId is empty in lock store <s>", "LockOwner is empty
+// in lock store <s>", "ExpiryInSeconds is not positive in lock store <s>", "lock store <s> not
+// found". A failed call is INTERNAL "failed to try acquiring lock: <cause>" / "failed to release
+// lock: <cause>", except that UNAVAILABLE, DEADLINE_EXCEEDED and CANCELLED keep their code.
+grpc::Status LockStoresNotConfigured();
+grpc::Status LockResourceIdEmpty(std::string_view store);
+grpc::Status LockOwnerEmpty(std::string_view store);
+grpc::Status LockExpiryNotPositive(std::string_view store);
+grpc::Status LockStoreNotFound(std::string_view store);
+grpc::Status TryLockFailed(const grpc::Status& cause);
+grpc::Status UnlockFailed(const grpc::Status& cause);
+
+// Secrets API (GetSecret/GetBulkSecret), in Dapr's words, which differ from the generic
+// lookups above: FAILED_PRECONDITION "secret store is not configured"; INVALID_ARGUMENT
+// "failed finding secret store with key <s>"; INTERNAL "failed getting secret with key <k> from
+// secret store <s>: <cause>" / "failed getting secrets from secret store <s>: <cause>".
+// Configuration API: FAILED_PRECONDITION "configuration stores not configured";
+// INVALID_ARGUMENT "configuration store <s> not found"; INTERNAL "failed to get [<keys>] from
+// Configuration store <s>: <cause>"; INVALID_ARGUMENT "failed to subscribe [<keys>] from
+// Configuration store <s>: <cause>". Keys print as Go prints a list: "[a b]".
+// Failed calls keep UNAVAILABLE, DEADLINE_EXCEEDED and CANCELLED, as for state.
+grpc::Status SecretStoreNotConfigured();
+grpc::Status SecretStoreNotFound(std::string_view store);
+grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
+                             const grpc::Status& cause);
+grpc::Status BulkSecretGetFailed(std::string_view store, const grpc::Status& cause);
+grpc::Status ConfigurationStoresNotConfigured();
+grpc::Status ConfigurationStoreNotFound(std::string_view store);
+grpc::Status ConfigurationGetFailed(const std::vector<std::string>& keys, std::string_view store,
+                                    const grpc::Status& cause);
+grpc::Status ConfigurationSubscribeFailed(const std::vector<std::string>& keys,
+                                          std::string_view store, const grpc::Status& cause);
+// The message of an UnsubscribeConfiguration that found nothing to stop (Dapr answers ok=false
+// with it rather than an error status).
+std::string ConfigurationUnsubscribeFailed(std::string_view id, std::string_view why);
+
+// InvokeBinding: every failure is INTERNAL "error invoking output binding <name>: <why>", as in
+// Dapr, where <why> is "operation field is missing from request", "couldn't find output binding
+// <name>", "binding <name> does not support operation <op>. supported operations:<a b c>" or the
+// component's error; a component's UNAVAILABLE, DEADLINE_EXCEEDED and CANCELLED keep their code.
+grpc::Status InvokeBindingFailed(std::string_view name, std::string_view why,
+                                 grpc::StatusCode code = grpc::StatusCode::INTERNAL);
+grpc::Status InvokeBindingFailed(std::string_view name, const grpc::Status& cause);
 
 }  // namespace plughost::api_errors

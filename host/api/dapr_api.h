@@ -10,6 +10,10 @@ namespace plughost {
 
 namespace runtimepb = ::dapr::proto::runtime::v1;
 
+// The configuration subscriptions apps hold open (dapr_configuration_api.cc).
+class ConfigurationSubscriptions;
+std::shared_ptr<ConfigurationSubscriptions> NewConfigurationSubscriptions();
+
 class DaprApi final : public runtimepb::Dapr::CallbackService {
  public:
   explicit DaprApi(ApiContext* context) : context_(context) {}
@@ -37,6 +41,63 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
                                              const runtimepb::QueryStateRequest* request,
                                              runtimepb::QueryStateResponse* response) override;
 
+  // Pub/sub (dapr_pubsub_api.cc); BulkPublishEventAlpha1 answers like BulkPublishEvent.
+  grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* call,
+                                         const runtimepb::PublishEventRequest* request,
+                                         google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* BulkPublishEvent(grpc::CallbackServerContext* call,
+                                             const runtimepb::BulkPublishRequest* request,
+                                             runtimepb::BulkPublishResponse* response) override;
+  grpc::ServerUnaryReactor* BulkPublishEventAlpha1(grpc::CallbackServerContext* call,
+                                                   const runtimepb::BulkPublishRequest* request,
+                                                   runtimepb::BulkPublishResponse* response) override;
+  grpc::ServerBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,
+                          runtimepb::SubscribeTopicEventsResponseAlpha1>*
+  SubscribeTopicEventsAlpha1(grpc::CallbackServerContext* call) override;
+
+  // Distributed lock (dapr_lock_api.cc)
+  grpc::ServerUnaryReactor* TryLockAlpha1(grpc::CallbackServerContext* call,
+                                          const runtimepb::TryLockRequest* request,
+                                          runtimepb::TryLockResponse* response) override;
+  grpc::ServerUnaryReactor* UnlockAlpha1(grpc::CallbackServerContext* call,
+                                         const runtimepb::UnlockRequest* request,
+                                         runtimepb::UnlockResponse* response) override;
+
+  // Output bindings (dapr_bindings_api.cc)
+  grpc::ServerUnaryReactor* InvokeBinding(grpc::CallbackServerContext* call,
+                                          const runtimepb::InvokeBindingRequest* request,
+                                          runtimepb::InvokeBindingResponse* response) override;
+
+  // Secrets (dapr_secrets_api.cc)
+  grpc::ServerUnaryReactor* GetSecret(grpc::CallbackServerContext* call,
+                                      const runtimepb::GetSecretRequest* request,
+                                      runtimepb::GetSecretResponse* response) override;
+  grpc::ServerUnaryReactor* GetBulkSecret(grpc::CallbackServerContext* call,
+                                          const runtimepb::GetBulkSecretRequest* request,
+                                          runtimepb::GetBulkSecretResponse* response) override;
+
+  // Configuration (dapr_configuration_api.cc); the Alpha1 names answer the same.
+  grpc::ServerUnaryReactor* GetConfiguration(grpc::CallbackServerContext* call,
+                                             const runtimepb::GetConfigurationRequest* request,
+                                             runtimepb::GetConfigurationResponse* response) override;
+  grpc::ServerUnaryReactor* GetConfigurationAlpha1(
+      grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
+      runtimepb::GetConfigurationResponse* response) override;
+  grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>* SubscribeConfiguration(
+      grpc::CallbackServerContext* call,
+      const runtimepb::SubscribeConfigurationRequest* request) override;
+  grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>*
+  SubscribeConfigurationAlpha1(grpc::CallbackServerContext* call,
+                               const runtimepb::SubscribeConfigurationRequest* request) override;
+  grpc::ServerUnaryReactor* UnsubscribeConfiguration(
+      grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
+      runtimepb::UnsubscribeConfigurationResponse* response) override;
+  grpc::ServerUnaryReactor* UnsubscribeConfigurationAlpha1(
+      grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
+      runtimepb::UnsubscribeConfigurationResponse* response) override;
+  // Ends every open SubscribeConfiguration stream (OK), as at shutdown, so none holds the drain.
+  void CloseConfigurationSubscriptions();
+
   // Metadata and lifecycle (dapr_metadata_api.cc)
   grpc::ServerUnaryReactor* GetMetadata(grpc::CallbackServerContext* call,
                                         const runtimepb::GetMetadataRequest* request,
@@ -55,6 +116,9 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
   CallOptions OptionsFor(grpc::CallbackServerContext* call) const;
 
   ApiContext* context_;
+  // Open configuration subscriptions by id, for UnsubscribeConfiguration.
+  std::shared_ptr<ConfigurationSubscriptions> configuration_subscriptions_ =
+      NewConfigurationSubscriptions();
 };
 
 }  // namespace plughost

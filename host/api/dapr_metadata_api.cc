@@ -25,6 +25,9 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   for (auto& [key, value] : context_->extended_metadata.Snapshot()) {
     (*response->mutable_extended_metadata())[key] = value;
   }
+  for (auto& subscription : context_->subscriptions.Snapshot()) {
+    *response->add_subscriptions() = std::move(subscription);
+  }
   auto* reactor = call->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

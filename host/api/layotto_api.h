@@ -17,6 +17,22 @@ class LayottoApi final : public layottopb::Runtime::CallbackService {
                                      const layottopb::SayHelloRequest* request,
                                      layottopb::SayHelloResponse* response) override;
 
+  // Distributed lock and sequencer (layotto_lock_sequencer_api.cc)
+  grpc::ServerUnaryReactor* TryLock(grpc::CallbackServerContext* call,
+                                    const layottopb::TryLockRequest* request,
+                                    layottopb::TryLockResponse* response) override;
+  grpc::ServerUnaryReactor* Unlock(grpc::CallbackServerContext* call,
+                                   const layottopb::UnlockRequest* request,
+                                   layottopb::UnlockResponse* response) override;
+  grpc::ServerUnaryReactor* GetNextId(grpc::CallbackServerContext* call,
+                                      const layottopb::GetNextIdRequest* request,
+                                      layottopb::GetNextIdResponse* response) override;
+
+  // Configuration (layotto_configuration_api.cc)
+  grpc::ServerUnaryReactor* GetConfiguration(grpc::CallbackServerContext* call,
+                                             const layottopb::GetConfigurationRequest* request,
+                                             layottopb::GetConfigurationResponse* response) override;
+
  private:
   ApiContext* context_;
 };

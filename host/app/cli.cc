@@ -35,6 +35,10 @@ std::string UsageText() {
 Usage:
   plughost [flags]              serve the Dapr and Layotto runtime APIs
   plughost components [flags]   list what the socket folder offers, then exit
+  plughost conformance --socket PATH [--kind KIND] [--metadata KEY=VALUE ...]
+                                check one component socket as the host uses it: one
+                                PASS/FAIL/SKIP line per case; exit 1 on a failure, 2 when
+                                the socket cannot be reached
   plughost --help | --version
 
 Flags:
@@ -58,6 +62,12 @@ Flags:
   --max-message-bytes N   largest request accepted (default 4194304); larger: RESOURCE_EXHAUSTED
   --max-concurrent-calls N  calls in flight per component instance (default 0 = unlimited)
   --allow-insecure-sockets-dir  accept a socket folder every user can write to
+
+Conformance flags:
+  --socket PATH           the component's Unix socket
+  --kind KIND             test only this kind: state, pubsub, bindings, secretstores,
+                          configuration, lock, sequencer, hello (default: every kind it serves)
+  --metadata KEY=VALUE    Init metadata for every instance the kit creates (repeatable)
 )";
 }
 
@@ -70,6 +80,10 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
     std::string arg = argv[i];
     if (arg == "components" && i == 1) {
       options.command = Command::kComponents;
+      continue;
+    }
+    if (arg == "conformance" && i == 1) {
+      options.command = Command::kConformance;
       continue;
     }
     if (arg == "--help" || arg == "-h") {
@@ -100,7 +114,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8},
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
-        {"--ops-address", 15}};
+        {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -155,6 +169,25 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         options.host.ops_address = value;
         options.host.ops_address_explicit = true;
         break;
+      case 16:
+      case 17:
+      case 18: {
+        if (options.command != Command::kConformance) {
+          return absl::InvalidArgumentError(
+              fmt::format("{} belongs to 'plughost conformance'", name));
+        }
+        auto eq = value.find('=');
+        if (flag->second == 18 && (eq == std::string::npos || eq == 0)) {
+          return absl::InvalidArgumentError(
+              fmt::format("--metadata: expected KEY=VALUE, got '{}'", value));
+        }
+        if (flag->second == 16) options.conformance.socket = value;
+        if (flag->second == 17) options.conformance.kind = value;
+        if (flag->second == 18) {
+          options.conformance.metadata[value.substr(0, eq)] = value.substr(eq + 1);
+        }
+        break;
+      }
       case 13:
       case 14: {
         char* end = nullptr;
@@ -171,6 +204,9 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         break;
       }
     }
+  }
+  if (options.command == Command::kConformance && options.conformance.socket.empty()) {
+    return absl::InvalidArgumentError("conformance: --socket PATH is required");
   }
   if (!sockets_given) {
     std::string from_env = env("PLUGHOST_SOCKETS_DIR");

@@ -5,17 +5,19 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "host/conformance/conformance.h"
 #include "host/runtime/host.h"
 
 namespace plughost {
 
-enum class Command { kServe, kComponents, kHelp, kVersion };
+enum class Command { kServe, kComponents, kHelp, kVersion, kConformance };
 
 struct CliOptions {
   Command command = Command::kServe;
   HostOptions host;
   std::string log_level = "info";
   std::string log_format = "text";
+  ConformanceOptions conformance;  // for `plughost conformance`
 };
 
 // Reads an environment variable; empty when unset. Injectable for tests.

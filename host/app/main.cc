@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <thread>
 
 #include "host/app/cli.h"
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
       return 0;
     case plughost::Command::kComponents:
       return ListComponents(options);
+    case plughost::Command::kConformance:
+      return plughost::RunConformance(options.conformance, std::cout);
     case plughost::Command::kServe:
       break;
   }

@@ -5,7 +5,15 @@
 #include <string_view>
 #include <utility>
 
+#include "host/builtins/cron_binding.h"
 #include "host/builtins/hello_world.h"
+#include "host/builtins/in_memory_configuration_store.h"
+#include "host/builtins/local_env_secret_store.h"
+#include "host/builtins/local_file_secret_store.h"
+#include "host/builtins/local_storage_binding.h"
+#include "host/builtins/in_memory_lock_store.h"
+#include "host/builtins/in_memory_pubsub.h"
+#include "host/builtins/in_memory_sequencer.h"
 #include "host/builtins/in_memory_state_store.h"
 #include "host/components/kind.h"
 #include "host/registry/component_factory.h"
@@ -44,7 +52,15 @@ std::unique_ptr<ComponentFactory> Builtin(ComponentKind kind, std::string_view i
 absl::Status RegisterBuiltins(FactoryRegistry::Builder& builder) {
   std::unique_ptr<ComponentFactory> factories[] = {
       Builtin<InMemoryStateStore>(ComponentKind::kState, "in-memory"),
+      Builtin<InMemoryPubSub>(ComponentKind::kPubSub, "in-memory"),
       Builtin<HelloWorld>(ComponentKind::kHello, "helloworld"),
+      Builtin<CronBinding>(ComponentKind::kInputBinding, "cron"),
+      Builtin<LocalStorageBinding>(ComponentKind::kOutputBinding, "localstorage"),
+      Builtin<InMemoryLockStore>(ComponentKind::kLock, "in-memory"),
+      Builtin<InMemorySequencer>(ComponentKind::kSequencer, "in-memory"),
+      Builtin<LocalEnvSecretStore>(ComponentKind::kSecretStore, "local.env"),
+      Builtin<LocalFileSecretStore>(ComponentKind::kSecretStore, "local.file"),
+      Builtin<InMemoryConfigurationStore>(ComponentKind::kConfiguration, "in-memory"),
   };
   for (std::unique_ptr<ComponentFactory>& factory : factories) {
     absl::Status status = builder.Register(std::move(factory));

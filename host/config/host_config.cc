@@ -478,6 +478,11 @@ HostConfig EmbeddedDefaults() {
   static constexpr std::pair<std::string_view, std::string_view> kDefaults[] = {
       {"statestore", "state.in-memory"},
       {"helloworld", "hello.helloworld"},
+      {"lockstore", "lock.in-memory"},
+      {"sequencer", "sequencer.in-memory"},
+      {"secretstore", "secretstores.local.env"},
+      {"configstore", "configuration.in-memory"},
+      {"pubsub", "pubsub.in-memory"},
   };
   HostConfig config;
   config.source = "embedded defaults";

@@ -15,6 +15,8 @@
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
 #include "host/api/state_keys.h"
+#include "host/app_callback/binding_delivery.h"
+#include "host/app_callback/topic_delivery.h"
 #include "host/builtins/builtins.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
@@ -42,7 +44,10 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
 
 // Per-kind settings derived from an instance's metadata before it serves.
 absl::Status PrepareInstance(InstanceInfo& info, const std::string& app_id) {
-  if (info.kind != ComponentKind::kState) return absl::OkStatus();
+  // Lock and sequencer keys are namespaced with the same keyPrefix strategies as state keys.
+  bool prefixes_keys = info.kind == ComponentKind::kState || info.kind == ComponentKind::kLock ||
+                       info.kind == ComponentKind::kSequencer;
+  if (!prefixes_keys) return absl::OkStatus();
   auto prefix = StateKeyPrefix(info.metadata, info.name, app_id);
   if (!prefix.ok()) {
     return absl::InvalidArgumentError("metadata.keyPrefix: " + std::string(prefix.status().message()));
@@ -72,6 +77,12 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   }
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
+  // Input-binding events flow to the app once everything else serves (no-op without an app).
+  host->binding_delivery_ = std::make_unique<BindingDelivery>(&host->api_context_);
+  host->binding_delivery_->Start();
+  // Pub/sub messages too: the app may list its topics only once it is up (no-op without an app).
+  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_);
+  host->topic_delivery_->Start();
   return host;
 }
 
@@ -338,6 +349,11 @@ void Host::Wait() {
   }
   PH_LOG_INFO("host", "shutting down: no new calls, draining in-flight calls (up to {} ms)",
               drain_timeout_.count());
+  if (binding_delivery_) binding_delivery_->Stop();
+  if (topic_delivery_) topic_delivery_->Stop();
+  // Streaming subscriptions end now rather than hold the drain until its deadline.
+  api_context_.subscriptions.CloseAll();
+  if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();
   if (supervisor_) supervisor_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
   server_.reset();

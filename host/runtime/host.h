@@ -20,6 +20,8 @@
 
 namespace plughost {
 
+class BindingDelivery;
+class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
 class DaprApi;
@@ -88,6 +90,8 @@ class Host {
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<ComponentSupervisor> supervisor_;
+  std::unique_ptr<BindingDelivery> binding_delivery_;  // input-binding events to the app
+  std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app
   Metrics metrics_;
   std::unique_ptr<OpsServer> ops_server_;
   std::string address_;

@@ -12,7 +12,13 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "examples/components/cpp/bindings_service.h"
+#include "examples/components/cpp/configuration_service.h"
 #include "examples/components/cpp/hello_service.h"
+#include "examples/components/cpp/lock_service.h"
+#include "examples/components/cpp/sequencer_service.h"
+#include "examples/components/cpp/secret_service.h"
+#include "examples/components/cpp/pubsub_service.h"
 #include "examples/components/cpp/socket_guard.h"
 #include "examples/components/cpp/state_service.h"
 #include "examples/components/cpp/termination_signals.h"
@@ -112,6 +118,14 @@ int Run(int argc, char** argv) {
   TransactionalStateService transactional(state_instances);
   MultiMaxSizeService multi_max_size(state_instances);
   HelloService hello;
+  SecretStoreService secrets;
+  ConfigurationService configuration;
+  LockService lock;
+  SequencerService sequencer;
+  auto binding_instances = std::make_shared<BindingInstances>();
+  InputBindingService input_binding(binding_instances);
+  OutputBindingService output_binding(binding_instances);
+  PubSubService pubsub(std::make_shared<PubSubInstances>());
 
   // Hosts find services by reflection; an explicit call keeps --as-needed from dropping the
   // plugin's library.
@@ -122,6 +136,13 @@ int Run(int argc, char** argv) {
   builder.RegisterService(&transactional);
   builder.RegisterService(&multi_max_size);
   builder.RegisterService(&hello);
+  builder.RegisterService(&secrets);
+  builder.RegisterService(&configuration);
+  builder.RegisterService(&lock);
+  builder.RegisterService(&sequencer);
+  builder.RegisterService(&input_binding);
+  builder.RegisterService(&output_binding);
+  builder.RegisterService(&pubsub);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     std::fprintf(stderr, "%scannot listen on %s\n", kLogPrefix, socket_path.c_str());
@@ -138,6 +159,13 @@ int Run(int argc, char** argv) {
       statepb::TransactionalStateStore::service_full_name(),
       statepb::TransactionalStoreMultiMaxSize::service_full_name(),
       hellopb::Hello::service_full_name(),
+      secretspb::SecretStore::service_full_name(),
+      configpb::Configuration::service_full_name(),
+      lockpb::Lock::service_full_name(),
+      sequencerpb::Sequencer::service_full_name(),
+      bindingspb::InputBinding::service_full_name(),
+      bindingspb::OutputBinding::service_full_name(),
+      pubsubpb::PubSub::service_full_name(),
   };
   std::fprintf(stderr, "%sserving %s on %s\n", kLogPrefix, Join(services, ", ").c_str(),
                socket_path.c_str());
