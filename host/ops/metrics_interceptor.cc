@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "host/registry/instance_table.h"
+
 namespace plughost {
 namespace {
 
@@ -34,8 +36,11 @@ const google::protobuf::FieldDescriptor* ComponentField(const google::protobuf::
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(Metrics* metrics, std::string method)
-      : metrics_(metrics), method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
+  MetricsInterceptor(Metrics* metrics, const InstanceTable* instances, std::string method)
+      : metrics_(metrics),
+        instances_(instances),
+        method_(std::move(method)),
+        start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using Hook = grpc::experimental::InterceptionHookPoints;
@@ -44,6 +49,9 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       if (auto* message = static_cast<google::protobuf::Message*>(methods->GetRecvMessage())) {
         if (auto* field = ComponentField(message->GetDescriptor())) {
           component_ = message->GetReflection()->GetString(*message, field);
+          if (!component_.empty() && !instances_->HasName(component_)) {
+            component_ = kUnknownComponent;
+          }
         }
       }
     }
@@ -56,6 +64,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
 
  private:
   Metrics* metrics_;
+  const InstanceTable* instances_;
   std::string method_;
   std::string component_;
   std::chrono::steady_clock::time_point start_;
@@ -63,25 +72,27 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
 
 class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+  MetricsInterceptorFactory(Metrics* metrics, const InstanceTable* instances)
+      : metrics_(metrics), instances_(instances) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     // "/dapr.proto.runtime.v1.Dapr/GetState" -> "Dapr/GetState"
     std::string method = info->method() ? info->method() : "";
     auto dot = method.rfind('.', method.rfind('/'));
     if (dot != std::string::npos) method = method.substr(dot + 1);
-    return new MetricsInterceptor(metrics_, std::move(method));
+    return new MetricsInterceptor(metrics_, instances_, std::move(method));
   }
 
  private:
   Metrics* metrics_;
+  const InstanceTable* instances_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
-    Metrics* metrics) {
-  return std::make_unique<MetricsInterceptorFactory>(metrics);
+    Metrics* metrics, const InstanceTable* instances) {
+  return std::make_unique<MetricsInterceptorFactory>(metrics, instances);
 }
 
 }  // namespace plughost

@@ -11,7 +11,13 @@
 
 namespace plughost {
 
+class InstanceTable;
+
+// Names no instance has are recorded under kUnknownComponent, so an app sending arbitrary names
+// cannot make the host keep a series per name.
+inline constexpr char kUnknownComponent[] = "(unknown)";
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
-    Metrics* metrics);
+    Metrics* metrics, const InstanceTable* instances);
 
 }  // namespace plughost

@@ -34,6 +34,14 @@ bool InstanceTable::HasKind(ComponentKind kind) const {
   return false;
 }
 
+bool InstanceTable::HasName(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& [key, info] : instances_) {
+    if (key.second == name) return true;
+  }
+  return false;
+}
+
 std::vector<InstancePtr> InstanceTable::ForSocket(const std::string& path) const {
   std::shared_lock lock(mutex_);
   std::vector<InstancePtr> found;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,8 @@ class InstanceTable {
   InstancePtr Find(ComponentKind kind, const std::string& name) const;
 
   bool HasKind(ComponentKind kind) const;
+  // Whether any instance, of any kind, has this name.
+  bool HasName(std::string_view name) const;
   // Every instance backed by the socket at `path`.
   std::vector<InstancePtr> ForSocket(const std::string& path) const;
   std::vector<InstancePtr> All() const;

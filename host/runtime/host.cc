@@ -273,7 +273,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials(),
                            listen->is_unix ? nullptr : &selected_port);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(MakeMetricsInterceptorFactory(&metrics_));
+  interceptors.push_back(MakeMetricsInterceptorFactory(&metrics_, &instances_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(dapr_api_.get());
   builder.RegisterService(layotto_api_.get());

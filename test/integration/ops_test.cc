@@ -44,7 +44,7 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
     REQUIRE(host.dapr().GetState(Deadline().get(), request, &response).ok());
   }
   rt::GetStateRequest unknown;
-  unknown.set_store_name("ghost");
+  unknown.set_store_name("nosuchstore");
   unknown.set_key("k");
   rt::GetStateResponse response;
   CHECK_FALSE(host.dapr().GetState(Deadline().get(), unknown, &response).ok());
@@ -55,10 +55,12 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
       R"(plughost_api_calls_total{method="Dapr/GetState",component="statestore",code="OK"} 2)"));
   CHECK_THAT(metrics.body, Catch::Contains(
       R"(plughost_api_calls_total{method="Dapr/GetState",component="watched",code="OK"} 1)"));
+  // A name no instance has is not kept as its own series.
   CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_api_calls_total{method="Dapr/GetState",component="ghost",code="INVALID_ARGUMENT"} 1)"));
+      R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 1)x"));
   CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_api_errors_total{method="Dapr/GetState",component="ghost"} 1)"));
+      R"x(plughost_api_errors_total{method="Dapr/GetState",component="(unknown)"} 1)x"));
+  CHECK_THAT(metrics.body, !Catch::Contains("nosuchstore"));
   CHECK_THAT(metrics.body, Catch::Contains(
       R"(plughost_api_call_duration_seconds_count{method="Dapr/GetState",component="statestore"} 2)"));
   CHECK_THAT(metrics.body, Catch::Contains(
