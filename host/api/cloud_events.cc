@@ -78,13 +78,20 @@ Overrides ReadOverrides(const Metadata* metadata) {
     std::string lower = Lower(key);
     if (lower.rfind(kPrefix, 0) != 0) continue;
     std::string_view field = std::string_view(lower).substr(kPrefix.size());
-    if (field == kId) overrides.id = value;
-    else if (field == kSource) overrides.source = value;
-    else if (field == kType) overrides.type = value;
-    else if (field == kSubject) overrides.subject = value;
-    else if (field == kTraceId) overrides.trace_id = value;
-    else if (field == kTraceParent) overrides.trace_parent = value;
-    else if (field == kTraceState) overrides.trace_state = value;
+    if (field == kId)
+      overrides.id = value;
+    else if (field == kSource)
+      overrides.source = value;
+    else if (field == kType)
+      overrides.type = value;
+    else if (field == kSubject)
+      overrides.subject = value;
+    else if (field == kTraceId)
+      overrides.trace_id = value;
+    else if (field == kTraceParent)
+      overrides.trace_parent = value;
+    else if (field == kTraceState)
+      overrides.trace_state = value;
   }
   return overrides;
 }
@@ -176,9 +183,8 @@ constexpr std::string_view kBase64Alphabet =
 // A new envelope around the app's data, with Dapr's defaults.
 json NewEnvelope(const Published& event) {
   Overrides overrides = ReadOverrides(event.metadata);
-  std::string content_type = event.data_content_type.empty()
-                                 ? std::string(kDefaultDataContentType)
-                                 : std::string(event.data_content_type);
+  std::string content_type = event.data_content_type.empty() ? std::string(kDefaultDataContentType)
+                                                             : std::string(event.data_content_type);
   json envelope = json::object();
   envelope[kId] = overrides.id.empty() ? NewUuid() : overrides.id;
   std::string source = !overrides.source.empty() ? overrides.source : std::string(event.app_id);
@@ -249,7 +255,8 @@ absl::StatusOr<std::string> Envelope(const Published& event) {
     if (envelope.is_discarded() || !envelope.is_object()) {
       return absl::InvalidArgumentError("cannot create cloudevent");
     }
-    if (!envelope.contains(kTime)) envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
+    if (!envelope.contains(kTime))
+      envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
     envelope[kTopic] = std::string(event.topic);
     envelope[kPubsubName] = std::string(event.pubsub_name);
     if (!event.trace_parent.empty()) {
@@ -257,7 +264,8 @@ absl::StatusOr<std::string> Envelope(const Published& event) {
       envelope[kTraceParent] = std::string(event.trace_parent);
     }
     if (!event.trace_state.empty()) envelope[kTraceState] = std::string(event.trace_state);
-    if (!envelope.contains(kSource) || envelope[kSource].is_null()) envelope[kSource] = kDefaultSource;
+    if (!envelope.contains(kSource) || envelope[kSource].is_null())
+      envelope[kSource] = kDefaultSource;
     if (!envelope.contains(kType) || envelope[kType].is_null()) envelope[kType] = kDefaultType;
     if (!envelope.contains(kSpecVersion) || envelope[kSpecVersion].is_null()) {
       envelope[kSpecVersion] = kSpecVersionValue;
@@ -386,7 +394,8 @@ bool ParseRfc3339(std::string_view text, std::chrono::system_clock::time_point* 
   if (pos < text.size() && text[pos] == '.') {  // fractional seconds: ignored
     ++pos;
     size_t digits = 0;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos, ++digits;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])))
+      ++pos, ++digits;
     if (digits == 0) return false;
   }
   int offset_minutes = 0;

@@ -82,9 +82,9 @@ enum class Decoded {
 // data_base64) and every other field as an extension; a payload that is no CloudEvent (or a
 // raw-payload subscription) is wrapped in a new one with a fresh id. An error (a data_base64
 // that is not base64) means the message cannot be delivered as is: reject it.
-absl::StatusOr<Decoded> ToTopicEvent(const dapr::proto::components::v1::PullMessagesResponse& message,
-                                     const Received& received,
-                                     dapr::proto::runtime::v1::TopicEventRequest* out);
+absl::StatusOr<Decoded> ToTopicEvent(
+    const dapr::proto::components::v1::PullMessagesResponse& message, const Received& received,
+    dapr::proto::runtime::v1::TopicEventRequest* out);
 
 // Helpers shared with tests.
 std::string NewUuid();

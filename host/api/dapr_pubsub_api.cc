@@ -86,8 +86,7 @@ absl::StatusOr<std::string> EnvelopeFor(const ApiContext& context,
   event.data_content_type = content_type;
   event.data = data;
   event.metadata = &metadata;
-  event.component_handles_ttl =
-      HasFeature(*pubsub.component, cloud_events::kFeatureMessageTtl);
+  event.component_handles_ttl = HasFeature(*pubsub.component, cloud_events::kFeatureMessageTtl);
   event.trace_parent = ClientMetadata(call, "traceparent");
   event.trace_state = ClientMetadata(call, "tracestate");
   return cloud_events::Envelope(event);
@@ -436,7 +435,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     if (!decoded.ok()) {
       PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': cannot deliver message {}: {}",
                   received.pubsub_name, received.topic, message.id(), decoded.status().message());
-      ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(decoded.status().message())));
+      ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       std::string(decoded.status().message())));
       return;
     }
     if (*decoded == cloud_events::Decoded::kExpired) {
@@ -582,8 +582,8 @@ grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* cal
   pubsub->As<PubSub>()->Publish(
       std::move(publish), OptionsFor(call), [reactor, request, pubsub](grpc::Status status) {
         reactor->Finish(status.ok() ? status
-                                    : pubsub_errors::PublishFailed(
-                                          request->topic(), request->pubsub_name(), status));
+                                    : pubsub_errors::PublishFailed(request->topic(),
+                                                                   request->pubsub_name(), status));
       });
   return reactor;
 }

@@ -46,8 +46,8 @@ grpc::Status PublishFailed(std::string_view topic, std::string_view pubsub,
     default:
       break;
   }
-  return grpc::Status(code, fmt::format("error when publishing to topic {} in pubsub {}: {}",
-                                        topic, pubsub, cause.error_message()));
+  return grpc::Status(code, fmt::format("error when publishing to topic {} in pubsub {}: {}", topic,
+                                        pubsub, cause.error_message()));
 }
 
 grpc::Status InitialRequestRequired() { return Invalid("initial request is required"); }

@@ -48,8 +48,7 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription) {
   rt::PubsubSubscription listed;
   listed.set_pubsub_name(subscription.pubsub_name());
   listed.set_topic(subscription.topic());
-  listed.mutable_metadata()->insert(subscription.metadata().begin(),
-                                    subscription.metadata().end());
+  listed.mutable_metadata()->insert(subscription.metadata().begin(), subscription.metadata().end());
   for (const auto& rule : subscription.routes().rules()) {
     auto* out = listed.mutable_rules()->add_rules();
     out->set_match(rule.match());
@@ -169,9 +168,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     retry_delay_ = std::min(retry_delay_ * 2, options_.max_retry);
     if (list_failures_++ == 0 || delay == options_.max_retry) {
       // The first failure, then once per capped interval: an app that starts late is normal.
-      PH_LOG_WARN("pubsub", "cannot list the app's topic subscriptions at {} ({}: {}); "
-                  "retrying in {} ms", context_->app_channel->address(),
-                  static_cast<int>(status.error_code()), status.error_message(), delay.count());
+      PH_LOG_WARN("pubsub",
+                  "cannot list the app's topic subscriptions at {} ({}: {}); "
+                  "retrying in {} ms",
+                  context_->app_channel->address(), static_cast<int>(status.error_code()),
+                  status.error_message(), delay.count());
     }
     retry_timer_ = std::make_unique<grpc::Alarm>();
     retry_timer_->Set(std::chrono::system_clock::now() + delay,
@@ -184,8 +185,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Subscribe(const rt::TopicSubscription& subscription) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
-      PH_LOG_WARN("pubsub", "the app subscribes to topic '{}' of pubsub '{}', but no such pubsub "
-                  "is configured; skipped", subscription.topic(), subscription.pubsub_name());
+      PH_LOG_WARN("pubsub",
+                  "the app subscribes to topic '{}' of pubsub '{}', but no such pubsub "
+                  "is configured; skipped",
+                  subscription.topic(), subscription.pubsub_name());
       return;
     }
     if (subscription.topic().empty()) {
@@ -199,9 +202,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     bool ignored_rules = false;
     route->path = PathOf(subscription, &ignored_rules);
     if (ignored_rules) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rules with match expressions are "
-                  "not evaluated; every event goes to path '{}'", route->topic,
-                  route->pubsub_name, route->path);
+      PH_LOG_WARN("pubsub",
+                  "topic '{}' of pubsub '{}': routing rules with match expressions are "
+                  "not evaluated; every event goes to path '{}'",
+                  route->topic, route->pubsub_name, route->path);
     }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
@@ -243,12 +247,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   // A message from a component, on one of its threads.
   void Deliver(const Route& route, pubsubpb::PullMessagesResponse message, StatusCallback ack) {
     auto call = std::make_shared<EventCall>();
-    cloud_events::Received received{route.pubsub_name, route.topic, route.path,
-                                    route.raw_payload};
+    cloud_events::Received received{route.pubsub_name, route.topic, route.path, route.raw_payload};
     auto decoded = cloud_events::ToTopicEvent(message, received, &call->request);
     if (!decoded.ok()) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': cannot deliver message {}: {}",
-                  route.topic, route.pubsub_name, message.id(), decoded.status().message());
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': cannot deliver message {}: {}", route.topic,
+                  route.pubsub_name, message.id(), decoded.status().message());
       ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        std::string(decoded.status().message())));
       return;
@@ -288,7 +291,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       event.topic(), event.pubsub_name(), event.id());
           break;
         case rt::TopicEventResponse::RETRY:
-          ack = grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried");
+          ack =
+              grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried");
           break;
         default:
           ack = grpc::Status(grpc::StatusCode::ABORTED,
@@ -297,12 +301,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       }
     } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       // An app without OnTopicEvent cannot take the event now or later.
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': the app does not implement OnTopicEvent; "
-                  "event {} acked", event.topic(), event.pubsub_name(), event.id());
+      PH_LOG_WARN("pubsub",
+                  "topic '{}' of pubsub '{}': the app does not implement OnTopicEvent; "
+                  "event {} acked",
+                  event.topic(), event.pubsub_name(), event.id());
     } else {
-      ack = grpc::Status(status.error_code(),
-                         "error returned from app while processing pub/sub event: " +
-                             status.error_message());
+      ack = grpc::Status(
+          status.error_code(),
+          "error returned from app while processing pub/sub event: " + status.error_message());
       LogFailure(event, status);
     }
     try {
@@ -322,8 +328,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (now - last_failure_log_ < kFailureLogInterval) return;
       last_failure_log_ = now;
     }
-    PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': delivering event {} to the app failed "
-                "({}: {}); it will be redelivered", event.topic(), event.pubsub_name(), event.id(),
+    PH_LOG_WARN("pubsub",
+                "topic '{}' of pubsub '{}': delivering event {} to the app failed "
+                "({}: {}); it will be redelivered",
+                event.topic(), event.pubsub_name(), event.id(),
                 static_cast<int>(status.error_code()), status.error_message());
   }
 

@@ -117,8 +117,8 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     {
       std::lock_guard lock(mutex_);
       if (stopping_ || subscriber->closed) return;
-      queue_.push(Delivery{Clock::now() + Backoff(attempt), next_sequence_++,
-                           std::move(subscriber), std::move(message), attempt + 1});
+      queue_.push(Delivery{Clock::now() + Backoff(attempt), next_sequence_++, std::move(subscriber),
+                           std::move(message), attempt + 1});
     }
     wake_.notify_one();
   }
@@ -232,9 +232,7 @@ InMemoryPubSub::InMemoryPubSub(Options options) : broker_(std::make_shared<Broke
 
 InMemoryPubSub::~InMemoryPubSub() { broker_->Stop(); }
 
-void InMemoryPubSub::Init(const InitSpec& /*spec*/, StatusCallback done) {
-  done(grpc::Status::OK);
-}
+void InMemoryPubSub::Init(const InitSpec& /*spec*/, StatusCallback done) { done(grpc::Status::OK); }
 
 void InMemoryPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions& /*options*/,
                              StatusCallback done) {

@@ -248,8 +248,7 @@ struct HostWithSample {
 
 }  // namespace
 
-TEST_CASE("published events reach a streaming subscriber as CloudEvents",
-          "[integration][pubsub]") {
+TEST_CASE("published events reach a streaming subscriber as CloudEvents", "[integration][pubsub]") {
   HostWithSample env;
   REQUIRE(env.sample);
   REQUIRE(env.host.started());
@@ -268,8 +267,8 @@ TEST_CASE("published events reach a streaming subscriber as CloudEvents",
       CHECK(listed[0].topic() == "orders");
       CHECK(listed[0].type() == rt::STREAMING);
 
-      REQUIRE(Publish(dapr, pubsub, "orders", R"({"order":1,"item":"tea"})", "application/json")
-                  .ok());
+      REQUIRE(
+          Publish(dapr, pubsub, "orders", R"({"order":1,"item":"tea"})", "application/json").ok());
       auto event = subscriber.Next();
       REQUIRE(event);
       CHECK(std::regex_match(event->id(), kUuidV4));
@@ -578,9 +577,9 @@ TEST_CASE("events reach the app's OnTopicEvent; RETRY and errors redeliver, DROP
   int app_port = FreeTcpPort();
   RunningApp app(app_port);
   REQUIRE(app.server);
-  RunningHost host(dir, dir.path(),
-                   {"--config", WriteConfig(dir), "--app-address",
-                    "127.0.0.1:" + std::to_string(app_port)});
+  RunningHost host(
+      dir, dir.path(),
+      {"--config", WriteConfig(dir), "--app-address", "127.0.0.1:" + std::to_string(app_port)});
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log());
   auto& dapr = host.dapr();
@@ -644,9 +643,9 @@ TEST_CASE("a message published before the app is up reaches it once it is",
   auto sample = StartSampleComponent(dir, "cpp-sample");
   REQUIRE(sample);
   int app_port = FreeTcpPort();
-  RunningHost host(dir, dir.path(),
-                   {"--config", WriteConfig(dir), "--app-address",
-                    "127.0.0.1:" + std::to_string(app_port)});
+  RunningHost host(
+      dir, dir.path(),
+      {"--config", WriteConfig(dir), "--app-address", "127.0.0.1:" + std::to_string(app_port)});
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log());
   auto& dapr = host.dapr();

@@ -31,8 +31,8 @@ json Wrap(std::string_view content_type, std::string_view data, const Metadata& 
 }
 
 dapr::proto::runtime::v1::TopicEventRequest Deliver(const std::string& payload,
-                                                     const std::string& content_type = kContentType,
-                                                     bool raw_payload = false) {
+                                                    const std::string& content_type = kContentType,
+                                                    bool raw_payload = false) {
   dapr::proto::components::v1::PullMessagesResponse message;
   message.set_data(payload);
   message.set_content_type(content_type);
@@ -107,9 +107,8 @@ TEST_CASE("cloudevent.* metadata overrides envelope fields", "[pubsub][cloudeven
 }
 
 TEST_CASE("an app's own CloudEvent is completed, not rewrapped", "[pubsub][cloudevents]") {
-  auto event = Wrap(kContentType,
-                    R"({"id":"app-1","source":"app","type":"t","specversion":"1.0",)"
-                    R"("datacontenttype":"text/plain","data":"hi","custom":"kept"})");
+  auto event = Wrap(kContentType, R"({"id":"app-1","source":"app","type":"t","specversion":"1.0",)"
+                                  R"("datacontenttype":"text/plain","data":"hi","custom":"kept"})");
   CHECK(event["id"] == "app-1");
   CHECK(event["source"] == "app");
   CHECK(event["data"] == "hi");
@@ -142,8 +141,8 @@ TEST_CASE("ttlInSeconds adds an expiration unless the component enforces TTLs",
   Clock::time_point expiration;
   REQUIRE(ParseRfc3339(event["expiration"].get<std::string>(), &expiration));
   CHECK(expiration > Clock::now() + std::chrono::seconds(30));
-  CHECK_FALSE(Wrap("text/plain", "x", metadata, /*component_handles_ttl=*/true)
-                  .contains("expiration"));
+  CHECK_FALSE(
+      Wrap("text/plain", "x", metadata, /*component_handles_ttl=*/true).contains("expiration"));
   metadata[kTtlKey] = "-5";
   CHECK_FALSE(Wrap("text/plain", "x", metadata).contains("expiration"));
 }
@@ -223,8 +222,8 @@ TEST_CASE("expired events and broken base64 are not delivered", "[pubsub][cloude
   REQUIRE(expired.ok());
   CHECK(*expired == Decoded::kExpired);
 
-  message.set_data(R"({"id":"2","expiration":")" + FormatRfc3339(Clock::now() + std::chrono::hours(1)) +
-                   R"(","data":"fresh"})");
+  message.set_data(R"({"id":"2","expiration":")" +
+                   FormatRfc3339(Clock::now() + std::chrono::hours(1)) + R"(","data":"fresh"})");
   auto fresh = ToTopicEvent(message, received, &event);
   REQUIRE(fresh.ok());
   CHECK(*fresh == Decoded::kEvent);

@@ -1,7 +1,6 @@
 #include "host/builtins/in_memory_pubsub.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -157,9 +156,8 @@ TEST_CASE("in-memory pubsub stops delivering once a subscription is closed", "[p
 
 TEST_CASE("in-memory pubsub drops a closed subscription's pending redeliveries", "[pubsub]") {
   InMemoryPubSub pubsub(Fast());
-  Inbox inbox([](const std::string&, int) {
-    return grpc::Status(grpc::StatusCode::ABORTED, "never");
-  });
+  Inbox inbox(
+      [](const std::string&, int) { return grpc::Status(grpc::StatusCode::ABORTED, "never"); });
   auto subscription = pubsub.Subscribe(Topic("t"), inbox.Handler());
   Publish(pubsub, "t", "x");
   REQUIRE(inbox.WaitFor(2));  // rejected and redelivered at least once
@@ -176,21 +174,21 @@ TEST_CASE("in-memory pubsub handlers run without locks held", "[pubsub]") {
   std::unique_ptr<Subscription> self;
   std::mutex self_mutex;
   // A handler that publishes, and one that closes its own subscription: neither deadlocks.
-  auto relay = pubsub.Subscribe(Topic("in"), [&](pubsubpb::PullMessagesResponse message,
-                                                 StatusCallback ack) {
-    Publish(pubsub, "out", "relayed " + message.data());
-    ack(grpc::Status::OK);
-  });
+  auto relay = pubsub.Subscribe(Topic("in"),
+                                [&](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+                                  Publish(pubsub, "out", "relayed " + message.data());
+                                  ack(grpc::Status::OK);
+                                });
   Inbox closing_inbox;
   auto closing_handler = closing_inbox.Handler();
   {
     std::lock_guard lock(self_mutex);
-    self = pubsub.Subscribe(Topic("in"), [&, closing_handler](pubsubpb::PullMessagesResponse m,
-                                                               StatusCallback ack) {
-      closing_handler(m, std::move(ack));
-      std::lock_guard lock(self_mutex);
-      self->Close();
-    });
+    self = pubsub.Subscribe(
+        Topic("in"), [&, closing_handler](pubsubpb::PullMessagesResponse m, StatusCallback ack) {
+          closing_handler(m, std::move(ack));
+          std::lock_guard lock(self_mutex);
+          self->Close();
+        });
   }
   Publish(pubsub, "in", "a");
   Publish(pubsub, "in", "b");
@@ -206,13 +204,13 @@ TEST_CASE("in-memory pubsub acks may arrive after the handler returned, from any
   std::condition_variable cv;
   std::vector<StatusCallback> acks;
   int deliveries = 0;
-  auto subscription = pubsub.Subscribe(Topic("t"), [&](pubsubpb::PullMessagesResponse,
-                                                       StatusCallback ack) {
-    std::lock_guard lock(mutex);
-    acks.push_back(std::move(ack));
-    ++deliveries;
-    cv.notify_all();
-  });
+  auto subscription =
+      pubsub.Subscribe(Topic("t"), [&](pubsubpb::PullMessagesResponse, StatusCallback ack) {
+        std::lock_guard lock(mutex);
+        acks.push_back(std::move(ack));
+        ++deliveries;
+        cv.notify_all();
+      });
   Publish(pubsub, "t", "late");
   StatusCallback first;
   {
@@ -229,9 +227,8 @@ TEST_CASE("in-memory pubsub acks may arrive after the handler returned, from any
 TEST_CASE("in-memory pubsub shuts down with redeliveries pending and handles outliving it",
           "[pubsub]") {
   std::unique_ptr<Subscription> survivor;
-  Inbox inbox([](const std::string&, int) {
-    return grpc::Status(grpc::StatusCode::ABORTED, "never");
-  });
+  Inbox inbox(
+      [](const std::string&, int) { return grpc::Status(grpc::StatusCode::ABORTED, "never"); });
   {
     InMemoryPubSub pubsub(Fast());
     survivor = pubsub.Subscribe(Topic("t"), inbox.Handler());
@@ -242,19 +239,18 @@ TEST_CASE("in-memory pubsub shuts down with redeliveries pending and handles out
   survivor.reset();
 }
 
-TEST_CASE("in-memory pubsub bulk publish delivers every entry with merged metadata",
-          "[pubsub]") {
+TEST_CASE("in-memory pubsub bulk publish delivers every entry with merged metadata", "[pubsub]") {
   InMemoryPubSub pubsub(Fast());
   std::mutex mutex;
   std::condition_variable cv;
   std::vector<pubsubpb::PullMessagesResponse> got;
-  auto subscription = pubsub.Subscribe(Topic("t"), [&](pubsubpb::PullMessagesResponse message,
-                                                       StatusCallback ack) {
-    ack(grpc::Status::OK);
-    std::lock_guard lock(mutex);
-    got.push_back(std::move(message));
-    cv.notify_all();
-  });
+  auto subscription =
+      pubsub.Subscribe(Topic("t"), [&](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+        ack(grpc::Status::OK);
+        std::lock_guard lock(mutex);
+        got.push_back(std::move(message));
+        cv.notify_all();
+      });
   pubsubpb::BulkPublishRequest request;
   request.set_topic("t");
   (*request.mutable_metadata())["shared"] = "request";

@@ -43,8 +43,8 @@ struct StreamState {
 // One PullMessages stream, from its first write to OnDone (which deletes it). A hold keeps
 // OnDone away while acks may still start writes; it is removed once the stream is finishing
 // and no write is in flight.
-class PullStream
-    : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse> {
+class PullStream : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest,
+                                                  pubsubpb::PullMessagesResponse> {
  public:
   PullStream(std::shared_ptr<TopicSubscription> owner, const std::string& instance_name)
       : owner_(std::move(owner)), state_(std::make_shared<StreamState>()) {
@@ -220,7 +220,7 @@ class TopicSubscription : public std::enable_shared_from_this<TopicSubscription>
   std::mutex mutex_;
   std::condition_variable idle_;
   bool closed_ = false;
-  int delivering_ = 0;  // handler calls under way
+  int delivering_ = 0;                    // handler calls under way
   std::shared_ptr<StreamState> current_;  // the stream serving now, if any
   std::unique_ptr<grpc::Alarm> reopen_timer_;
   std::chrono::milliseconds reopen_delay_ = kFirstReopenDelay;
@@ -260,9 +260,8 @@ void PullStream::Ack(const std::shared_ptr<StreamState>& state, const std::strin
     auto& ack = state->outbox.emplace_back();
     ack.set_ack_message_id(id);
     if (!status.ok()) {
-      ack.mutable_ack_error()->set_message(status.error_message().empty()
-                                               ? "rejected by the host"
-                                               : status.error_message());
+      ack.mutable_ack_error()->set_message(status.error_message().empty() ? "rejected by the host"
+                                                                          : status.error_message());
     }
     if (!state->writing) {
       state->writing = true;
@@ -312,10 +311,9 @@ void PullStream::OnReadDone(bool ok) {
   if (read_more) StartRead(&response_);
   if (release) RemoveHold();
   std::string id = message.id();
-  owner_->Deliver(std::move(message),
-                  [state = state_, id = std::move(id)](grpc::Status status) {
-                    Ack(state, id, status);
-                  });
+  owner_->Deliver(std::move(message), [state = state_, id = std::move(id)](grpc::Status status) {
+    Ack(state, id, status);
+  });
 }
 
 void PullStream::OnDone(const grpc::Status& status) {
@@ -349,14 +347,16 @@ GrpcPubSub::GrpcPubSub(std::string socket_path, std::string instance_name)
 void GrpcPubSub::Init(const InitSpec& spec, StatusCallback done) {
   pubsubpb::PubSubInitRequest request;
   request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
+                                                           spec.metadata.end());
   auto timeout = spec.timeout;
   auto* stub = stub_.get();
   StartUnaryCall<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(
       channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
+      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub->async()->Init(ctx, req, resp, cb);
+      },
       [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                   pubsubpb::PubSubInitResponse) mutable {
+                                                    pubsubpb::PubSubInitResponse) mutable {
         if (!status.ok()) {
           done(std::move(status));
           return;
@@ -387,7 +387,9 @@ void GrpcPubSub::Ping(StatusCallback done) {
   auto* stub = stub_.get();
   StartUnaryCall<pubsubpb::PingRequest, pubsubpb::PingResponse>(
       channel_.NewControlContext(std::chrono::seconds(2)), pubsubpb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
+      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub->async()->Ping(ctx, req, resp, cb);
+      },
       [done = std::move(done)](grpc::Status status, pubsubpb::PingResponse) mutable {
         done(std::move(status));
       });
@@ -417,8 +419,7 @@ void GrpcPubSub::BulkPublish(pubsubpb::BulkPublishRequest request, const CallOpt
       std::move(done));
 }
 
-std::unique_ptr<Subscription> GrpcPubSub::Subscribe(pubsubpb::Topic topic,
-                                                    MessageHandler handler) {
+std::unique_ptr<Subscription> GrpcPubSub::Subscribe(pubsubpb::Topic topic, MessageHandler handler) {
   auto subscription = std::make_shared<TopicSubscription>(stub_, channel_.instance_name(),
                                                           std::move(topic), std::move(handler));
   subscription->Open();

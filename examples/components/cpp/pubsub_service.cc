@@ -12,8 +12,8 @@ namespace plughost::sample {
 namespace {
 
 using Message = Broker::Message;
-using Reactor = grpc::ServerBidiReactor<pubsubpb::PullMessagesRequest,
-                                        pubsubpb::PullMessagesResponse>;
+using Reactor =
+    grpc::ServerBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse>;
 
 constexpr char kFailWithKey[] = "failWith";
 constexpr auto kFirstRedelivery = std::chrono::milliseconds(100);
