@@ -74,7 +74,8 @@ grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* ca
   const std::string& name = request->name();
   // daprd checks the operation before looking the binding up.
   if (request->operation().empty()) {
-    reactor->Finish(api_errors::InvokeBindingFailed(name, "operation field is missing from request"));
+    reactor->Finish(
+        api_errors::InvokeBindingFailed(name, "operation field is missing from request"));
     return reactor;
   }
   if (!context_->instances->Find(ComponentKind::kOutputBinding, name)) {

@@ -205,7 +205,9 @@ grpc::Status LocalStorageBinding::Get(const bindingspb::InvokeRequest& request,
   fs::path path;
   if (auto status = Resolve(name, &path); !status.ok()) return status;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) return InvalidArgument(fmt::format("\"{}\" is a directory", name));
+  if (fs::is_directory(path, ec)) {
+    return InvalidArgument(fmt::format("\"{}\" is a directory", name));
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("read", name, errno);
   std::string data;

@@ -200,7 +200,8 @@ TEST_CASE("GrpcInputBinding: events in, acks out, and the stream survives a rest
   });
   {
     std::unique_lock lock(init_mutex);
-    REQUIRE(init_done.wait_for(lock, 10s, [&] { return init.error_code() != grpc::StatusCode::UNKNOWN; }));
+    REQUIRE(init_done.wait_for(
+        lock, 10s, [&] { return init.error_code() != grpc::StatusCode::UNKNOWN; }));
   }
   REQUIRE(init.ok());
 

@@ -79,8 +79,9 @@ class TestApp final : public rt::AppCallback::Service {
   grpc::Status OnBindingEvent(grpc::ServerContext*, const rt::BindingEventRequest* request,
                               rt::BindingEventResponse* response) override {
     std::lock_guard lock(mutex_);
-    events_.push_back(
-        {request->name(), request->data(), {request->metadata().begin(), request->metadata().end()}});
+    events_.push_back({request->name(),
+                       request->data(),
+                       {request->metadata().begin(), request->metadata().end()}});
     if (request->data().rfind("fail-once:", 0) == 0 && refused_.insert(request->data()).second) {
       return grpc::Status(grpc::StatusCode::INTERNAL, "not now");
     }
@@ -188,7 +189,8 @@ TEST_CASE("InvokeBinding reaches bindings.localstorage and the pluggable sample"
     auto escape = Invoke(dapr, "files", "create", "x", {{"fileName", "../escaped.txt"}});
     CHECK(escape.status.error_code() == grpc::StatusCode::INTERNAL);
     CHECK_THAT(escape.status.error_message(),
-               Catch::StartsWith("error invoking output binding files: fileName \"../escaped.txt\""));
+               Catch::StartsWith(
+                   "error invoking output binding files: fileName \"../escaped.txt\""));
     CHECK_FALSE(std::filesystem::exists(dir.File("escaped.txt")));
   }
 
