@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "host/common/log.h"
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -256,27 +257,12 @@ GrpcInputBinding::GrpcInputBinding(std::string socket_path, std::string instance
       stub_(bindingspb::InputBinding::NewStub(channel_.channel())) {}
 
 void GrpcInputBinding::Init(const InitSpec& spec, StatusCallback done) {
-  bindingspb::InputBindingInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
-  auto* stub = stub_.get();
-  StartUnaryCall<bindingspb::InputBindingInitRequest, bindingspb::InputBindingInitResponse>(
-      channel_.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
-      [done = std::move(done)](grpc::Status status,
-                               bindingspb::InputBindingInitResponse) mutable {
-        done(std::move(status));
-      });
+  InitOnly<bindingspb::InputBindingInitRequest, bindingspb::InputBindingInitResponse>(
+      channel_, stub_.get(), spec, std::move(done));
 }
 
 void GrpcInputBinding::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<bindingspb::PingRequest, bindingspb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), bindingspb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
-      [done = std::move(done)](grpc::Status status, bindingspb::PingResponse) mutable {
-        done(std::move(status));
-      });
+  PingComponent(channel_, stub_.get(), std::move(done));
 }
 
 std::unique_ptr<Subscription> GrpcInputBinding::Read(BindingEventHandler handler) {

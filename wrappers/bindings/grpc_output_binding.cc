@@ -1,5 +1,6 @@
 #include "wrappers/bindings/grpc_output_binding.h"
 
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -9,45 +10,30 @@ GrpcOutputBinding::GrpcOutputBinding(std::string socket_path, std::string instan
       stub_(bindingspb::OutputBinding::NewStub(channel_.channel())) {}
 
 void GrpcOutputBinding::Init(const InitSpec& spec, StatusCallback done) {
-  bindingspb::OutputBindingInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
-  auto timeout = spec.timeout;
   auto* stub = stub_.get();
-  StartUnaryCall<bindingspb::OutputBindingInitRequest, bindingspb::OutputBindingInitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
-      [this, timeout, stub, done = std::move(done)](
-          grpc::Status status, bindingspb::OutputBindingInitResponse) mutable {
-        if (!status.ok()) {
+  auto timeout = spec.timeout;
+  // The API refuses operations the component did not list, so they are learnt here.
+  auto list_operations = [this, stub, timeout](StatusCallback done) {
+    StartUnaryCall<bindingspb::ListOperationsRequest, bindingspb::ListOperationsResponse>(
+        channel_.NewControlContext(timeout), bindingspb::ListOperationsRequest{},
+        [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+          stub->async()->ListOperations(ctx, req, resp, cb);
+        },
+        [this, done = std::move(done)](grpc::Status status,
+                                       bindingspb::ListOperationsResponse listed) mutable {
+          if (status.ok()) {
+            std::lock_guard lock(mutex_);
+            operations_.assign(listed.operations().begin(), listed.operations().end());
+          }
           done(std::move(status));
-          return;
-        }
-        // The API refuses operations the component did not list, so they are learnt here.
-        StartUnaryCall<bindingspb::ListOperationsRequest, bindingspb::ListOperationsResponse>(
-            channel_.NewControlContext(timeout), bindingspb::ListOperationsRequest{},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->ListOperations(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](grpc::Status status,
-                                           bindingspb::ListOperationsResponse listed) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                operations_.assign(listed.operations().begin(), listed.operations().end());
-              }
-              done(std::move(status));
-            });
-      });
+        });
+  };
+  InitThen<bindingspb::OutputBindingInitRequest, bindingspb::OutputBindingInitResponse>(
+      channel_, stub, spec, std::move(list_operations), std::move(done));
 }
 
 void GrpcOutputBinding::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<bindingspb::PingRequest, bindingspb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), bindingspb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
-      [done = std::move(done)](grpc::Status status, bindingspb::PingResponse) mutable {
-        done(std::move(status));
-      });
+  PingComponent(channel_, stub_.get(), std::move(done));
 }
 
 void GrpcOutputBinding::Invoke(bindingspb::InvokeRequest request, const CallOptions& options,

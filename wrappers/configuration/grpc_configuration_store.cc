@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "host/common/log.h"
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -296,59 +297,12 @@ GrpcConfigurationStore::GrpcConfigurationStore(std::string socket_path, std::str
       stub_(Configuration::NewStub(channel_.channel())) {}
 
 void GrpcConfigurationStore::Init(const InitSpec& spec, StatusCallback done) {
-  configpb::ConfigurationInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                           spec.metadata.end());
-  auto timeout = spec.timeout;
-  auto* stub = stub_.get();
-  StartUnaryCall<configpb::ConfigurationInitRequest, configpb::ConfigurationInitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Init(ctx, req, resp, cb);
-      },
-      [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                    configpb::ConfigurationInitResponse) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        // As for Dapr's component kinds: features right after Init.
-        StartUnaryCall<dapr::proto::components::v1::FeaturesRequest,
-                       dapr::proto::components::v1::FeaturesResponse>(
-            channel_.NewControlContext(timeout), {},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->Features(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](
-                grpc::Status status,
-                dapr::proto::components::v1::FeaturesResponse features) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                features_.assign(features.features().begin(), features.features().end());
-              }
-              done(std::move(status));
-            });
-      });
+  InitThenFeatures<configpb::ConfigurationInitRequest, configpb::ConfigurationInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
-std::vector<std::string> GrpcConfigurationStore::Features() const {
-  std::lock_guard lock(mutex_);
-  return features_;
-}
+std::vector<std::string> GrpcConfigurationStore::Features() const { return features_.Get(); }
 
-void GrpcConfigurationStore::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<dapr::proto::components::v1::PingRequest,
-                 dapr::proto::components::v1::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), {},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Ping(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status,
-                               dapr::proto::components::v1::PingResponse) mutable {
-        done(std::move(status));
-      });
-}
+void GrpcConfigurationStore::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
 
 void GrpcConfigurationStore::Get(configpb::GetConfigurationRequest request,
                                  const CallOptions& options,

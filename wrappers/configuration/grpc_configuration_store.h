@@ -14,6 +14,7 @@
 #include "host/components/configuration_store.h"
 #include "plughost/components/v1/configuration.grpc.pb.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -39,8 +40,7 @@ class GrpcConfigurationStore : public ConfigurationStore {
   // Shared with open subscriptions, which may outlive a call into this object.
   std::shared_ptr<configpb::Configuration::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::vector<std::string> features_;
+  FeatureList features_;
 };
 
 }  // namespace plughost

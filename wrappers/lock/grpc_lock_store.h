@@ -9,6 +9,7 @@
 #include "host/components/lock_store.h"
 #include "plughost/components/v1/lock.grpc.pb.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -31,8 +32,7 @@ class GrpcLockStore : public LockStore {
   ComponentChannel channel_;
   std::unique_ptr<lockpb::Lock::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::vector<std::string> features_;
+  FeatureList features_;
 };
 
 }  // namespace plughost

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "host/common/log.h"
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -345,55 +346,12 @@ GrpcPubSub::GrpcPubSub(std::string socket_path, std::string instance_name)
       stub_(pubsubpb::PubSub::NewStub(channel_.channel())) {}
 
 void GrpcPubSub::Init(const InitSpec& spec, StatusCallback done) {
-  pubsubpb::PubSubInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                           spec.metadata.end());
-  auto timeout = spec.timeout;
-  auto* stub = stub_.get();
-  StartUnaryCall<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Init(ctx, req, resp, cb);
-      },
-      [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                    pubsubpb::PubSubInitResponse) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        // Dapr asks for features right after Init; so do we.
-        StartUnaryCall<pubsubpb::FeaturesRequest, pubsubpb::FeaturesResponse>(
-            channel_.NewControlContext(timeout), pubsubpb::FeaturesRequest{},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->Features(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](grpc::Status status,
-                                           pubsubpb::FeaturesResponse features) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                features_.assign(features.features().begin(), features.features().end());
-              }
-              done(std::move(status));
-            });
-      });
+  InitThenFeatures<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
-std::vector<std::string> GrpcPubSub::Features() const {
-  std::lock_guard lock(mutex_);
-  return features_;
-}
+std::vector<std::string> GrpcPubSub::Features() const { return features_.Get(); }
 
-void GrpcPubSub::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<pubsubpb::PingRequest, pubsubpb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), pubsubpb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Ping(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, pubsubpb::PingResponse) mutable {
-        done(std::move(status));
-      });
-}
+void GrpcPubSub::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
 
 void GrpcPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions& options,
                          StatusCallback done) {

@@ -15,6 +15,7 @@
 #include "dapr/proto/components/v1/pubsub.grpc.pb.h"
 #include "host/components/pubsub.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -39,8 +40,7 @@ class GrpcPubSub : public PubSub {
   // Shared with open subscriptions, which may outlive this object by a few callbacks.
   std::shared_ptr<pubsubpb::PubSub::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::vector<std::string> features_;
+  FeatureList features_;
 };
 
 }  // namespace plughost

@@ -1,5 +1,6 @@
 #include "wrappers/secretstore/grpc_secret_store.h"
 
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -9,55 +10,12 @@ GrpcSecretStore::GrpcSecretStore(std::string socket_path, std::string instance_n
       stub_(secretspb::SecretStore::NewStub(channel_.channel())) {}
 
 void GrpcSecretStore::Init(const InitSpec& spec, StatusCallback done) {
-  secretspb::SecretStoreInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                           spec.metadata.end());
-  auto timeout = spec.timeout;
-  auto* stub = stub_.get();
-  StartUnaryCall<secretspb::SecretStoreInitRequest, secretspb::SecretStoreInitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Init(ctx, req, resp, cb);
-      },
-      [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                    secretspb::SecretStoreInitResponse) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        // Dapr asks for features right after Init; so do we.
-        StartUnaryCall<secretspb::FeaturesRequest, secretspb::FeaturesResponse>(
-            channel_.NewControlContext(timeout), secretspb::FeaturesRequest{},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->Features(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](grpc::Status status,
-                                           secretspb::FeaturesResponse features) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                features_.assign(features.features().begin(), features.features().end());
-              }
-              done(std::move(status));
-            });
-      });
+  InitThenFeatures<secretspb::SecretStoreInitRequest, secretspb::SecretStoreInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
-std::vector<std::string> GrpcSecretStore::Features() const {
-  std::lock_guard lock(mutex_);
-  return features_;
-}
+std::vector<std::string> GrpcSecretStore::Features() const { return features_.Get(); }
 
-void GrpcSecretStore::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<secretspb::PingRequest, secretspb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), secretspb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Ping(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, secretspb::PingResponse) mutable {
-        done(std::move(status));
-      });
-}
+void GrpcSecretStore::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
 
 void GrpcSecretStore::Get(secretspb::GetSecretRequest request, const CallOptions& options,
                           Callback<secretspb::GetSecretResponse> done) {

@@ -9,6 +9,7 @@
 #include "dapr/proto/components/v1/secretstore.grpc.pb.h"
 #include "host/components/secret_store.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -31,8 +32,7 @@ class GrpcSecretStore : public SecretStore {
   ComponentChannel channel_;
   std::unique_ptr<secretspb::SecretStore::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::vector<std::string> features_;
+  FeatureList features_;
 };
 
 }  // namespace plughost

@@ -1,5 +1,6 @@
 #include "wrappers/sequencer/grpc_sequencer.h"
 
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -11,51 +12,12 @@ GrpcSequencer::GrpcSequencer(std::string socket_path, std::string instance_name)
       stub_(sequencerpb::Sequencer::NewStub(channel_.channel())) {}
 
 void GrpcSequencer::Init(const InitSpec& spec, StatusCallback done) {
-  sequencerpb::SequencerInitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
-  auto timeout = spec.timeout;
-  auto* stub = stub_.get();
-  StartUnaryCall<sequencerpb::SequencerInitRequest, sequencerpb::SequencerInitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
-      [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                   sequencerpb::SequencerInitResponse) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        // Features right after Init, as for every other kind.
-        StartUnaryCall<componentpb::FeaturesRequest, componentpb::FeaturesResponse>(
-            channel_.NewControlContext(timeout), componentpb::FeaturesRequest{},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->Features(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](grpc::Status status,
-                                           componentpb::FeaturesResponse features) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                features_.assign(features.features().begin(), features.features().end());
-              }
-              done(std::move(status));
-            });
-      });
+  InitThenFeatures<sequencerpb::SequencerInitRequest, sequencerpb::SequencerInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
-std::vector<std::string> GrpcSequencer::Features() const {
-  std::lock_guard lock(mutex_);
-  return features_;
-}
+std::vector<std::string> GrpcSequencer::Features() const { return features_.Get(); }
 
-void GrpcSequencer::Ping(StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<componentpb::PingRequest, componentpb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), componentpb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
-      [done = std::move(done)](grpc::Status status, componentpb::PingResponse) mutable {
-        done(std::move(status));
-      });
-}
+void GrpcSequencer::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
 
 void GrpcSequencer::GetNextId(sequencerpb::GetNextIdRequest request, const CallOptions& options,
                               Callback<sequencerpb::GetNextIdResponse> done) {

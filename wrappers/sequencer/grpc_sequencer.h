@@ -9,6 +9,7 @@
 #include "host/components/sequencer.h"
 #include "plughost/components/v1/sequencer.grpc.pb.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -29,8 +30,7 @@ class GrpcSequencer : public Sequencer {
   ComponentChannel channel_;
   std::unique_ptr<sequencerpb::Sequencer::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::vector<std::string> features_;
+  FeatureList features_;
 };
 
 }  // namespace plughost

@@ -2,6 +2,7 @@
 
 #include "host/common/log.h"
 #include "wrappers/common/state_error_details.h"
+#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -34,51 +35,12 @@ GrpcStateStore::GrpcStateStore(std::string socket_path, std::string instance_nam
       multi_max_size_(statepb::TransactionalStoreMultiMaxSize::NewStub(channel_.channel())) {}
 
 void GrpcStateStore::Init(const InitSpec& spec, StatusCallback done) {
-  statepb::InitRequest request;
-  request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
-  auto timeout = spec.timeout;
-  auto* stub = store_.get();
-  StartUnaryCall<statepb::InitRequest, statepb::InitResponse>(
-      channel_.NewControlContext(timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
-      [this, timeout, stub, done = std::move(done)](grpc::Status status,
-                                                   statepb::InitResponse) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        // Dapr asks for features right after Init; so do we.
-        StartUnaryCall<statepb::FeaturesRequest, statepb::FeaturesResponse>(
-            channel_.NewControlContext(timeout), statepb::FeaturesRequest{},
-            [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-              stub->async()->Features(ctx, req, resp, cb);
-            },
-            [this, done = std::move(done)](grpc::Status status,
-                                           statepb::FeaturesResponse features) mutable {
-              if (status.ok()) {
-                std::lock_guard lock(mutex_);
-                features_.assign(features.features().begin(), features.features().end());
-              }
-              done(std::move(status));
-            });
-      });
+  InitThenFeatures<statepb::InitRequest, statepb::InitResponse>(channel_, store_.get(), spec, &features_, std::move(done));
 }
 
-std::vector<std::string> GrpcStateStore::Features() const {
-  std::lock_guard lock(mutex_);
-  return features_;
-}
+std::vector<std::string> GrpcStateStore::Features() const { return features_.Get(); }
 
-void GrpcStateStore::Ping(StatusCallback done) {
-  auto* stub = store_.get();
-  StartUnaryCall<statepb::PingRequest, statepb::PingResponse>(
-      channel_.NewControlContext(std::chrono::seconds(2)), statepb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
-      [done = std::move(done)](grpc::Status status, statepb::PingResponse) mutable {
-        done(std::move(status));
-      });
-}
+void GrpcStateStore::Ping(StatusCallback done) { PingComponent(channel_, store_.get(), std::move(done)); }
 
 void GrpcStateStore::Get(statepb::GetRequest request, const CallOptions& options,
                          Callback<statepb::GetResponse> done) {

@@ -11,6 +11,7 @@
 #include "dapr/proto/components/v1/state.grpc.pb.h"
 #include "host/components/state_store.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/control_calls.h"
 
 namespace plughost {
 
@@ -48,8 +49,8 @@ class GrpcStateStore : public StateStore {
   std::unique_ptr<statepb::QueriableStateStore::Stub> queriable_;
   std::unique_ptr<statepb::TransactionalStoreMultiMaxSize::Stub> multi_max_size_;
 
+  FeatureList features_;
   mutable std::mutex mutex_;
-  std::vector<std::string> features_;
   std::optional<int64_t> max_size_;  // asked once, then cached
 };
 
