@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "host/app_callback/app_channel.h"
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
 #include "host/api/active_subscriptions.h"
@@ -46,8 +48,21 @@ grpc::Status Authorize(const ApiContext& context, const grpc::CallbackServerCont
 // is down or recovering (UNAVAILABLE, naming it); too many calls in flight (RESOURCE_EXHAUSTED).
 // The returned pointer holds the instance's in-flight slot until the last copy is gone, so
 // keep it in the completion callback.
+// `wording`, when given, replaces the two lookup errors with a building block's own words
+// (Dapr words them differently for secret and configuration stores, Layotto for its own API).
+struct LookupWording {
+  grpc::Status (*not_configured)(std::string_view name);
+  grpc::Status (*not_found)(std::string_view name);
+};
 InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServerContext* call,
-                            ComponentKind kind, const std::string& name, grpc::Status* error);
+                            ComponentKind kind, const std::string& name, grpc::Status* error,
+                            const LookupWording* wording = nullptr);
+
+// ResolveInstance for a unary handler, whose every call begins with it: the instance, or
+// nullptr once `reactor` has been finished with the error the app gets.
+InstancePtr ResolveOrFinish(const ApiContext& context, grpc::CallbackServerContext* call,
+                            grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                            const std::string& name, const LookupWording* wording = nullptr);
 
 struct ApiContext {
   InstanceTable* instances = nullptr;

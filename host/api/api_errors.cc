@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "host/components/state_errors.h"
+
 namespace plughost::api_errors {
 namespace {
 
@@ -29,7 +31,9 @@ std::string EtagText(const grpc::Status& cause) {
       return fmt::format("possible etag mismatch. error from state store: {}",
                          cause.error_message());
     case grpc::StatusCode::INVALID_ARGUMENT:
-      return fmt::format("invalid etag value: {}", cause.error_message());
+      // Only a marked ETag error gets the ETag words; a store's other refusals keep their own.
+      if (IsEtagInvalid(cause)) return fmt::format("invalid etag value: {}", cause.error_message());
+      return cause.error_message();
     default:
       return cause.error_message();
   }

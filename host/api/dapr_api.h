@@ -110,9 +110,10 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
                                      google::protobuf::Empty* response) override;
 
  private:
-  // The named instance of `kind`, or the error Dapr gives when there is none.
-  InstancePtr Resolve(grpc::CallbackServerContext* call, ComponentKind kind,
-                      const std::string& name, grpc::Status* error) const;
+  // The named instance of `kind`, or nullptr once `reactor` is finished with Dapr's error.
+  InstancePtr ResolveOrFinish(grpc::CallbackServerContext* call, grpc::ServerUnaryReactor* reactor,
+                              ComponentKind kind, const std::string& name,
+                              const LookupWording* wording = nullptr) const;
   CallOptions OptionsFor(grpc::CallbackServerContext* call) const;
 
   ApiContext* context_;

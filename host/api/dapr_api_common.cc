@@ -3,9 +3,11 @@
 
 namespace plughost {
 
-InstancePtr DaprApi::Resolve(grpc::CallbackServerContext* call, ComponentKind kind,
-                             const std::string& name, grpc::Status* error) const {
-  return ResolveInstance(*context_, call, kind, name, error);
+InstancePtr DaprApi::ResolveOrFinish(grpc::CallbackServerContext* call,
+                                     grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                                     const std::string& name,
+                                     const LookupWording* wording) const {
+  return plughost::ResolveOrFinish(*context_, call, reactor, kind, name, wording);
 }
 
 CallOptions DaprApi::OptionsFor(grpc::CallbackServerContext* call) const {

@@ -1,6 +1,6 @@
 // InvokeBinding of the Dapr API: check the request the way daprd does (operation present,
-// binding known, operation listed by the binding), forward it with the app's gRPC metadata,
-// and hand back the binding's data and metadata.
+// binding known and serving as output, operation listed by the binding), forward it with the
+// app's gRPC metadata, and hand back the binding's data and metadata.
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
+#include "host/components/binding_direction.h"
 #include "host/components/bindings.h"
 
 namespace plughost {
@@ -78,16 +79,15 @@ grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* ca
         api_errors::InvokeBindingFailed(name, "operation field is missing from request"));
     return reactor;
   }
-  if (!context_->instances->Find(ComponentKind::kOutputBinding, name)) {
+  // A binding whose direction metadata leaves out "output" is no output binding, as in Dapr.
+  auto found = context_->instances->Find(ComponentKind::kOutputBinding, name);
+  if (!found || !BindingServesAs(found->metadata, ComponentKind::kOutputBinding)) {
     reactor->Finish(api_errors::InvokeBindingFailed(name, "couldn't find output binding " + name));
     return reactor;
   }
-  grpc::Status error;  // the instance is down, or too busy
-  auto binding = Resolve(call, ComponentKind::kOutputBinding, name, &error);
-  if (!binding) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  // Found, but it may be down or too busy.
+  auto binding = ResolveOrFinish(call, reactor, ComponentKind::kOutputBinding, name);
+  if (!binding) return reactor;
   auto* output = binding->As<OutputBinding>();
   auto operations = output->Operations();
   if (std::find(operations.begin(), operations.end(), request->operation()) == operations.end()) {

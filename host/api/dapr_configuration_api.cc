@@ -57,24 +57,11 @@ namespace {
 
 using AppUpdate = runtimepb::SubscribeConfigurationResponse;
 
-// ResolveInstance with Dapr's wording for configuration stores: its FAILED_PRECONDITION means
-// no configuration store exists, its INVALID_ARGUMENT none by that name.
-InstancePtr ResolveConfigurationStore(const ApiContext& context, grpc::CallbackServerContext* call,
-                                      const std::string& name, grpc::Status* error) {
-  auto store = ResolveInstance(context, call, ComponentKind::kConfiguration, name, error);
-  if (store) return store;
-  switch (error->error_code()) {
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      *error = api_errors::ConfigurationStoresNotConfigured();
-      break;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      *error = api_errors::ConfigurationStoreNotFound(name);
-      break;
-    default:
-      break;
-  }
-  return nullptr;
-}
+// Dapr's wording for configuration store lookups, which differs from the generic one.
+constexpr LookupWording kConfigurationStoreWording{
+    [](std::string_view) { return api_errors::ConfigurationStoresNotConfigured(); },
+    &api_errors::ConfigurationStoreNotFound,
+};
 
 // The two protocols declare ConfigurationItem separately; the fields are the same.
 void CopyItems(google::protobuf::Map<std::string, configpb::ConfigurationItem>& from,
@@ -298,12 +285,9 @@ grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = ResolveConfigurationStore(*context_, call, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kConfiguration,
+                               request->store_name(), &kConfigurationStoreWording);
+  if (!store) return reactor;
   configpb::GetConfigurationRequest get;
   get.mutable_keys()->CopyFrom(request->keys());
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
@@ -336,7 +320,8 @@ DaprApi::SubscribeConfiguration(grpc::CallbackServerContext* call,
   std::sort(keys.begin(), keys.end());
   auto* stream = new ConfigurationStream(configuration_subscriptions_, request->store_name(), keys);
   grpc::Status error;
-  auto store = ResolveConfigurationStore(*context_, call, request->store_name(), &error);
+  auto store = ResolveInstance(*context_, call, ComponentKind::kConfiguration,
+                               request->store_name(), &error, &kConfigurationStoreWording);
   if (!store) {
     stream->session().Stop(error);
     return stream;

@@ -7,24 +7,11 @@
 namespace plughost {
 namespace {
 
-// ResolveInstance with Dapr's wording for secret stores, which differs from the generic one:
-// its FAILED_PRECONDITION means no secret store exists, its INVALID_ARGUMENT none by that name.
-InstancePtr ResolveSecretStore(const ApiContext& context, grpc::CallbackServerContext* call,
-                               const std::string& name, grpc::Status* error) {
-  auto store = ResolveInstance(context, call, ComponentKind::kSecretStore, name, error);
-  if (store) return store;
-  switch (error->error_code()) {
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      *error = api_errors::SecretStoreNotConfigured();
-      break;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      *error = api_errors::SecretStoreNotFound(name);
-      break;
-    default:
-      break;
-  }
-  return nullptr;
-}
+// Dapr's wording for secret store lookups, which differs from the generic one.
+constexpr LookupWording kSecretStoreWording{
+    [](std::string_view) { return api_errors::SecretStoreNotConfigured(); },
+    &api_errors::SecretStoreNotFound,
+};
 
 }  // namespace
 
@@ -32,12 +19,9 @@ grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
                                              const runtimepb::GetSecretRequest* request,
                                              runtimepb::GetSecretResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = ResolveSecretStore(*context_, call, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
+                               &kSecretStoreWording);
+  if (!store) return reactor;
   secretspb::GetSecretRequest get;
   get.set_key(request->key());
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
@@ -58,12 +42,9 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* ca
                                                  const runtimepb::GetBulkSecretRequest* request,
                                                  runtimepb::GetBulkSecretResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = ResolveSecretStore(*context_, call, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
+                               &kSecretStoreWording);
+  if (!store) return reactor;
   secretspb::BulkGetSecretRequest bulk;
   bulk.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<SecretStore>()->BulkGet(

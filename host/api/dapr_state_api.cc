@@ -5,6 +5,7 @@
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
 #include "host/api/state_keys.h"
+#include "host/api/state_requests.h"
 #include "host/components/state_store.h"
 
 namespace plughost {
@@ -14,41 +15,6 @@ namespace commonpb = ::dapr::proto::common::v1;
 
 grpc::Status InvalidArgument(const absl::Status& status) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
-}
-
-// The two protocols declare the same enums separately; their numbers are identical.
-statepb::StateOptions ToComponentOptions(const commonpb::StateOptions& options) {
-  statepb::StateOptions out;
-  out.set_concurrency(static_cast<statepb::StateOptions::StateConcurrency>(options.concurrency()));
-  out.set_consistency(static_cast<statepb::StateOptions::StateConsistency>(options.consistency()));
-  return out;
-}
-
-// Builds the component's SetRequest from an app's StateItem, moving the value bytes.
-absl::Status ToSetRequest(const std::string& prefix, commonpb::StateItem& item,
-                          statepb::SetRequest* out) {
-  auto key = PrefixedStateKey(prefix, item.key());
-  if (!key.ok()) return key.status();
-  out->set_key(std::move(*key));
-  out->set_value(std::move(*item.mutable_value()));
-  if (item.has_etag()) out->mutable_etag()->set_value(item.etag().value());
-  out->mutable_metadata()->insert(item.metadata().begin(), item.metadata().end());
-  *out->mutable_options() = ToComponentOptions(item.options());
-  if (auto it = item.metadata().find("contentType"); it != item.metadata().end()) {
-    out->set_content_type(it->second);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ToDeleteRequest(const std::string& prefix, const commonpb::StateItem& item,
-                             statepb::DeleteRequest* out) {
-  auto key = PrefixedStateKey(prefix, item.key());
-  if (!key.ok()) return key.status();
-  out->set_key(std::move(*key));
-  if (item.has_etag()) out->mutable_etag()->set_value(item.etag().value());
-  out->mutable_metadata()->insert(item.metadata().begin(), item.metadata().end());
-  *out->mutable_options() = ToComponentOptions(item.options());
-  return absl::OkStatus();
 }
 
 // Dapr's query language: {"filter": {...}, "sort": [{"key", "order"}], "page": {"limit", "token"}}.
@@ -101,12 +67,8 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
                                             const runtimepb::GetStateRequest* request,
                                             runtimepb::GetStateResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   if (request->key().empty()) {
     reactor->Finish(api_errors::EmptyField("state key"));
     return reactor;
@@ -139,12 +101,8 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
                                                 const runtimepb::GetBulkStateRequest* request,
                                                 runtimepb::GetBulkStateResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   if (request->keys().empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -185,12 +143,8 @@ grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
                                              const runtimepb::SaveStateRequest* request,
                                              google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   if (request->states().empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -225,12 +179,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
                                                const runtimepb::DeleteStateRequest* request,
                                                google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   if (request->key().empty()) {
     reactor->Finish(api_errors::EmptyField("state key"));
     return reactor;
@@ -258,12 +208,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
                                                    const runtimepb::DeleteBulkStateRequest* request,
                                                    google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   statepb::BulkDeleteRequest bulk;
   for (const auto& item : request->states()) {
     if (item.key().empty()) {
@@ -291,12 +237,8 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     grpc::CallbackServerContext* call, const runtimepb::ExecuteStateTransactionRequest* request,
     google::protobuf::Empty*) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->storename(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->storename());
+  if (!store) return reactor;
   if (!HasFeature(*store->component, kFeatureTransactional)) {
     reactor->Finish(grpc::Status(
         grpc::StatusCode::UNIMPLEMENTED,
@@ -352,12 +294,8 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
                                                     const runtimepb::QueryStateRequest* request,
                                                     runtimepb::QueryStateResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = Resolve(call, ComponentKind::kState, request->store_name(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
+  if (!store) return reactor;
   statepb::QueryRequest query;
   if (auto status = ToComponentQuery(request->query(), query.mutable_query()); !status.ok()) {
     reactor->Finish(InvalidArgument(status));

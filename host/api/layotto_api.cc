@@ -9,14 +9,10 @@ grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call
                                                const layottopb::SayHelloRequest* request,
                                                layottopb::SayHelloResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto instance =
-      ResolveInstance(*context_, call, ComponentKind::kHello, request->service_name(), &error);
-  if (!instance) {
-    // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
-    reactor->Finish(error);
-    return reactor;
-  }
+  // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
+  auto instance = ResolveOrFinish(*context_, call, reactor, ComponentKind::kHello,
+                                  request->service_name());
+  if (!instance) return reactor;
   CallOptions options;
   options.app_call = call;
   options.default_timeout = context_->component_timeout;

@@ -6,6 +6,7 @@
 // name. `subscribe_update` is ignored, as Layotto itself does.
 #include <fmt/format.h>
 
+#include "host/api/api_errors.h"
 #include "host/api/layotto_api.h"
 #include "host/components/configuration_store.h"
 
@@ -15,6 +16,20 @@ namespace {
 constexpr char kGroupKey[] = "group";
 constexpr char kLabelKey[] = "label";
 constexpr char kVersionKey[] = "version";
+
+// Layotto's own error for an unknown store is an untyped "configure store [...] don't support
+// now"; apps get it as INVALID_ARGUMENT here, and the generic FAILED_PRECONDITION when there are
+// no configuration stores at all.
+grpc::Status LayottoStoreNotFound(std::string_view name) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("configure store [{}] don't support now", name));
+}
+
+grpc::Status NoConfigurationStore(std::string_view name) {
+  return api_errors::NotConfigured(ComponentKind::kConfiguration, name);
+}
+
+constexpr LookupWording kLayottoStoreWording{&NoConfigurationStore, &LayottoStoreNotFound};
 
 std::string MetadataOr(const google::protobuf::Map<std::string, std::string>& metadata,
                        const std::string& key, const std::string& fallback) {
@@ -28,21 +43,9 @@ grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
     grpc::CallbackServerContext* call, const layottopb::GetConfigurationRequest* request,
     layottopb::GetConfigurationResponse* response) {
   auto* reactor = call->DefaultReactor();
-  grpc::Status error;
-  auto store = ResolveInstance(*context_, call, ComponentKind::kConfiguration,
-                               request->store_name(), &error);
-  if (!store) {
-    // Layotto's own error for an unknown store is an untyped "configure store [...] don't
-    // support now"; apps get it as INVALID_ARGUMENT here, and FAILED_PRECONDITION when there
-    // are no configuration stores at all.
-    if (error.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      error = grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
-          fmt::format("configure store [{}] don't support now", request->store_name()));
-    }
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
+                               request->store_name(), &kLayottoStoreWording);
+  if (!store) return reactor;
   configpb::GetConfigurationRequest get;
   get.mutable_keys()->CopyFrom(request->keys());
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());

@@ -186,11 +186,8 @@ grpc::ServerUnaryReactor* LayottoApi::GetNextId(grpc::CallbackServerContext* cal
     reactor->Finish(SequencerNotFound(store_name));
     return reactor;
   }
-  auto store = ResolveInstance(*context_, call, ComponentKind::kSequencer, store_name, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
+  auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kSequencer, store_name);
+  if (!store) return reactor;
   sequencerpb::GetNextIdRequest next;
   // Cannot fail: the key was checked above and a prefix never holds "||" (checked at startup).
   next.set_key(*LayottoSequencerKey(store->key_prefix, request->key()));

@@ -30,15 +30,19 @@ grpc::Status Authorize(const ApiContext& context, const grpc::CallbackServerCont
 }
 
 InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServerContext* call,
-                            ComponentKind kind, const std::string& name, grpc::Status* error) {
+                            ComponentKind kind, const std::string& name, grpc::Status* error,
+                            const LookupWording* wording) {
   if (auto status = Authorize(context, call); !status.ok()) {
     *error = status;
     return nullptr;
   }
   auto instance = context.instances->Find(kind, name);
   if (!instance) {
-    *error = context.instances->HasKind(kind) ? api_errors::NotFound(kind, name)
-                                              : api_errors::NotConfigured(kind, name);
+    if (context.instances->HasKind(kind)) {
+      *error = wording ? wording->not_found(name) : api_errors::NotFound(kind, name);
+    } else {
+      *error = wording ? wording->not_configured(name) : api_errors::NotConfigured(kind, name);
+    }
     return nullptr;
   }
   auto& health = *instance->health;
@@ -61,6 +65,15 @@ InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServe
   return InstancePtr(raw, [keep = std::move(instance)](const InstanceInfo*) {
     keep->health->inflight.fetch_sub(1, std::memory_order_relaxed);
   });
+}
+
+InstancePtr ResolveOrFinish(const ApiContext& context, grpc::CallbackServerContext* call,
+                            grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                            const std::string& name, const LookupWording* wording) {
+  grpc::Status error;
+  auto instance = ResolveInstance(context, call, kind, name, &error, wording);
+  if (!instance) reactor->Finish(error);
+  return instance;
 }
 
 }  // namespace plughost

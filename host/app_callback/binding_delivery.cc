@@ -7,11 +7,14 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "host/app_callback/binding_delivery_response.h"
 #include "host/common/log.h"
+#include "host/components/binding_direction.h"
 #include "host/components/bindings.h"
 
 namespace plughost {
@@ -96,20 +99,11 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
                     app_->address(), failures_);
       }
       if (!status.ok()) {
-        // Dapr reads no binding for an app that lists none.
-        PH_LOG_INFO("bindings", "the app does not implement ListInputBindings: no input binding "
-                    "events are delivered");
-        return;
+        // Dapr reads no listed binding for an app that lists none; explicit ones still are.
+        PH_LOG_INFO("bindings", "the app does not implement ListInputBindings: only input "
+                    "bindings whose direction metadata names \"input\" are read");
       }
-      for (const std::string& name : listed.bindings()) {
-        auto instance = context_->instances->Find(ComponentKind::kInputBinding, name);
-        if (!instance) {
-          PH_LOG_INFO("bindings", "the app listed input binding '{}', but none is configured; "
-                      "skipped", name);
-          continue;
-        }
-        to_read.emplace_back(name, std::move(instance));
-      }
+      to_read = ToRead(status.ok() ? listed : appcallbackpb::ListInputBindingsResponse{});
     }
     // Outside the lock: Read may start a stream, and deliveries take the lock.
     std::vector<std::unique_ptr<Subscription>> opened;
@@ -137,6 +131,38 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     if (stopped) {
       for (auto& subscription : opened) subscription->Close();
     }
+  }
+
+  // The listed bindings that serve as input, then every binding whose direction metadata
+  // names "input", which Dapr reads whether or not the app lists it.
+  std::vector<std::pair<std::string, InstancePtr>> ToRead(
+      const appcallbackpb::ListInputBindingsResponse& listed) const {
+    std::vector<std::pair<std::string, InstancePtr>> to_read;
+    std::set<std::string> chosen;
+    for (const std::string& name : listed.bindings()) {
+      auto instance = context_->instances->Find(ComponentKind::kInputBinding, name);
+      if (!instance) {
+        PH_LOG_INFO("bindings", "the app listed input binding '{}', but none is configured; "
+                    "skipped", name);
+        continue;
+      }
+      if (!BindingServesAs(instance->metadata, ComponentKind::kInputBinding)) {
+        PH_LOG_INFO("bindings", "the app listed input binding '{}', but its direction metadata "
+                    "leaves out \"input\"; skipped", name);
+        continue;
+      }
+      if (chosen.insert(name).second) to_read.emplace_back(name, std::move(instance));
+    }
+    for (auto& instance : context_->instances->All()) {
+      if (instance->kind != ComponentKind::kInputBinding ||
+          !BindingDirectionNames(instance->metadata, ComponentKind::kInputBinding) ||
+          !chosen.insert(instance->name).second) {
+        continue;
+      }
+      std::string name = instance->name;
+      to_read.emplace_back(std::move(name), std::move(instance));
+    }
+    return to_read;
   }
 
   void ScheduleRetryLocked(const grpc::Status& status) {
@@ -180,17 +206,27 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
         [self = shared_from_this(), name, message_id = event.message_id(),
          reply = std::move(reply)](grpc::Status status,
                                    appcallbackpb::BindingEventResponse response) mutable {
-          if (status.ok()) {
-            reply(grpc::Status::OK, std::move(*response.mutable_data()));
-          } else {
+          auto finish = [self, reply = std::move(reply)](grpc::Status ack,
+                                                         std::string data) mutable {
+            reply(std::move(ack), std::move(data));
+            std::lock_guard lock(self->mutex_);
+            if (--self->inflight_ == 0) self->drained_.notify_all();
+          };
+          if (!status.ok()) {
             PH_LOG_WARN("bindings", "input binding '{}': the app did not handle event '{}': {}",
                         name, message_id, status.error_message());
-            reply(grpc::Status(status.error_code(),
-                               "error invoking app: " + status.error_message()),
-                  {});
+            finish(grpc::Status(status.error_code(),
+                                "error invoking app: " + status.error_message()),
+                   {});
+            return;
           }
-          std::lock_guard lock(self->mutex_);
-          if (--self->inflight_ == 0) self->drained_.notify_all();
+          // The ack waits for sequential sends to the bindings in `to`, as daprd's does.
+          std::string ack_data = response.data();
+          ApplyBindingEventResponse(
+              *self->context_, name, std::move(response),
+              [finish = std::move(finish), ack_data = std::move(ack_data)]() mutable {
+                finish(grpc::Status::OK, std::move(ack_data));
+              });
         });
   }
 

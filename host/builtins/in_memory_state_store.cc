@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "host/components/state_errors.h"
+
 namespace plughost {
 namespace {
 
@@ -62,10 +64,8 @@ grpc::Status CheckETag(const Entry* live, bool has_etag, const std::string& etag
   if (has_etag) {
     uint64_t version = 0;
     if (!ParseVersion(etag, &version)) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          fmt::format("malformed etag \"{}\" for key \"{}\": expected a decimal "
-                                      "version",
-                                      etag, key));
+      return EtagInvalidError(fmt::format(
+          "malformed etag \"{}\" for key \"{}\": expected a decimal version", etag, key));
     }
     if (live == nullptr || live->version != version) {
       return grpc::Status(grpc::StatusCode::ABORTED,

@@ -6,11 +6,18 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "host/common/log.h"
+
 namespace plughost {
 
 void LocalEnvSecretStore::Init(const InitSpec& spec, StatusCallback done) {
   std::string prefix;
   if (auto it = spec.metadata.find("prefix"); it != spec.metadata.end()) prefix = it->second;
+  if (prefix.empty()) {
+    PH_LOG_WARN("secrets", "secret store '{}' ({}) has no \"prefix\" metadata: every "
+                "environment variable of the host, credentials included, is readable by any API "
+                "caller", spec.instance_name, spec.type);
+  }
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(prefix);

@@ -3,7 +3,8 @@
 // Get("NAME") returns {"NAME": <value of $NAME>}; an unset variable is NOT_FOUND. With metadata
 // "prefix" set (e.g. "MYAPP_"), only variables starting with it are visible, and their names
 // are given without it: Get("DB") reads $MYAPP_DB. BulkGet returns every visible variable as
-// {name: {name: value}}.
+// {name: {name: value}}. Without a prefix every variable of the host is visible (Dapr's
+// behaviour), which Init warns about; the embedded default instance uses "PLUGHOST_SECRET_".
 #pragma once
 
 #include <mutex>

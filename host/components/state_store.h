@@ -4,7 +4,8 @@
 //
 // Error convention (what implementations report, whatever their backend):
 //   ABORTED           the ETag did not match (first-write conflict)
-//   INVALID_ARGUMENT  the ETag is malformed
+//   INVALID_ARGUMENT  with the ETag mark (state_errors.h): the ETag is malformed; without it,
+//                     the store refused some other part of the request, in its own words
 //   INTERNAL          a bulk delete affected fewer rows than expected
 //   UNIMPLEMENTED     the store does not support the operation (Query, Transact)
 #pragma once

@@ -474,6 +474,7 @@ absl::StatusOr<HostConfig> LoadHostConfig(const std::string& path) {
 }
 
 HostConfig EmbeddedDefaults() {
+  static constexpr std::string_view kDefaultSecretPrefix = "PLUGHOST_SECRET_";
   // One built-in instance per kind that has a built-in; a new built-in adds one line here.
   static constexpr std::pair<std::string_view, std::string_view> kDefaults[] = {
       {"statestore", "state.in-memory"},
@@ -492,6 +493,9 @@ HostConfig EmbeddedDefaults() {
     spec.type = std::string(kDefaults[i].second);
     spec.version = std::string(kDefaultVersion);
     spec.field = "components[" + std::to_string(i) + "]";
+    // Any API caller may read the default secret store: it shows only the variables meant
+    // for it, never the whole host environment.
+    if (spec.type == "secretstores.local.env") spec.metadata["prefix"] = kDefaultSecretPrefix;
     config.components.push_back(std::move(spec));
   }
   return config;

@@ -2,6 +2,7 @@
 
 #include "host/api/api_errors.h"
 #include "host/api/state_keys.h"
+#include "host/components/state_errors.h"
 
 namespace plughost {
 
@@ -38,11 +39,18 @@ TEST_CASE("API errors carry Dapr's codes and messages") {
   CHECK(save.error_message() ==
         "failed saving state in state store s: possible etag mismatch. error from state store: "
         "etag differs");
-  grpc::Status invalid(grpc::StatusCode::INVALID_ARGUMENT, "bad etag");
-  auto invalid_delete = api_errors::StateDeleteFailed("k", invalid);
+  auto invalid_delete = api_errors::StateDeleteFailed("k", EtagInvalidError("bad etag"));
   CHECK(invalid_delete.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(invalid_delete.error_message() ==
         "failed deleting state with key k: invalid etag value: bad etag");
+  // A store's own INVALID_ARGUMENT (no ETag mark) keeps its code and its words.
+  grpc::Status bad_ttl(grpc::StatusCode::INVALID_ARGUMENT, "ttlInSeconds \"x\" is not an integer");
+  auto refused_save = api_errors::StateSaveFailed("s", bad_ttl);
+  CHECK(refused_save.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused_save.error_message() ==
+        "failed saving state in state store s: ttlInSeconds \"x\" is not an integer");
+  CHECK(api_errors::StateBulkDeleteFailed("s", bad_ttl).error_message() ==
+        "failed deleting state in state store s: ttlInSeconds \"x\" is not an integer");
   grpc::Status broken(grpc::StatusCode::DATA_LOSS, "disk");
   auto internal = api_errors::StateGetFailed("k", "s", broken);
   CHECK(internal.error_code() == grpc::StatusCode::INTERNAL);

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "host/components/state_errors.h"
+
 namespace plughost {
 namespace {
 
@@ -186,6 +188,7 @@ TEST_CASE("in-memory store: etags on set", "[state][etag]") {
       grpc::Status status = Set(store, SetRequest("k", "lost", bad));
       CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
       CHECK(status.error_message().find("etag") != std::string::npos);
+      CHECK(IsEtagInvalid(status));
     }
     CHECK(Get(store, "k").data() == "original");
   }
@@ -338,6 +341,7 @@ TEST_CASE("in-memory store: ttlInSeconds", "[state][ttl]") {
       grpc::Status status = Set(store, WithTtl(SetRequest("k", "v"), bad));
       CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
       CHECK(status.error_message().find("ttlInSeconds") != std::string::npos);
+      CHECK_FALSE(IsEtagInvalid(status));  // the store's own refusal, not an ETag error
       CHECK_FALSE(Exists(store, "k"));
     }
   }

@@ -375,6 +375,10 @@ TEST_CASE("embedded defaults: one built-in instance per built-in kind", "[config
     std::string prefix, impl;
     REQUIRE(SplitType(spec.type, &prefix, &impl));
     CHECK_FALSE(KindsForPrefix(prefix).empty());
+    // The default secret store must not show the whole host environment.
+    if (spec.type == "secretstores.local.env") {
+      CHECK(spec.metadata.at("prefix") == "PLUGHOST_SECRET_");
+    }
   }
 }
 

@@ -221,11 +221,24 @@ TEST_CASE("a local.file store without a usable secretsFile stops the host, namin
 TEST_CASE("the embedded defaults include secretstore (local.env) and configstore",
           "[integration][secrets]") {
   TempDir dir;
-  HostWithEnv host(dir, "", {{"PH_IT_DEFAULT", "from-env"}});
+  HostWithEnv host(dir, "", {{"PLUGHOST_SECRET_PH_IT_DEFAULT", "from-env"},
+                             {"PH_IT_NOT_A_SECRET", "hidden"}});
   INFO(host.process->Log());
   REQUIRE(host.started);
+  // Only variables under the default prefix are secrets, named without it.
   CHECK(MustGetSecret(*host.dapr, "secretstore", "PH_IT_DEFAULT") ==
         Pairs{{"PH_IT_DEFAULT", "from-env"}});
+  Pairs unused;
+  CHECK(GetSecret(*host.dapr, "secretstore", "PH_IT_NOT_A_SECRET", &unused).error_code() ==
+        grpc::StatusCode::INTERNAL);
+  CHECK(GetSecret(*host.dapr, "secretstore", "PATH", &unused).error_code() ==
+        grpc::StatusCode::INTERNAL);
+  Secrets all;
+  REQUIRE(GetBulkSecret(*host.dapr, "secretstore", &all).ok());
+  CHECK(all.count("PH_IT_DEFAULT") == 1);
+  CHECK(all.count("PH_IT_NOT_A_SECRET") == 0);
+  CHECK(all.count("PATH") == 0);
+  CHECK(all.count("HOME") == 0);
   rt::GetConfigurationRequest request;
   request.set_store_name("configstore");
   rt::GetConfigurationResponse response;

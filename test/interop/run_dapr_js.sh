@@ -3,19 +3,23 @@
 # Interop test driver: the official Dapr JS SDK against a real plughost with the C++ sample
 # component on a Unix socket.
 #
-#   run_dapr_js.sh PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY
+#   run_dapr_js.sh PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY TEST_FILE...
 #
-# Starts the sample component in a fresh socket folder, starts the host on a free port with its
-# embedded defaults (built-in "statestore"), runs test/interop/dapr-js/state.test.mjs against
-# both stores and exits with node's status. Both processes are stopped on any exit.
+# Starts the sample component in a fresh socket folder and the host on a free port with the
+# config written below (a built-in and a pluggable instance of every building block), with
+# --app-address on a second free port where a test's DaprServer listens. Then runs the given
+# test files (in test/interop/dapr-js) with `node --test` and exits with node's status. Both
+# processes are stopped on any exit.
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY" >&2
+if [ $# -lt 3 ]; then
+  echo "usage: $0 PLUGHOST_BINARY SAMPLE_COMPONENT_BINARY TEST_FILE..." >&2
   exit 2
 fi
 plughost=$1
 sample=$2
+shift 2
+test_files=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 js_dir="$here/dapr-js"
 
@@ -101,18 +105,53 @@ socket="$sockets/cpp-sample.sock"
 sample_pid=$!
 wait_for 20 "the sample component's socket $socket" "$sample_pid" test -S "$socket"
 
+# What the test files expect of the host (each file's header says which parts it uses).
+files_root="$work/files"
+mkdir "$files_root"
+config_file="$work/configstore.json"
+echo '{"color": "blue", "size": "10"}' >"$config_file"
+cat >"$work/plughost.json" <<JSON
+{
+  "app_id": "interop-js",
+  "components": [
+    {"name": "statestore", "type": "state.in-memory"},
+    {"name": "pubsub", "type": "pubsub.in-memory"},
+    {"name": "lockstore", "type": "lock.in-memory"},
+    {"name": "files", "type": "bindings.localstorage", "metadata": {"rootPath": "$files_root"}},
+    {"name": "cpp-sample", "type": "bindings.cpp-sample"},
+    {"name": "sample-out", "type": "bindings.cpp-sample", "metadata": {"direction": "output"}},
+    {"name": "sample-in", "type": "bindings.cpp-sample", "metadata": {"direction": "input"}},
+    {"name": "secretstore", "type": "secretstores.local.env",
+     "metadata": {"prefix": "PLUGHOST_SECRET_"}},
+    {"name": "sample-secrets", "type": "secretstores.cpp-sample",
+     "metadata": {"secret.db-password": "s3cret", "secret.api-key": "sample-key"}},
+    {"name": "configstore", "type": "configuration.in-memory",
+     "metadata": {"file": "$config_file"}},
+    {"name": "sample-config", "type": "configuration.cpp-sample",
+     "metadata": {"config.color": "blue", "config.size": "10"}}
+  ]
+}
+JSON
+
 port=$(free_port)
-[ -n "$port" ] || fail "could not pick a free port"
-"$plughost" --sockets-dir "$sockets" --grpc-address "127.0.0.1:$port" --log-level debug \
+app_port=$(free_port)
+[ -n "$port" ] && [ -n "$app_port" ] && [ "$port" != "$app_port" ] ||
+  fail "could not pick two free ports"
+# The secrets test reads these through the prefixed local.env store; the last must stay hidden.
+PLUGHOST_SECRET_DB_PASSWORD=hunter2 PLUGHOST_SECRET_API_KEY=k-123 PH_JS_NOT_A_SECRET=hidden \
+  "$plughost" --config "$work/plughost.json" --sockets-dir "$sockets" \
+  --grpc-address "127.0.0.1:$port" --app-address "127.0.0.1:$app_port" --log-level debug \
   >"$work/plughost.log" 2>&1 &
 host_pid=$!
 wait_for 60 "plughost to listen on 127.0.0.1:$port" "$host_pid" port_open "$port"
-echo "run_dapr_js: plughost pid $host_pid on 127.0.0.1:$port, sample component pid $sample_pid"
+echo "run_dapr_js: plughost pid $host_pid on 127.0.0.1:$port (app on $app_port)," \
+  "sample component pid $sample_pid"
 
 set +e
 (cd "$js_dir" &&
-  PLUGHOST_PORT=$port STORES=statestore,cpp-sample \
-    timeout 240 node --test --test-reporter=spec state.test.mjs)
+  PLUGHOST_PORT=$port APP_PORT=$app_port FILES_ROOT=$files_root CONFIG_FILE=$config_file \
+    STORES=statestore,cpp-sample PUBSUBS=pubsub,cpp-sample LOCK_STORES=lockstore,cpp-sample \
+    timeout 240 node --test --test-reporter=spec "${test_files[@]}")
 status=$?
 set -e
 exit "$status"

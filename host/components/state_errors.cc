@@ -1,0 +1,44 @@
+#include "host/components/state_errors.h"
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace plughost {
+namespace {
+
+constexpr char kEtagField[] = "etag";
+
+}  // namespace
+
+grpc::Status EtagInvalidError(const std::string& description) {
+  google::rpc::BadRequest bad_request;
+  auto* violation = bad_request.add_field_violations();
+  violation->set_field(kEtagField);
+  violation->set_description(description);
+  // The details are a whole google.rpc.Status agreeing with the outer code and message, so a
+  // status that reached an app unchanged would still carry well-formed details.
+  google::rpc::Status details;
+  details.set_code(static_cast<int32_t>(grpc::StatusCode::INVALID_ARGUMENT));
+  details.set_message(description);
+  details.add_details()->PackFrom(bad_request);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, description,
+                      details.SerializeAsString());
+}
+
+bool IsEtagInvalid(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT ||
+      status.error_details().empty()) {
+    return false;
+  }
+  google::rpc::Status details;
+  google::rpc::BadRequest bad_request;
+  // Exactly one detail, as Dapr reads it; anything else is not the mark.
+  if (!details.ParseFromString(status.error_details()) || details.details_size() != 1 ||
+      !details.details(0).UnpackTo(&bad_request)) {
+    return false;
+  }
+  return bad_request.field_violations_size() == 1 &&
+         bad_request.field_violations(0).field() == kEtagField;
+}
+
+}  // namespace plughost
