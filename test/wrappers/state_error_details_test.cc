@@ -1,3 +1,4 @@
+#include "host/components/state_errors.h"
 #include "wrappers/common/state_error_details.h"
 
 #include <catch2/catch.hpp>
@@ -102,7 +103,17 @@ TEST_CASE("etag invalid round-trips to INVALID_ARGUMENT for writes and bulk dele
     grpc::Status decoded = DecodeStateError(EncodeEtagInvalid("bad etag"), op);
     CHECK(decoded.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(decoded.error_message() == "bad etag");
-    CHECK(decoded.error_details().empty());
+    CHECK(IsEtagInvalid(decoded));  // so the API words it as a bad ETag
+  }
+}
+
+TEST_CASE("a plain INVALID_ARGUMENT from a store is not taken for a bad etag") {
+  for (StateOperation op : {StateOperation::kRead, StateOperation::kWrite}) {
+    grpc::Status decoded =
+        DecodeStateError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad ttl"), op);
+    CHECK(decoded.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(decoded.error_message() == "bad ttl");
+    CHECK_FALSE(IsEtagInvalid(decoded));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "host/components/state_errors.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -108,7 +109,8 @@ grpc::Status Decode(const grpc::Status& status, StateOperation operation) {
       break;
     case grpc::StatusCode::INVALID_ARGUMENT:
       if (auto description = EtagViolation(detail)) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, *description);
+        // Kept marked, so the API words it as a bad ETag and not as the store's own refusal.
+        return EtagInvalidError(*description);
       }
       break;
     case grpc::StatusCode::INTERNAL:

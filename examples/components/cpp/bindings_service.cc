@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 namespace {
@@ -269,7 +269,7 @@ void BindingInstance::Deliver(Sends sends) {
 grpc::ServerUnaryReactor* InputBindingService::Init(
     grpc::CallbackServerContext* context, const bindingspb::InputBindingInitRequest* request,
     bindingspb::InputBindingInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     const auto& properties = request->metadata().properties();
     return instances_->For(*context)->Init({properties.begin(), properties.end()});
   });
@@ -283,13 +283,13 @@ InputBindingService::Read(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* InputBindingService::Ping(grpc::CallbackServerContext* context,
                                                     const bindingspb::PingRequest* /*request*/,
                                                     bindingspb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* OutputBindingService::Init(
     grpc::CallbackServerContext* context, const bindingspb::OutputBindingInitRequest* request,
     bindingspb::OutputBindingInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     const auto& properties = request->metadata().properties();
     return instances_->For(*context)->Init({properties.begin(), properties.end()});
   });
@@ -298,14 +298,14 @@ grpc::ServerUnaryReactor* OutputBindingService::Init(
 grpc::ServerUnaryReactor* OutputBindingService::Invoke(grpc::CallbackServerContext* context,
                                                        const bindingspb::InvokeRequest* request,
                                                        bindingspb::InvokeResponse* response) {
-  return ReactUnary(context,
-                    [&] { return instances_->For(*context)->Invoke(*request, response); });
+  return sdk::ReactUnary(context,
+                         [&] { return instances_->For(*context)->Invoke(*request, response); });
 }
 
 grpc::ServerUnaryReactor* OutputBindingService::ListOperations(
     grpc::CallbackServerContext* context, const bindingspb::ListOperationsRequest* /*request*/,
     bindingspb::ListOperationsResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     for (const std::string& operation : BindingInstance::Operations()) {
       response->add_operations(operation);
     }
@@ -316,7 +316,7 @@ grpc::ServerUnaryReactor* OutputBindingService::ListOperations(
 grpc::ServerUnaryReactor* OutputBindingService::Ping(grpc::CallbackServerContext* context,
                                                      const bindingspb::PingRequest* /*request*/,
                                                      bindingspb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 }  // namespace plughost::sample

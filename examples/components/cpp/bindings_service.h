@@ -29,7 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dapr/proto/components/v1/bindings.grpc.pb.h"
-#include "examples/components/cpp/instance_map.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -108,7 +108,7 @@ class BindingInstance {
   uint64_t next_event_ = 1;
 };
 
-using BindingInstances = InstanceMap<BindingInstance>;
+using BindingInstances = sdk::InstanceMap<BindingInstance>;
 
 class InputBindingService final : public bindingspb::InputBinding::CallbackService {
  public:

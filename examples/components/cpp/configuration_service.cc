@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 namespace {
@@ -211,7 +211,7 @@ void ConfigurationInstance::Unsubscribe(const std::string& id) {
 grpc::ServerUnaryReactor* ConfigurationService::Init(
     grpc::CallbackServerContext* context, const configpb::ConfigurationInitRequest* request,
     configpb::ConfigurationInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     const auto& properties = request->metadata().properties();
     std::map<std::string, std::string> metadata(properties.begin(), properties.end());
     return instances_->For(*context)->Init(metadata);
@@ -222,20 +222,21 @@ grpc::ServerUnaryReactor* ConfigurationService::Features(
     grpc::CallbackServerContext* context,
     const dapr::proto::components::v1::FeaturesRequest* /*request*/,
     dapr::proto::components::v1::FeaturesResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* ConfigurationService::Ping(
     grpc::CallbackServerContext* context,
     const dapr::proto::components::v1::PingRequest* /*request*/,
     dapr::proto::components::v1::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* ConfigurationService::Get(
     grpc::CallbackServerContext* context, const configpb::GetConfigurationRequest* request,
     configpb::GetConfigurationResponse* response) {
-  return ReactUnary(context, [&] { return instances_->For(*context)->Get(*request, response); });
+  return sdk::ReactUnary(context,
+                         [&] { return instances_->For(*context)->Get(*request, response); });
 }
 
 grpc::ServerWriteReactor<configpb::SubscribeConfigurationResponse>* ConfigurationService::Subscribe(
@@ -255,7 +256,7 @@ grpc::ServerWriteReactor<configpb::SubscribeConfigurationResponse>* Configuratio
 grpc::ServerUnaryReactor* ConfigurationService::Unsubscribe(
     grpc::CallbackServerContext* context, const configpb::UnsubscribeConfigurationRequest* request,
     configpb::UnsubscribeConfigurationResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     instances_->For(*context)->Unsubscribe(request->id());
     return grpc::Status::OK;
   });

@@ -18,8 +18,8 @@
 #include <set>
 #include <string>
 
-#include "examples/components/cpp/instance_map.h"
 #include "plughost/components/v1/configuration.grpc.pb.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -83,7 +83,8 @@ class ConfigurationInstance {
 
 class ConfigurationService final : public configpb::Configuration::CallbackService {
  public:
-  ConfigurationService() : instances_(std::make_shared<InstanceMap<ConfigurationInstance>>()) {}
+  ConfigurationService()
+      : instances_(std::make_shared<sdk::InstanceMap<ConfigurationInstance>>()) {}
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const configpb::ConfigurationInitRequest* request,
@@ -107,7 +108,7 @@ class ConfigurationService final : public configpb::Configuration::CallbackServi
       configpb::UnsubscribeConfigurationResponse* response) override;
 
  private:
-  std::shared_ptr<InstanceMap<ConfigurationInstance>> instances_;
+  std::shared_ptr<sdk::InstanceMap<ConfigurationInstance>> instances_;
 };
 
 }  // namespace plughost::sample

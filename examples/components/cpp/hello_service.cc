@@ -1,6 +1,6 @@
 #include "examples/components/cpp/hello_service.h"
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 
@@ -18,7 +18,7 @@ std::string HelloInstance::Greet(const std::string& name) {
 grpc::ServerUnaryReactor* HelloService::Init(grpc::CallbackServerContext* context,
                                              const hellopb::HelloConfig* request,
                                              google::protobuf::Empty* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     instances_->For(*context)->Init(request->hello_string());
     return grpc::Status::OK;
   });
@@ -27,7 +27,7 @@ grpc::ServerUnaryReactor* HelloService::Init(grpc::CallbackServerContext* contex
 grpc::ServerUnaryReactor* HelloService::SayHello(grpc::CallbackServerContext* context,
                                                  const hellopb::HelloRequest* request,
                                                  hellopb::HelloResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     response->set_hello_string(instances_->For(*context)->Greet(request->name()));
     return grpc::Status::OK;
   });

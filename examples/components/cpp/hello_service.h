@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "examples/components/cpp/instance_map.h"
+#include "sdk/cpp/instance_map.h"
 #include "spec/proto/pluggable/v1/hello.grpc.pb.h"
 
 namespace plughost::sample {
@@ -29,7 +29,7 @@ class HelloInstance {
 
 class HelloService final : public hellopb::Hello::CallbackService {
  public:
-  HelloService() : instances_(std::make_shared<InstanceMap<HelloInstance>>()) {}
+  HelloService() : instances_(std::make_shared<sdk::InstanceMap<HelloInstance>>()) {}
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const hellopb::HelloConfig* request,
@@ -39,7 +39,7 @@ class HelloService final : public hellopb::Hello::CallbackService {
                                      hellopb::HelloResponse* response) override;
 
  private:
-  std::shared_ptr<InstanceMap<HelloInstance>> instances_;
+  std::shared_ptr<sdk::InstanceMap<HelloInstance>> instances_;
 };
 
 }  // namespace plughost::sample

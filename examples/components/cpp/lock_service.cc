@@ -1,6 +1,6 @@
 #include "examples/components/cpp/lock_service.h"
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 
@@ -37,7 +37,7 @@ lockpb::UnlockResponse::Status LockTable::Unlock(const std::string& resource,
 grpc::ServerUnaryReactor* LockService::Init(grpc::CallbackServerContext* context,
                                             const lockpb::LockInitRequest* /*request*/,
                                             lockpb::LockInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     // Creates the instance; held locks survive a re-Init (the host re-Inits after it restarts).
     instances_->For(*context);
     return grpc::Status::OK;
@@ -47,19 +47,19 @@ grpc::ServerUnaryReactor* LockService::Init(grpc::CallbackServerContext* context
 grpc::ServerUnaryReactor* LockService::Features(grpc::CallbackServerContext* context,
                                                 const componentpb::FeaturesRequest* /*request*/,
                                                 componentpb::FeaturesResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* LockService::Ping(grpc::CallbackServerContext* context,
                                             const componentpb::PingRequest* /*request*/,
                                             componentpb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* LockService::TryLock(grpc::CallbackServerContext* context,
                                                const lockpb::TryLockRequest* request,
                                                lockpb::TryLockResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     if (request->lock_owner() == kEchoResourceOwner) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, request->resource_id());
     }
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* LockService::TryLock(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* LockService::Unlock(grpc::CallbackServerContext* context,
                                               const lockpb::UnlockRequest* request,
                                               lockpb::UnlockResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     response->set_status(
         instances_->For(*context)->Unlock(request->resource_id(), request->lock_owner()));
     return grpc::Status::OK;

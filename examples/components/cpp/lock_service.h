@@ -9,8 +9,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "examples/components/cpp/instance_map.h"
 #include "plughost/components/v1/lock.grpc.pb.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -46,7 +46,7 @@ class LockTable {
 
 class LockService final : public lockpb::Lock::CallbackService {
  public:
-  LockService() : instances_(std::make_shared<InstanceMap<LockTable>>()) {}
+  LockService() : instances_(std::make_shared<sdk::InstanceMap<LockTable>>()) {}
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const lockpb::LockInitRequest* request,
@@ -65,7 +65,7 @@ class LockService final : public lockpb::Lock::CallbackService {
                                    lockpb::UnlockResponse* response) override;
 
  private:
-  std::shared_ptr<InstanceMap<LockTable>> instances_;
+  std::shared_ptr<sdk::InstanceMap<LockTable>> instances_;
 };
 
 }  // namespace plughost::sample

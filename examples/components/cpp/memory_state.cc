@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wrappers/common/state_error_details.h"
+#include "sdk/cpp/state_errors.h"
 
 namespace plughost::sample {
 namespace {
@@ -40,13 +40,6 @@ grpc::Status InvalidArgument(std::string message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
 }
 
-// daprd sends an Etag message only when the app supplied one, but other clients may send an
-// empty one; both mean "no ETag".
-template <typename Request>
-bool HasEtag(const Request& request) {
-  return request.has_etag() && !request.etag().value().empty();
-}
-
 // Dapr reports a TTL'd entry's expiry as RFC 3339 UTC in the "ttlExpireTime" response metadata.
 std::string FormatRfc3339(MemoryState::Clock::time_point when) {
   std::time_t seconds = MemoryState::Clock::to_time_t(when);
@@ -57,23 +50,9 @@ std::string FormatRfc3339(MemoryState::Clock::time_point when) {
   return std::string(buffer, length);
 }
 
-// An ETag must name the version the entry has now; an ETag for an absent key never matches.
-grpc::Status CheckEtag(const std::string& key, const std::string& etag,
-                       std::optional<uint64_t> current_version) {
-  std::optional<uint64_t> version = ParseDecimal<uint64_t>(etag);
-  if (!version) {
-    return EncodeEtagInvalid("invalid etag " + Quoted(etag) + " for key " + Quoted(key) +
-                             ": expected a decimal version");
-  }
-  if (!current_version || *current_version != *version) {
-    return EncodeEtagMismatch("etag " + Quoted(etag) + " does not match key " + Quoted(key));
-  }
-  return grpc::Status::OK;
-}
-
 }  // namespace
 
-grpc::Status MemoryState::Init(const std::map<std::string, std::string>& metadata) {
+grpc::Status MemoryState::Init(const sdk::Metadata& metadata) {
   std::lock_guard lock(mutex_);
   ++init_count_;
   int64_t max_ops = -1;
@@ -150,16 +129,9 @@ grpc::Status MemoryState::StageSetLocked(const statepb::SetRequest& request, Bat
   std::optional<uint64_t> current_version;
   if (current) current_version = current->version;
 
-  if (HasEtag(request)) {
-    grpc::Status status = CheckEtag(request.key(), request.etag().value(), current_version);
-    if (!status.ok()) return status;
-  } else if (request.options().concurrency() ==
-                 statepb::StateOptions::CONCURRENCY_FIRST_WRITE &&
-             current) {
-    // First-write means "only if unchanged since I read it"; without an ETag the only state
-    // the writer can have seen is "absent".
-    return EncodeEtagMismatch("key " + Quoted(request.key()) +
-                              " already exists and first-write concurrency requires its etag");
+  // ETag and first-write rules (the SDK's messages and Dapr's error details).
+  if (grpc::Status status = sdk::CheckVersionEtag(request, current_version); !status.ok()) {
+    return status;
   }
 
   Entry entry;
@@ -181,12 +153,11 @@ grpc::Status MemoryState::StageSetLocked(const statepb::SetRequest& request, Bat
 grpc::Status MemoryState::StageDeleteLocked(const statepb::DeleteRequest& request,
                                             Batch* batch) {
   if (request.key().empty()) return InvalidArgument("delete: key is empty");
-  if (HasEtag(request)) {
-    const Entry* current = FindLocked(request.key(), *batch);
-    std::optional<uint64_t> current_version;
-    if (current) current_version = current->version;
-    grpc::Status status = CheckEtag(request.key(), request.etag().value(), current_version);
-    if (!status.ok()) return status;
+  const Entry* current = FindLocked(request.key(), *batch);
+  std::optional<uint64_t> current_version;
+  if (current) current_version = current->version;
+  if (grpc::Status status = sdk::CheckVersionEtag(request, current_version); !status.ok()) {
+    return status;
   }
   (*batch)[request.key()] = std::nullopt;
   return grpc::Status::OK;
@@ -214,6 +185,14 @@ grpc::Status MemoryState::Get(const statepb::GetRequest& request,
   response->set_content_type(std::move(content_type));
   response->mutable_metadata()->insert(metadata.begin(), metadata.end());
   return grpc::Status::OK;
+}
+
+void MemoryState::StartGet(const statepb::GetRequest& request,
+                           sdk::UnaryReply<statepb::GetResponse> reply) {
+  // Test hook: dropping `reply` leaves the call to end at the caller's deadline or
+  // cancellation, which shows whether a host bounds a hung component's calls.
+  if (std::string_view(request.key()).ends_with(kHangKey)) return;
+  sdk::TransactionalStateStore::StartGet(request, std::move(reply));
 }
 
 grpc::Status MemoryState::Set(const statepb::SetRequest& request) {
@@ -272,7 +251,7 @@ grpc::Status MemoryState::BulkDelete(const statepb::BulkDeleteRequest& request) 
     for (const statepb::DeleteRequest& other : request.items()) {
       if (FindLocked(other.key(), Batch{}) != nullptr) ++affected;
     }
-    return EncodeBulkDeleteRowMismatch(request.items_size(), affected);
+    return sdk::BulkDeleteRowMismatch(request.items_size(), affected);
   }
   Batch batch;
   for (const statepb::DeleteRequest& item : request.items()) {

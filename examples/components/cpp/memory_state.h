@@ -1,6 +1,7 @@
-// The sample's storage backend: one in-memory key/value store per component instance, with
-// Dapr's ETag rules (an ETag is the entry's decimal version), first-write concurrency, TTL
-// ("ttlInSeconds" request metadata) and atomic bulk and transactional writes.
+// The sample's state store, on the SDK: one in-memory key/value store per component instance
+// (the SDK keeps one MemoryState per x-component-instance), with Dapr's ETag rules (an ETag is
+// the entry's decimal version), first-write concurrency, TTL ("ttlInSeconds" request metadata),
+// atomic bulk and transactional writes, and the test hooks below.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <grpcpp/support/status.h>
 
 #include "dapr/proto/components/v1/state.pb.h"
+#include "sdk/cpp/state_store.h"
 
 namespace plughost::sample {
 
@@ -38,26 +40,31 @@ inline constexpr char kMaxTransactionOpsKey[] = "maxTransactionOps";
 // Request metadata giving an entry's lifetime.
 inline constexpr char kTtlKey[] = "ttlInSeconds";
 
-class MemoryState {
+class MemoryState final : public sdk::TransactionalStateStore {
  public:
   using Clock = std::chrono::system_clock;
 
   // Records the metadata. Every call is counted, failed ones included, so tests can see
   // exactly how often the host called Init.
-  grpc::Status Init(const std::map<std::string, std::string>& metadata);
-  static std::vector<std::string> Features();
+  grpc::Status Init(const sdk::Metadata& metadata) override;
+  std::vector<std::string> Features() override;
   // -1 (no limit) unless Init metadata set maxTransactionOps.
-  int64_t MultiMaxSize();
+  int64_t MultiMaxSize() override;
 
-  grpc::Status Get(const statepb::GetRequest& request, statepb::GetResponse* response);
-  grpc::Status Set(const statepb::SetRequest& request);
-  grpc::Status Delete(const statepb::DeleteRequest& request);
-  grpc::Status BulkGet(const statepb::BulkGetRequest& request, statepb::BulkGetResponse* response);
+  grpc::Status Get(const statepb::GetRequest& request, statepb::GetResponse* response) override;
+  // A Get of a key ending in kHangKey is never answered (the SDK ends it when the caller gives
+  // up); every other Get runs Get() at once.
+  void StartGet(const statepb::GetRequest& request,
+                sdk::UnaryReply<statepb::GetResponse> reply) override;
+  grpc::Status Set(const statepb::SetRequest& request) override;
+  grpc::Status Delete(const statepb::DeleteRequest& request) override;
+  grpc::Status BulkGet(const statepb::BulkGetRequest& request,
+                       statepb::BulkGetResponse* response) override;
   // Bulk writes and transactions are all-or-nothing: the first failing item fails the call and
   // nothing is written.
-  grpc::Status BulkSet(const statepb::BulkSetRequest& request);
-  grpc::Status BulkDelete(const statepb::BulkDeleteRequest& request);
-  grpc::Status Transact(const statepb::TransactionalStateRequest& request);
+  grpc::Status BulkSet(const statepb::BulkSetRequest& request) override;
+  grpc::Status BulkDelete(const statepb::BulkDeleteRequest& request) override;
+  grpc::Status Transact(const statepb::TransactionalStateRequest& request) override;
 
  private:
   struct Entry {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <utility>
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 namespace {
@@ -267,7 +267,7 @@ void Broker::Dispatch(const std::string& topic) {
 grpc::ServerUnaryReactor* PubSubService::Init(grpc::CallbackServerContext* context,
                                               const pubsubpb::PubSubInitRequest* /*request*/,
                                               pubsubpb::PubSubInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     instances_->For(*context);  // creates the instance's broker
     return grpc::Status::OK;
   });
@@ -276,7 +276,7 @@ grpc::ServerUnaryReactor* PubSubService::Init(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* PubSubService::Features(grpc::CallbackServerContext* context,
                                                   const pubsubpb::FeaturesRequest* /*request*/,
                                                   pubsubpb::FeaturesResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     response->add_features("BULK_PUBSUB");
     return grpc::Status::OK;
   });
@@ -285,13 +285,13 @@ grpc::ServerUnaryReactor* PubSubService::Features(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* PubSubService::Ping(grpc::CallbackServerContext* context,
                                               const pubsubpb::PingRequest* /*request*/,
                                               pubsubpb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* PubSubService::Publish(grpc::CallbackServerContext* context,
                                                  const pubsubpb::PublishRequest* request,
                                                  pubsubpb::PublishResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     if (request->topic().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "topic is required");
     }
@@ -308,7 +308,7 @@ grpc::ServerUnaryReactor* PubSubService::Publish(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* PubSubService::BulkPublish(grpc::CallbackServerContext* context,
                                                      const pubsubpb::BulkPublishRequest* request,
                                                      pubsubpb::BulkPublishResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     if (request->topic().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "topic is required");
     }

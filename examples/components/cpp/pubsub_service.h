@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "dapr/proto/components/v1/pubsub.grpc.pb.h"
-#include "examples/components/cpp/instance_map.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -57,7 +57,7 @@ class Broker : public std::enable_shared_from_this<Broker> {
   std::map<std::string, Topic> topics_;
 };
 
-using PubSubInstances = InstanceMap<Broker>;
+using PubSubInstances = sdk::InstanceMap<Broker>;
 
 class PubSubService final : public pubsubpb::PubSub::CallbackService {
  public:

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 
@@ -43,7 +43,7 @@ void SecretInstance::BulkGet(secretspb::BulkGetSecretResponse* response) {
 grpc::ServerUnaryReactor* SecretStoreService::Init(
     grpc::CallbackServerContext* context, const secretspb::SecretStoreInitRequest* request,
     secretspb::SecretStoreInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     const auto& properties = request->metadata().properties();
     std::map<std::string, std::string> metadata(properties.begin(), properties.end());
     return instances_->For(*context)->Init(metadata);
@@ -53,20 +53,20 @@ grpc::ServerUnaryReactor* SecretStoreService::Init(
 grpc::ServerUnaryReactor* SecretStoreService::Features(
     grpc::CallbackServerContext* context, const secretspb::FeaturesRequest* /*request*/,
     secretspb::FeaturesResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* SecretStoreService::Get(grpc::CallbackServerContext* context,
                                                   const secretspb::GetSecretRequest* request,
                                                   secretspb::GetSecretResponse* response) {
-  return ReactUnary(context,
-                    [&] { return instances_->For(*context)->Get(request->key(), response); });
+  return sdk::ReactUnary(context,
+                         [&] { return instances_->For(*context)->Get(request->key(), response); });
 }
 
 grpc::ServerUnaryReactor* SecretStoreService::BulkGet(
     grpc::CallbackServerContext* context, const secretspb::BulkGetSecretRequest* /*request*/,
     secretspb::BulkGetSecretResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     instances_->For(*context)->BulkGet(response);
     return grpc::Status::OK;
   });
@@ -75,7 +75,7 @@ grpc::ServerUnaryReactor* SecretStoreService::BulkGet(
 grpc::ServerUnaryReactor* SecretStoreService::Ping(grpc::CallbackServerContext* context,
                                                    const secretspb::PingRequest* /*request*/,
                                                    secretspb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 }  // namespace plughost::sample

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dapr/proto/components/v1/secretstore.grpc.pb.h"
-#include "examples/components/cpp/instance_map.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -32,7 +32,7 @@ class SecretInstance {
 
 class SecretStoreService final : public secretspb::SecretStore::CallbackService {
  public:
-  SecretStoreService() : instances_(std::make_shared<InstanceMap<SecretInstance>>()) {}
+  SecretStoreService() : instances_(std::make_shared<sdk::InstanceMap<SecretInstance>>()) {}
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const secretspb::SecretStoreInitRequest* request,
@@ -51,7 +51,7 @@ class SecretStoreService final : public secretspb::SecretStore::CallbackService 
                                  secretspb::PingResponse* response) override;
 
  private:
-  std::shared_ptr<InstanceMap<SecretInstance>> instances_;
+  std::shared_ptr<sdk::InstanceMap<SecretInstance>> instances_;
 };
 
 }  // namespace plughost::sample

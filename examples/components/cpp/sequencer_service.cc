@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "examples/components/cpp/unary_reaction.h"
+#include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sample {
 
@@ -16,7 +16,7 @@ std::optional<int64_t> Counters::Next(const std::string& key) {
 grpc::ServerUnaryReactor* SequencerService::Init(
     grpc::CallbackServerContext* context, const sequencerpb::SequencerInitRequest* /*request*/,
     sequencerpb::SequencerInitResponse* /*response*/) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     // Creates the instance; counters survive a re-Init, so no id is ever handed out twice.
     instances_->For(*context);
     return grpc::Status::OK;
@@ -26,19 +26,19 @@ grpc::ServerUnaryReactor* SequencerService::Init(
 grpc::ServerUnaryReactor* SequencerService::Features(
     grpc::CallbackServerContext* context, const componentpb::FeaturesRequest* /*request*/,
     componentpb::FeaturesResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* SequencerService::Ping(grpc::CallbackServerContext* context,
                                                  const componentpb::PingRequest* /*request*/,
                                                  componentpb::PingResponse* /*response*/) {
-  return ReactUnary(context, [] { return grpc::Status::OK; });
+  return sdk::ReactUnary(context, [] { return grpc::Status::OK; });
 }
 
 grpc::ServerUnaryReactor* SequencerService::GetNextId(grpc::CallbackServerContext* context,
                                                       const sequencerpb::GetNextIdRequest* request,
                                                       sequencerpb::GetNextIdResponse* response) {
-  return ReactUnary(context, [&] {
+  return sdk::ReactUnary(context, [&] {
     if (request->key().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "key must not be empty");
     }

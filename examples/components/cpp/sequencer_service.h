@@ -9,8 +9,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "examples/components/cpp/instance_map.h"
 #include "plughost/components/v1/sequencer.grpc.pb.h"
+#include "sdk/cpp/instance_map.h"
 
 namespace plughost::sample {
 
@@ -30,7 +30,7 @@ class Counters {
 
 class SequencerService final : public sequencerpb::Sequencer::CallbackService {
  public:
-  SequencerService() : instances_(std::make_shared<InstanceMap<Counters>>()) {}
+  SequencerService() : instances_(std::make_shared<sdk::InstanceMap<Counters>>()) {}
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const sequencerpb::SequencerInitRequest* request,
@@ -46,7 +46,7 @@ class SequencerService final : public sequencerpb::Sequencer::CallbackService {
                                       sequencerpb::GetNextIdResponse* response) override;
 
  private:
-  std::shared_ptr<InstanceMap<Counters>> instances_;
+  std::shared_ptr<sdk::InstanceMap<Counters>> instances_;
 };
 
 }  // namespace plughost::sample

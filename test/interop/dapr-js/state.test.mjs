@@ -193,11 +193,9 @@ for (const store of stores) {
     });
 
     // A built-in marks a malformed ETag itself; a pluggable store's mark comes from the socket
-    // wrapper decoding Dapr's error details, which does not set it yet.
-    const marksEtags = !store.includes("sample");
+    // wrapper decoding Dapr's error details (a BadRequest violation on "etag").
     test(
       "a malformed etag is INVALID_ARGUMENT worded as an etag error",
-      marksEtags ? {} : { todo: "the state wrapper does not mark a malformed etag yet" },
       async () => {
         const k = key("bad-etag");
         await client.state.save(store, [{ key: k, value: "v1" }]);
