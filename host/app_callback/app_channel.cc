@@ -3,10 +3,13 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include "host/common/callback_queue_pin.h"
+
 namespace plughost {
 
 AppChannel::AppChannel(std::string address, std::string app_api_token)
     : address_(std::move(address)), app_api_token_(std::move(app_api_token)) {
+  PinCallbackCompletionQueue();  // see host/common/callback_queue_pin.h
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   // Apps restart often during development; reconnect quickly once they are back.

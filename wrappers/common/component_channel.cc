@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include "host/common/callback_queue_pin.h"
+
 namespace plughost {
 
 grpc::ChannelArguments ComponentChannelArguments() {
@@ -26,6 +28,8 @@ grpc::ChannelArguments ComponentChannelArguments() {
 
 ComponentChannel::ComponentChannel(std::string socket_path, std::string instance_name)
     : socket_path_(std::move(socket_path)), instance_name_(std::move(instance_name)) {
+  // Without it, the last component channel destroyed on a gRPC thread aborts the process.
+  PinCallbackCompletionQueue();
   grpc::ChannelArguments args = ComponentChannelArguments();
   // A distinct argument gives each instance its own connection rather than a shared subchannel.
   args.SetString("plughost.instance", instance_name_);
