@@ -16,25 +16,6 @@ constexpr char kEtagField[] = "etag";
 constexpr char kExpectedKey[] = "expected";
 constexpr char kAffectedKey[] = "affected";
 
-// Builds a status whose binary details repeat the code and message, as Dapr's readers expect
-// the inner google.rpc.Status to agree with the trailer's grpc-status.
-grpc::Status WithOneDetail(grpc::StatusCode code, const std::string& message,
-                           const google::protobuf::Message& detail) {
-  google::rpc::Status rich;
-  rich.set_code(static_cast<int32_t>(code));
-  rich.set_message(message);
-  rich.add_details()->PackFrom(detail);
-  return grpc::Status(code, message, rich.SerializeAsString());
-}
-
-grpc::Status EncodeEtagViolation(grpc::StatusCode code, const std::string& description) {
-  google::rpc::BadRequest bad_request;
-  google::rpc::BadRequest::FieldViolation* violation = bad_request.add_field_violations();
-  violation->set_field(kEtagField);
-  violation->set_description(description);
-  return WithOneDetail(code, description, bad_request);
-}
-
 // What the host keeps of a status it does not recognise: the code and message. The binary
 // details are dropped because they describe the component's protocol, not the host's.
 grpc::Status PassThrough(const grpc::Status& status) {
@@ -123,24 +104,6 @@ grpc::Status Decode(const grpc::Status& status, StateOperation operation) {
 }
 
 }  // namespace
-
-grpc::Status EncodeEtagMismatch(const std::string& description) {
-  return EncodeEtagViolation(grpc::StatusCode::FAILED_PRECONDITION, description);
-}
-
-grpc::Status EncodeEtagInvalid(const std::string& description) {
-  return EncodeEtagViolation(grpc::StatusCode::INVALID_ARGUMENT, description);
-}
-
-grpc::Status EncodeBulkDeleteRowMismatch(int64_t expected, int64_t affected) {
-  google::rpc::ErrorInfo info;
-  (*info.mutable_metadata())[kExpectedKey] = std::to_string(expected);
-  (*info.mutable_metadata())[kAffectedKey] = std::to_string(affected);
-  return WithOneDetail(grpc::StatusCode::INTERNAL,
-                       "delete affected only " + std::to_string(affected) + " row(s), expected " +
-                           std::to_string(expected),
-                       info);
-}
 
 grpc::Status DecodeStateError(const grpc::Status& component_status, StateOperation operation) {
   // Callers run this inside gRPC reactions, where an escaping exception would hang the app's

@@ -1,8 +1,8 @@
 // Dapr's convention for state-store errors carried in gRPC error details (google.rpc.Status in
 // the grpc-status-details-bin trailer, exactly one detail). See docs/protocol.md.
 //
-// Component side (Encode*): build the status a component returns.
-// Host side (DecodeStateError): turn a component's status into the host's native convention
+// The host decodes (the component side, encoding, is in the C++ SDK: sdk/cpp/state_errors.h).
+// DecodeStateError turns a component's status into the host's native convention
 // (host/components/state_store.h): ETag mismatch -> ABORTED, ETag invalid -> INVALID_ARGUMENT,
 // bulk-delete row mismatch -> INTERNAL with the counts; anything else passes through unchanged.
 #pragma once
@@ -13,13 +13,6 @@
 #include <grpcpp/support/status.h>
 
 namespace plughost {
-
-// FAILED_PRECONDITION + google.rpc.BadRequest{field_violations: [{field: "etag", description}]}.
-grpc::Status EncodeEtagMismatch(const std::string& description);
-// INVALID_ARGUMENT + the same BadRequest shape.
-grpc::Status EncodeEtagInvalid(const std::string& description);
-// INTERNAL + google.rpc.ErrorInfo{metadata: {"expected": N, "affected": M}}.
-grpc::Status EncodeBulkDeleteRowMismatch(int64_t expected, int64_t affected);
 
 // Which state operation failed: ETag details are honoured only for writes (Set, Delete, BulkSet,
 // BulkDelete) and row-mismatch details only for BulkDelete, as Dapr does.
