@@ -15,7 +15,7 @@ const SHUTDOWN_GRACE_MS = 500;
 function usage(script, defaultName) {
   return `usage: node ${script} [--socket PATH] [--name NAME]
   --socket PATH  listen on PATH (default: <folder>/<name>.sock, folder from
-                 DAPR_COMPONENTS_SOCKETS_FOLDER, DAPR_COMPONENT_SOCKETS_FOLDER,
+                 PLUGHOST_SOCKETS_DIR, DAPR_COMPONENTS_SOCKETS_FOLDER, DAPR_COMPONENT_SOCKETS_FOLDER,
                  or /tmp/dapr-components-sockets)
   --name NAME    component name, i.e. the socket file's stem (default: ${defaultName})
 `;

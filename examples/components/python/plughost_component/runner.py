@@ -26,7 +26,8 @@ def parse_args(default_name, description, argv=None):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--socket", metavar="PATH",
                         help="listen on PATH (default: <folder>/<name>.sock, the folder from "
-                             "DAPR_COMPONENTS_SOCKETS_FOLDER, DAPR_COMPONENT_SOCKETS_FOLDER or "
+                             "PLUGHOST_SOCKETS_DIR, DAPR_COMPONENTS_SOCKETS_FOLDER, "
+                             "DAPR_COMPONENT_SOCKETS_FOLDER or "
                              f"{sockets.DEFAULT_FOLDER})")
     parser.add_argument("--name", default=default_name,
                         help=f"component name, the socket file's stem (default: {default_name})")

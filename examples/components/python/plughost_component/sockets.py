@@ -1,6 +1,7 @@
 """Where a component listens, and claiming that socket without stealing a live one.
 
-The folder honours the same variables as the host and Dapr: DAPR_COMPONENTS_SOCKETS_FOLDER,
+The folder honours the same variables as the host and Dapr: PLUGHOST_SOCKETS_DIR,
+DAPR_COMPONENTS_SOCKETS_FOLDER,
 then DAPR_COMPONENT_SOCKETS_FOLDER (older spelling), then /tmp/dapr-components-sockets. The
 socket is <folder>/<name>.sock; the host uses <name> as the component's type.
 
@@ -18,7 +19,11 @@ import socket
 import stat
 
 DEFAULT_FOLDER = "/tmp/dapr-components-sockets"
-FOLDER_VARIABLES = ("DAPR_COMPONENTS_SOCKETS_FOLDER", "DAPR_COMPONENT_SOCKETS_FOLDER")
+FOLDER_VARIABLES = (
+    "PLUGHOST_SOCKETS_DIR",
+    "DAPR_COMPONENTS_SOCKETS_FOLDER",
+    "DAPR_COMPONENT_SOCKETS_FOLDER",
+)
 FOLDER_MODE = 0o750
 SOCKET_MODE = 0o660
 # sun_path holds 108 bytes including the terminator.
