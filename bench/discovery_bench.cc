@@ -158,43 +158,62 @@ class DiscoveryBench {
       fmt::print("    WARNING: expected {} ok and {} skipped\n", shape.good,
                  shape.dead + shape.hung);
     }
-    double deadline_ms = static_cast<double>(options_.probe_timeout.count());
-    if (shape.hung > 0) {
-      fmt::print("    goal < 300 ms wall: {} (hung sockets cost one probe deadline, {} ms; wall "
-                 "beyond that deadline: {:.0f} ms)\n",
-                 Median(walls) < 300 ? "met" : "NOT met", deadline_ms,
-                 Median(walls) - deadline_ms);
-    } else {
-      fmt::print("    goal < 300 ms wall: {}\n", Median(walls) < 300 ? "met" : "NOT met");
-    }
+    fmt::print("    (plughost components waits for every probe: hung sockets cost one probe deadline, "
+               "{} ms, once and in parallel)\n", options_.probe_timeout.count());
     if (with_host && !MeasureHost(folder, shape, probe_ms)) return false;
     server->Stop();
     return true;
   }
 
-  // The host's own startup: its discovery log line, and how long until it serves (which also
-  // includes Init of every discovered component).
+  // The host's own startup, the figure product.md means: the host stops waiting for sockets
+  // once its discovery wait has passed, serves, and probes the silent ones in the background.
   bool MeasureHost(const std::string& folder, const FolderShape& shape,
                    const std::string& probe_ms) {
-    auto start = Clock::now();
-    Served host = fixture_.StartHost("discovery-host", folder, Transport::kTcp,
-                                     {"--probe-timeout", probe_ms});
-    double ready_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (!host.process) return Fail(fixture_.error());
-    std::string log = host.process->Log();
-    host.process->Stop();
-    std::smatch match;
-    if (!std::regex_search(
-            log, match,
-            std::regex(R"(discovery: \S+: (\d+) component socket\(s\), (\d+) skipped, in (\d+) ms)"))) {
-      return Fail("the host's log has no discovery line:\n" + log.substr(0, 2000));
+    std::vector<double> discovery_ms;
+    std::vector<double> serving_ms;
+    std::string last_line;
+    for (int run = 0; run < options_.discovery_runs; ++run) {
+      auto start = Clock::now();
+      Served host = fixture_.StartHost(fmt::format("discovery-host-{}", run), folder,
+                                       Transport::kTcp, {"--probe-timeout", probe_ms});
+      double ready_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (!host.process) return Fail(fixture_.error());
+      std::string log = host.process->Log();
+      std::smatch match;
+      if (!std::regex_search(log, match,
+                             std::regex(R"(discovery: \S+: (\d+) component socket\(s\), (\d+) )"
+                                        R"(skipped, (\d+) still probing, in (\d+) ms)"))) {
+        host.process->Stop();
+        return Fail("the host's log has no discovery line:\n" + log.substr(0, 2000));
+      }
+      discovery_ms.push_back(std::stod(match[4]));
+      serving_ms.push_back(ready_ms);
+      last_line = fmt::format("{} component sockets, {} skipped, {} still probing", match[1].str(),
+                              match[2].str(), match[3].str());
+      if (std::stoi(match[1]) != shape.good) {
+        fmt::print("    WARNING: expected {} component sockets, got {}\n", shape.good,
+                   match[1].str());
+      }
+      if (run == 0 && shape.hung > 0) {
+        // The silent sockets are still classified: one more probe deadline in the background,
+        // one log line each.
+        auto deadline = Clock::now() + options_.probe_timeout + std::chrono::seconds(5);
+        int skipped_late = 0;
+        while (Clock::now() < deadline) {
+          skipped_late = CountLinesContaining(host.process->Log(), "skipping " + folder + "/hung");
+          if (skipped_late >= shape.hung) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        fmt::print("    background: {} of {} hung sockets reported skipped after their probe "
+                   "deadline, the host serving meanwhile\n", skipped_late, shape.hung);
+      }
+      host.process->Stop();
     }
-    fmt::print("    host startup: discovery {} ms by its log ({} component sockets, {} skipped); "
-               "serving after {:.0f} ms (includes Init of every component)\n",
-               match[3].str(), match[1].str(), match[2].str(), ready_ms);
-    if (std::stoi(match[1]) != shape.good) {
-      fmt::print("    WARNING: expected {} component sockets\n", shape.good);
-    }
+    fmt::print("    host startup: discovery {:.0f} ms median by its log ({}); serving after "
+               "{:.0f} ms median (includes Init of every component)\n",
+               Median(discovery_ms), last_line, Median(serving_ms));
+    fmt::print("    goal < 300 ms (host startup discovery): {}\n",
+               Median(discovery_ms) < 300 ? "met" : "NOT met");
     return true;
   }
 

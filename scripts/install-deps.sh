@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev grpc-proto
   libboost-dev libfmt-dev nlohmann-json3-dev catch2
   python3-grpcio python3-protobuf python3-redis redis-server
+  clang libclang-rt-14-dev  # the fuzz targets: libFuzzer, ASan and UBSan runtimes
 )
 
 missing=()

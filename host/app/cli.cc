@@ -52,6 +52,8 @@ Flags:
   --log-level LEVEL       debug | info | warn | error (default info)
   --log-format FORMAT     text | json (default text)
   --probe-timeout MS      deadline for each socket's discovery probe (default 2000)
+  --discovery-wait MS     how long startup waits for sockets to answer (default 250); later
+                          ones are probed in the background and join when they answer
   --init-timeout MS       deadline for each component's Init (default 5000)
   --component-timeout MS  deadline for each component call the app did not bound (default 30000)
   --ping-interval MS      how often each pluggable component is health-checked (default 1000)
@@ -114,7 +116,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--log-format", 6},  {"--probe-timeout", 7}, {"--init-timeout", 8},
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
-        {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18}};
+        {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
+        {"--discovery-wait", 19}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -165,6 +168,17 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       case 12:
         options.host.api_token = value;
         break;
+      case 19: {
+        // 0 is allowed here: wait for every probe, as before hot-plug took the stragglers.
+        std::chrono::milliseconds ms{0};
+        if (value != "0" && !ParseMillis(value, &ms)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "--discovery-wait: expected a number of milliseconds (0 = wait for every socket), "
+              "got '{}'", value));
+        }
+        options.host.discovery_wait = ms;
+        break;
+      }
       case 15:
         options.host.ops_address = value;
         options.host.ops_address_explicit = true;

@@ -13,12 +13,17 @@
 #include "host/api/cloud_events.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
+#include "host/ops/metrics.h"
 
 namespace plughost {
 namespace {
 
 namespace rt = ::dapr::proto::runtime::v1;
 using Clock = std::chrono::steady_clock;
+
+// At shutdown, how long cancelled event calls get to be answered (gRPC answers them at once)
+// before the streams their rejections go out on are closed.
+constexpr auto kCancelledAnswerWait = std::chrono::milliseconds(500);
 
 // Delivery failures (the app down, timing out) are logged at most this often per subscription.
 constexpr auto kFailureLogInterval = std::chrono::seconds(5);
@@ -87,30 +92,53 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Stop(std::chrono::milliseconds drain) {
     std::shared_ptr<ListCall> list_call;
     std::unique_ptr<grpc::Alarm> retry_timer;
-    std::vector<Subscribed> subscriptions;
     {
       std::lock_guard lock(mutex_);
       if (stopped_) return;
-      stopped_ = true;
+      stopped_ = true;  // paused: from here on Deliver holds messages instead of sending them
       list_call = std::move(list_call_);
       retry_timer = std::move(retry_timer_);
-      subscriptions.swap(subscriptions_);
     }
     if (list_call) list_call->context->TryCancel();
     retry_timer.reset();  // cancels a pending retry
+
+    // Drain with the streams still open, so the answers of events at the app are acked.
+    std::vector<std::shared_ptr<EventCall>> unanswered;
+    {
+      std::unique_lock lock(mutex_);
+      if (!subscriptions_.empty()) {
+        PH_LOG_INFO("pubsub", "subscriptions paused: {} event(s) at the app, waiting up to {} ms "
+                    "for their answers", in_flight_.size(), drain.count());
+      }
+      idle_.wait_for(lock, drain, [&] { return in_flight_.empty(); });
+      unanswered.assign(in_flight_.begin(), in_flight_.end());
+    }
+    if (!unanswered.empty()) {
+      // Cancelled calls are answered with CANCELLED at once, which rejects their events.
+      for (auto& call : unanswered) call->context->TryCancel();
+      std::unique_lock lock(mutex_);
+      idle_.wait_for(lock, kCancelledAnswerWait, [&] { return in_flight_.empty(); });
+    }
+
     // No delivery starts once these return.
+    std::vector<Subscribed> subscriptions;
+    {
+      std::lock_guard lock(mutex_);
+      subscriptions.swap(subscriptions_);
+    }
     for (auto& subscribed : subscriptions) {
       subscribed.subscription->Close();
       context_->subscriptions.Remove(subscribed.registration);
     }
-    std::vector<std::shared_ptr<EventCall>> unanswered;
+    // The held messages were never acked; their streams are gone, so the components keep them
+    // for whoever subscribes next. Settling them here only ends their tracking.
+    std::vector<StatusCallback> held;
     {
-      std::unique_lock lock(mutex_);
-      idle_.wait_for(lock, drain, [&] { return in_flight_.empty(); });
-      unanswered.assign(in_flight_.begin(), in_flight_.end());
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      held.swap(held_);
     }
-    // Cancelled calls are answered with CANCELLED, which rejects their events.
-    for (auto& call : unanswered) call->context->TryCancel();
+    for (auto& ack : held) SettleUnsent(ack);
   }
 
  private:
@@ -227,7 +255,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
             ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
             return;
           }
-          self->Deliver(*route, std::move(message), std::move(ack));
+          self->Deliver(route, std::move(message), std::move(ack));
         });
     bool stopped = false;
     {
@@ -245,7 +273,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   }
 
   // A message from a component, on one of its threads.
-  void Deliver(const Route& route, pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+  void Deliver(const std::shared_ptr<const Route>& route_ptr,
+               pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+    const Route& route = *route_ptr;
+    if (options_.lag != nullptr) ack = Tracked(route_ptr, std::move(ack));
+    if (Paused()) {
+      Hold(std::move(ack));
+      return;
+    }
     auto call = std::make_shared<EventCall>();
     cloud_events::Received received{route.pubsub_name, route.topic, route.path, route.raw_payload};
     auto decoded = cloud_events::ToTopicEvent(message, received, &call->request);
@@ -271,7 +306,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (!stopped) in_flight_.insert(call);
     }
     if (stopped) {
-      call->ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      Hold(std::move(call->ack));
       return;
     }
     context_->app_channel->stub().async()->OnTopicEvent(
@@ -321,6 +356,41 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (in_flight_.empty()) idle_.notify_all();
   }
 
+  bool Paused() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+
+  // A message that arrived while paused: left unacked until the streams have closed.
+  void Hold(StatusCallback ack) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) {
+        held_.push_back(std::move(ack));
+        return;
+      }
+    }
+    SettleUnsent(ack);  // a straggler after Stop: its stream is closed already
+  }
+
+  static void SettleUnsent(StatusCallback& ack) {
+    try {
+      ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+    } catch (const std::exception& e) {
+      PH_LOG_ERROR("pubsub", "an ack threw: {}", e.what());
+    }
+  }
+
+  // `ack`, reporting the message as pending in the lag gauge until it is called.
+  StatusCallback Tracked(const std::shared_ptr<const Route>& route, StatusCallback ack) {
+    SubscriptionLag* lag = options_.lag;
+    auto token = lag->Received(route->pubsub_name, route->topic);
+    return [lag, route, token, ack = std::move(ack)](grpc::Status status) mutable {
+      lag->Settled(route->pubsub_name, route->topic, token, status.ok());
+      ack(std::move(status));
+    };
+  }
+
   void LogFailure(const rt::TopicEventRequest& event, const grpc::Status& status) {
     {
       std::lock_guard lock(mutex_);
@@ -340,7 +410,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   std::mutex mutex_;
   std::condition_variable idle_;
-  bool stopped_ = false;
+  bool stopped_ = false;  // paused: nothing more goes to the app
+  bool closed_ = false;   // the subscriptions are closed and the held messages settled
+  std::vector<StatusCallback> held_;  // arrived while paused, never acked
   std::shared_ptr<ListCall> list_call_;
   std::unique_ptr<grpc::Alarm> retry_timer_;
   std::chrono::milliseconds retry_delay_;

@@ -6,6 +6,10 @@
 //   SUCCESS, or UNIMPLEMENTED           ack
 //   DROP                                ack, and one log line
 //   RETRY, any error, unreachable app   reject, so the component delivers it again
+//
+// Shutdown pauses before it closes: no new message goes to the app, events already there get
+// their answers acked on the still-open streams, and only then do the streams close. Messages
+// that arrived meanwhile are never acked, so the component keeps them for the next subscriber.
 #pragma once
 
 #include <chrono>
@@ -15,6 +19,8 @@
 
 namespace plughost {
 
+class SubscriptionLag;
+
 struct TopicDeliveryOptions {
   // Bound on each OnTopicEvent call.
   std::chrono::milliseconds callback_timeout{std::chrono::seconds(30)};
@@ -22,6 +28,8 @@ struct TopicDeliveryOptions {
   std::chrono::milliseconds list_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds first_retry{100};
   std::chrono::milliseconds max_retry{5000};
+  // Where pending messages are reported (/metrics); none when null. Must outlive deliveries.
+  SubscriptionLag* lag = nullptr;
 };
 
 class TopicDelivery {
@@ -33,9 +41,10 @@ class TopicDelivery {
   // Returns at once; listing and delivery go on in gRPC's callbacks. A no-op without an app
   // channel.
   void Start();
-  // Closes every subscription (no event is delivered after this returns) and waits, up to
-  // `drain`, for events already at the app, so their answers reach the components; the rest
-  // are cancelled (and so rejected).
+  // Pauses every subscription (no event goes to the app from now on; messages arriving are held
+  // unacked), waits up to `drain` for events already at the app so that their answers reach
+  // the components, cancels the rest (rejecting them), then closes the subscriptions. No event
+  // is delivered after this returns.
   void Stop(std::chrono::milliseconds drain = std::chrono::seconds(2));
 
  private:

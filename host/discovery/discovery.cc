@@ -143,10 +143,10 @@ struct ProbeBoard {
   std::vector<ProbeOutcome> outcomes;
 };
 
-// Starts one probe per socket at once and waits for all of them; each probe carries its own
-// deadline, so the wall time is about the slowest single probe, not the sum.
-std::vector<ProbeOutcome> ProbeAll(const std::vector<std::string>& sockets,
-                                   std::chrono::milliseconds timeout) {
+// Starts one probe per socket at once; each probe carries its own deadline, so waiting for all of
+// them costs about the slowest single probe, not the sum.
+std::shared_ptr<ProbeBoard> StartProbes(const std::vector<std::string>& sockets,
+                                        std::chrono::milliseconds timeout) {
   auto board = std::make_shared<ProbeBoard>(sockets.size());
   for (size_t i = 0; i < sockets.size(); ++i) {
     ProbeSocket(sockets[i], timeout,
@@ -161,14 +161,28 @@ std::vector<ProbeOutcome> ProbeAll(const std::vector<std::string>& sockets,
                   if (--board->pending == 0) board->all_reported.notify_all();
                 });
   }
-  std::unique_lock<std::mutex> lock(board->mutex);
-  board->all_reported.wait_for(lock, timeout + kReportGrace, [&] { return board->pending == 0; });
-  return board->outcomes;  // a copy: late reports may still write into the board
+  return board;
 }
 
-void Classify(const std::string& path, const ProbeOutcome& outcome, DiscoveryResult* result) {
+// Waits until every probe has reported or `deadline` passes, then returns a snapshot: late
+// reports may still write into the board.
+std::vector<ProbeOutcome> WaitForProbes(ProbeBoard& board,
+                                        std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(board.mutex);
+  board.all_reported.wait_until(lock, deadline, [&] { return board.pending == 0; });
+  return board.outcomes;
+}
+
+// `settled_early`: discovery stopped waiting before the probe deadline, so a probe that has not
+// reported is still running rather than lost.
+void Classify(const std::string& path, const ProbeOutcome& outcome, bool settled_early,
+              DiscoveryResult* result) {
   if (!outcome.reported) {
-    result->skipped.push_back({path, "probe did not report (internal error)"});
+    if (settled_early) {
+      result->pending.push_back(path);
+    } else {
+      result->skipped.push_back({path, "probe did not report (internal error)"});
+    }
     return;
   }
   if (!outcome.status.ok()) {
@@ -258,12 +272,27 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
       PH_LOG_INFO(kLogScope, "socket folder {} does not exist; no pluggable components",
                   options.folder);
     }
-    result.skipped = std::move(listing.skipped);
-
-    std::vector<ProbeOutcome> outcomes;
-    if (!listing.sockets.empty()) outcomes = ProbeAll(listing.sockets, options.probe_timeout);
-    for (size_t i = 0; i < listing.sockets.size(); ++i) {
-      Classify(listing.sockets[i], outcomes[i], &result);
+    auto board = StartProbes(listing.sockets, options.probe_timeout);
+    auto classify = [&](const std::vector<ProbeOutcome>& outcomes, bool settled_early) {
+      DiscoveryResult classified;
+      classified.skipped = listing.skipped;
+      for (size_t i = 0; i < listing.sockets.size(); ++i) {
+        Classify(listing.sockets[i], outcomes[i], settled_early, &classified);
+      }
+      return classified;
+    };
+    bool settled = false;
+    if (options.settle_after.count() > 0 && options.settle_after < options.probe_timeout) {
+      DiscoveryResult early = classify(WaitForProbes(*board, start + options.settle_after),
+                                       /*settled_early=*/true);
+      if (early.pending.empty() || !options.enough || options.enough(early.components)) {
+        result = std::move(early);
+        settled = true;
+      }
+    }
+    if (!settled) {
+      result = classify(WaitForProbes(*board, start + options.probe_timeout + kReportGrace),
+                        /*settled_early=*/false);
     }
 
     // Probes finish in any order; sorting keeps logs and registration order reproducible.
@@ -271,6 +300,7 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
               [](const auto& a, const auto& b) { return a.path < b.path; });
     std::sort(result.skipped.begin(), result.skipped.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
+    std::sort(result.pending.begin(), result.pending.end());
 
     if (options.log) {
       for (const auto& component : result.components) {
@@ -279,6 +309,12 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
       }
       for (const auto& entry : result.skipped) {
         PH_LOG_WARN(kLogScope, "skipping {}: {}", entry.path, entry.reason);
+      }
+      if (!result.pending.empty()) {
+        PH_LOG_INFO(kLogScope, "{} socket(s) not answering after {} ms, probed in the background "
+                    "(up to {} ms) and added when they answer: {}", result.pending.size(),
+                    options.settle_after.count(), options.probe_timeout.count(),
+                    Join(result.pending));
       }
     }
   } catch (const std::exception& e) {
@@ -294,7 +330,8 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
 
 std::string DefaultSocketsFolder() {
   // An empty variable counts as unset, as a shell `VAR= cmd` usually means "no override".
-  for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER"}) {
+  for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
+                           "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
     const char* value = std::getenv(name);
     if (value != nullptr && *value != '\0') return value;
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,17 +28,27 @@ struct SkippedEntry {
 struct DiscoveryResult {
   std::vector<DiscoveredSocket> components;  // sockets serving at least one known kind
   std::vector<SkippedEntry> skipped;         // everything else, each with its reason
+  // Sockets whose probe was still running when discovery settled (see settle_after): neither
+  // good nor bad yet. The host hands them to hot-plug, which probes them in the background.
+  std::vector<std::string> pending;
   std::chrono::milliseconds elapsed{0};
 };
 
 struct DiscoveryOptions {
   std::string folder;
   std::chrono::milliseconds probe_timeout{2000};
+  // Startup should not wait a full probe deadline for a socket that does not answer. Once
+  // `settle_after` has passed, discovery returns what has answered and lists the rest as
+  // `pending`, unless `enough` says a socket still needed has not answered, in which case it
+  // waits for every probe. Zero (the default) always waits for every probe.
+  std::chrono::milliseconds settle_after{0};
+  std::function<bool(const std::vector<DiscoveredSocket>&)> enough;
   bool log = true;  // one log line per registered component and per skipped entry
 };
 
 // Scans `options.folder` (a missing folder gives an empty result) and probes every socket
-// concurrently. Blocks until every probe has finished or hit its deadline; never throws.
+// concurrently. Blocks until every probe has finished or hit its deadline, or until it settles
+// early (see DiscoveryOptions::settle_after); never throws.
 DiscoveryResult DiscoverComponents(const DiscoveryOptions& options);
 
 // Lists the services of one socket by reflection (v1alpha, then v1 on UNIMPLEMENTED).
@@ -46,7 +57,8 @@ void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
                  Callback<std::vector<std::string>> done);
 
 // The folder to scan when none is given on the command line: PLUGHOST_SOCKETS_DIR, else
-// DAPR_COMPONENTS_SOCKETS_FOLDER, else /tmp/dapr-components-sockets.
+// DAPR_COMPONENTS_SOCKETS_FOLDER, else DAPR_COMPONENT_SOCKETS_FOLDER (an older spelling some
+// components use), else /tmp/dapr-components-sockets.
 std::string DefaultSocketsFolder();
 
 }  // namespace plughost

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "host/common/log.h"
@@ -48,23 +49,64 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     return watching;
   }
 
+  // Every pending handler holds a reference to this object, so it is only destroyed once they
+  // have all run: cancel what waits (timers, the inotify read), refuse new posts from gRPC's
+  // callbacks, and let the io_context run out of work rather than stopping it with handlers
+  // still queued.
   void Stop() {
-    stopping_ = true;
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    // Callbacks still in gRPC's hands may post here later; a stopped io_context drops them.
-    boost::system::error_code ignored;
-    watch_.close(ignored);
+    {
+      std::lock_guard lock(post_mutex_);
+      if (stopping_.exchange(true)) return;
+    }
+    if (thread_.joinable()) {
+      boost::asio::post(io_, [this] { CancelWaits(); });
+      thread_.join();
+    } else {
+      CancelWaits();  // never started: nothing runs concurrently
+      io_.restart();
+      io_.run();
+    }
+  }
+
+  void ProbeInBackground(const std::vector<std::string>& paths) {
+    PostFromOutside([self = shared_from_this(), paths] {
+      for (const auto& path : paths) {
+        if (self->stopping_ || self->probing_.count(path)) continue;
+        // The last attempt: startup already gave it one chance, so a hung socket costs one more
+        // deadline and one log line, not a series of retries.
+        self->SocketAppeared(path, kMaxProbeAttempts - 1);
+      }
+    });
   }
 
   SupervisorCounters counters;
 
  private:
+  // The file appears at bind(), before the component listens or serves: a refused or
+  // unanswered first probe of a new socket is retried a few times.
+  static constexpr int kMaxProbeAttempts = 6;
+
   struct Attempt {
     int failures = 0;
     std::chrono::steady_clock::time_point next;
     bool in_progress = false;
   };
+
+  // Runs `handler` on the supervisor's thread, unless Stop() has begun (then it is dropped here,
+  // with whatever it holds, instead of waiting forever in a queue nobody runs).
+  template <typename Handler>
+  void PostFromOutside(Handler handler) {
+    std::lock_guard lock(post_mutex_);
+    if (stopping_) return;
+    boost::asio::post(io_, std::move(handler));
+  }
+
+  void CancelWaits() {
+    boost::system::error_code ignored;
+    health_timer_.cancel();
+    watch_.close(ignored);
+    for (auto* timer : retry_timers_) timer->cancel();
+  }
 
   bool StartWatch() {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -136,24 +178,22 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     ProbeSocket(path, options_.probe_timeout,
                 [self = shared_from_this(), path, attempt](grpc::Status status,
                                                            std::vector<std::string> services) {
-                  boost::asio::post(self->io_, [self, path, attempt, status,
-                                                services = std::move(services)] {
+                  self->PostFromOutside([self, path, attempt, status,
+                                         services = std::move(services)] {
                     if (self->stopping_) return;
-                    // The file appears at bind(), before the component listens or serves:
-                    // a refused or unanswered first probe is retried a few times.
-                    constexpr int kMaxAttempts = 6;
-                    if (!status.ok() && attempt + 1 < kMaxAttempts && IsSocket(path)) {
+                    if (!status.ok() && attempt + 1 < kMaxProbeAttempts && IsSocket(path)) {
                       auto timer = std::make_shared<boost::asio::steady_timer>(self->io_);
                       timer->expires_after(std::chrono::milliseconds(50) * (1 << attempt));
+                      self->retry_timers_.insert(timer.get());
                       timer->async_wait([self, path, attempt, timer](const boost::system::error_code& e) {
+                        self->retry_timers_.erase(timer.get());
                         if (!e && !self->stopping_) self->SocketAppeared(path, attempt + 1);
                       });
                       return;
                     }
                     self->probing_.erase(path);
                     if (!status.ok()) {
-                      PH_LOG_WARN("lifecycle", "skipping new socket {}: {}", path,
-                                  status.error_message());
+                      PH_LOG_WARN("lifecycle", "skipping {}: {}", path, status.error_message());
                       return;
                     }
                     self->Probed(path, services);
@@ -172,7 +212,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       if (auto kind = KindForService(service)) socket.kinds.push_back(*kind);
     }
     if (socket.kinds.empty()) {
-      PH_LOG_WARN("lifecycle", "skipping new socket {}: serves no known component service", path);
+      PH_LOG_WARN("lifecycle", "skipping {}: serves no known component service", path);
       return;
     }
     counters.sockets_added++;
@@ -194,7 +234,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     if (options_.prepare_instance) options_.prepare_instance(*info);
     auto component = info->component;
     component->Init(info->init_spec, [self = shared_from_this(), info](grpc::Status status) {
-      boost::asio::post(self->io_, [self, info, status] {
+      self->PostFromOutside([self, info, status] {
         if (!status.ok()) {
           PH_LOG_WARN("lifecycle", "new {} '{}' from {}: Init failed: {}",
                       KindDisplayName(info->kind), info->name, info->source,
@@ -218,7 +258,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     instance->health->MarkReinitializing();
     instance->component->Init(instance->init_spec, [self = shared_from_this(),
                                                      instance](grpc::Status status) {
-      boost::asio::post(self->io_, [self, instance, status] {
+      self->PostFromOutside([self, instance, status] {
         auto& attempt = self->attempts_[instance.get()];
         attempt.in_progress = false;
         if (status.ok()) {
@@ -292,7 +332,9 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   std::array<char, 16 * 1024> buffer_{};
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::mutex post_mutex_;  // orders PostFromOutside against Stop
   // Touched only on the supervisor's thread.
+  std::set<boost::asio::steady_timer*> retry_timers_;  // probe retries waiting, for Stop
   std::set<std::string> probing_;
   std::map<const InstanceInfo*, Attempt> attempts_;
 };
@@ -307,6 +349,10 @@ bool ComponentSupervisor::Start() { return impl_->Start(); }
 
 void ComponentSupervisor::Stop() {
   if (impl_) impl_->Stop();
+}
+
+void ComponentSupervisor::ProbeInBackground(const std::vector<std::string>& paths) {
+  impl_->ProbeInBackground(paths);
 }
 
 const SupervisorCounters& ComponentSupervisor::counters() const { return impl_->counters; }

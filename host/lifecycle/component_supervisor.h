@@ -52,6 +52,10 @@ class ComponentSupervisor {
   bool Start();
   void Stop();
 
+  // Sockets that did not answer startup discovery in time: each gets one more probe, under the
+  // full probe deadline, and joins like a hot-plugged socket if it answers.
+  void ProbeInBackground(const std::vector<std::string>& paths);
+
   const SupervisorCounters& counters() const;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "host/lifecycle/component_supervisor.h"
@@ -33,6 +34,58 @@ constexpr std::array<std::string_view, 17> kCodeNames = {
     "UNAUTHENTICATED"};
 
 }  // namespace
+
+SubscriptionLag::Token SubscriptionLag::Received(std::string_view pubsub, std::string_view topic) {
+  auto key = std::make_pair(std::string(pubsub), std::string(topic));
+  std::lock_guard lock(mutex_);
+  // Stamped under the lock, so token order is arrival order and the first token the oldest.
+  Token token = ++next_token_;
+  topics_[std::move(key)].pending.emplace(token, Clock::now());
+  return token;
+}
+
+void SubscriptionLag::Settled(std::string_view pubsub, std::string_view topic, Token token,
+                              bool acked) {
+  std::lock_guard lock(mutex_);
+  auto it = topics_.find(std::make_pair(std::string(pubsub), std::string(topic)));
+  if (it == topics_.end() || it->second.pending.erase(token) == 0) return;
+  ++(acked ? it->second.acked : it->second.rejected);
+}
+
+void SubscriptionLag::Render(std::string& out, Clock::time_point now) const {
+  std::string pending =
+      "# HELP plughost_subscription_pending_messages Messages taken from the pubsub for the "
+      "app and not yet acked or rejected.\n"
+      "# TYPE plughost_subscription_pending_messages gauge\n";
+  std::string oldest =
+      "# HELP plughost_subscription_oldest_pending_seconds How long the oldest pending message "
+      "has waited; 0 when none is pending.\n"
+      "# TYPE plughost_subscription_oldest_pending_seconds gauge\n";
+  std::string settled =
+      "# HELP plughost_subscription_messages_total Messages settled, by outcome: acked, or "
+      "rejected (the pubsub delivers them again).\n"
+      "# TYPE plughost_subscription_messages_total counter\n";
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, topic] : topics_) {
+      auto labels =
+          fmt::format("pubsub=\"{}\",topic=\"{}\"", Escape(key.first), Escape(key.second));
+      double age = topic.pending.empty()
+                       ? 0.0
+                       : std::chrono::duration<double>(now - topic.pending.begin()->second).count();
+      pending += fmt::format("plughost_subscription_pending_messages{{{}}} {}\n", labels,
+                             topic.pending.size());
+      oldest += fmt::format("plughost_subscription_oldest_pending_seconds{{{}}} {:.3f}\n", labels,
+                            std::max(age, 0.0));
+      settled += fmt::format("plughost_subscription_messages_total{{{},outcome=\"acked\"}} {}\n",
+                             labels, topic.acked);
+      settled += fmt::format(
+          "plughost_subscription_messages_total{{{},outcome=\"rejected\"}} {}\n", labels,
+          topic.rejected);
+    }
+  }
+  out += pending + oldest + settled;
+}
 
 Metrics::Series& Metrics::SeriesFor(std::string_view method, std::string_view component) {
   auto key = std::make_pair(std::string(method), std::string(component));
@@ -138,6 +191,7 @@ std::string Metrics::Render(const InstanceTable& instances,
     out += "# TYPE plughost_failed_reinits_total counter\n";
     out += fmt::format("plughost_failed_reinits_total {}\n", supervisor->failed_reinits.load());
   }
+  subscription_lag_.Render(out);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -25,6 +26,33 @@ struct DiscoveryStats {
   double seconds = 0;
 };
 
+// Subscription lag as the host sees it, per pubsub and topic: messages taken from the component
+// and not yet settled (acked, or rejected so the component delivers them again), and how long
+// the oldest has waited. A backlog still inside the component is not visible to the host.
+// Thread safe; the delivery code reports, /metrics reads.
+class SubscriptionLag {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Token = uint64_t;
+
+  // A message arrived; pass the token to Settled exactly once.
+  Token Received(std::string_view pubsub, std::string_view topic);
+  void Settled(std::string_view pubsub, std::string_view topic, Token token, bool acked);
+
+  // Prometheus text: pending gauge, oldest-pending age gauge, settled counters.
+  void Render(std::string& out, Clock::time_point now = Clock::now()) const;
+
+ private:
+  struct Topic {
+    std::map<Token, Clock::time_point> pending;  // tokens grow, so the first is the oldest
+    uint64_t acked = 0;
+    uint64_t rejected = 0;
+  };
+  mutable std::mutex mutex_;
+  Token next_token_ = 0;
+  std::map<std::pair<std::string, std::string>, Topic, std::less<>> topics_;
+};
+
 class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds.
@@ -35,6 +63,7 @@ class Metrics {
   void RecordCall(std::string_view method, std::string_view component, grpc::StatusCode code,
                   std::chrono::nanoseconds latency);
   void SetDiscovery(DiscoveryStats stats) { discovery_ = stats; }
+  SubscriptionLag& subscription_lag() { return subscription_lag_; }
 
   // Everything, in Prometheus text exposition format (version 0.0.4).
   std::string Render(const InstanceTable& instances, const SupervisorCounters* supervisor) const;
@@ -50,6 +79,7 @@ class Metrics {
   mutable std::shared_mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Series>, std::less<>> series_;
   DiscoveryStats discovery_;
+  SubscriptionLag subscription_lag_;
 };
 
 }  // namespace plughost

@@ -4,6 +4,13 @@
 
 namespace plughost {
 
+bool FactoryRegistry::Builder::HasType(const std::string& type) const {
+  for (const auto& [key, factory] : factories_) {
+    if (key.second == type) return true;
+  }
+  return false;
+}
+
 absl::Status FactoryRegistry::Builder::Register(std::unique_ptr<ComponentFactory> factory) {
   auto key = std::make_pair(factory->kind(), factory->type());
   auto [it, inserted] = factories_.try_emplace(key, nullptr);

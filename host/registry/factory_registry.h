@@ -25,6 +25,7 @@ class FactoryRegistry {
    public:
     // Adds a factory. Two factories for one (kind, type) are an error naming both sources.
     absl::Status Register(std::unique_ptr<ComponentFactory> factory);
+    bool HasType(const std::string& type) const;
     FactoryRegistry Build() &&;
 
    private:

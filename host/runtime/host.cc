@@ -18,6 +18,7 @@
 #include "host/app_callback/binding_delivery.h"
 #include "host/app_callback/topic_delivery.h"
 #include "host/builtins/builtins.h"
+#include "host/components/binding_direction.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
 #include "host/lifecycle/component_supervisor.h"
@@ -81,7 +82,9 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   host->binding_delivery_ = std::make_unique<BindingDelivery>(&host->api_context_);
   host->binding_delivery_->Start();
   // Pub/sub messages too: the app may list its topics only once it is up (no-op without an app).
-  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_);
+  TopicDeliveryOptions topic_options;
+  topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
+  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->topic_delivery_->Start();
   return host;
 }
@@ -132,10 +135,26 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   DiscoveryOptions discovery_options;
   discovery_options.folder = options.sockets_dir;
   discovery_options.probe_timeout = options.probe_timeout;
+  discovery_options.settle_after = options.discovery_wait;
+  // Startup may go on without a silent socket only if no configured component needs its type.
+  discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+    for (const auto& spec : config_.components) {
+      if (builder.HasType(spec.type)) continue;
+      bool served = false;
+      for (const auto& socket : found) {
+        for (ComponentKind kind : socket.kinds) {
+          served = served || MakeType(kind, socket.name) == spec.type;
+        }
+      }
+      if (!served) return false;
+    }
+    return true;
+  };
   auto discovered = DiscoverComponents(discovery_options);
-  PH_LOG_INFO("discovery", "{}: {} component socket(s), {} skipped, in {} ms",
+  late_sockets_ = discovered.pending;
+  PH_LOG_INFO("discovery", "{}: {} component socket(s), {} skipped, {} still probing, in {} ms",
               options.sockets_dir, discovered.components.size(), discovered.skipped.size(),
-              discovered.elapsed.count());
+              discovered.pending.size(), discovered.elapsed.count());
   if (auto status = RegisterDiscovered(builder, discovered.components); !status.ok()) {
     *error = {2, std::string(status.message())};
     return false;
@@ -176,8 +195,19 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
                                KnownTypes(*registry_, KindsForPrefix(prefix)))};
       return false;
     }
+    size_t created = 0;
     for (const auto* factory : factories) {
+      // As Dapr: a binding's `direction` metadata decides which sides exist at all.
+      bool is_binding = factory->kind() == ComponentKind::kInputBinding ||
+                        factory->kind() == ComponentKind::kOutputBinding;
+      if (is_binding && !BindingServesAs(spec.metadata, factory->kind())) continue;
       pending.push_back(make_instance(*factory, spec.name, spec.version, spec.metadata));
+      ++created;
+    }
+    if (created == 0) {
+      *error = {2, fmt::format("{}: {}.metadata.direction names no side that {} serves "
+                               "(input, output)", config_.source, spec.field, spec.type)};
+      return false;
     }
   }
   // A socket no configuration entry uses still serves: one instance named after the socket.
@@ -310,6 +340,7 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();
+  if (!late_sockets_.empty()) supervisor_->ProbeInBackground(late_sockets_);
 }
 
 bool Host::StartOpsServer(const HostOptions& options, StartupError* error) {
@@ -350,7 +381,9 @@ void Host::Wait() {
   PH_LOG_INFO("host", "shutting down: no new calls, draining in-flight calls (up to {} ms)",
               drain_timeout_.count());
   if (binding_delivery_) binding_delivery_->Stop();
-  if (topic_delivery_) topic_delivery_->Stop();
+  // Pauses the app's subscriptions, drains the events at the app (their acks still reach the
+  // components), then closes the streams; what arrived meanwhile stays with the components.
+  if (topic_delivery_) topic_delivery_->Stop(drain_timeout_);
   // Streaming subscriptions end now rather than hold the drain until its deadline.
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <grpcpp/server.h>
 
@@ -34,6 +35,10 @@ struct HostOptions {
   std::string app_id;       // overrides the config's app_id when set
   std::string app_address;  // the app's callback server; empty: no callbacks
   std::chrono::milliseconds probe_timeout{2000};
+  // How long startup waits for sockets to answer discovery before serving; a socket still
+  // silent then is probed in the background and joins when it answers (unless the
+  // configuration names its type: then startup waits up to probe_timeout for it).
+  std::chrono::milliseconds discovery_wait{250};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds drain_timeout{5000};
   std::chrono::milliseconds ping_interval{1000};
@@ -96,6 +101,7 @@ class Host {
   std::unique_ptr<OpsServer> ops_server_;
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
+  std::vector<std::string> late_sockets_;  // still silent when discovery settled
 
   std::mutex mutex_;
   std::condition_variable shutdown_cv_;

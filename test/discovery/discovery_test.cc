@@ -186,6 +186,53 @@ TEST_CASE("every bad entry is skipped with its reason and the good sockets regis
   }
 }
 
+TEST_CASE("discovery can settle before a silent socket's deadline", "[discovery]") {
+  TempDir dir;
+  RawListener hung(dir.File("hung.sock"), RawListener::Mode::kHung);
+  REQUIRE(hung.started());
+  REQUIRE(testing::MakeDeadSocket(dir.File("dead.sock")));
+  TestServer state(dir.File("my-state.sock"), {testing::kStateStore}, Reflection::kV1Alpha);
+  REQUIRE(state.started());
+
+  DiscoveryOptions options;
+  options.folder = dir.path();
+  options.probe_timeout = milliseconds(3000);
+  options.settle_after = milliseconds(300);
+  options.log = false;
+
+  SECTION("the silent socket is pending, the others are classified") {
+    DiscoveryResult result = DiscoverComponents(options);
+    REQUIRE(result.components.size() == 1);
+    CHECK(result.components[0].name == "my-state");
+    REQUIRE(result.skipped.size() == 1);
+    CHECK(result.skipped[0].path == dir.File("dead.sock"));
+    CHECK(result.pending == std::vector<std::string>{dir.File("hung.sock")});
+    CHECK(result.elapsed < options.probe_timeout);  // it did not wait for the hung probe
+  }
+
+  SECTION("when what was found is not enough, it waits for every probe") {
+    int asked = 0;
+    options.probe_timeout = milliseconds(1000);
+    options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+      ++asked;
+      CHECK(found.size() == 1);
+      return false;  // e.g. the configuration names a type only a silent socket could serve
+    };
+    DiscoveryResult result = DiscoverComponents(options);
+    CHECK(asked == 1);
+    CHECK(result.pending.empty());
+    RequireSkipped(result, dir.File("hung.sock"), "no answer within 1000 ms");
+  }
+
+  SECTION("without settle_after nothing is left pending") {
+    options.settle_after = milliseconds(0);
+    options.probe_timeout = milliseconds(500);
+    DiscoveryResult result = DiscoverComponents(options);
+    CHECK(result.pending.empty());
+    CHECK(result.skipped.size() == 2);
+  }
+}
+
 TEST_CASE("twenty good sockets are all found", "[discovery]") {
   TempDir dir;
   std::vector<std::unique_ptr<TestServer>> servers;

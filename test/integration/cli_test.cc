@@ -64,6 +64,15 @@ TEST_CASE("bad configuration stops startup with exit 2 naming file and field", "
   CHECK(duplicate.exit_code == 2);
   CHECK_THAT(duplicate.output, Catch::Contains("components[1].name"));
 
+  // bindings.cron is input only: a direction naming only "output" leaves nothing to create.
+  WriteFile(dir.File("direction.json"), R"({"components": [{"name": "tick", "type": "bindings.cron",
+      "metadata": {"schedule": "@every 1s", "direction": "output"}}]})");
+  auto direction = RunHost(dir, {"--config", dir.File("direction.json"), "--sockets-dir",
+                                 dir.path(), "--grpc-address", port});
+  CHECK(direction.exit_code == 2);
+  CHECK_THAT(direction.output, Catch::Contains("components[0].metadata.direction"));
+  CHECK_THAT(direction.output, Catch::Contains("bindings.cron"));
+
   auto missing = RunHost(dir, {"--config", dir.File("absent.json"), "--sockets-dir", dir.path(),
                                "--grpc-address", port});
   CHECK(missing.exit_code == 2);

@@ -23,6 +23,12 @@ grpc::ChannelArguments ComponentChannelArguments() {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // The host never retries a component call by itself (the app decides), so gRPC's retry
+  // machinery, on by default, would only cost a filter and a copy of every request.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // A local socket has no bandwidth-delay product to discover; the probe's PINGs only add
+  // writes and wake-ups to every burst of data.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   return args;
 }
 
