@@ -17,6 +17,7 @@
 #include <grpcpp/support/status.h>
 
 #include "host/api/active_subscriptions.h"
+#include "host/api/metered_unary_reactor.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -38,6 +39,7 @@ class ExtendedMetadata {
 };
 
 struct ApiContext;
+class Metrics;
 
 // UNAUTHENTICATED unless the call carries the configured API token (OK when none is set).
 grpc::Status Authorize(const ApiContext& context, const grpc::CallbackServerContext* call);
@@ -61,11 +63,13 @@ InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServe
 // ResolveInstance for a unary handler, whose every call begins with it: the instance, or
 // nullptr once `reactor` has been finished with the error the app gets.
 InstancePtr ResolveOrFinish(const ApiContext& context, grpc::CallbackServerContext* call,
-                            grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                            MeteredUnaryReactor* reactor, ComponentKind kind,
                             const std::string& name, const LookupWording* wording = nullptr);
 
 struct ApiContext {
   InstanceTable* instances = nullptr;
+  // Where unary calls are recorded (MeteredUnaryReactor); null records nothing.
+  Metrics* metrics = nullptr;
   std::string app_id;
   std::string runtime_version;
   // Bound on every component call the app did not bound more tightly itself.

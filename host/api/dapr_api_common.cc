@@ -4,7 +4,7 @@
 namespace plughost {
 
 InstancePtr DaprApi::ResolveOrFinish(grpc::CallbackServerContext* call,
-                                     grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                                     MeteredUnaryReactor* reactor, ComponentKind kind,
                                      const std::string& name,
                                      const LookupWording* wording) const {
   return plughost::ResolveOrFinish(*context_, call, reactor, kind, name, wording);

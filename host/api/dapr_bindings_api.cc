@@ -67,7 +67,7 @@ std::string JoinOperations(const std::vector<std::string>& operations) {
 grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* call,
                                                  const runtimepb::InvokeBindingRequest* request,
                                                  runtimepb::InvokeBindingResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/InvokeBinding", request->name());
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;

@@ -255,12 +255,13 @@ void StreamSession::OnStreamDone() {
   Stop(grpc::Status::CANCELLED);
 }
 
-grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context,
+// UnsubscribeConfiguration and its Alpha1 name; `method` labels the call's metrics.
+grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context, std::string_view method,
                                           ConfigurationSubscriptions& table,
                                           grpc::CallbackServerContext* call,
                                           const runtimepb::UnsubscribeConfigurationRequest* request,
                                           runtimepb::UnsubscribeConfigurationResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(context, method, request->store_name());
   if (auto status = Authorize(context, call); !status.ok()) {
     reactor->Finish(status);
     return reactor;
@@ -284,7 +285,20 @@ grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context,
 grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  return GetConfiguration("Dapr/GetConfiguration", call, request, response);
+}
+
+grpc::ServerUnaryReactor* DaprApi::GetConfigurationAlpha1(
+    grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
+    runtimepb::GetConfigurationResponse* response) {
+  return GetConfiguration("Dapr/GetConfigurationAlpha1", call, request, response);
+}
+
+grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
+    std::string_view method, grpc::CallbackServerContext* call,
+    const runtimepb::GetConfigurationRequest* request,
+    runtimepb::GetConfigurationResponse* response) {
+  auto* reactor = MeteredUnaryReactor::Start(*context_, method, request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kConfiguration,
                                request->store_name(), &kConfigurationStoreWording);
   if (!store) return reactor;
@@ -304,12 +318,6 @@ grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
-}
-
-grpc::ServerUnaryReactor* DaprApi::GetConfigurationAlpha1(
-    grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
-    runtimepb::GetConfigurationResponse* response) {
-  return GetConfiguration(call, request, response);
 }
 
 grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>*
@@ -342,7 +350,8 @@ DaprApi::SubscribeConfigurationAlpha1(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
     runtimepb::UnsubscribeConfigurationResponse* response) {
-  return UnsubscribeById(*context_, *configuration_subscriptions_, call, request, response);
+  return UnsubscribeById(*context_, "Dapr/UnsubscribeConfiguration", *configuration_subscriptions_,
+                         call, request, response);
 }
 
 void DaprApi::CloseConfigurationSubscriptions() { configuration_subscriptions_->StopAll(); }
@@ -350,7 +359,8 @@ void DaprApi::CloseConfigurationSubscriptions() { configuration_subscriptions_->
 grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfigurationAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
     runtimepb::UnsubscribeConfigurationResponse* response) {
-  return UnsubscribeById(*context_, *configuration_subscriptions_, call, request, response);
+  return UnsubscribeById(*context_, "Dapr/UnsubscribeConfigurationAlpha1",
+                         *configuration_subscriptions_, call, request, response);
 }
 
 }  // namespace plughost

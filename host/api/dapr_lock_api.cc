@@ -41,7 +41,8 @@ grpc::Status RefusedId(const absl::Status& status) {
 grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* call,
                                                  const runtimepb::TryLockRequest* request,
                                                  runtimepb::TryLockResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/TryLockAlpha1",
+                                             request->store_name());
   grpc::Status error = Authorize(*context_, call);
   if (error.ok() && request->expiry_in_seconds() <= 0) {
     error = api_errors::LockExpiryNotPositive(request->store_name());
@@ -52,6 +53,7 @@ grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* ca
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(store->name);
   auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
   if (!resource_id.ok()) {
     reactor->Finish(api_errors::TryLockFailed(RefusedId(resource_id.status())));
@@ -77,7 +79,7 @@ grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* ca
 grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* call,
                                                 const runtimepb::UnlockRequest* request,
                                                 runtimepb::UnlockResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/UnlockAlpha1", request->store_name());
   grpc::Status error = Authorize(*context_, call);
   InstancePtr store;
   if (error.ok()) store = ResolveLockStore(*context_, call, *request, &error);
@@ -85,6 +87,7 @@ grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* cal
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(store->name);
   auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
   if (!resource_id.ok()) {
     reactor->Finish(api_errors::UnlockFailed(RefusedId(resource_id.status())));

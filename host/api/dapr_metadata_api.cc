@@ -6,8 +6,8 @@ namespace plughost {
 grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::GetMetadataRequest*,
                                                runtimepb::GetMetadataResponse* response) {
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetMetadata");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
-    auto* reactor = call->DefaultReactor();
     reactor->Finish(denied);
     return reactor;
   }
@@ -28,7 +28,6 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   for (auto& subscription : context_->subscriptions.Snapshot()) {
     *response->add_subscriptions() = std::move(subscription);
   }
-  auto* reactor = call->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -36,7 +35,7 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
 grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::SetMetadataRequest* request,
                                                google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/SetMetadata");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
@@ -50,7 +49,7 @@ grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call
 grpc::ServerUnaryReactor* DaprApi::Shutdown(grpc::CallbackServerContext* call,
                                             const runtimepb::ShutdownRequest*,
                                             google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/Shutdown");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;

@@ -97,7 +97,7 @@ absl::StatusOr<std::string> EnvelopeFor(const ApiContext& context,
 class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
  public:
   FanOutPublish(InstancePtr pubsub, CallOptions options, std::vector<std::string> entry_ids,
-                std::vector<pubsubpb::PublishRequest> requests, grpc::ServerUnaryReactor* reactor,
+                std::vector<pubsubpb::PublishRequest> requests, MeteredUnaryReactor* reactor,
                 runtimepb::BulkPublishResponse* response)
       : pubsub_(std::move(pubsub)),
         options_(options),
@@ -156,7 +156,7 @@ class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
   std::vector<std::string> entry_ids_;
   std::vector<pubsubpb::PublishRequest> requests_;
   std::vector<std::string> errors_;  // per entry; empty = published
-  grpc::ServerUnaryReactor* reactor_;
+  MeteredUnaryReactor* reactor_;
   runtimepb::BulkPublishResponse* response_;
 
   std::mutex mutex_;
@@ -166,11 +166,12 @@ class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
   bool finished_ = false;
 };
 
-grpc::ServerUnaryReactor* BulkPublish(const ApiContext& context, CallOptions options,
-                                      grpc::CallbackServerContext* call,
+// BulkPublishEvent and BulkPublishEventAlpha1; `method` labels the call's metrics.
+grpc::ServerUnaryReactor* BulkPublish(const ApiContext& context, std::string_view method,
+                                      CallOptions options, grpc::CallbackServerContext* call,
                                       const runtimepb::BulkPublishRequest* request,
                                       runtimepb::BulkPublishResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(context, method, request->pubsub_name());
   grpc::Status error;
   bool raw = false;
   auto pubsub = ResolveTopic(context, call, request->pubsub_name(), request->topic(),
@@ -179,6 +180,7 @@ grpc::ServerUnaryReactor* BulkPublish(const ApiContext& context, CallOptions opt
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(pubsub->name);
   std::set<std::string_view> seen;
   for (const auto& entry : request->entries()) {
     if (entry.entry_id().empty() || !seen.insert(entry.entry_id()).second) {
@@ -553,7 +555,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
 grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* call,
                                                 const runtimepb::PublishEventRequest* request,
                                                 google::protobuf::Empty* /*response*/) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/PublishEvent",
+                                             request->pubsub_name());
   grpc::Status error;
   bool raw = false;
   auto pubsub = ResolveTopic(*context_, call, request->pubsub_name(), request->topic(),
@@ -562,6 +565,7 @@ grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* cal
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(pubsub->name);
   pubsubpb::PublishRequest publish;
   publish.set_pubsub_name(request->pubsub_name());
   publish.set_topic(request->topic());
@@ -591,13 +595,15 @@ grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* cal
 grpc::ServerUnaryReactor* DaprApi::BulkPublishEventAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::BulkPublishRequest* request,
     runtimepb::BulkPublishResponse* response) {
-  return BulkPublish(*context_, OptionsFor(call), call, request, response);
+  return BulkPublish(*context_, "Dapr/BulkPublishEventAlpha1", OptionsFor(call), call, request,
+                     response);
 }
 
 grpc::ServerUnaryReactor* DaprApi::BulkPublishEvent(grpc::CallbackServerContext* call,
                                                     const runtimepb::BulkPublishRequest* request,
                                                     runtimepb::BulkPublishResponse* response) {
-  return BulkPublish(*context_, OptionsFor(call), call, request, response);
+  return BulkPublish(*context_, "Dapr/BulkPublishEvent", OptionsFor(call), call, request,
+                     response);
 }
 
 grpc::ServerBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,

@@ -18,7 +18,7 @@ constexpr LookupWording kSecretStoreWording{
 grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
                                              const runtimepb::GetSecretRequest* request,
                                              runtimepb::GetSecretResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetSecret", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
                                &kSecretStoreWording);
   if (!store) return reactor;
@@ -41,7 +41,8 @@ grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* call,
                                                  const runtimepb::GetBulkSecretRequest* request,
                                                  runtimepb::GetBulkSecretResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkSecret",
+                                             request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
                                &kSecretStoreWording);
   if (!store) return reactor;

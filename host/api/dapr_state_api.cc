@@ -66,7 +66,7 @@ bool HasFeature(const Component& component, std::string_view feature) {
 grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
                                             const runtimepb::GetStateRequest* request,
                                             runtimepb::GetStateResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   if (request->key().empty()) {
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* call,
                                                 const runtimepb::GetBulkStateRequest* request,
                                                 runtimepb::GetBulkStateResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   if (request->keys().empty()) {
@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
 grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
                                              const runtimepb::SaveStateRequest* request,
                                              google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/SaveState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   if (request->states().empty()) {
@@ -178,7 +178,7 @@ grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call,
                                                const runtimepb::DeleteStateRequest* request,
                                                google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   if (request->key().empty()) {
@@ -207,7 +207,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
 grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* call,
                                                    const runtimepb::DeleteBulkStateRequest* request,
                                                    google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteBulkState",
+                                             request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   statepb::BulkDeleteRequest bulk;
@@ -236,7 +237,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     grpc::CallbackServerContext* call, const runtimepb::ExecuteStateTransactionRequest* request,
     google::protobuf::Empty*) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/ExecuteStateTransaction",
+                                             request->storename());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->storename());
   if (!store) return reactor;
   if (!HasFeature(*store->component, kFeatureTransactional)) {
@@ -293,7 +295,8 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
 grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext* call,
                                                     const runtimepb::QueryStateRequest* request,
                                                     runtimepb::QueryStateResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/QueryStateAlpha1",
+                                             request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   statepb::QueryRequest query;

@@ -8,7 +8,8 @@ namespace plughost {
 grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call,
                                                const layottopb::SayHelloRequest* request,
                                                layottopb::SayHelloResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/SayHello",
+                                             request->service_name());
   // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
   auto instance = ResolveOrFinish(*context_, call, reactor, ComponentKind::kHello,
                                   request->service_name());

@@ -42,7 +42,8 @@ std::string MetadataOr(const google::protobuf::Map<std::string, std::string>& me
 grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
     grpc::CallbackServerContext* call, const layottopb::GetConfigurationRequest* request,
     layottopb::GetConfigurationResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/GetConfiguration",
+                                             request->store_name());
   auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
                                request->store_name(), &kLayottoStoreWording);
   if (!store) return reactor;

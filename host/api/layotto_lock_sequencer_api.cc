@@ -88,13 +88,14 @@ layottopb::UnlockResponse::Status ToLayottoStatus(lockpb::UnlockResponse::Status
 grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
                                               const layottopb::TryLockRequest* request,
                                               layottopb::TryLockResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/TryLock", request->store_name());
   grpc::Status error;
   auto store = ResolveLockStore(*context_, call, *request, request->expire(), &error);
   if (!store) {
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(store->name);
   auto resource_id = LayottoLockKey(store->key_prefix, request->resource_id());
   if (!resource_id.ok()) {
     reactor->Finish(InvalidArgument(std::string(resource_id.status().message())));
@@ -120,7 +121,7 @@ grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
                                              const layottopb::UnlockRequest* request,
                                              layottopb::UnlockResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/Unlock", request->store_name());
   // Every failure also reports INTERNAL_ERROR, as Layotto does (clients that read the body of a
   // failed call see it; gRPC itself sends only the status).
   response->set_status(layottopb::UnlockResponse::INTERNAL_ERROR);
@@ -130,6 +131,7 @@ grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
     reactor->Finish(error);
     return reactor;
   }
+  reactor->NoteFound(store->name);
   auto resource_id = LayottoLockKey(store->key_prefix, request->resource_id());
   if (!resource_id.ok()) {
     reactor->Finish(InvalidArgument(std::string(resource_id.status().message())));
@@ -154,7 +156,7 @@ grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* LayottoApi::GetNextId(grpc::CallbackServerContext* call,
                                                 const layottopb::GetNextIdRequest* request,
                                                 layottopb::GetNextIdResponse* response) {
-  auto* reactor = call->DefaultReactor();
+  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/GetNextId", request->store_name());
   const std::string& store_name = request->store_name();
   // Layotto's order: any sequencer at all, a key, a known increment, a legal key, the store.
   grpc::Status error = Authorize(*context_, call);

@@ -68,11 +68,15 @@ InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServe
 }
 
 InstancePtr ResolveOrFinish(const ApiContext& context, grpc::CallbackServerContext* call,
-                            grpc::ServerUnaryReactor* reactor, ComponentKind kind,
+                            MeteredUnaryReactor* reactor, ComponentKind kind,
                             const std::string& name, const LookupWording* wording) {
   grpc::Status error;
   auto instance = ResolveInstance(context, call, kind, name, &error, wording);
-  if (!instance) reactor->Finish(error);
+  if (instance) {
+    reactor->NoteFound(name);
+  } else {
+    reactor->Finish(error);
+  }
   return instance;
 }
 

@@ -53,6 +53,10 @@ class SubscriptionLag {
   std::map<std::pair<std::string, std::string>, Topic, std::less<>> topics_;
 };
 
+// Names no instance has are recorded under kUnknownComponent, so an app sending arbitrary names
+// cannot make the host keep a series per name.
+inline constexpr char kUnknownComponent[] = "(unknown)";
+
 class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds.

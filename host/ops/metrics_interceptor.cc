@@ -76,6 +76,10 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
       : metrics_(metrics), instances_(instances) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    // Every unary method the host serves records itself (host/api/metered_unary_reactor.h).
+    // With no interceptor for a call, gRPC skips interception for it (RunInterceptors returns
+    // at once when ServerRpcInfo holds none).
+    if (info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY) return nullptr;
     // "/dapr.proto.runtime.v1.Dapr/GetState" -> "Dapr/GetState"
     std::string method = info->method() ? info->method() : "";
     auto dot = method.rfind('.', method.rfind('/'));

@@ -1,6 +1,8 @@
-// A server interceptor that times every API call and records it in Metrics under its method
-// and the component it named (the request's store/pubsub/binding/service name field), so
-// built-in and pluggable components are measured the same way without touching handlers.
+// A server interceptor that times the API's streaming calls (and calls to methods the host does
+// not serve) and records them in Metrics under their method and the component they named (the
+// request's store/pubsub/binding/service name field). Unary calls are recorded by the handlers'
+// MeteredUnaryReactor instead: the factory creates no interceptor for them, and gRPC then runs
+// no interception hooks for the call at all.
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
@@ -12,10 +14,6 @@
 namespace plughost {
 
 class InstanceTable;
-
-// Names no instance has are recorded under kUnknownComponent, so an app sending arbitrary names
-// cannot make the host keep a series per name.
-inline constexpr char kUnknownComponent[] = "(unknown)";
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
     Metrics* metrics, const InstanceTable* instances);

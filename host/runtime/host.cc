@@ -275,6 +275,7 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
 
 bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.instances = &instances_;
+  api_context_.metrics = &metrics_;  // unary calls; the interceptor below records streams
   api_context_.app_id = config_.app_id;
   api_context_.runtime_version = PLUGHOST_VERSION;
   api_context_.request_shutdown = [this] { RequestShutdown(); };

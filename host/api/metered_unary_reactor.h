@@ -1,0 +1,57 @@
+// The reactor every unary API handler answers through: it finishes the call as gRPC's default
+// reactor would, and records it in Metrics (method, component, status code, latency since the
+// handler began). Recording here rather than in a server interceptor spares each call gRPC's
+// interception machinery (an interceptor per call, hooks on every batch, a reflective read of
+// the request), which cost ~15-20% of the host's CPU per built-in GetState.
+#pragma once
+
+#include <grpcpp/support/server_callback.h>
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <string_view>
+
+namespace plughost {
+
+struct ApiContext;
+
+class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  // Starts the clock of one call. `method` is its label ("Dapr/GetState"); `component` is the
+  // instance name the request carries, empty for calls that name none. Both must outlive the
+  // call: a string literal, and a field of the request (gRPC frees the request after OnDone).
+  static MeteredUnaryReactor* Start(const ApiContext& context, std::string_view method,
+                                    std::string_view component = {});
+
+  // A lookup by `name` found an instance. When that is the call's component, Finish need not
+  // check that the name is an instance's (a scan of the instance table).
+  void NoteFound(std::string_view name) {
+    if (name == component_) component_found_ = true;
+  }
+
+  // Records the call, then finishes it. Hides ServerUnaryReactor::Finish: handlers keep this
+  // type, never a base pointer, so no call finishes unrecorded.
+  void Finish(grpc::Status status);
+
+  void OnDone() override { delete this; }
+  void OnCancel() override {}
+  // OnDone and OnCancel are trivial, so gRPC may run them on the thread that completes the call,
+  // as it does for its own default reactor, instead of handing every call's OnDone to an
+  // executor thread (a wake-up per call). Not public gRPC API (1.51): `override` makes the build
+  // fail loudly if a later gRPC drops it.
+  bool InternalInlineable() override { return true; }
+
+ private:
+  MeteredUnaryReactor(const ApiContext& context, std::string_view method,
+                      std::string_view component)
+      : context_(context), method_(method), component_(component) {}
+  void Record(grpc::StatusCode code) noexcept;
+
+  const ApiContext& context_;
+  std::string_view method_;
+  std::string_view component_;
+  bool component_found_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace plughost

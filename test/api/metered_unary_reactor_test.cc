@@ -1,0 +1,206 @@
+// The API's own call metrics, served in-process over a real socket with the host's interceptor
+// factory installed as host/runtime does: every unary call is recorded once, under its method,
+// the component its request names ("(unknown)" for names no instance has) and the code the app
+// got; streams and methods the host does not serve are still recorded by the interceptor.
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "dapr/proto/components/v1/state.grpc.pb.h"
+#include "host/api/dapr_api.h"
+#include "host/api/layotto_api.h"
+#include "host/builtins/hello_world.h"
+#include "host/builtins/in_memory_state_store.h"
+#include "host/ops/metrics.h"
+#include "host/ops/metrics_interceptor.h"
+
+namespace plughost {
+namespace {
+
+namespace rt = ::dapr::proto::runtime::v1;
+namespace layotto = ::spec::proto::runtime::v1;
+
+void AddInstance(InstanceTable& instances, std::string name, std::string type, ComponentKind kind,
+                 std::shared_ptr<Component> component) {
+  std::optional<grpc::Status> init;
+  component->Init(InitSpec{name, type, {}}, [&](grpc::Status status) { init = status; });
+  REQUIRE(init.has_value());
+  REQUIRE(init->ok());
+  InstanceInfo info;
+  info.name = std::move(name);
+  info.type = std::move(type);
+  info.kind = kind;
+  info.source = "built-in";
+  info.component = std::move(component);
+  REQUIRE(instances.Add(std::move(info)).ok());
+}
+
+struct MeteredApi {
+  MeteredApi() {
+    char pattern[] = "/tmp/ph-metrics-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    dir = pattern;
+    AddInstance(instances, "statestore", "state.in-memory", ComponentKind::kState,
+                std::make_shared<InMemoryStateStore>());
+    AddInstance(instances, "greeter", "hello.helloworld", ComponentKind::kHello,
+                std::make_shared<HelloWorld>());
+    context.instances = &instances;
+    context.metrics = &metrics;
+    dapr_api = std::make_unique<DaprApi>(&context);
+    layotto_api = std::make_unique<LayottoApi>(&context);
+
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + dir + "/api.sock", grpc::InsecureServerCredentials());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(MakeMetricsInterceptorFactory(&metrics, &instances));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+    builder.RegisterService(dapr_api.get());
+    builder.RegisterService(layotto_api.get());
+    server = builder.BuildAndStart();
+    REQUIRE(server != nullptr);
+    channel = grpc::CreateChannel("unix:" + dir + "/api.sock", grpc::InsecureChannelCredentials());
+    dapr = rt::Dapr::NewStub(channel);
+  }
+  ~MeteredApi() {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  grpc::StatusCode GetState(const std::string& store, const std::string& key) {
+    grpc::ClientContext call;
+    rt::GetStateRequest request;
+    request.set_store_name(store);
+    request.set_key(key);
+    rt::GetStateResponse response;
+    return dapr->GetState(&call, request, &response).error_code();
+  }
+  std::string Rendered() const { return metrics.Render(instances, nullptr); }
+
+  std::string dir;
+  InstanceTable instances;
+  Metrics metrics;
+  ApiContext context;
+  std::unique_ptr<DaprApi> dapr_api;
+  std::unique_ptr<LayottoApi> layotto_api;
+  std::unique_ptr<grpc::Server> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<rt::Dapr::Stub> dapr;
+};
+
+// The value of one series in `metrics` ("" when absent): exact, so "2" is not "24".
+std::string ValueOf(const std::string& metrics, const std::string& series) {
+  auto at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return "";
+  auto start = at + series.size() + 2;
+  return metrics.substr(start, metrics.find('\n', start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("a unary call is recorded once, under its method, component and code",
+          "[api][metrics]") {
+  MeteredApi api;
+  REQUIRE(api.GetState("statestore", "k") == grpc::StatusCode::OK);
+  REQUIRE(api.GetState("statestore", "k") == grpc::StatusCode::OK);
+  // Fails after the store was found: still that store's series.
+  REQUIRE(api.GetState("statestore", "") == grpc::StatusCode::INVALID_ARGUMENT);
+
+  auto metrics = api.Rendered();
+  // Twice, not four times: the interceptor does not record unary calls as well.
+  const std::string labels = R"(method="Dapr/GetState",component="statestore")";
+  CHECK(ValueOf(metrics, "plughost_api_calls_total{" + labels + R"(,code="OK"})") == "2");
+  CHECK(ValueOf(metrics, "plughost_api_calls_total{" + labels + R"(,code="INVALID_ARGUMENT"})") ==
+        "1");
+  CHECK(ValueOf(metrics, "plughost_api_errors_total{" + labels + "}") == "1");
+  CHECK(ValueOf(metrics, "plughost_api_call_duration_seconds_count{" + labels + "}") == "3");
+}
+
+TEST_CASE("names no instance has share the (unknown) label; other kinds' names keep theirs",
+          "[api][metrics]") {
+  MeteredApi api;
+  REQUIRE(api.GetState("nosuchstore", "k") == grpc::StatusCode::INVALID_ARGUMENT);
+  REQUIRE(api.GetState("other-missing", "k") == grpc::StatusCode::INVALID_ARGUMENT);
+  // "greeter" is a hello instance, not a state store: the call fails, the name is an instance's.
+  REQUIRE(api.GetState("greeter", "k") == grpc::StatusCode::INVALID_ARGUMENT);
+
+  auto metrics = api.Rendered();
+  CHECK_THAT(metrics, Catch::Contains(
+      R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 2)x"));
+  CHECK_THAT(metrics, Catch::Contains(
+      R"(plughost_api_calls_total{method="Dapr/GetState",component="greeter",code="INVALID_ARGUMENT"} 1)"));
+  CHECK_THAT(metrics, !Catch::Contains("nosuchstore"));
+  CHECK_THAT(metrics, !Catch::Contains("other-missing"));
+}
+
+TEST_CASE("each unary method records under its own name, Alpha1 names included",
+          "[api][metrics]") {
+  MeteredApi api;
+  {
+    grpc::ClientContext call;
+    rt::GetMetadataResponse response;
+    REQUIRE(api.dapr->GetMetadata(&call, rt::GetMetadataRequest(), &response).ok());
+  }
+  {
+    // Layotto's SayHello names its component in service_name (`name` is whom to greet).
+    auto layotto_stub = layotto::Runtime::NewStub(api.channel);
+    grpc::ClientContext call;
+    layotto::SayHelloRequest request;
+    request.set_service_name("greeter");
+    request.set_name("world");
+    layotto::SayHelloResponse response;
+    REQUIRE(layotto_stub->SayHello(&call, request, &response).ok());
+  }
+  {
+    grpc::ClientContext call;
+    rt::GetConfigurationRequest request;
+    request.set_store_name("config");
+    rt::GetConfigurationResponse response;
+    REQUIRE(api.dapr->GetConfigurationAlpha1(&call, request, &response).error_code() ==
+            grpc::StatusCode::FAILED_PRECONDITION);  // no configuration store at all
+  }
+
+  auto metrics = api.Rendered();
+  // A call that names no component has the empty label.
+  CHECK_THAT(metrics, Catch::Contains(
+      R"(plughost_api_calls_total{method="Dapr/GetMetadata",component="",code="OK"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(
+      R"(plughost_api_calls_total{method="Runtime/SayHello",component="greeter",code="OK"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(
+      R"x(plughost_api_calls_total{method="Dapr/GetConfigurationAlpha1",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
+  CHECK_THAT(metrics, !Catch::Contains(R"(method="Dapr/GetConfiguration",)"));
+}
+
+TEST_CASE("streams and methods the host does not serve are still recorded", "[api][metrics]") {
+  MeteredApi api;
+  {
+    grpc::ClientContext call;
+    rt::SubscribeConfigurationRequest request;
+    request.set_store_name("config");
+    auto reader = api.dapr->SubscribeConfiguration(&call, request);
+    rt::SubscribeConfigurationResponse response;
+    while (reader->Read(&response)) {
+    }
+    REQUIRE(reader->Finish().error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    // A component protocol's method, which the API port does not serve.
+    auto stranger = ::dapr::proto::components::v1::StateStore::NewStub(api.channel);
+    grpc::ClientContext call;
+    ::dapr::proto::components::v1::PingResponse response;
+    REQUIRE(stranger->Ping(&call, ::dapr::proto::components::v1::PingRequest(), &response)
+                .error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  }
+
+  auto metrics = api.Rendered();
+  CHECK_THAT(metrics, Catch::Contains(
+      R"x(plughost_api_calls_total{method="Dapr/SubscribeConfiguration",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
+  CHECK_THAT(metrics, Catch::Contains(
+      R"(plughost_api_calls_total{method="StateStore/Ping",component="",code="UNIMPLEMENTED"} 1)"));
+}
+
+}  // namespace plughost
