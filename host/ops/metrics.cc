@@ -128,11 +128,10 @@ std::string Metrics::Render(const InstanceTable& instances,
     for (const auto& [key, series] : series_) {
       auto labels =
           fmt::format("method=\"{}\",component=\"{}\"", Escape(key.first), Escape(key.second));
-      uint64_t total = 0, failed = 0;
+      uint64_t failed = 0;
       for (size_t code = 0; code < series->by_code.size(); ++code) {
         auto count = series->by_code[code].load(std::memory_order_relaxed);
         if (count == 0) continue;
-        total += count;
         if (code != 0) failed += count;
         out += fmt::format("plughost_api_calls_total{{{},code=\"{}\"}} {}\n", labels,
                            kCodeNames[code], count);
