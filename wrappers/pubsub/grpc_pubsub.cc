@@ -22,6 +22,9 @@ constexpr auto kFirstReopenDelay = std::chrono::milliseconds(100);
 constexpr auto kMaxReopenDelay = std::chrono::milliseconds(5000);
 // A stream that lived this long was healthy: the next failure starts the backoff over.
 constexpr auto kHealthyStreamAge = std::chrono::seconds(5);
+// How long closing a subscription waits for the component to read the last acks and end the
+// stream before cancelling it (then those acks are lost and the messages come again).
+constexpr auto kGracefulCloseTimeout = std::chrono::milliseconds(500);
 // Messages one stream may have with the host, unacked, before it stops reading more.
 constexpr int kMaxUnacked = 32;
 
@@ -39,6 +42,12 @@ struct StreamState {
   bool reading = false;
   bool finishing = false;  // the stream failed or was cancelled: no new operations
   int unacked = 0;
+  // Closing gracefully: the acks queued go out, then a half-close, and the component ends the
+  // stream having read every ack; later acks are dropped (the component redelivers).
+  bool closing = false;
+  bool writes_done = false;  // the half-close has been started
+  bool ended = false;        // OnDone has run
+  std::condition_variable ended_changed;
 };
 
 // One PullMessages stream, from its first write to OnDone (which deletes it). A hold keeps
@@ -74,6 +83,13 @@ class PullStream : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest,
     if (release != nullptr) release->RemoveHold();
   }
 
+  // Lets the acks already queued reach the component, half-closes, and waits up to `timeout` for
+  // the component to end the stream. False if the stream could not be ended that way (it had
+  // already ended, or the component kept it open): then Cancel. Blocks: not on a reaction of
+  // this stream.
+  static bool CloseGracefully(const std::shared_ptr<StreamState>& state,
+                              std::chrono::milliseconds timeout);
+
   // Sends the ack (or rejection) of message `id`, unless the stream has ended.
   static void Ack(const std::shared_ptr<StreamState>& state, const std::string& id,
                   const grpc::Status& status);
@@ -81,6 +97,7 @@ class PullStream : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest,
   void OnWriteDone(bool ok) override {
     PullStream* write_next = nullptr;
     bool release = false;
+    bool half_close = false;
     pubsubpb::PullMessagesRequest* next = nullptr;
     {
       std::lock_guard lock(state_->mutex);
@@ -89,6 +106,9 @@ class PullStream : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest,
       if (!state_->finishing && !state_->outbox.empty()) {
         write_next = this;
         next = &state_->outbox.front();
+      } else if (!state_->finishing && state_->closing && !state_->writes_done) {
+        state_->writes_done = true;  // the last queued ack is out: half-close; still `writing`
+        half_close = true;
       } else {
         state_->writing = false;
         if (state_->finishing && !state_->reading && state_->reactor != nullptr) {
@@ -98,6 +118,20 @@ class PullStream : public grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest,
       }
     }
     if (write_next != nullptr) StartWrite(next);
+    if (half_close) StartWritesDone();
+    if (release) RemoveHold();
+  }
+
+  void OnWritesDoneDone(bool /*ok*/) override {
+    bool release = false;
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->writing = false;
+      if (state_->finishing && !state_->reading && state_->reactor != nullptr) {
+        state_->reactor = nullptr;
+        release = true;
+      }
+    }
     if (release) RemoveHold();
   }
 
@@ -148,7 +182,12 @@ class TopicSubscription : public std::enable_shared_from_this<TopicSubscription>
       timer = std::move(reopen_timer_);
       stream = current_;
     }
-    if (stream) PullStream::Cancel(stream);
+    if (stream) {
+      // From inside one of this subscription's deliveries the stream cannot end while we wait.
+      bool graceful = delivering_here_ != this &&
+                      PullStream::CloseGracefully(stream, kGracefulCloseTimeout);
+      if (!graceful) PullStream::Cancel(stream);
+    }
     {
       // Deliveries stop once Close returns: wait out handler calls under way (unless this is
       // one of them, closing its own subscription).
@@ -248,6 +287,26 @@ void PullStream::Start(pubsubpb::PubSub::Stub& stub, const pubsubpb::Topic& topi
   StartCall();
 }
 
+bool PullStream::CloseGracefully(const std::shared_ptr<StreamState>& state,
+                                 std::chrono::milliseconds timeout) {
+  grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse>* reactor;
+  {
+    std::unique_lock lock(state->mutex);
+    reactor = state->reactor;
+    if (reactor == nullptr || state->finishing || state->closing) return state->ended;
+    state->closing = true;
+    if (!state->writing) {
+      state->writing = true;  // the half-close counts as a write until OnWritesDoneDone
+      state->writes_done = true;
+    } else {
+      reactor = nullptr;  // OnWriteDone half-closes once the queued acks are out
+    }
+  }
+  if (reactor != nullptr) reactor->StartWritesDone();
+  std::unique_lock lock(state->mutex);
+  return state->ended_changed.wait_for(lock, timeout, [&] { return state->ended; });
+}
+
 void PullStream::Ack(const std::shared_ptr<StreamState>& state, const std::string& id,
                      const grpc::Status& status) {
   grpc::ClientBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse>* reactor;
@@ -257,7 +316,8 @@ void PullStream::Ack(const std::shared_ptr<StreamState>& state, const std::strin
     std::lock_guard lock(state->mutex);
     --state->unacked;
     reactor = state->reactor;
-    if (reactor == nullptr || state->finishing) return;  // redelivered on the next stream
+    // Redelivered on the next stream: the stream has ended, or has been half-closed.
+    if (reactor == nullptr || state->finishing || state->writes_done) return;
     auto& ack = state->outbox.emplace_back();
     ack.set_ack_message_id(id);
     if (!status.ok()) {
@@ -322,7 +382,9 @@ void PullStream::OnDone(const grpc::Status& status) {
     std::lock_guard lock(state_->mutex);
     state_->reactor = nullptr;
     state_->finishing = true;
+    state_->ended = true;
   }
+  state_->ended_changed.notify_all();
   bool healthy = received_any_ || Clock::now() - started_ >= kHealthyStreamAge;
   owner_->StreamEnded(state_, status, healthy);
   delete this;
