@@ -110,11 +110,12 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
                                      google::protobuf::Empty* response) override;
 
  private:
-  // GetConfiguration and its Alpha1 name; `method` labels the call's metrics.
-  grpc::ServerUnaryReactor* GetConfiguration(std::string_view method,
-                                             grpc::CallbackServerContext* call,
-                                             const runtimepb::GetConfigurationRequest* request,
-                                             runtimepb::GetConfigurationResponse* response);
+  // GetConfiguration and its Alpha1 name; `method` labels the call's metrics. (Not an overload
+  // of GetConfiguration: that would hide the generated base's other overloads.)
+  grpc::ServerUnaryReactor* AnswerGetConfiguration(
+      std::string_view method, grpc::CallbackServerContext* call,
+      const runtimepb::GetConfigurationRequest* request,
+      runtimepb::GetConfigurationResponse* response);
   // The named instance of `kind`, or nullptr once `reactor` is finished with Dapr's error.
   InstancePtr ResolveOrFinish(grpc::CallbackServerContext* call, MeteredUnaryReactor* reactor,
                               ComponentKind kind, const std::string& name,

@@ -285,16 +285,16 @@ grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context, std::string
 grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
-  return GetConfiguration("Dapr/GetConfiguration", call, request, response);
+  return AnswerGetConfiguration("Dapr/GetConfiguration", call, request, response);
 }
 
 grpc::ServerUnaryReactor* DaprApi::GetConfigurationAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
-  return GetConfiguration("Dapr/GetConfigurationAlpha1", call, request, response);
+  return AnswerGetConfiguration("Dapr/GetConfigurationAlpha1", call, request, response);
 }
 
-grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
+grpc::ServerUnaryReactor* DaprApi::AnswerGetConfiguration(
     std::string_view method, grpc::CallbackServerContext* call,
     const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
