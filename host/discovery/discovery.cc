@@ -136,11 +136,12 @@ struct ProbeOutcome {
 // Shared between the waiting thread and the probe callbacks. Held by shared_ptr so a probe that
 // reports after the waiter gave up (see kReportGrace) still writes into live memory.
 struct ProbeBoard {
-  explicit ProbeBoard(size_t count) : pending(count), outcomes(count) {}
+  explicit ProbeBoard(size_t count) : pending(count), outcomes(count), channels(count) {}
   std::mutex mutex;
   std::condition_variable all_reported;
   size_t pending;
   std::vector<ProbeOutcome> outcomes;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;  // set before any probe can report
 };
 
 // Starts one probe per socket at once; each probe carries its own deadline, so waiting for all of
@@ -158,10 +159,35 @@ std::shared_ptr<ProbeBoard> StartProbes(const std::vector<std::string>& sockets,
                   outcome.reported = true;
                   outcome.status = std::move(status);
                   outcome.services = std::move(services);
-                  if (--board->pending == 0) board->all_reported.notify_all();
-                });
+                  --board->pending;
+                  board->all_reported.notify_all();  // WaitForAliveProbes wakes on each one
+                },
+                &board->channels[i]);
   }
   return board;
+}
+
+// After the settle time: waits (until `deadline`) for the probes still running whose socket
+// completed the HTTP/2 handshake, i.e. gRPC servers that are merely slow (a loaded machine, a
+// component still starting); probes of sockets that never spoke (hung listeners) are left.
+std::vector<ProbeOutcome> WaitForAliveProbes(ProbeBoard& board,
+                                             std::chrono::steady_clock::time_point deadline) {
+  auto alive_pending = [&] {
+    for (size_t i = 0; i < board.outcomes.size(); ++i) {
+      if (board.outcomes[i].reported || !board.channels[i]) continue;
+      if (board.channels[i]->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::unique_lock<std::mutex> lock(board.mutex);
+  while (board.pending > 0 && alive_pending() && std::chrono::steady_clock::now() < deadline) {
+    // A channel turning READY signals nothing here: look again every 20 ms as well.
+    board.all_reported.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+  }
+  return board.outcomes;
 }
 
 // Waits until every probe has reported or `deadline` passes, then returns a snapshot: late
@@ -213,7 +239,8 @@ void Classify(const std::string& path, const ProbeOutcome& outcome, bool settled
 }  // namespace
 
 void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
-                 Callback<std::vector<std::string>> done) {
+                 Callback<std::vector<std::string>> done,
+                 std::shared_ptr<grpc::Channel>* channel_out) {
   const auto deadline = std::chrono::system_clock::now() + timeout;
   // Parked in a shared_ptr first so that, whatever fails below, the callback is still ours
   // to invoke exactly once.
@@ -243,6 +270,7 @@ void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     std::shared_ptr<grpc::Channel> channel =
         grpc::CreateCustomChannel(*target, grpc::InsecureChannelCredentials(), args);
+    if (channel_out != nullptr) *channel_out = channel;
     Callback<std::vector<std::string>> explain_failure =
         [report, timeout](grpc::Status status, std::vector<std::string> services) {
           if (!status.ok()) {
@@ -283,8 +311,10 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
     };
     bool settled = false;
     if (options.settle_after.count() > 0 && options.settle_after < options.probe_timeout) {
-      DiscoveryResult early = classify(WaitForProbes(*board, start + options.settle_after),
-                                       /*settled_early=*/true);
+      WaitForProbes(*board, start + options.settle_after);
+      DiscoveryResult early =
+          classify(WaitForAliveProbes(*board, start + options.probe_timeout + kReportGrace),
+                   /*settled_early=*/true);
       if (early.pending.empty() || !options.enough || options.enough(early.components)) {
         result = std::move(early);
         settled = true;

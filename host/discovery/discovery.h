@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <grpcpp/channel.h>
 
 #include "host/common/callback.h"
 #include "host/components/kind.h"
@@ -38,9 +41,10 @@ struct DiscoveryOptions {
   std::string folder;
   std::chrono::milliseconds probe_timeout{2000};
   // Startup should not wait a full probe deadline for a socket that does not answer. Once
-  // `settle_after` has passed, discovery returns what has answered and lists the rest as
-  // `pending`, unless `enough` says a socket still needed has not answered, in which case it
-  // waits for every probe. Zero (the default) always waits for every probe.
+  // `settle_after` has passed, discovery still waits for sockets that completed the HTTP/2
+  // handshake (gRPC servers, however slow), then returns and lists the rest (listeners that
+  // never spoke) as `pending` - unless `enough` says a socket still needed has not answered, in
+  // which case it waits for every probe. Zero (the default) always waits for every probe.
   std::chrono::milliseconds settle_after{0};
   std::function<bool(const std::vector<DiscoveredSocket>&)> enough;
   bool log = true;  // one log line per registered component and per skipped entry
@@ -53,8 +57,12 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options);
 
 // Lists the services of one socket by reflection (v1alpha, then v1 on UNIMPLEMENTED).
 // `done` runs once, on a gRPC thread, with the services or the reason it failed.
+// `channel`, when given, receives the probe's channel (before `done` can run), so a caller can
+// tell a socket that completed the HTTP/2 handshake (READY: a gRPC server, maybe slow) from one
+// that never spoke (a hung listener).
 void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
-                 Callback<std::vector<std::string>> done);
+                 Callback<std::vector<std::string>> done,
+                 std::shared_ptr<grpc::Channel>* channel = nullptr);
 
 // The folder to scan when none is given on the command line: PLUGHOST_SOCKETS_DIR, else
 // DAPR_COMPONENTS_SOCKETS_FOLDER, else DAPR_COMPONENT_SOCKETS_FOLDER (an older spelling some

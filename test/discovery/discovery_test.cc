@@ -210,6 +210,14 @@ TEST_CASE("discovery can settle before a silent socket's deadline", "[discovery]
     CHECK(result.elapsed < options.probe_timeout);  // it did not wait for the hung probe
   }
 
+  SECTION("a gRPC server that is only slow is waited for; a hung listener is not") {
+    TestServer slow(dir.File("slow.sock"), {testing::kStateStore}, Reflection::kV1OnlySlow);
+    REQUIRE(slow.started());
+    DiscoveryResult result = DiscoverComponents(options);
+    CHECK(FindComponent(result, dir.File("slow.sock")) != nullptr);  // answered after 700 ms
+    CHECK(result.pending == std::vector<std::string>{dir.File("hung.sock")});
+  }
+
   SECTION("when what was found is not enough, it waits for every probe") {
     int asked = 0;
     options.probe_timeout = milliseconds(1000);

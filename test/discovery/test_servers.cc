@@ -1,5 +1,6 @@
 #include "test/discovery/test_servers.h"
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <poll.h>
@@ -42,19 +43,21 @@ class WithoutReflectionPlugin final : public grpc::ServerBuilderOption {
 // grpc++) does; anything else gets an in-band UNIMPLEMENTED error.
 class V1OnlyReflection final : public reflection_v1::ServerReflection::CallbackService {
  public:
-  explicit V1OnlyReflection(std::vector<std::string> services) : services_(std::move(services)) {}
+  V1OnlyReflection(std::vector<std::string> services, std::chrono::milliseconds delay)
+      : services_(std::move(services)), delay_(delay) {}
 
   grpc::ServerBidiReactor<reflection_v1::ServerReflectionRequest,
                           reflection_v1::ServerReflectionResponse>*
   ServerReflectionInfo(grpc::CallbackServerContext*) override {
-    return new Reactor(services_);
+    return new Reactor(services_, delay_);
   }
 
  private:
   class Reactor final : public grpc::ServerBidiReactor<reflection_v1::ServerReflectionRequest,
                                                        reflection_v1::ServerReflectionResponse> {
    public:
-    explicit Reactor(const std::vector<std::string>& services) : services_(services) {
+    Reactor(const std::vector<std::string>& services, std::chrono::milliseconds delay)
+        : services_(services), delay_(delay) {
       StartRead(&request_);
     }
     void OnReadDone(bool ok) override {
@@ -71,7 +74,13 @@ class V1OnlyReflection final : public reflection_v1::ServerReflection::CallbackS
         response_.mutable_error_response()->set_error_code(
             static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
       }
-      StartWrite(&response_);
+      if (delay_.count() == 0) {
+        StartWrite(&response_);
+        return;
+      }
+      // A timer, not a sleep: the reaction must not block gRPC's thread.
+      delay_alarm_.Set(std::chrono::system_clock::now() + delay_,
+                       [this](bool) { StartWrite(&response_); });
     }
     void OnWriteDone(bool ok) override {
       if (!ok) {
@@ -84,11 +93,14 @@ class V1OnlyReflection final : public reflection_v1::ServerReflection::CallbackS
 
    private:
     const std::vector<std::string>& services_;
+    std::chrono::milliseconds delay_;
+    grpc::Alarm delay_alarm_;
     reflection_v1::ServerReflectionRequest request_;
     reflection_v1::ServerReflectionResponse response_;
   };
 
   std::vector<std::string> services_;
+  std::chrono::milliseconds delay_;
 };
 
 std::unique_ptr<grpc::Service> MakeService(const std::string& name) {
@@ -147,10 +159,11 @@ TestServer::TestServer(const std::string& socket_path, const std::vector<std::st
   if (reflection != Reflection::kV1Alpha) {
     builder.SetOption(std::make_unique<WithoutReflectionPlugin>());
   }
-  if (reflection == Reflection::kV1OnlyFake) {
+  if (reflection == Reflection::kV1OnlyFake || reflection == Reflection::kV1OnlySlow) {
     std::vector<std::string> listed = services;
     listed.push_back("grpc.reflection.v1.ServerReflection");
-    services_.push_back(std::make_unique<V1OnlyReflection>(std::move(listed)));
+    auto delay = std::chrono::milliseconds(reflection == Reflection::kV1OnlySlow ? 700 : 0);
+    services_.push_back(std::make_unique<V1OnlyReflection>(std::move(listed), delay));
     builder.RegisterService(services_.back().get());
   }
   server_ = builder.BuildAndStart();
