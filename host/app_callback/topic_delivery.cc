@@ -210,13 +210,34 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
+ public:
+  // A pubsub created after the app listed its topics (a hot-plugged socket): subscribe the
+  // topics that were waiting for it.
+  void InstanceAdded(const std::string& name) {
+    std::vector<rt::TopicSubscription> ready;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      auto waiting = std::stable_partition(
+          waiting_.begin(), waiting_.end(),
+          [&](const rt::TopicSubscription& s) { return s.pubsub_name() != name; });
+      ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiting_.end()));
+      waiting_.erase(waiting, waiting_.end());
+    }
+    for (const auto& subscription : ready) Subscribe(subscription);
+  }
+
+ private:
+
   void Subscribe(const rt::TopicSubscription& subscription) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
       PH_LOG_WARN("pubsub",
                   "the app subscribes to topic '{}' of pubsub '{}', but no such pubsub "
-                  "is configured; skipped",
+                  "is configured; subscribed if one appears",
                   subscription.topic(), subscription.pubsub_name());
+      std::lock_guard lock(mutex_);
+      if (!stopped_) waiting_.push_back(subscription);
       return;
     }
     if (subscription.topic().empty()) {
@@ -418,6 +439,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::chrono::milliseconds retry_delay_;
   int list_failures_ = 0;
   std::vector<Subscribed> subscriptions_;
+  std::vector<rt::TopicSubscription> waiting_;  // listed by the app, their pubsub not there yet
   std::set<std::shared_ptr<EventCall>> in_flight_;
   Clock::time_point last_failure_log_{};
 };
@@ -433,5 +455,9 @@ void TopicDelivery::Start() {
 }
 
 void TopicDelivery::Stop(std::chrono::milliseconds drain) { state_->Stop(drain); }
+
+void TopicDelivery::InstanceAdded(ComponentKind kind, const std::string& name) {
+  if (kind == ComponentKind::kPubSub) state_->InstanceAdded(name);
+}
 
 }  // namespace plughost

@@ -14,8 +14,10 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "host/api/api_context.h"
+#include "host/components/kind.h"
 
 namespace plughost {
 
@@ -46,6 +48,9 @@ class TopicDelivery {
   // the components, cancels the rest (rejecting them), then closes the subscriptions. No event
   // is delivered after this returns.
   void Stop(std::chrono::milliseconds drain = std::chrono::seconds(2));
+  // An instance created after startup (hot-plug): a pubsub the app listed topics of before it
+  // existed gets those subscriptions now. Safe from any thread.
+  void InstanceAdded(ComponentKind kind, const std::string& name);
 
  private:
   class State;

@@ -241,12 +241,17 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
                       status.error_message());
           return;
         }
+        // Add() takes the info: keep what the log line and the hook need.
+        ComponentKind kind = info->kind;
+        std::string name = info->name;
+        std::string source = info->source;
         if (auto added = self->instances_->Add(std::move(*info)); !added.ok()) {
           PH_LOG_ERROR("lifecycle", "new socket not registered: {}", added.message());
           return;
         }
-        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {})", KindDisplayName(info->kind),
-                    info->name, info->source);
+        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {})", KindDisplayName(kind),
+                    name, source);
+        if (self->options_.instance_added) self->options_.instance_added(kind, name);
       });
     });
   }

@@ -32,6 +32,8 @@ struct SupervisorOptions {
   std::chrono::milliseconds max_backoff{5000};
   // Called for every instance created after startup (hot-plug), e.g. to compute key prefixes.
   std::function<void(InstanceInfo&)> prepare_instance;
+  // Called (on the supervisor's thread) once an instance created after startup takes calls.
+  std::function<void(ComponentKind, const std::string&)> instance_added;
 };
 
 struct SupervisorCounters {

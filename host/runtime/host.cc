@@ -65,6 +65,8 @@ std::string ProcessEnvOr(const char* name, const char* fallback) {
 }  // namespace
 
 Host::~Host() {
+  // First: its thread may call into topic_delivery_, which is destroyed before it.
+  if (supervisor_) supervisor_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
 }
 
@@ -76,15 +78,17 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
       !host->StartServer(options, error)) {
     return nullptr;
   }
+  // Created before the supervisor, which tells it about pubsubs that appear later; started
+  // below, once everything else serves.
+  TopicDeliveryOptions topic_options;
+  topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
+  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
   // Input-binding events flow to the app once everything else serves (no-op without an app).
   host->binding_delivery_ = std::make_unique<BindingDelivery>(&host->api_context_);
   host->binding_delivery_->Start();
   // Pub/sub messages too: the app may list its topics only once it is up (no-op without an app).
-  TopicDeliveryOptions topic_options;
-  topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
-  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->topic_delivery_->Start();
   return host;
 }
@@ -333,6 +337,11 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_options.probe_timeout = options.probe_timeout;
   supervisor_options.init_timeout = options.init_timeout;
   std::string app_id = config_.app_id;
+  // topic_delivery_ exists before the supervisor starts and outlives it (~Host stops it first).
+  supervisor_options.instance_added = [delivery = topic_delivery_.get()](
+                                          ComponentKind kind, const std::string& name) {
+    delivery->InstanceAdded(kind, name);
+  };
   supervisor_options.prepare_instance = [app_id](InstanceInfo& info) {
     if (auto status = PrepareInstance(info, app_id); !status.ok()) {
       PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));

@@ -286,6 +286,29 @@ TEST_CASE("shutdown pauses subscriptions: events at the app are acked, later one
   CHECK(early_again == 0);
 }
 
+TEST_CASE("a pubsub that appears after the app listed its topics gets the app's subscription",
+          "[integration][pubsub]") {
+  TempDir dir;
+  int app_port = FreeTcpPort();
+  RunningApp app(app_port);
+  REQUIRE(app.server);
+  Metric metric{FreeTcpPort()};
+  RunningHost host(dir, dir.path(), HostArgs(app_port, metric.port));
+  REQUIRE(host.started());
+  INFO("host log:\n" << host.Log());
+  // The app has listed its topic while no pubsub of that name exists.
+  REQUIRE(Eventually([&] {
+    return host.Log().find("subscribed if one appears") != std::string::npos;
+  }));
+  CHECK_FALSE(AppSubscribed(host.dapr()));
+
+  auto sample = StartSampleComponent(dir, kPubSub);  // hot-plugged into the watched folder
+  REQUIRE(sample);
+  REQUIRE(Eventually([&] { return AppSubscribed(host.dapr()); }));
+  REQUIRE(Publish(host.dapr(), "to a late pubsub").ok());
+  CHECK(Eventually([&] { return app.app.DataSince(0).count("to a late pubsub") == 1; }));
+}
+
 TEST_CASE("a pub/sub component SIGKILLed while messages flow: the stream re-opens on restart "
           "and every message published after recovery is delivered",
           "[integration][pubsub][lifecycle][resilience]") {
