@@ -97,8 +97,6 @@ async function runComponent(spec) {
     server.forceShutdown();
     process.exit(1);
   }
-  log(`serving ${serviceNames.join(', ')} on ${socketPath}`);
-
   let stopping = false;
   const stop = (signal) => {
     if (stopping) return;
@@ -113,6 +111,8 @@ async function runComponent(spec) {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: whoever waits for this line may signal at once, and must meet the handlers above.
+  log(`serving ${serviceNames.join(', ')} on ${socketPath}`);
 }
 
 module.exports = {runComponent, parseArgs};

@@ -67,13 +67,13 @@ async def _serve(options, prefix, register, on_stop):
             return 1
         await server.start()
         guard.mark_bound()
-        log(prefix, f"serving {', '.join(services)} on {socket_path}")
-
         stop = asyncio.Event()
         received = []
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, lambda n=number: (received.append(n), stop.set()))
+        # Only now: whoever waits for this line may signal at once, and must meet the handlers.
+        log(prefix, f"serving {', '.join(services)} on {socket_path}")
         await stop.wait()
         log(prefix, f"stopping on signal {received[0]}")
         return 0
