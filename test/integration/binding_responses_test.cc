@@ -19,16 +19,6 @@ namespace {
 namespace rt = ::dapr::proto::runtime::v1;
 using namespace std::chrono_literals;
 
-template <typename Condition>
-bool Eventually(Condition condition, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
 grpc::Status Invoke(rt::Dapr::Stub& dapr, const std::string& name, const std::string& operation,
                     const std::string& data, std::map<std::string, std::string> metadata,
                     rt::InvokeBindingResponse* response) {

@@ -22,17 +22,6 @@ namespace {
 namespace rt = ::dapr::proto::runtime::v1;
 using namespace std::chrono_literals;
 
-// Polls `condition` for up to `timeout` (generous; never asserted as a timing).
-template <typename Condition>
-bool Eventually(Condition condition, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
 struct Invoked {
   grpc::Status status;
   rt::InvokeBindingResponse response;

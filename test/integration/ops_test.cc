@@ -11,14 +11,7 @@
 namespace plughost::testing {
 namespace {
 namespace rt = ::dapr::proto::runtime::v1;
-
-bool Eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+constexpr std::chrono::milliseconds kWait{10000};  // how long these checks poll
 }  // namespace
 
 TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[integration][ops]") {
@@ -70,7 +63,7 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   // The component dies: readiness and the up gauge follow.
   sample->Signal(SIGKILL);
   REQUIRE(sample->WaitExit(std::chrono::seconds(5)).has_value());
-  CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 503; }));
+  CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 503; }, kWait));
   CHECK_THAT(HttpGet(ops_port, "/readyz").body, Catch::Contains("watched"));
   CHECK_THAT(HttpGet(ops_port, "/metrics").body, Catch::Contains(
       R"(plughost_component_up{name="watched",type="state.watched",kind="state"} 0)"));
@@ -79,7 +72,7 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   // It comes back: ready again, and the recovery is counted.
   auto restarted = StartSampleComponent(dir, "watched");
   REQUIRE(restarted);
-  CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 200; }));
+  CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 200; }, kWait));
   auto after = HttpGet(ops_port, "/metrics").body;
   CHECK_THAT(after, Catch::Contains(
       R"(plughost_component_recoveries_total{name="watched",type="state.watched",kind="state"} 1)"));

@@ -33,17 +33,6 @@ using Clock = std::chrono::steady_clock;
 constexpr char kPubSub[] = "cpp-sample";  // the instance named after the sample's socket
 constexpr char kTopic[] = "orders";
 
-// Polls `condition` for a generous bound on a broken host (never asserted as a timing).
-template <typename Condition>
-bool Eventually(Condition condition, std::chrono::milliseconds limit = 20s) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
 grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& data) {
   rt::PublishEventRequest request;
   request.set_pubsub_name(kPubSub);

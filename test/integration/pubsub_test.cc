@@ -151,17 +151,6 @@ std::vector<rt::PubsubSubscription> Subscriptions(rt::Dapr::Stub& dapr) {
   return {metadata.subscriptions().begin(), metadata.subscriptions().end()};
 }
 
-// Polls `condition` for up to `timeout` (generous; never asserted as a timing).
-template <typename Condition>
-bool Eventually(Condition condition, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
 // The app: subscribes to "app-orders" on both pubsubs (and to a pubsub that does not exist),
 // and answers OnTopicEvent by the event's data: "retry-once:..." asks for a retry the first
 // time, "fail-once:..." fails the call the first time, "drop:..." drops, anything else succeeds.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace plughost::testing {
@@ -42,6 +43,19 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `condition` until it holds or `limit` passes; true if it held. The limit only bounds a
+// broken run: tests never assert how long this took.
+template <typename Condition>
+bool Eventually(Condition condition,
+                std::chrono::milliseconds limit = std::chrono::milliseconds(20000)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
 
 bool WaitForSocket(const std::string& path, std::chrono::milliseconds timeout);
 bool WaitForPort(int port, std::chrono::milliseconds timeout);
