@@ -5,7 +5,9 @@
 //                    "metadata": {"keyPrefix": "none"}}]}
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,18 +16,88 @@
 
 namespace plughost {
 
+// A metadata value a Dapr resource file takes from a secret store (`secretKeyRef`), resolved
+// once the secret stores are initialised: secret `name` of `store`, entry `key` (`name` when
+// `key` is empty).
+struct SecretKeyRef {
+  std::string store;
+  std::string name;
+  std::string key;
+};
+
 struct ComponentSpec {
   std::string name;
   std::string type;     // "<kind prefix>.<impl>", e.g. "state.redis"
   std::string version;  // "v1" when absent
   std::map<std::string, std::string> metadata;  // numbers and booleans are kept as text
-  std::string field;    // where it was declared, for messages: "components[2]"
+  std::string field;    // where it was declared, for messages: "components[2]" or "a.yaml[1]"
+  // Metadata entries whose value comes from a secret store (resource files only).
+  std::map<std::string, SecretKeyRef> secret_refs;
+  // Dapr's spec.initTimeout; the host's --init-timeout when absent.
+  std::optional<std::chrono::milliseconds> init_timeout;
+  // Dapr's spec.ignoreErrors: an Init failure is logged and the host starts without it.
+  bool ignore_errors = false;
+};
+
+// A routing rule of a subscription: a CEL-subset expression over the CloudEvent and the path
+// the event goes to when it is true. The default route is the last rule, with an empty match.
+struct RoutingRule {
+  std::string match;
+  std::string path;
+};
+
+struct BulkSubscribeSpec {
+  bool enabled = false;
+  int max_messages_count = 100;
+  std::chrono::milliseconds max_await_duration{1000};
+};
+
+// A declarative subscription (Dapr's kind: Subscription, v1alpha1 or v2alpha1).
+struct SubscriptionSpec {
+  std::string name;
+  std::string pubsub_name;
+  std::string topic;
+  std::vector<RoutingRule> rules;  // in order; the default route last, with an empty match
+  std::string dead_letter_topic;
+  BulkSubscribeSpec bulk;
+  std::map<std::string, std::string> metadata;
+  std::string field;  // where it was declared, for messages: "subs.yaml[0]"
+};
+
+// The subset of Dapr's Resiliency policies the host applies: a retry and a timeout.
+struct RetryPolicySpec {
+  enum class Policy { kConstant, kExponential };
+  Policy policy = Policy::kConstant;
+  std::chrono::milliseconds duration{5000};       // constant: the wait between attempts
+  std::chrono::milliseconds max_interval{60000};  // exponential: the cap of one wait
+  int max_retries = -1;                           // -1: unlimited; 0: no retry
+};
+
+struct DeliveryPolicySpec {
+  std::optional<std::chrono::milliseconds> timeout;  // none: no deadline, as in daprd
+  std::optional<RetryPolicySpec> retry;              // none: one attempt
+};
+
+// A component process the host launches and keeps running (plughost's own `processes`).
+struct ProcessSpec {
+  enum class Restart { kAlways, kOnFailure, kNever };
+  std::string name;                  // its socket is <sockets-dir>/<name>.sock
+  std::vector<std::string> command;  // argv; `{socket}` and `{sockets_dir}` expanded
+  std::map<std::string, std::string> env;
+  std::string workdir;               // empty: the host's working directory
+  Restart restart = Restart::kAlways;
+  std::string field;                 // "processes[0]" or "procs.yaml[0]"
 };
 
 struct HostConfig {
   std::string source;   // the file it came from, or "embedded defaults"
   std::string app_id;
   std::vector<ComponentSpec> components;
+  std::vector<SubscriptionSpec> subscriptions;  // declarative, from resource files
+  // Inbound (delivery to the app) policies by pubsub component name, from Resiliency files;
+  // the entry "" applies to pubsubs without their own.
+  std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
+  std::vector<ProcessSpec> processes;
 };
 
 // Parses and validates `json_text`. Errors name `source_name`, the field (e.g.

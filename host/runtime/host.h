@@ -34,6 +34,12 @@ struct HostOptions {
   std::string grpc_address = "127.0.0.1:50001";
   std::string app_id;       // overrides the config's app_id when set
   std::string app_address;  // the app's callback server; empty: no callbacks
+  std::string app_protocol = "grpc";  // how the host calls the app: "grpc" or "http"
+  // Dapr's HTTP API (daprd's routes); "off" disables it.
+  std::string http_address = "127.0.0.1:3500";
+  bool http_address_explicit = false;
+  // Dapr resource-file folders (--resources-path, repeatable), read after --config.
+  std::vector<std::string> resources_paths;
   std::chrono::milliseconds probe_timeout{2000};
   // How long startup waits for sockets to answer discovery before serving; a socket still
   // silent then is probed in the background and joins when it answers (unless the
@@ -42,6 +48,8 @@ struct HostOptions {
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds drain_timeout{5000};
   std::chrono::milliseconds ping_interval{1000};
+  std::chrono::milliseconds ping_timeout{2000};
+  int ping_failure_threshold = 3;  // consecutive failed Pings before an instance is unhealthy
   // Bound on each component call when the app set no tighter deadline.
   std::chrono::milliseconds component_timeout{30000};
   std::string api_token;              // DAPR_API_TOKEN: required on every API call when set

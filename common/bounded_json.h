@@ -1,0 +1,61 @@
+// Parsing JSON the host did not write (API requests, events, component answers, query strings,
+// binding responses, config and resource files) with a bound on nesting. nlohmann's parser
+// itself does not recurse, but serialising, comparing, copying and walking a document do, so a
+// payload nested 100,000 levels deep (200 KB of "[[[...") overflows the stack of whatever
+// touches it next. A cheap scan rejects such a document before it is parsed.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace plughost {
+
+// Far beyond any real document, far below what the recursive walks can take on a thread stack.
+inline constexpr int kMaxJsonDepth = 1000;
+
+// The deepest nesting of objects and arrays in `text`, stopping once it passes `limit`
+// (strings and their escapes are skipped, so "[[[" inside a string does not count).
+inline int JsonNestingDepth(std::string_view text, int limit = kMaxJsonDepth) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// Parses `text`; a document that is not JSON, or nests deeper than `max_depth`, is discarded
+// (`is_discarded()`), with the reason in `*error` when given. Never throws.
+inline nlohmann::json ParseBoundedJson(std::string_view text, std::string* error = nullptr,
+                                       int max_depth = kMaxJsonDepth) {
+  if (JsonNestingDepth(text, max_depth) > max_depth) {
+    if (error) *error = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() && error) *error = "not valid JSON";
+  return json;
+}
+
+}  // namespace plughost
