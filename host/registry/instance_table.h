@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "host/components/component.h"
 #include "host/components/kind.h"
-#include "host/lifecycle/instance_health.h"
+#include "host/registry/instance_health.h"
 
 namespace plughost {
 

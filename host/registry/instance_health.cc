@@ -1,4 +1,4 @@
-#include "host/lifecycle/instance_health.h"
+#include "host/registry/instance_health.h"
 
 namespace plughost {
 
