@@ -1,5 +1,7 @@
 #include "common/backoff.h"
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 using plughost::Backoff;
