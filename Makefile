@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 MESON_OPTS ?= --buildtype=release
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench clean format format-check lint
 
 deps:
 	@./scripts/install-deps.sh
@@ -24,3 +24,12 @@ bench: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+format:
+	./scripts/format.sh
+
+format-check:
+	./scripts/format.sh --check
+
+lint: $(BUILD_DIR)/build.ninja
+	BUILD_DIR=$(BUILD_DIR) ./scripts/lint.sh
