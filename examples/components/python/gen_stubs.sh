@@ -25,6 +25,8 @@ cd "$src_protos"
   --python_out="$out" --grpc_python_out="$out" --plugin=protoc-gen-grpc_python="$plugin" \
   google/rpc/status.proto google/rpc/error_details.proto \
   dapr/proto/components/v1/*.proto \
+  plughost/components/v1/*.proto \
+  spec/proto/pluggable/v1/*.proto \
   reflection_protos/v1alpha/reflection.proto reflection_protos/v1/reflection.proto
 rm -rf "$out/.protos"
 touch "$stamp"

@@ -16,6 +16,7 @@ function usage(script, defaultName) {
   return `usage: node ${script} [--socket PATH] [--name NAME]
   --socket PATH  listen on PATH (default: <folder>/<name>.sock, folder from
                  PLUGHOST_SOCKETS_DIR, DAPR_COMPONENTS_SOCKETS_FOLDER, DAPR_COMPONENT_SOCKETS_FOLDER,
+                 LAYOTTO_COMPONENTS_SOCKETS_FOLDER
                  or /tmp/dapr-components-sockets)
   --name NAME    component name, i.e. the socket file's stem (default: ${defaultName})
 `;

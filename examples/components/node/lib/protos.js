@@ -1,13 +1,16 @@
 'use strict';
 // Loads the repository's .proto files at run time: no generated code, so the samples always
 // speak exactly the protocol in protos/.
+const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-// examples/components/node/lib -> protos/. PLUGHOST_PROTOS_DIR serves a copy kept elsewhere.
+// PLUGHOST_PROTOS_DIR, else protos/ beside lib/ (where `scripts/component-kit.sh node DIR`
+// copies them for a component kept outside the repository), else the repository's protos/.
+const BESIDE_LIB = path.resolve(__dirname, '..', 'protos');
 const PROTOS_DIR = process.env.PLUGHOST_PROTOS_DIR ||
-    path.resolve(__dirname, '..', '..', '..', '..', 'protos');
+    (fs.existsSync(BESIDE_LIB) ? BESIDE_LIB : path.resolve(__dirname, '..', '..', '..', '..', 'protos'));
 
 // keepCase: fields keep their .proto names (hello_string, content_type). defaults: absent
 // scalars read as their zero value and absent messages as null, as in other languages.

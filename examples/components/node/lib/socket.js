@@ -17,7 +17,7 @@ const LOCK_ATTEMPTS = 5;
 // The first of these that is set and not empty.
 function socketFolder() {
   for (const variable of ['PLUGHOST_SOCKETS_DIR', 'DAPR_COMPONENTS_SOCKETS_FOLDER',
-                         'DAPR_COMPONENT_SOCKETS_FOLDER']) {
+                         'DAPR_COMPONENT_SOCKETS_FOLDER', 'LAYOTTO_COMPONENTS_SOCKETS_FOLDER']) {
     const value = process.env[variable];
     if (value) return value;
   }

@@ -2,7 +2,8 @@
 
 The folder honours the same variables as the host and Dapr: PLUGHOST_SOCKETS_DIR,
 DAPR_COMPONENTS_SOCKETS_FOLDER,
-then DAPR_COMPONENT_SOCKETS_FOLDER (older spelling), then /tmp/dapr-components-sockets. The
+then DAPR_COMPONENT_SOCKETS_FOLDER (Dapr's Kubernetes spelling), then Layotto's
+LAYOTTO_COMPONENTS_SOCKETS_FOLDER, then /tmp/dapr-components-sockets. The
 socket is <folder>/<name>.sock; the host uses <name> as the component's type.
 
 Claiming follows the C++ sample (examples/components/cpp/socket_guard.cc):
@@ -23,6 +24,7 @@ FOLDER_VARIABLES = (
     "PLUGHOST_SOCKETS_DIR",
     "DAPR_COMPONENTS_SOCKETS_FOLDER",
     "DAPR_COMPONENT_SOCKETS_FOLDER",
+    "LAYOTTO_COMPONENTS_SOCKETS_FOLDER",
 )
 FOLDER_MODE = 0o750
 SOCKET_MODE = 0o660

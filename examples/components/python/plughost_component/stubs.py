@@ -5,7 +5,9 @@ directory is the first of:
 
 1. the `--stubs DIR` argument;
 2. the PLUGHOST_PYTHON_STUBS environment variable;
-3. build/examples/components/python/stubs under the repository root (what `make build` makes).
+3. `stubs/` beside this package, where `scripts/component-kit.sh python DIR` writes them for a
+   component kept outside the repository;
+4. build/examples/components/python/stubs under the repository root (what `make build` makes).
 """
 
 import os
@@ -13,8 +15,10 @@ import sys
 from pathlib import Path
 
 ENV_VARIABLE = "PLUGHOST_PYTHON_STUBS"
-DEFAULT_DIR = (Path(__file__).resolve().parents[4] / "build" / "examples" / "components"
-               / "python" / "stubs")
+BESIDE_PACKAGE_DIR = Path(__file__).resolve().parents[1] / "stubs"
+REPOSITORY_BUILD_DIR = (Path(__file__).resolve().parents[4] / "build" / "examples" / "components"
+                        / "python" / "stubs")
+DEFAULT_DIR = BESIDE_PACKAGE_DIR if BESIDE_PACKAGE_DIR.is_dir() else REPOSITORY_BUILD_DIR
 # A module every stub directory holds; its absence means the directory is wrong or unbuilt.
 _PROBE = Path("dapr") / "proto" / "components" / "v1" / "state_pb2.py"
 
@@ -41,7 +45,8 @@ def install(argv=None, environ=None):
     if not (directory / _PROBE).is_file():
         sys.stderr.write(
             f"generated Python stubs not found in {directory}\n"
-            f"build them with `ninja -C build examples/components/python/stubs.stamp`, then pass\n"
+            f"write them beside your component with `scripts/component-kit.sh python DIR` (or, in\n"
+            f"the repository, `ninja -C build examples/components/python/stubs.stamp`), or pass\n"
             f"--stubs DIR or set {ENV_VARIABLE} if they are not in {DEFAULT_DIR}\n")
         sys.exit(1)
     sys.path.insert(0, str(directory))
