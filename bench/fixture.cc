@@ -81,4 +81,17 @@ Served Fixture::StartProxy(const std::string& listen, const std::string& target)
   return served;
 }
 
+Served Fixture::StartGoHop(const std::string& listen, const std::string& component_socket,
+                           const std::string& store) {
+  Served served;
+  served.process = ChildProcess::Spawn(
+      {binaries_.gohop, "--listen", listen, "--component", component_socket, "--store", store},
+      dir_->File("gohop.log"), &error_);
+  if (served.process && !WaitReady(served.process.get(), listen, "the grpc-go hop")) {
+    served.process.reset();
+  }
+  served.target = listen;
+  return served;
+}
+
 }  // namespace plughost::bench

@@ -15,6 +15,8 @@ struct Binaries {
   std::string plughost;  // --plughost, $PLUGHOST_BIN, or <build>/host/app/plughost
   std::string sample;    // --sample, $SAMPLE_COMPONENT_BIN, or the sample next to it
   std::string self;      // this executable, re-run for the echo and discovery servers
+  // The grpc-go reference hop (bench/gohop), built by `make bench`; empty when not built.
+  std::string gohop;
 };
 
 // A started child plus the gRPC target that reaches it ("unix:/path" or "127.0.0.1:port").
@@ -45,6 +47,10 @@ class Fixture {
   Served StartEcho(const std::vector<std::string>& addresses);
   // The minimal forwarding proxy, listening on `listen`, forwarding to `target`.
   Served StartProxy(const std::string& listen, const std::string& target);
+  // The grpc-go reference hop (daprd's technology) on `listen`, serving GetState for the store
+  // `store` from the component on `component_socket`.
+  Served StartGoHop(const std::string& listen, const std::string& component_socket,
+                    const std::string& store);
 
  private:
   bool WaitReady(ChildProcess* process, const std::string& target, const std::string& what);

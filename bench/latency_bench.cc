@@ -32,7 +32,9 @@ constexpr char kPluggableStore[] = "bench";
 constexpr char kBuiltinStore[] = "statestore";
 constexpr char kPubSub[] = "pubsub";
 
-enum class Path { kEcho, kDirect, kProxy, kHostPluggable, kHostBuiltin, kHostSave, kHostPublish };
+enum class Path {
+  kEcho, kDirect, kProxy, kGoHop, kHostPluggable, kHostBuiltin, kHostSave, kHostPublish
+};
 
 // One line of the table for each in-flight count and value size.
 struct Row {
@@ -140,6 +142,17 @@ class LatencyBench {
     if (!host_unix_.process) return Fail(fixture_.error());
     host_tcp_ = fixture_.StartHost("host-tcp", sockets_dir_, Transport::kTcp);
     if (!host_tcp_.process) return Fail(fixture_.error());
+    // The peers' technology on the same component: a grpc-go hop doing daprd's GetState work.
+    if (!fixture_.binaries().gohop.empty()) {
+      gohop_unix_ = fixture_.StartGoHop("unix:" + dir_.File("gohop.sock"), sample_socket,
+                                        kPluggableStore);
+      if (!gohop_unix_.process) return Fail(fixture_.error());
+      gohop_tcp_ = fixture_.StartGoHop("127.0.0.1:" + std::to_string(FreeTcpPort()),
+                                       sample_socket, kPluggableStore);
+      if (!gohop_tcp_.process) return Fail(fixture_.error());
+      via_gohop_unix_ = Connect(gohop_unix_.target);
+      via_gohop_tcp_ = Connect(gohop_tcp_.target);
+    }
 
     echo_unix_ = Connect(echo_.target);
     echo_tcp_ = Connect(echo_tcp_address_);
@@ -201,6 +214,10 @@ class LatencyBench {
          [direct](size_t size) { return ComponentGet(direct, ValueKey(size), size); }},
         {Path::kProxy, Transport::kUnix, "bare proxy -> sample Get",
          [proxied](size_t size) { return ComponentGet(proxied, ValueKey(size), size); }},
+        {Path::kGoHop, Transport::kUnix, "grpc-go hop (daprd-like)",
+         get(via_gohop_unix_.dapr.get(), kPluggableStore)},
+        {Path::kGoHop, Transport::kTcp, "grpc-go hop (daprd-like)",
+         get(via_gohop_tcp_.dapr.get(), kPluggableStore)},
         {Path::kHostPluggable, Transport::kUnix, "host -> sample GetState",
          get(via_unix_.dapr.get(), kPluggableStore)},
         {Path::kHostPluggable, Transport::kTcp, "host -> sample GetState",
@@ -221,6 +238,16 @@ class LatencyBench {
         case Path::kEcho: row.hop_pid = echo_.process->pid(); break;
         case Path::kDirect: row.hop_pid = sample_->pid(); break;
         case Path::kProxy: row.hop_pid = proxy_.process->pid(); break;
+        case Path::kGoHop: {
+          auto& hop = row.app_transport == Transport::kUnix ? gohop_unix_ : gohop_tcp_;
+          if (hop.process) {
+            row.hop_pid = hop.process->pid();
+          } else {
+            row.skipped = "grpc-go hop not built (make bench builds it with bench/gohop/build.sh; "
+                          "needs golang-go, golang-google-grpc-dev, protoc-gen-go, protoc-gen-go-grpc)";
+          }
+          break;
+        }
         default:
           row.hop_pid = (row.app_transport == Transport::kUnix ? host_unix_ : host_tcp_)
                             .process->pid();
@@ -357,6 +384,18 @@ class LatencyBench {
       }
     }
     for (size_t size : kValueSizes) {
+      for (Transport t : {Transport::kUnix, Transport::kTcp}) {
+        PrintRatio(fmt::format("p50 host->pluggable Get / p50 grpc-go hop, app over {}, {}",
+                               TransportName(t), SizeName(size)),
+                   p50(Find(Path::kHostPluggable, t, 1, size)), p50(Find(Path::kGoHop, t, 1, size)),
+                   0.6, true);
+        PrintRatio(fmt::format("throughput host->pluggable / grpc-go hop, app over {}, {}",
+                               TransportName(t), SizeName(size)),
+                   rate(Find(Path::kHostPluggable, t, 32, size)),
+                   rate(Find(Path::kGoHop, t, 32, size)), 1.5, false);
+      }
+    }
+    for (size_t size : kValueSizes) {
       auto proxy = rate(Find(Path::kProxy, Transport::kUnix, 32, size));
       auto direct = rate(Find(Path::kDirect, Transport::kUnix, 32, size));
       if (proxy && direct && *direct > 0) {
@@ -386,12 +425,16 @@ class LatencyBench {
   Served proxy_;
   Served host_unix_;
   Served host_tcp_;
+  Served gohop_unix_;
+  Served gohop_tcp_;
   Target echo_unix_;
   Target echo_tcp_;
   Target direct_;
   Target via_proxy_;
   Target via_unix_;
   Target via_tcp_;
+  Target via_gohop_unix_;
+  Target via_gohop_tcp_;
   std::vector<Row> rows_;
   std::vector<Combo> combos_;
   std::vector<std::vector<LoadResult>> results_;

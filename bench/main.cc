@@ -208,6 +208,10 @@ int Main(int argc, char** argv) {
   options.binaries.sample =
       Locate(sample, "SAMPLE_COMPONENT_BIN", options.binaries.self,
              "examples/components/cpp/plughost-sample-component");
+  // Optional: the grpc-go reference hop, built by `make bench` (bench/gohop/build.sh).
+  options.binaries.gohop = Locate("", "PLUGHOST_GOHOP_BIN", options.binaries.self,
+                                  "bench/gohop/plughost-gohop");
+  if (::access(options.binaries.gohop.c_str(), X_OK) != 0) options.binaries.gohop.clear();
   for (const std::string* binary :
        {&options.binaries.self, &options.binaries.plughost, &options.binaries.sample}) {
     if (::access(binary->c_str(), X_OK) != 0) {
