@@ -8,6 +8,9 @@ packages=(
   libboost-dev libfmt-dev nlohmann-json3-dev catch2
   python3-grpcio python3-protobuf python3-redis redis-server
   clang libclang-rt-14-dev  # the fuzz targets: libFuzzer, ASan and UBSan runtimes
+  libyaml-cpp-dev libcli11-dev  # Dapr resource files, daprd's flags
+  libhiredis-dev redis-tools mosquitto mosquitto-clients libmosquitto-dev  # Redis and MQTT components
+  clang-format clang-tidy ccache  # make format-check / lint; ccache keeps rebuilds short
 )
 
 missing=()
