@@ -12,6 +12,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/status_code_name.h"
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
 #include "host/api/state_keys.h"
@@ -245,9 +246,9 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
     info.component->Init(info.init_spec, [results, label](grpc::Status status) {
       std::lock_guard lock(results->mutex);
       if (!status.ok()) {
-        results->failures.push_back(fmt::format("{}: Init failed: {} ({})", label,
-                                                status.error_message(),
-                                                static_cast<int>(status.error_code())));
+        results->failures.push_back(fmt::format("{}: Init failed: {}: {}", label,
+                                                StatusCodeName(status.error_code()),
+                                                status.error_message()));
       }
       if (--results->remaining == 0) results->cv.notify_all();
     });
