@@ -47,7 +47,8 @@ Flags:
                           DAPR_COMPONENTS_SOCKETS_FOLDER; default /tmp/dapr-components-sockets)
   --grpc-address ADDR     app-facing API, host:port or unix:/path
                           (default 127.0.0.1:50001, or 127.0.0.1:$DAPR_GRPC_PORT)
-  --app-address ADDR      the app's callback server (gRPC), host:port or unix:/path
+  --app-address ADDR      the app's callback server, host:port (or unix:/path for gRPC)
+  --app-protocol PROTO    grpc | http: how the host calls the app (default grpc)
   --app-id ID             the app's id (overrides the configuration's app_id)
   --log-level LEVEL       debug | info | warn | error (default info)
   --log-format FORMAT     text | json (default text)
@@ -117,7 +118,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}};
+        {"--discovery-wait", 19}, {"--app-protocol", 20}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -131,6 +132,13 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       case 1: options.host.sockets_dir = value; sockets_given = true; break;
       case 2: options.host.grpc_address = value; address_given = true; break;
       case 3: options.host.app_address = value; break;
+      case 20:
+        if (value != "grpc" && value != "http") {
+          return absl::InvalidArgumentError(
+              fmt::format("--app-protocol: expected grpc or http, got '{}'", value));
+        }
+        options.host.app_protocol = value;
+        break;
       case 4: options.host.app_id = value; break;
       case 5: {
         log::Level level;
