@@ -36,9 +36,12 @@ Usage:
   plughost [flags]              serve the Dapr and Layotto runtime APIs
   plughost components [flags]   list what the socket folder offers, then exit
   plughost conformance --socket PATH [--kind KIND] [--metadata KEY=VALUE ...]
+                       [--operations OP,...]
                                 check one component socket as the host uses it: one
-                                PASS/FAIL/SKIP line per case; exit 1 on a failure, 2 when
-                                the socket cannot be reached
+                                PASS/FAIL/SKIP/WARN line per case (WARN: works with plughost,
+                                not with daprd); optional operations (first-write) run only
+                                when listed; exit 1 on a failure, 2 when the socket cannot
+                                be reached
   plughost --help | --version
 
 Flags:
@@ -118,7 +121,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}, {"--app-protocol", 20}};
+        {"--discovery-wait", 19}, {"--app-protocol", 20}, {"--operations", 21}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -193,7 +196,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         break;
       case 16:
       case 17:
-      case 18: {
+      case 18:
+      case 21: {
         if (options.command != Command::kConformance) {
           return absl::InvalidArgumentError(
               fmt::format("{} belongs to 'plughost conformance'", name));
@@ -205,6 +209,14 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         }
         if (flag->second == 16) options.conformance.socket = value;
         if (flag->second == 17) options.conformance.kind = value;
+        if (flag->second == 21) {
+          // Comma-separated and repeatable: --operations first-write,ttl
+          for (size_t start = 0; start <= value.size();) {
+            size_t comma = std::min(value.find(',', start), value.size());
+            if (comma > start) options.conformance.operations.insert(value.substr(start, comma - start));
+            start = comma + 1;
+          }
+        }
         if (flag->second == 18) {
           options.conformance.metadata[value.substr(0, eq)] = value.substr(eq + 1);
         }

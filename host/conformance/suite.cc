@@ -32,6 +32,9 @@ std::string DescribeMetadata(const std::map<std::string, std::string>& metadata)
 CaseResult Pass(std::string note) { return {CaseResult::Outcome::kPass, std::move(note)}; }
 CaseResult Fail(std::string message) { return {CaseResult::Outcome::kFail, std::move(message)}; }
 CaseResult Skip(std::string reason) { return {CaseResult::Outcome::kSkip, std::move(reason)}; }
+CaseResult WorksOnlyWithPlughost(std::string fix) {
+  return {CaseResult::Outcome::kWarn, "works with plughost, not with daprd: " + std::move(fix)};
+}
 
 void Report::Record(std::string_view name, const CaseResult& result,
                     const std::vector<std::string>& needs) {
@@ -52,6 +55,11 @@ void Report::Record(std::string_view name, const CaseResult& result,
       ++skipped_;
       out_ << "SKIP " << name << ": " << result.message;
       break;
+    case CaseResult::Outcome::kWarn:
+      ++passed_;
+      ++warned_;
+      out_ << "WARN " << name << ": " << result.message;
+      break;
   }
   out_ << "\n" << std::flush;
 }
@@ -59,8 +67,9 @@ void Report::Record(std::string_view name, const CaseResult& result,
 void Report::Heading(std::string_view text) { out_ << "== " << text << "\n" << std::flush; }
 
 void Report::PrintSummary() {
-  out_ << passed_ << " passed, " << failed_ << " failed, " << skipped_ << " skipped\n"
-       << std::flush;
+  out_ << passed_ << " passed, " << failed_ << " failed, " << skipped_ << " skipped";
+  if (warned_ > 0) out_ << " (" << warned_ << " passed with a daprd warning)";
+  out_ << "\n" << std::flush;
 }
 
 bool Suite::Has(std::string_view feature) const {
@@ -88,7 +97,19 @@ bool Suite::Run(std::string_view name, std::initializer_list<std::string_view> n
     result = Fail("the case stopped on an exception");
   }
   context_.report->Record(full_name, result, needed);
-  return result.outcome == CaseResult::Outcome::kPass;
+  return result.outcome == CaseResult::Outcome::kPass ||
+         result.outcome == CaseResult::Outcome::kWarn;
+}
+
+bool Suite::RunOptional(std::string_view name, std::string_view operation,
+                        std::initializer_list<std::string_view> needs,
+                        const std::function<CaseResult()>& body) {
+  if (context_.operations.count(std::string(operation)) == 0) {
+    SkipCase(name, "optional operation, not asked for (--operations " + std::string(operation) +
+                       ")");
+    return false;
+  }
+  return Run(name, needs, body);
 }
 
 void Suite::SkipCase(std::string_view name, std::string reason) {
