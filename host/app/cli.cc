@@ -34,7 +34,8 @@ std::string UsageText() {
 
 Usage:
   plughost [flags]              serve the Dapr and Layotto runtime APIs
-  plughost components [flags]   list what the socket folder offers, then exit
+  plughost components [flags]   list what the socket folder offers, then exit (with --config:
+                                which sockets belong to the processes it declares)
   plughost conformance --socket PATH [--kind KIND] [--metadata KEY=VALUE ...]
                                 check one component socket as the host uses it: one
                                 PASS/FAIL/SKIP line per case; exit 1 on a failure, 2 when

@@ -204,6 +204,16 @@ TEST_CASE("a process that exits at once forever backs off to its cap; others kee
   CHECK_THAT(metrics, Catch::Contains("plughost_process_last_exit_code{process=\"crasher\"} 7"));
   CHECK_THAT(metrics, Catch::Contains("plughost_process_restarts_total{process=\"healthy\"} 0"));
   CHECK_THAT(metrics, !Catch::Contains("plughost_process_restarts_total{process=\"crasher\"} 0"));
+  // `plughost components` with the same config tells launched sockets apart.
+  auto listing = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "components", "--config",
+                                      config, "--sockets-dir", dir.path()},
+                                     dir.File("components.log"));
+  CHECK(listing->WaitExit(20s) == 0);
+  CHECK_THAT(listing->Log(), Catch::Contains("state.healthy"));
+  CHECK_THAT(listing->Log(), Catch::Contains("ok (process 'healthy', launched by the host)"));
+  CHECK_THAT(listing->Log(),
+             Catch::Contains("not serving: process 'crasher' is launched by a running host"));
+
   std::string log = host.Log();
   CHECK_THAT(log, Catch::Contains("process/crasher: giving up"));
   CHECK_THAT(log, Catch::Contains("it keeps failing: backoff at its cap"));

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "host/common/log.h"
 #include "test/support/process.h"
 
 namespace plughost {
@@ -121,6 +124,35 @@ TEST_CASE("every line a child writes reaches the log under its name", "[processe
   std::sort(tail.begin(), tail.end());
   CHECK(tail == std::vector<std::string>{"on-stderr", "unterminated"});
   CHECK(StatusOf(supervisor, "counter").last_exit == "exit status 0");
+}
+
+TEST_CASE("with JSON logs, each child line is one JSON object scoped to the process",
+          "[processes]") {
+  TempDir dir;
+  CapturedStderr captured(dir.File("host.log"));
+  log::SetJsonFormat(true);
+  ProcessSupervisor supervisor(
+      {Spec("quoted", {"sh", "-c", "echo 'say \"hi\"'"}, ProcessSpec::Restart::kNever)},
+      FastOptions(dir));
+  REQUIRE(supervisor.Start().ok());
+  bool exited = Eventually([&] { return StatusOf(supervisor, "quoted").state ==
+                                        ProcessStatus::State::kExited; });
+  supervisor.Stop(1s);
+  log::SetJsonFormat(false);
+  captured.Restore();
+  REQUIRE(exited);
+  std::istringstream lines(captured.Text());
+  std::string line;
+  int found = 0;
+  while (std::getline(lines, line)) {
+    auto object = nlohmann::json::parse(line);  // every line of the log is JSON
+    if (object["scope"] == "process/quoted") {
+      ++found;
+      CHECK(object["msg"] == "say \"hi\"");
+      CHECK(object["level"] == "INFO");
+    }
+  }
+  CHECK(found == 1);
 }
 
 TEST_CASE("workdir, env and the socket folder reach the child", "[processes]") {
