@@ -40,8 +40,9 @@ int ListComponents(const CliOptions& options) {
   for (const auto& socket : result.components) {
     std::string services;
     for (const auto& s : socket.services) services += (services.empty() ? "" : ", ") + s;
-    std::string launched =
-        processes.erase(socket.name) ? " (process '" + socket.name + "', launched by the host)" : "";
+    std::string launched = processes.erase(socket.name)
+                               ? " (process '" + socket.name + "', launched by the host)"
+                               : "";
     for (auto kind : socket.kinds) {
       std::printf("%-40s %-16s %-28s ok%s: %s\n", socket.path.c_str(),
                   std::string(plughost::KindPrefix(kind)).c_str(),

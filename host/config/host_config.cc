@@ -412,8 +412,9 @@ void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec
                         Errors& errors) {
   CheckKnownFields(entry, kProcessFields, where, errors);
   if (auto it = entry.find("name"); it == entry.end() || !it->is_string()) {
-    errors.Add(where + ".name", std::string("required, a non-empty string") +
-                                    (it == entry.end() ? "" : ", got " + std::string(Describe(*it))));
+    errors.Add(where + ".name",
+               std::string("required, a non-empty string") +
+                   (it == entry.end() ? "" : ", got " + std::string(Describe(*it))));
   } else if (auto problem = ProcessNameProblem(it->get<std::string>()); !problem.empty()) {
     errors.Add(where + ".name", problem);
   } else {
@@ -423,9 +424,11 @@ void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec
       "required, a non-empty array of strings such as [\"./my-component\", \"--socket\", "
       "\"{socket}\"]";
   if (auto it = entry.find("command"); it == entry.end() || !it->is_array() || it->empty()) {
-    errors.Add(where + ".command", std::string(kCommand) +
-                                       (it == entry.end() ? "" : ", got " + it->dump(-1, ' ', false,
-                                                                  Json::error_handler_t::replace)));
+    errors.Add(where + ".command",
+               std::string(kCommand) +
+                   (it == entry.end()
+                        ? ""
+                        : ", got " + it->dump(-1, ' ', false, Json::error_handler_t::replace)));
   } else {
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& arg = (*it)[i];
@@ -441,14 +444,17 @@ void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec
   }
   if (auto it = entry.find("env"); it != entry.end()) {
     if (!it->is_object()) {
-      errors.Add(where + ".env",
-                 "expected an object of NAME: \"value\" strings, got " + std::string(Describe(*it)));
+      errors.Add(where + ".env", "expected an object of NAME: \"value\" strings, got " +
+                                     std::string(Describe(*it)));
     } else {
       for (const auto& [key, value] : it->items()) {
-        if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
-          errors.Add(where + ".env", "variable names must be non-empty, without '=', got " + Quote(key));
+        if (key.empty() || key.find('=') != std::string::npos ||
+            key.find('\0') != std::string::npos) {
+          errors.Add(where + ".env",
+                     "variable names must be non-empty, without '=', got " + Quote(key));
         } else if (!value.is_string()) {
-          errors.Add(where + ".env." + key, "expected a string, got " + std::string(Describe(value)));
+          errors.Add(where + ".env." + key,
+                     "expected a string, got " + std::string(Describe(value)));
         } else {
           spec.env[key] = value.get<std::string>();
         }
@@ -471,8 +477,9 @@ void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec
     } else if (value == "never") {
       spec.restart = ProcessSpec::Restart::kNever;
     } else {
-      errors.Add(where + ".restart", "expected \"always\", \"on-failure\" or \"never\", got " +
-                                         (it->is_string() ? Quote(value) : std::string(Describe(*it))));
+      errors.Add(where + ".restart",
+                 "expected \"always\", \"on-failure\" or \"never\", got " +
+                     (it->is_string() ? Quote(value) : std::string(Describe(*it))));
     }
   }
 }
@@ -544,8 +551,7 @@ absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::strin
     if (it->is_array()) {
       ParseProcesses(*it, config, errors);
     } else {
-      errors.Add("processes",
-                 "expected an array of processes, got " + std::string(Describe(*it)));
+      errors.Add("processes", "expected an array of processes, got " + std::string(Describe(*it)));
     }
   }
   if (!errors.empty()) return errors.ToStatus();

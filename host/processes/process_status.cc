@@ -31,11 +31,16 @@ std::string Restarts(uint64_t restarts) {
 
 std::string_view StateName(ProcessStatus::State state) {
   switch (state) {
-    case ProcessStatus::State::kRunning: return "running";
-    case ProcessStatus::State::kRestarting: return "restarting";
-    case ProcessStatus::State::kExited: return "exited";
-    case ProcessStatus::State::kFailed: return "failed";
-    case ProcessStatus::State::kStopped: return "stopped";
+    case ProcessStatus::State::kRunning:
+      return "running";
+    case ProcessStatus::State::kRestarting:
+      return "restarting";
+    case ProcessStatus::State::kExited:
+      return "exited";
+    case ProcessStatus::State::kFailed:
+      return "failed";
+    case ProcessStatus::State::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -94,9 +99,10 @@ std::string RenderProcessMetrics(const std::vector<ProcessStatus>& statuses) {
     bool running = status.state == ProcessStatus::State::kRunning;
     up += fmt::format("plughost_process_up{} {}\n", label, running ? 1 : 0);
     restarts += fmt::format("plughost_process_restarts_total{} {}\n", label, status.restarts);
-    exit_code += fmt::format("plughost_process_last_exit_code{} {}\n", label, status.last_exit_code);
-    exit_signal += fmt::format("plughost_process_last_exit_signal{} {}\n", label,
-                               status.last_exit_signal);
+    exit_code +=
+        fmt::format("plughost_process_last_exit_code{} {}\n", label, status.last_exit_code);
+    exit_signal +=
+        fmt::format("plughost_process_last_exit_signal{} {}\n", label, status.last_exit_signal);
     double wait = status.state == ProcessStatus::State::kRestarting
                       ? static_cast<double>(status.backoff.count()) / 1000.0
                       : 0.0;

@@ -27,8 +27,8 @@ struct ProcessStatus {
   // How the last child ended: "exit status 3", "signal 9 (Killed)", "cannot execute ...";
   // empty while none has ended.
   std::string last_exit;
-  int last_exit_code = -1;    // -1: none, or ended by a signal
-  int last_exit_signal = 0;   // 0: none, or ended by exiting
+  int last_exit_code = -1;                       // -1: none, or ended by a signal
+  int last_exit_signal = 0;                      // 0: none, or ended by exiting
   std::chrono::milliseconds next_restart_in{0};  // kRestarting: the wait left
   std::chrono::milliseconds backoff{0};          // kRestarting: the whole wait drawn
   bool backoff_at_cap = false;                   // kRestarting: the wait reached its cap

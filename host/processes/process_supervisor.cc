@@ -122,9 +122,9 @@ class ProcessSupervisor::Impl {
     for (const auto& entry : statuses_) {
       out.push_back(entry.status);
       if (entry.status.state == ProcessStatus::State::kRestarting) {
-        out.back().next_restart_in = std::max(
-            std::chrono::milliseconds(0),
-            std::chrono::duration_cast<std::chrono::milliseconds>(entry.restart_at - now));
+        out.back().next_restart_in =
+            std::max(std::chrono::milliseconds(0),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(entry.restart_at - now));
       }
     }
     return out;
@@ -198,7 +198,8 @@ class ProcessSupervisor::Impl {
       if (!killed) consider(kill_at);
       consider(drain_until);
       bool polling = false;
-      for (const auto& managed : processes_) polling = polling || (managed.pid > 0 && managed.pidfd < 0);
+      for (const auto& managed : processes_)
+        polling = polling || (managed.pid > 0 && managed.pidfd < 0);
       if (polling) consider(now + kReapPoll);
       int timeout = -1;
       if (next) {
@@ -356,7 +357,8 @@ class ProcessSupervisor::Impl {
                   at_cap ? " (it keeps failing: backoff at its cap)" : "");
     } else {
       PH_LOG_WARN(kScope, "process '{}' ended: {}; not restarted (restart: {})", managed.spec.name,
-                  how, managed.spec.restart == ProcessSpec::Restart::kNever ? "never" : "on-failure");
+                  how,
+                  managed.spec.restart == ProcessSpec::Restart::kNever ? "never" : "on-failure");
     }
   }
 
@@ -367,7 +369,8 @@ class ProcessSupervisor::Impl {
       Managed& managed = processes_[i];
       if (managed.restart_at) {
         managed.restart_at.reset();
-        UpdateStatus(i, [](StatusEntry& entry) { entry.status.state = ProcessStatus::State::kStopped; });
+        UpdateStatus(
+            i, [](StatusEntry& entry) { entry.status.state = ProcessStatus::State::kStopped; });
       }
       if (managed.pid > 0) {
         ++running;

@@ -121,12 +121,14 @@ std::string ProcessSocketPath(const std::string& sockets_dir, const std::string&
 LaunchPlan PlanLaunch(const ProcessSpec& spec, const std::string& sockets_dir) {
   const std::string socket = ProcessSocketPath(sockets_dir, spec.name);
   LaunchPlan plan;
-  for (const auto& arg : spec.command) plan.argv.push_back(ExpandPlaceholders(arg, socket, sockets_dir));
+  for (const auto& arg : spec.command)
+    plan.argv.push_back(ExpandPlaceholders(arg, socket, sockets_dir));
   plan.workdir = ExpandPlaceholders(spec.workdir, socket, sockets_dir);
 
   std::map<std::string, std::string> added;
   for (auto name : kSocketFolderVariables) added[std::string(name)] = sockets_dir;
-  for (const auto& [name, value] : spec.env) added[name] = ExpandPlaceholders(value, socket, sockets_dir);
+  for (const auto& [name, value] : spec.env)
+    added[name] = ExpandPlaceholders(value, socket, sockets_dir);
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     std::string_view text(*entry);
     if (added.count(std::string(text.substr(0, text.find('='))))) continue;
@@ -213,7 +215,8 @@ int ConnectError(const std::string& path) {
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
-  int result = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ? 0 : errno;
+  int result =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ? 0 : errno;
   ::close(fd);
   return result;
 }

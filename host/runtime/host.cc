@@ -78,8 +78,8 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   std::unique_ptr<Host> host(new Host());
   host->drain_timeout_ = options.drain_timeout;
   if (!host->CheckSocketsDir(options, error) || !host->LoadConfig(options, error) ||
-      !host->StartProcesses(options, error) || !host->BuildRegistry(options, error) || !host->CreateInstances(options, error) ||
-      !host->StartServer(options, error)) {
+      !host->StartProcesses(options, error) || !host->BuildRegistry(options, error) ||
+      !host->CreateInstances(options, error) || !host->StartServer(options, error)) {
     return nullptr;
   }
   // Created before the supervisor, which tells it about pubsubs that appear later; started
@@ -186,8 +186,10 @@ void Host::WaitForProcessSockets(std::chrono::milliseconds limit) {
   auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   for (const auto& name : missing) {
-    PH_LOG_WARN("processes", "process '{}' serves no socket at {} after {} ms; starting without "
-                "it (it joins when it does)", name, processes_->SocketPathOf(name), waited.count());
+    PH_LOG_WARN("processes",
+                "process '{}' serves no socket at {} after {} ms; starting without "
+                "it (it joins when it does)",
+                name, processes_->SocketPathOf(name), waited.count());
   }
   if (missing.empty()) {
     PH_LOG_INFO("processes", "{} launched process(es) serve their sockets after {} ms",
@@ -215,7 +217,8 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
     // A launched process whose socket is up is waited for like a configured type.
     for (const auto& process : config_.processes) {
-      if (!processes_ || !SocketAcceptsConnections(processes_->SocketPathOf(process.name))) continue;
+      if (!processes_ || !SocketAcceptsConnections(processes_->SocketPathOf(process.name)))
+        continue;
       bool answered = false;
       for (const auto& socket : found) answered = answered || socket.name == process.name;
       if (!answered) return false;

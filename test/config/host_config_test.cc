@@ -449,8 +449,8 @@ TEST_CASE("two processes with one name are refused", "[config][processes]") {
 }
 
 TEST_CASE("ParseProcessSpec reports problems without a source", "[config][processes]") {
-  auto spec = ParseProcessSpec(nlohmann::json::parse(R"({"name": "", "command": ["a"]})"),
-                               "procs.yaml[2]");
+  auto spec =
+      ParseProcessSpec(nlohmann::json::parse(R"({"name": "", "command": ["a"]})"), "procs.yaml[2]");
   REQUIRE_FALSE(spec.ok());
   CHECK(spec.status().message() == "procs.yaml[2].name: required, a non-empty string, got \"\"");
   auto good = ParseProcessSpec(nlohmann::json::parse(R"({"name": "n", "command": ["a"]})"),

@@ -47,10 +47,11 @@ std::string ShellProcess(const std::string& name, const std::string& script,
 std::string WriteConfig(const TempDir& dir, const std::string& processes,
                         const std::string& components = "") {
   std::string path = dir.File("config.json");
-  WriteFile(path, "{\"app_id\": \"procs\", \"components\": [{\"name\": \"statestore\", "
-                  "\"type\": \"state.in-memory\"}" +
-                      (components.empty() ? "" : ", " + components) +
-                      "], \"processes\": [" + processes + "]}");
+  WriteFile(path,
+            "{\"app_id\": \"procs\", \"components\": [{\"name\": \"statestore\", "
+            "\"type\": \"state.in-memory\"}" +
+                (components.empty() ? "" : ", " + components) + "], \"processes\": [" + processes +
+                "]}");
   return path;
 }
 
@@ -112,8 +113,8 @@ TEST_CASE("a launched component killed under load is restarted, re-initialised a
           "[integration][processes]") {
   TempDir dir;
   // The configuration names the component's type: startup waits for the launched process.
-  std::string config = WriteConfig(dir, SampleProcess("sample"),
-                                   R"({"name": "orders", "type": "state.sample"})");
+  std::string config =
+      WriteConfig(dir, SampleProcess("sample"), R"({"name": "orders", "type": "state.sample"})");
   RunningHost host(dir, dir.path(), {"--config", config, "--ping-interval", "200"});
   REQUIRE(host.started());
   INFO(host.Log());
@@ -157,10 +158,10 @@ TEST_CASE("a launched component killed under load is restarted, re-initialised a
   for (auto& thread : load) thread.join();
   REQUIRE(served_again);
   CHECK(keeps_serving);
-  std::printf("[processes] kill -9 of a launched component under load: serving again after "
-              "%lld ms (%lld calls failed meanwhile)\n",
-              static_cast<long long>(restart_time.count()),
-              static_cast<long long>(failed_calls.load()));
+  std::printf(
+      "[processes] kill -9 of a launched component under load: serving again after "
+      "%lld ms (%lld calls failed meanwhile)\n",
+      static_cast<long long>(restart_time.count()), static_cast<long long>(failed_calls.load()));
   std::fflush(stdout);
 
   pid_t second = RunningPid(host, "sample");
@@ -179,8 +180,8 @@ TEST_CASE("a process that exits at once forever backs off to its cap; others kee
           "[integration][processes]") {
   TempDir dir;
   int ops_port = FreeTcpPort();
-  std::string config = WriteConfig(dir, SampleProcess("healthy") + ", " +
-                                            ShellProcess("crasher", "echo giving up; exit 7"));
+  std::string config = WriteConfig(
+      dir, SampleProcess("healthy") + ", " + ShellProcess("crasher", "echo giving up; exit 7"));
   RunningHost host(dir, dir.path(),
                    {"--config", config, "--restart-max-backoff", "300", "--init-timeout", "1500",
                     "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
@@ -205,9 +206,9 @@ TEST_CASE("a process that exits at once forever backs off to its cap; others kee
   CHECK_THAT(metrics, Catch::Contains("plughost_process_restarts_total{process=\"healthy\"} 0"));
   CHECK_THAT(metrics, !Catch::Contains("plughost_process_restarts_total{process=\"crasher\"} 0"));
   // `plughost components` with the same config tells launched sockets apart.
-  auto listing = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "components", "--config",
-                                      config, "--sockets-dir", dir.path()},
-                                     dir.File("components.log"));
+  auto listing = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "components", "--config", config, "--sockets-dir", dir.path()},
+      dir.File("components.log"));
   CHECK(listing->WaitExit(20s) == 0);
   CHECK_THAT(listing->Log(), Catch::Contains("state.healthy"));
   CHECK_THAT(listing->Log(), Catch::Contains("ok (process 'healthy', launched by the host)"));
@@ -223,12 +224,12 @@ TEST_CASE("host SIGTERM stops every child; one that ignores SIGTERM is killed af
           "[integration][processes]") {
   TempDir dir;
   std::string stubborn_pid = dir.File("stubborn.pid");
-  std::string config = WriteConfig(
-      dir, SampleProcess("polite") + ", " +
-               ShellProcess("stubborn", "trap '' TERM; echo $$ > " + stubborn_pid +
-                                            "; while :; do sleep 0.1; done"));
-  RunningHost host(dir, dir.path(), {"--config", config, "--drain-timeout", "500",
-                                     "--init-timeout", "500"});
+  std::string config =
+      WriteConfig(dir, SampleProcess("polite") + ", " +
+                           ShellProcess("stubborn", "trap '' TERM; echo $$ > " + stubborn_pid +
+                                                        "; while :; do sleep 0.1; done"));
+  RunningHost host(dir, dir.path(),
+                   {"--config", config, "--drain-timeout", "500", "--init-timeout", "500"});
   REQUIRE(host.started());
   INFO(host.Log());
   pid_t polite = 0;
@@ -273,22 +274,28 @@ TEST_CASE("1 MB/s of child output: the host stays responsive and loses no line",
   TempDir dir;
   constexpr int kBatches = 300, kLinesPerBatch = 100;  // 100-byte lines, a batch every 10 ms
   std::string script = dir.File("chatty.py");
-  WriteFile(script,
-            "import sys, time\n"
-            "pad = 'x' * 90\n"
-            "start = time.monotonic()\n"
-            "for batch in range(" + std::to_string(kBatches) + "):\n"
-            "    n = " + std::to_string(kLinesPerBatch) + "\n"
-            "    sys.stdout.write(''.join('%08d %s\\n' % (batch * n + i, pad) for i in range(n)))\n"
-            "    sys.stdout.flush()\n"
-            "    wait = start + (batch + 1) * 0.01 - time.monotonic()\n"
-            "    if wait > 0: time.sleep(wait)\n");
-  std::string config = WriteConfig(
-      dir, "{\"name\": \"chatty\", \"restart\": \"never\", \"command\": [" +
-               Quoted(RequiredEnv("PYTHON_BIN")) + ", " + Quoted(script) + "]}");
+  WriteFile(
+      script,
+      "import sys, time\n"
+      "pad = 'x' * 90\n"
+      "start = time.monotonic()\n"
+      "for batch in range(" +
+          std::to_string(kBatches) +
+          "):\n"
+          "    n = " +
+          std::to_string(kLinesPerBatch) +
+          "\n"
+          "    sys.stdout.write(''.join('%08d %s\\n' % (batch * n + i, pad) for i in range(n)))\n"
+          "    sys.stdout.flush()\n"
+          "    wait = start + (batch + 1) * 0.01 - time.monotonic()\n"
+          "    if wait > 0: time.sleep(wait)\n");
+  std::string config =
+      WriteConfig(dir, "{\"name\": \"chatty\", \"restart\": \"never\", \"command\": [" +
+                           Quoted(RequiredEnv("PYTHON_BIN")) + ", " + Quoted(script) + "]}");
   int ops_port = FreeTcpPort();
-  RunningHost host(dir, dir.path(), {"--config", config, "--init-timeout", "200",
-                                     "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
+  RunningHost host(dir, dir.path(),
+                   {"--config", config, "--init-timeout", "200", "--ops-address",
+                    "127.0.0.1:" + std::to_string(ops_port)});
   REQUIRE(host.started());
   REQUIRE(WaitForPort(ops_port, 5s));
 
@@ -320,9 +327,10 @@ TEST_CASE("1 MB/s of child output: the host stays responsive and loses no line",
   }
   CHECK(out_of_order == 0);
   CHECK(expected == kBatches * kLinesPerBatch);
-  std::printf("[processes] %d lines (%d bytes) of child output logged; %d health checks "
-              "answered meanwhile\n",
-              expected, expected * 100, health_checks);
+  std::printf(
+      "[processes] %d lines (%d bytes) of child output logged; %d health checks "
+      "answered meanwhile\n",
+      expected, expected * 100, health_checks);
 }
 
 }  // namespace

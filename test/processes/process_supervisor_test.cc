@@ -109,8 +109,8 @@ TEST_CASE("every line a child writes reaches the log under its name", "[processe
             ProcessSpec::Restart::kNever)},
       FastOptions(dir));
   REQUIRE(supervisor.Start().ok());
-  bool exited = Eventually([&] { return StatusOf(supervisor, "counter").state ==
-                                        ProcessStatus::State::kExited; });
+  bool exited = Eventually(
+      [&] { return StatusOf(supervisor, "counter").state == ProcessStatus::State::kExited; });
   supervisor.Stop(1s);
   captured.Restore();
   REQUIRE(exited);
@@ -135,8 +135,8 @@ TEST_CASE("with JSON logs, each child line is one JSON object scoped to the proc
       {Spec("quoted", {"sh", "-c", "echo 'say \"hi\"'"}, ProcessSpec::Restart::kNever)},
       FastOptions(dir));
   REQUIRE(supervisor.Start().ok());
-  bool exited = Eventually([&] { return StatusOf(supervisor, "quoted").state ==
-                                        ProcessStatus::State::kExited; });
+  bool exited = Eventually(
+      [&] { return StatusOf(supervisor, "quoted").state == ProcessStatus::State::kExited; });
   supervisor.Stop(1s);
   log::SetJsonFormat(false);
   captured.Restore();
@@ -164,8 +164,8 @@ TEST_CASE("workdir, env and the socket folder reach the child", "[processes]") {
   spec.workdir = "/";
   ProcessSupervisor supervisor({spec}, FastOptions(dir));
   REQUIRE(supervisor.Start().ok());
-  REQUIRE(Eventually([&] { return StatusOf(supervisor, "env").state ==
-                                  ProcessStatus::State::kExited; }));
+  REQUIRE(Eventually(
+      [&] { return StatusOf(supervisor, "env").state == ProcessStatus::State::kExited; }));
   supervisor.Stop(1s);
   captured.Restore();
   std::string socket = dir.path() + "/env.sock";
@@ -194,14 +194,15 @@ TEST_CASE("a child that keeps failing is retried with backoff up to its cap", "[
 TEST_CASE("restart policies: on-failure ends on success, never ends on failure", "[processes]") {
   TempDir dir;
   CapturedStderr captured(dir.File("host.log"));
-  ProcessSupervisor supervisor(
-      {Spec("clean", {"true"}, ProcessSpec::Restart::kOnFailure),
-       Spec("broken", {"false"}, ProcessSpec::Restart::kNever),
-       Spec("retried", {"false"}, ProcessSpec::Restart::kOnFailure)},
-      FastOptions(dir));
+  ProcessSupervisor supervisor({Spec("clean", {"true"}, ProcessSpec::Restart::kOnFailure),
+                                Spec("broken", {"false"}, ProcessSpec::Restart::kNever),
+                                Spec("retried", {"false"}, ProcessSpec::Restart::kOnFailure)},
+                               FastOptions(dir));
   REQUIRE(supervisor.Start().ok());
-  CHECK(Eventually([&] { return StatusOf(supervisor, "clean").state == ProcessStatus::State::kExited; }));
-  CHECK(Eventually([&] { return StatusOf(supervisor, "broken").state == ProcessStatus::State::kFailed; }));
+  CHECK(Eventually(
+      [&] { return StatusOf(supervisor, "clean").state == ProcessStatus::State::kExited; }));
+  CHECK(Eventually(
+      [&] { return StatusOf(supervisor, "broken").state == ProcessStatus::State::kFailed; }));
   CHECK(Eventually([&] { return StatusOf(supervisor, "retried").restarts >= 2; }));
   CHECK(StatusOf(supervisor, "clean").restarts == 0);
   CHECK(StatusOf(supervisor, "broken").restarts == 0);
@@ -250,8 +251,9 @@ TEST_CASE("stop: SIGTERM, then SIGKILL for a child that ignores it; all reaped",
   std::string polite_pid = dir.File("polite"), stubborn_pid = dir.File("stubborn");
   ProcessSupervisor supervisor(
       {Spec("polite", {"sh", "-c", "echo $$ > " + polite_pid + "; exec sleep 60"}),
-       Spec("stubborn", {"sh", "-c", "trap '' TERM; echo $$ > " + stubborn_pid +
-                                         "; while :; do sleep 0.05; done"})},
+       Spec("stubborn",
+            {"sh", "-c",
+             "trap '' TERM; echo $$ > " + stubborn_pid + "; while :; do sleep 0.05; done"})},
       FastOptions(dir));
   REQUIRE(supervisor.Start().ok());
   pid_t polite = ReadPid(polite_pid), stubborn = ReadPid(stubborn_pid);
