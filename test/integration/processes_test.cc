@@ -134,7 +134,7 @@ TEST_CASE("a launched component killed under load is restarted, re-initialised a
     load.emplace_back([&, t] {
       for (int i = 0; !stop; ++i) {
         int64_t began = now_nanos();
-        if (SaveAndGet(host, "orders", "k" + std::to_string(t) + "-" + std::to_string(i))) {
+        if (SaveAndGet(host, "orders", std::to_string(t) + "-" + std::to_string(i) + "k")) {
           ++ok_calls;
           int64_t expected = 0;
           if (began > killed_at) first_ok_after_kill.compare_exchange_strong(expected, now_nanos());
@@ -198,7 +198,7 @@ TEST_CASE("a process that exits at once forever backs off to its cap; others kee
   CHECK_THAT(ready.body, Catch::Contains("process crasher: down since exit status 7"));
   CHECK_THAT(ready.body, !Catch::Contains("healthy"));
 
-  for (int i = 0; i < 20; ++i) CHECK(SaveAndGet(host, "healthy", "k" + std::to_string(i)));
+  for (int i = 0; i < 20; ++i) CHECK(SaveAndGet(host, "healthy", std::to_string(i) + "k"));
   auto metrics = HttpGet(ops_port, "/metrics").body;
   CHECK_THAT(metrics, Catch::Contains("plughost_process_up{process=\"healthy\"} 1"));
   CHECK_THAT(metrics, Catch::Contains("plughost_process_up{process=\"crasher\"} 0"));
