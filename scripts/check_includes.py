@@ -31,6 +31,8 @@ ALLOWED = {
                           # Known debt (docs/architecture.md): delivery still reads the API's
                           # context and its CloudEvent / state-request mapping.
                           "host/api"},
+    # The HTTP app channel: daprd's HTTP calls to the app behind the AppCallback service.
+    "host/app_http": {"common", "host/common", "host/app_callback"},
     "host/api": {"common", "host/common", "host/components", "host/registry", "host/config",
                  "host/pubsub", "host/ops", "host/app_callback", "host/http"},
     "host/conformance": {"common", "host/common", "host/components", "host/registry",
@@ -38,7 +40,7 @@ ALLOWED = {
     "host/runtime": {"common", "host/common", "host/components", "host/config", "host/pubsub",
                      "host/registry", "host/discovery", "host/builtins", "wrappers",
                      "host/lifecycle", "host/processes", "host/ops", "host/http",
-                     "host/app_callback", "host/api"},
+                     "host/app_callback", "host/app_http", "host/api"},
     "host/app": {"common", "host/common", "host/components", "host/config", "host/discovery",
                  "host/registry", "host/conformance", "host/runtime", "host/processes"},
     # The SDK and what is built on it never see the host.

@@ -8,9 +8,10 @@ cd "$root"
 meson test -C "$build" --print-errorlogs --num-processes 2
 rc=$?
 
-log="$build/meson-logs/testlog.json"
-if [ -f "$log" ]; then
-  read -r passed failed < <(/usr/bin/python3 - "$log" <<'PY'
+# Counts a meson test log: prints "passed failed" (skips are neither).
+count_results() {
+  if [ ! -f "$1" ]; then echo "0 1"; return; fi
+  /usr/bin/python3 - "$1" <<'PY'
 import json, sys
 passed = failed = 0
 for line in open(sys.argv[1]):
@@ -24,12 +25,20 @@ for line in open(sys.argv[1]):
         failed += 1
 print(passed, failed)
 PY
-)
+}
+read -r passed failed < <(count_results "$build/meson-logs/testlog.json")
+
+# Layering: no include edge outside the allowed list (scripts/check_includes.py).
+if /usr/bin/python3 scripts/check_includes.py; then
+  passed=$((passed + 1))
 else
-  passed=0; failed=1
+  failed=$((failed + 1))
 fi
-# Fuzzing: the libFuzzer targets (fuzz/) in their own clang build under ASan and UBSan, each
-# run briefly from its committed seed corpus and counted as one test. New inputs go to a scratch
+
+# The clang build (build-fuzz): every object under ASan and UBSan, with clang's thread-safety
+# analysis as errors. It runs the unit tests of the concurrent middle (test/meson.build,
+# `sanitized_dirs`), then the libFuzzer targets (fuzz/), each briefly from its committed seed
+# corpus and counted as one test. New inputs go to a scratch
 # folder, crash inputs to the fuzz build folder. PLUGHOST_FUZZ_SECONDS=0 skips this.
 fuzz_build=${PLUGHOST_FUZZ_BUILD:-build-fuzz}
 fuzz_seconds=${PLUGHOST_FUZZ_SECONDS:-20}
@@ -44,7 +53,16 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     if [ -f "$fuzz_build/build.ninja" ] ||
        CXX="$fuzz_cxx" meson setup "$fuzz_build" -Dfuzzing=true -Doptimization=1 -Ddebug=false \
          >"$probe/setup.log" 2>&1; then
-      if ninja -C "$fuzz_build" "${fuzz_targets[@]/#/fuzz/}"; then
+      if ninja -C "$fuzz_build"; then
+        ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+          meson test -C "$fuzz_build" --no-rebuild --print-errorlogs --num-processes 2 \
+          >"$probe/sanitized.log" 2>&1
+        read -r sanitized_passed sanitized_failed \
+          < <(count_results "$fuzz_build/meson-logs/testlog.json")
+        passed=$((passed + sanitized_passed))
+        failed=$((failed + sanitized_failed))
+        echo "sanitized unit tests (ASan+UBSan): ${sanitized_passed} passed, ${sanitized_failed} failed"
+        [ "$sanitized_failed" -eq 0 ] || tail -n 60 "$probe/sanitized.log"
         for target in "${fuzz_targets[@]}"; do
           mkdir -p "$probe/$target"
           if UBSAN_OPTIONS=print_stacktrace=1 "$fuzz_build/fuzz/$target" \
@@ -61,15 +79,15 @@ if [ "$fuzz_seconds" -gt 0 ]; then
           fi
         done
       else
-        failed=$((failed + ${#fuzz_targets[@]}))
-        echo "fuzz: building the fuzz targets in $fuzz_build failed"
+        failed=$((failed + ${#fuzz_targets[@]} + 1))
+        echo "fuzz: building the clang build in $fuzz_build failed"
       fi
     else
       failed=$((failed + ${#fuzz_targets[@]}))
       echo "fuzz: configuring $fuzz_build failed:"; cat "$probe/setup.log"
     fi
   else
-    echo "fuzz: skipped (needs clang++ with libFuzzer and sanitizers: libclang-rt-14-dev)"
+    echo "clang build: skipped (needs clang++ with libFuzzer and sanitizers: libclang-rt-14-dev)"
   fi
   rm -rf "$probe"
 fi

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status_code_name.h"
 #include "host/api/api_errors.h"
 #include "host/api/cloud_events.h"
 #include "host/api/dapr_api.h"
@@ -142,8 +143,8 @@ class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
       std::lock_guard lock(mutex_);
       if (!status.ok()) {
         errors_[index] = status.error_message().empty()
-                             ? "publish failed with code " +
-                                   std::to_string(static_cast<int>(status.error_code()))
+                             ? "publish failed: " +
+                                   std::string(StatusCodeName(status.error_code()))
                              : status.error_message();
       }
       --outstanding_;

@@ -37,9 +37,12 @@ Usage:
   plughost components [flags]   list what the socket folder offers, then exit (with --config:
                                 which sockets belong to the processes it declares)
   plughost conformance --socket PATH [--kind KIND] [--metadata KEY=VALUE ...]
+                       [--operations OP,...]
                                 check one component socket as the host uses it: one
-                                PASS/FAIL/SKIP line per case; exit 1 on a failure, 2 when
-                                the socket cannot be reached
+                                PASS/FAIL/SKIP/WARN line per case (WARN: works with plughost,
+                                not with daprd); optional operations (first-write) run only
+                                when listed; exit 1 on a failure, 2 when the socket cannot
+                                be reached
   plughost --help | --version
 
 Flags:
@@ -48,7 +51,8 @@ Flags:
                           DAPR_COMPONENTS_SOCKETS_FOLDER; default /tmp/dapr-components-sockets)
   --grpc-address ADDR     app-facing API, host:port or unix:/path
                           (default 127.0.0.1:50001, or 127.0.0.1:$DAPR_GRPC_PORT)
-  --app-address ADDR      the app's callback server (gRPC), host:port or unix:/path
+  --app-address ADDR      the app's callback server, host:port (or unix:/path for gRPC)
+  --app-protocol PROTO    grpc | http: how the host calls the app (default grpc)
   --app-id ID             the app's id (overrides the configuration's app_id)
   --log-level LEVEL       debug | info | warn | error (default info)
   --log-format FORMAT     text | json (default text)
@@ -121,7 +125,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}, {"--restart-max-backoff", 20}};
+        {"--discovery-wait", 19}, {"--app-protocol", 20}, {"--operations", 21},
+        {"--restart-max-backoff", 22}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -135,6 +140,13 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       case 1: options.host.sockets_dir = value; sockets_given = true; break;
       case 2: options.host.grpc_address = value; address_given = true; break;
       case 3: options.host.app_address = value; break;
+      case 20:
+        if (value != "grpc" && value != "http") {
+          return absl::InvalidArgumentError(
+              fmt::format("--app-protocol: expected grpc or http, got '{}'", value));
+        }
+        options.host.app_protocol = value;
+        break;
       case 4: options.host.app_id = value; break;
       case 5: {
         log::Level level;
@@ -183,7 +195,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         options.host.discovery_wait = ms;
         break;
       }
-      case 20:
+      case 22:
         if (!ParseMillis(value, &options.host.restart_max_backoff)) {
           return absl::InvalidArgumentError(fmt::format(
               "{}: expected a positive number of milliseconds, got '{}'", name, value));
@@ -195,7 +207,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         break;
       case 16:
       case 17:
-      case 18: {
+      case 18:
+      case 21: {
         if (options.command != Command::kConformance) {
           return absl::InvalidArgumentError(
               fmt::format("{} belongs to 'plughost conformance'", name));
@@ -207,6 +220,14 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         }
         if (flag->second == 16) options.conformance.socket = value;
         if (flag->second == 17) options.conformance.kind = value;
+        if (flag->second == 21) {
+          // Comma-separated and repeatable: --operations first-write,ttl
+          for (size_t start = 0; start <= value.size();) {
+            size_t comma = std::min(value.find(',', start), value.size());
+            if (comma > start) options.conformance.operations.insert(value.substr(start, comma - start));
+            start = comma + 1;
+          }
+        }
         if (flag->second == 18) {
           options.conformance.metadata[value.substr(0, eq)] = value.substr(eq + 1);
         }

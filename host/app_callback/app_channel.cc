@@ -20,6 +20,15 @@ AppChannel::AppChannel(std::string address, std::string app_api_token)
   stub_ = dapr::proto::runtime::v1::AppCallback::NewStub(channel_);
 }
 
+AppChannel::AppChannel(std::string address, std::shared_ptr<grpc::Channel> channel,
+                       std::shared_ptr<void> owner)
+    : address_(std::move(address)),
+      channel_(std::move(channel)),
+      stub_(dapr::proto::runtime::v1::AppCallback::NewStub(channel_)),
+      owner_(std::move(owner)) {
+  PinCallbackCompletionQueue();
+}
+
 std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
     std::chrono::milliseconds timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();

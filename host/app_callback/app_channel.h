@@ -18,6 +18,10 @@ class AppChannel {
   // `address` is host:port or unix:/path; `app_api_token`, when set, is sent to the app as
   // "dapr-api-token" on every callback, as Dapr does with APP_API_TOKEN.
   AppChannel(std::string address, std::string app_api_token);
+  // A channel the caller built (the HTTP app bridge's in-process channel); `owner` keeps what
+  // serves it alive as long as this AppChannel.
+  AppChannel(std::string address, std::shared_ptr<grpc::Channel> channel,
+             std::shared_ptr<void> owner);
 
   const std::string& address() const { return address_; }
   dapr::proto::runtime::v1::AppCallback::Stub& stub() { return *stub_; }
@@ -29,6 +33,7 @@ class AppChannel {
   std::string app_api_token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<dapr::proto::runtime::v1::AppCallback::Stub> stub_;
+  std::shared_ptr<void> owner_;
 };
 
 }  // namespace plughost

@@ -8,9 +8,8 @@ namespace {
 
 constexpr char kEtagField[] = "etag";
 
-}  // namespace
-
-grpc::Status EtagInvalidError(const std::string& description) {
+// `code` with `description` and the ETag mark as details.
+grpc::Status MarkedEtagError(grpc::StatusCode code, const std::string& description) {
   google::rpc::BadRequest bad_request;
   auto* violation = bad_request.add_field_violations();
   violation->set_field(kEtagField);
@@ -18,18 +17,14 @@ grpc::Status EtagInvalidError(const std::string& description) {
   // The details are a whole google.rpc.Status agreeing with the outer code and message, so a
   // status that reached an app unchanged would still carry well-formed details.
   google::rpc::Status details;
-  details.set_code(static_cast<int32_t>(grpc::StatusCode::INVALID_ARGUMENT));
+  details.set_code(static_cast<int32_t>(code));
   details.set_message(description);
   details.add_details()->PackFrom(bad_request);
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, description,
-                      details.SerializeAsString());
+  return grpc::Status(code, description, details.SerializeAsString());
 }
 
-bool IsEtagInvalid(const grpc::Status& status) {
-  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT ||
-      status.error_details().empty()) {
-    return false;
-  }
+bool HasEtagMark(const grpc::Status& status, grpc::StatusCode code) {
+  if (status.error_code() != code || status.error_details().empty()) return false;
   google::rpc::Status details;
   google::rpc::BadRequest bad_request;
   // Exactly one detail, as Dapr reads it; anything else is not the mark.
@@ -39,6 +34,24 @@ bool IsEtagInvalid(const grpc::Status& status) {
   }
   return bad_request.field_violations_size() == 1 &&
          bad_request.field_violations(0).field() == kEtagField;
+}
+
+}  // namespace
+
+grpc::Status EtagInvalidError(const std::string& description) {
+  return MarkedEtagError(grpc::StatusCode::INVALID_ARGUMENT, description);
+}
+
+bool IsEtagInvalid(const grpc::Status& status) {
+  return HasEtagMark(status, grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+grpc::Status EtagMismatchError(const std::string& description) {
+  return MarkedEtagError(grpc::StatusCode::ABORTED, description);
+}
+
+bool IsEtagMismatch(const grpc::Status& status) {
+  return HasEtagMark(status, grpc::StatusCode::ABORTED);
 }
 
 }  // namespace plughost

@@ -16,4 +16,13 @@ grpc::Status EtagInvalidError(const std::string& description);
 // Whether `status` is INVALID_ARGUMENT carrying the ETag mark.
 bool IsEtagInvalid(const grpc::Status& status);
 
+// ABORTED with `description` and the same mark: an ETag mismatch a component reported in
+// Dapr's convention (FAILED_PRECONDITION + the BadRequest on "etag"), as decoded by the host.
+// A component's bare ABORTED carries no mark; the conformance kit tells the two apart, because
+// daprd understands only the marked form.
+grpc::Status EtagMismatchError(const std::string& description);
+
+// Whether `status` is ABORTED carrying the ETag mark.
+bool IsEtagMismatch(const grpc::Status& status);
+
 }  // namespace plughost

@@ -146,6 +146,7 @@ int RunConformance(const ConformanceOptions& options, std::ostream& out) {
   SuiteContext context;
   context.metadata = options.metadata;
   context.run_id = RandomRunId();
+  context.operations = options.operations;
   context.report = &report;
 
   std::vector<std::unique_ptr<ComponentFactory>> factories = MakeSocketFactories(socket);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 
 namespace plughost {
@@ -15,6 +16,9 @@ struct ConformanceOptions {
   std::string socket;                           // the component's Unix socket
   std::string kind;                             // a type prefix ("state", ...); empty: every kind
   std::map<std::string, std::string> metadata;  // Init metadata for every instance
+  // Optional operations to test, as listed in Dapr's conformance configs (e.g. "first-write");
+  // cases of operations not listed are reported as skipped.
+  std::set<std::string> operations;
   std::chrono::milliseconds probe_timeout{5000};
 };
 

@@ -4,6 +4,7 @@
 #include <exception>
 #include <set>
 
+#include "common/status_code_name.h"
 #include "host/conformance/await.h"
 
 namespace plughost::conformance {
@@ -31,6 +32,9 @@ std::string DescribeMetadata(const std::map<std::string, std::string>& metadata)
 CaseResult Pass(std::string note) { return {CaseResult::Outcome::kPass, std::move(note)}; }
 CaseResult Fail(std::string message) { return {CaseResult::Outcome::kFail, std::move(message)}; }
 CaseResult Skip(std::string reason) { return {CaseResult::Outcome::kSkip, std::move(reason)}; }
+CaseResult WorksOnlyWithPlughost(std::string fix) {
+  return {CaseResult::Outcome::kWarn, "works with plughost, not with daprd: " + std::move(fix)};
+}
 
 void Report::Record(std::string_view name, const CaseResult& result,
                     const std::vector<std::string>& needs) {
@@ -51,6 +55,11 @@ void Report::Record(std::string_view name, const CaseResult& result,
       ++skipped_;
       out_ << "SKIP " << name << ": " << result.message;
       break;
+    case CaseResult::Outcome::kWarn:
+      ++passed_;
+      ++warned_;
+      out_ << "WARN " << name << ": " << result.message;
+      break;
   }
   out_ << "\n" << std::flush;
 }
@@ -58,8 +67,9 @@ void Report::Record(std::string_view name, const CaseResult& result,
 void Report::Heading(std::string_view text) { out_ << "== " << text << "\n" << std::flush; }
 
 void Report::PrintSummary() {
-  out_ << passed_ << " passed, " << failed_ << " failed, " << skipped_ << " skipped\n"
-       << std::flush;
+  out_ << passed_ << " passed, " << failed_ << " failed, " << skipped_ << " skipped";
+  if (warned_ > 0) out_ << " (" << warned_ << " passed with a daprd warning)";
+  out_ << "\n" << std::flush;
 }
 
 bool Suite::Has(std::string_view feature) const {
@@ -87,7 +97,19 @@ bool Suite::Run(std::string_view name, std::initializer_list<std::string_view> n
     result = Fail("the case stopped on an exception");
   }
   context_.report->Record(full_name, result, needed);
-  return result.outcome == CaseResult::Outcome::kPass;
+  return result.outcome == CaseResult::Outcome::kPass ||
+         result.outcome == CaseResult::Outcome::kWarn;
+}
+
+bool Suite::RunOptional(std::string_view name, std::string_view operation,
+                        std::initializer_list<std::string_view> needs,
+                        const std::function<CaseResult()>& body) {
+  if (context_.operations.count(std::string(operation)) == 0) {
+    SkipCase(name, "optional operation, not asked for (--operations " + std::string(operation) +
+                       ")");
+    return false;
+  }
+  return Run(name, needs, body);
 }
 
 void Suite::SkipCase(std::string_view name, std::string reason) {
@@ -153,46 +175,7 @@ void Suite::PingCase(Component& component) {
   });
 }
 
-std::string CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "code " + std::to_string(static_cast<int>(code));
-  }
-}
+std::string CodeName(grpc::StatusCode code) { return std::string(StatusCodeName(code)); }
 
 std::string Describe(const grpc::Status& status) {
   if (status.ok()) return "OK";

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,8 @@ namespace plughost::conformance {
 
 // What one case found.
 struct CaseResult {
-  enum class Outcome { kPass, kFail, kSkip };
+  // kWarn passes, with a warning: the component works with plughost but not with daprd.
+  enum class Outcome { kPass, kFail, kSkip, kWarn };
   Outcome outcome = Outcome::kPass;
   std::string message;  // for FAIL: what was expected and what came back; for SKIP: why
 };
@@ -28,6 +30,8 @@ struct CaseResult {
 CaseResult Pass(std::string note = "");
 CaseResult Fail(std::string message);
 CaseResult Skip(std::string reason);
+// A pass that works with plughost but not with daprd; `fix` says what to change.
+CaseResult WorksOnlyWithPlughost(std::string fix);
 
 // Prints results as they come and counts them.
 class Report {
@@ -45,12 +49,14 @@ class Report {
   int passed() const { return passed_; }
   int failed() const { return failed_; }
   int skipped() const { return skipped_; }
+  int warned() const { return warned_; }
 
  private:
   std::ostream& out_;
   int passed_ = 0;
   int failed_ = 0;
   int skipped_ = 0;
+  int warned_ = 0;  // counted in passed_ too
 };
 
 // What every kind's suite is given.
@@ -58,6 +64,7 @@ struct SuiteContext {
   const ComponentFactory* factory = nullptr;    // creates instances on the socket under test
   std::map<std::string, std::string> metadata;  // Init metadata from --metadata
   std::string run_id;                           // random, so names never clash between runs
+  std::set<std::string> operations;             // optional operations asked for (--operations)
   Report* report = nullptr;
 };
 
@@ -79,6 +86,12 @@ class Suite {
   bool Run(std::string_view name, const std::function<CaseResult()>& body) {
     return Run(name, {}, body);
   }
+  // Runs `body` only when the optional `operation` was asked for (--operations), as Dapr's own
+  // conformance suite runs an operation only when the component's test config lists it.
+  bool RunOptional(std::string_view name, std::string_view operation,
+                   std::initializer_list<std::string_view> needs,
+                   const std::function<CaseResult()>& body);
+
   // Records "<prefix>/<name>" as skipped without running anything.
   void SkipCase(std::string_view name, std::string reason);
 

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/status_code_name.h"
 #include "host/common/log.h"
 #include "host/discovery/reflection_probe.h"
 #include "host/discovery/socket_folder.h"
@@ -34,29 +35,6 @@ constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 // that never reported. gRPC enforces the deadline itself; this only guards startup against
 // a bug, so it is generous.
 constexpr std::chrono::seconds kReportGrace{5};
-
-std::string_view CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
 
 // Skip reasons go into single log lines; gRPC messages can span several.
 std::string OneLine(std::string text) {
@@ -94,7 +72,7 @@ std::string DescribeProbeFailure(const grpc::Status& status, std::chrono::millis
     case grpc::StatusCode::UNKNOWN:
       return OneLine("not a gRPC server (or handshake failed): " + message);
     default:
-      return OneLine("reflection failed: " + std::string(CodeName(status.error_code())) + ": " +
+      return OneLine("reflection failed: " + std::string(StatusCodeName(status.error_code())) + ": " +
                      message);
   }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "common/status_code_name.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/registry/instance_table.h"
 
@@ -26,12 +27,6 @@ std::string Escape(std::string_view value) {
   return out;
 }
 
-constexpr std::array<std::string_view, 17> kCodeNames = {
-    "OK",          "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-    "UNAUTHENTICATED"};
 
 }  // namespace
 
@@ -134,7 +129,7 @@ std::string Metrics::Render(const InstanceTable& instances,
         if (count == 0) continue;
         if (code != 0) failed += count;
         out += fmt::format("plughost_api_calls_total{{{},code=\"{}\"}} {}\n", labels,
-                           kCodeNames[code], count);
+                           StatusCodeName(static_cast<grpc::StatusCode>(code)), count);
       }
       errors += fmt::format("plughost_api_errors_total{{{}}} {}\n", labels, failed);
       uint64_t cumulative = 0;

@@ -13,7 +13,10 @@
 #include <set>
 #include <thread>
 
+#include "common/status_code_name.h"
 #include "host/api/dapr_api.h"
+#include "host/app_http/http_app_channel.h"
+#include "host/components/binding_direction.h"
 #include "host/api/layotto_api.h"
 #include "host/api/state_keys.h"
 #include "host/app_callback/binding_delivery.h"
@@ -326,9 +329,9 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
     info.component->Init(info.init_spec, [results, label](grpc::Status status) {
       std::lock_guard lock(results->mutex);
       if (!status.ok()) {
-        results->failures.push_back(fmt::format("{}: Init failed: {} ({})", label,
-                                                status.error_message(),
-                                                static_cast<int>(status.error_code())));
+        results->failures.push_back(fmt::format("{}: Init failed: {}: {}", label,
+                                                StatusCodeName(status.error_code()),
+                                                status.error_message()));
       }
       if (--results->remaining == 0) results->cv.notify_all();
     });
@@ -358,6 +361,34 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
   return true;
 }
 
+std::shared_ptr<AppChannel> Host::MakeAppChannel(const HostOptions& options) {
+  std::string token = ProcessEnvOr("APP_API_TOKEN", "");
+  if (options.app_protocol != "http") {
+    return std::make_shared<AppChannel>(options.app_address, std::move(token));
+  }
+  HttpAppOptions http;
+  http.address = options.app_address;
+  http.app_id = config_.app_id;
+  http.app_api_token = std::move(token);
+  // Probed with OPTIONS: input bindings without a direction naming "input" (those are read
+  // anyway), under their `route` metadata when they have one, as daprd does.
+  http.input_bindings = [this] {
+    std::vector<HttpInputBindingRoute> routes;
+    for (const auto& instance : instances_.All()) {
+      if (instance->kind != ComponentKind::kInputBinding ||
+          BindingDirectionNames(instance->metadata, ComponentKind::kInputBinding)) {
+        continue;
+      }
+      auto route = instance->metadata.find("route");
+      routes.push_back({instance->name, route != instance->metadata.end() && !route->second.empty()
+                                            ? route->second
+                                            : instance->name});
+    }
+    return routes;
+  };
+  return MakeHttpAppChannel(std::move(http));
+}
+
 bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.instances = &instances_;
   api_context_.metrics = &metrics_;  // unary calls; the interceptor below records streams
@@ -376,10 +407,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.api_token = options.api_token;
   api_context_.max_concurrent_calls = options.max_concurrent_calls;
   api_context_.component_timeout = options.component_timeout;
-  if (!options.app_address.empty()) {
-    api_context_.app_channel = std::make_shared<AppChannel>(
-        options.app_address, ProcessEnvOr("APP_API_TOKEN", ""));
-  }
+  if (!options.app_address.empty()) api_context_.app_channel = MakeAppChannel(options);
   dapr_api_ = std::make_unique<DaprApi>(&api_context_);
   layotto_api_ = std::make_unique<LayottoApi>(&api_context_);
 

@@ -94,6 +94,8 @@ class Host {
   bool BuildRegistry(const HostOptions& options, StartupError* error);
   bool CreateInstances(const HostOptions& options, StartupError* error);
   bool StartServer(const HostOptions& options, StartupError* error);
+  // The channel deliveries use to reach the app: gRPC, or the HTTP bridge (--app-protocol).
+  std::shared_ptr<AppChannel> MakeAppChannel(const HostOptions& options);
   void StartSupervisor(const HostOptions& options);
   bool StartOpsServer(const HostOptions& options, StartupError* error);
   bool CheckSocketsDir(const HostOptions& options, StartupError* error);

@@ -27,6 +27,8 @@ class NeverAnswers : public grpc::ServerUnaryReactor {
 
 class BrokenStateStore final : public statepb::StateStore::CallbackService {
  public:
+  explicit BrokenStateStore(BrokenStateStoreServer::Flavor flavor) : flavor_(flavor) {}
+
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context, const statepb::InitRequest*,
                                  statepb::InitResponse*) override {
     return Done(context, grpc::Status::OK);
@@ -37,8 +39,9 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
     response->add_features("ETAG");
     return Done(context, grpc::Status::OK);
   }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext*, const statepb::PingRequest*,
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context, const statepb::PingRequest*,
                                  statepb::PingResponse*) override {
+    if (bare()) return Done(context, grpc::Status::OK);
     return new NeverAnswers();
   }
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
@@ -62,7 +65,14 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
                                    const statepb::DeleteRequest* request,
                                    statepb::DeleteResponse*) override {
     std::lock_guard lock(mutex_);
-    data_[Instance(context)].erase(request->key());  // whatever the ETag says
+    auto& data = data_[Instance(context)];
+    if (bare() && request->has_etag() && !request->etag().value().empty()) {
+      auto it = data.find(request->key());
+      if (it == data.end() || it->second.etag != request->etag().value()) {
+        return Done(context, grpc::Status(grpc::StatusCode::ABORTED, "etag mismatch"));
+      }
+    }
+    data.erase(request->key());  // the plain flavor: whatever the ETag says
     return Done(context, grpc::Status::OK);
   }
   grpc::ServerUnaryReactor* BulkGet(grpc::CallbackServerContext* context,
@@ -113,7 +123,10 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
     return std::string(it->second.data(), it->second.size());
   }
 
+  bool bare() const { return flavor_ == BrokenStateStoreServer::Flavor::kBareCodes; }
+
   grpc::Status SetLocked(const std::string& instance, const statepb::SetRequest& request) {
+    if (bare()) return BareSetLocked(instance, request);
     auto& entry = data_[instance][request.key()];
     // The bug under test: a plain error, where Dapr's convention wants FAILED_PRECONDITION
     // with a BadRequest detail on "etag".
@@ -127,6 +140,30 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
     return grpc::Status::OK;
   }
 
+  // Right checks, bare codes.
+  grpc::Status BareSetLocked(const std::string& instance, const statepb::SetRequest& request) {
+    auto& data = data_[instance];
+    auto existing = data.find(request.key());
+    const std::string& etag = request.etag().value();
+    if (request.has_etag() && !etag.empty()) {
+      if (etag.find_first_not_of("0123456789") != std::string::npos) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed etag");
+      }
+      if (existing == data.end() || existing->second.etag != etag) {
+        return grpc::Status(grpc::StatusCode::ABORTED, "etag mismatch");
+      }
+    } else if (request.options().concurrency() ==
+                   statepb::StateOptions::CONCURRENCY_FIRST_WRITE &&
+               existing != data.end()) {
+      return grpc::Status(grpc::StatusCode::ABORTED, "first-write: the key exists");
+    }
+    auto& entry = data[request.key()];
+    entry.value = request.value();
+    entry.etag = std::to_string(++version_);
+    return grpc::Status::OK;
+  }
+
+  const BrokenStateStoreServer::Flavor flavor_;
   std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry>> data_;  // by instance, then key
   long version_ = 0;
@@ -134,8 +171,8 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
 
 }  // namespace
 
-BrokenStateStoreServer::BrokenStateStoreServer(const std::string& socket_path)
-    : service_(std::make_unique<BrokenStateStore>()) {
+BrokenStateStoreServer::BrokenStateStoreServer(const std::string& socket_path, Flavor flavor)
+    : service_(std::make_unique<BrokenStateStore>(flavor)) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());

@@ -13,7 +13,15 @@ namespace plughost::testing {
 
 class BrokenStateStoreServer {
  public:
-  explicit BrokenStateStoreServer(const std::string& socket_path);
+  enum class Flavor {
+    kPlainErrors,  // as above
+    // Does every ETag check, but answers them with bare codes (ABORTED for a mismatch,
+    // INVALID_ARGUMENT for a malformed ETag) without Dapr's BadRequest detail: plughost
+    // understands them, daprd does not. Answers Ping.
+    kBareCodes,
+  };
+  explicit BrokenStateStoreServer(const std::string& socket_path,
+                                  Flavor flavor = Flavor::kPlainErrors);
   ~BrokenStateStoreServer();
   bool started() const { return server_ != nullptr; }
 

@@ -85,7 +85,8 @@ grpc::Status Decode(const grpc::Status& status, StateOperation operation) {
   switch (status.error_code()) {
     case grpc::StatusCode::FAILED_PRECONDITION:
       if (auto description = EtagViolation(detail)) {
-        return grpc::Status(grpc::StatusCode::ABORTED, *description);
+        // Marked, so the conformance kit can tell it from a bare ABORTED daprd would refuse.
+        return EtagMismatchError(*description);
       }
       break;
     case grpc::StatusCode::INVALID_ARGUMENT:

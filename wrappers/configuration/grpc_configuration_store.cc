@@ -7,6 +7,7 @@
 #include <chrono>
 #include <exception>
 
+#include "common/backoff.h"
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
@@ -20,8 +21,9 @@ using std::chrono::milliseconds;
 // A component that accepts a Subscribe but never sends the confirming first message is treated
 // as failed after this long (the stream has no deadline of its own: it lives until Close).
 constexpr milliseconds kConfirmTimeout{10000};
-constexpr milliseconds kMinReopenDelay{100};
-constexpr milliseconds kMaxReopenDelay{2000};
+// Reopening after the stream broke: 100 ms growing to 2 s (a configuration change is small and
+// a subscriber wants it soon).
+constexpr Backoff::Options kReopenBackoff{milliseconds(100), 1.6, 0.2, milliseconds(2000)};
 constexpr milliseconds kUnsubscribeTimeout{5000};
 
 class SubscribeStream;
@@ -51,7 +53,7 @@ class ComponentSubscription : public std::enable_shared_from_this<ComponentSubsc
   // Sets up the next stream attempt and its confirmation timeout; the caller starts it.
   SubscribeStream* NewAttemptLocked();
   void OnConfirmTimeout(uint64_t attempt);
-  void ScheduleReopenLocked();
+  void ScheduleReopenLocked(milliseconds delay);
   // Calls the `started` callback once, outside every lock.
   static void Report(Callback<std::string> started, grpc::Status status, std::string id);
 
@@ -70,7 +72,7 @@ class ComponentSubscription : public std::enable_shared_from_this<ComponentSubsc
   bool confirmed_ = false;  // the current attempt sent its first message
   bool timed_out_ = false;  // the current attempt was cancelled for not confirming
   std::string id_;          // the component's id for the current attempt
-  milliseconds reopen_delay_ = kMinReopenDelay;
+  Backoff reopen_backoff_{kReopenBackoff};
   std::unique_ptr<grpc::Alarm> alarm_;  // confirmation timeout, or the delay before reopening
 };
 
@@ -173,7 +175,7 @@ void ComponentSubscription::OnConfirmed(SubscribeStream* stream, std::string id)
     if (stream != stream_) return;
     confirmed_ = true;
     id_ = id;
-    reopen_delay_ = kMinReopenDelay;
+    reopen_backoff_.Reset();
     alarm_.reset();  // no confirmation timeout any more
     if (closed_) return;
     started = std::move(started_);
@@ -218,24 +220,24 @@ void ComponentSubscription::OnStreamEnded(SubscribeStream* stream, const grpc::S
                                           "the component did not confirm the subscription")
                            : status;
     } else {
+      milliseconds delay = reopen_backoff_.NextDelay();
       PH_LOG_WARN("configuration", "{}: subscription stream ended ({}); reopening in {} ms",
                   channel_.instance_name(),
                   status.ok() ? std::string("by the component") : status.error_message(),
-                  reopen_delay_.count());
-      ScheduleReopenLocked();
+                  delay.count());
+      ScheduleReopenLocked(delay);
     }
   }
   if (started) Report(std::move(started), std::move(failure), "");
 }
 
-void ComponentSubscription::ScheduleReopenLocked() {
+void ComponentSubscription::ScheduleReopenLocked(milliseconds delay) {
   alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_->Set(std::chrono::system_clock::now() + reopen_delay_,
+  alarm_->Set(std::chrono::system_clock::now() + delay,
               [weak = weak_from_this()](bool fired) {
                 if (!fired) return;
                 if (auto self = weak.lock()) self->Open();
               });
-  reopen_delay_ = std::min(reopen_delay_ * 2, kMaxReopenDelay);
 }
 
 void ComponentSubscription::Close() {

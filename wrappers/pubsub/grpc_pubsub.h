@@ -2,8 +2,8 @@
 //
 // Subscribe opens one PullMessages stream per topic: its first message names the topic, every
 // later one acks (or, with ack_error, rejects) a message the component sent. A stream that ends
-// while the subscription is open is re-opened with backoff (100 ms, doubling to 5 s; one log
-// line per failure), so a component that restarts keeps delivering. Acks of messages from a
+// while the subscription is open is re-opened with backoff (wrappers/common/ack_stream.h; one
+// log line per failure), so a component that restarts keeps delivering. Acks of messages from a
 // stream that has ended are dropped: the component redelivers what was never acked.
 #pragma once
 

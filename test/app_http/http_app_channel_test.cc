@@ -1,0 +1,187 @@
+// The HTTP app channel (--app-protocol http) through the real host and a real HTTP app
+// (test/app_http/http_app.py, written as Dapr HTTP apps are): subscriptions from
+// GET /dapr/subscribe, events as POST /<route> with daprd's answer rules, input bindings found
+// with OPTIONS and delivered as POST /<binding>, the app token on every request.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test/support/running_host.h"
+
+namespace plughost::testing {
+namespace {
+
+namespace rt = ::dapr::proto::runtime::v1;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// Every request the app saw, in order.
+std::vector<json> Recorded(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto entry = json::parse(line, nullptr, false);
+    if (!entry.is_discarded()) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<json> RequestsTo(const std::string& record, const std::string& method,
+                             const std::string& path) {
+  std::vector<json> out;
+  for (auto& entry : Recorded(record)) {
+    if (entry["method"] == method && entry["path"] == path) out.push_back(entry);
+  }
+  return out;
+}
+
+grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& topic, const std::string& data,
+                     const std::string& content_type = "application/json") {
+  rt::PublishEventRequest request;
+  request.set_pubsub_name("pubsub");
+  request.set_topic(topic);
+  request.set_data(data);
+  request.set_data_content_type(content_type);
+  google::protobuf::Empty empty;
+  return dapr.PublishEvent(Deadline().get(), request, &empty);
+}
+
+struct HttpAppSetup {
+  TempDir dir;
+  std::string record = dir.File("requests.jsonl");
+  int app_port = FreeTcpPort();
+  std::unique_ptr<ChildProcess> app;
+
+  HttpAppSetup() {
+    app = ChildProcess::Spawn({RequiredEnv("PYTHON_BIN"), RequiredEnv("HTTP_APP"),
+                               std::to_string(app_port), record},
+                              dir.File("app.log"));
+    REQUIRE(WaitForPort(app_port, 10s));
+  }
+
+  std::string WriteConfig() const {
+    json config = {
+        {"app_id", "http-app"},
+        {"components",
+         {{{"name", "pubsub"}, {"type", "pubsub.in-memory"}},
+          {{"name", "ticker"},
+           {"type", "bindings.cron"},
+           {"metadata", {{"schedule", "@every 200ms"}}}},
+          {{"name", "unlisted"},
+           {"type", "bindings.cron"},
+           {"metadata", {{"schedule", "@every 200ms"}}}}}}};
+    std::string path = dir.File("config.json");
+    WriteFile(path, config.dump(2));
+    return path;
+  }
+};
+
+TEST_CASE("HTTP app: subscriptions come from GET /dapr/subscribe and events arrive as daprd "
+          "sends them") {
+  HttpAppSetup setup;
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
+                    "127.0.0.1:" + std::to_string(setup.app_port)});
+  REQUIRE(host.started());
+
+  REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "GET", "/dapr/subscribe").empty(); }));
+  auto listing = RequestsTo(setup.record, "GET", "/dapr/subscribe").front();
+  CHECK(listing["headers"]["dapr-app-id"] == "http-app");
+
+  // Subscriptions take effect once listed; publish until the first event arrives.
+  REQUIRE(Eventually([&] {
+    Publish(host.dapr(), "orders", R"({"n":1})");
+    return !RequestsTo(setup.record, "POST", "/orders").empty();
+  }));
+  auto event = RequestsTo(setup.record, "POST", "/orders").front();
+  CHECK(event["headers"]["content-type"] == "application/cloudevents+json");
+  CHECK(event["headers"]["pubsubname"] == "pubsub");
+  auto body = json::parse(event["body"].get<std::string>());
+  CHECK(body["topic"] == "orders");
+  CHECK(body["pubsubname"] == "pubsub");
+  CHECK(body["specversion"] == "1.0");
+  CHECK(body["datacontenttype"] == "application/json");
+  CHECK(body["data"] == json{{"n", 1}});
+  CHECK_FALSE(body["id"].get<std::string>().empty());
+
+  SECTION("a text payload arrives as a string") {
+    REQUIRE(Publish(host.dapr(), "orders", "plain words", "text/plain").ok());
+    REQUIRE(Eventually([&] {
+      for (auto& entry : RequestsTo(setup.record, "POST", "/orders")) {
+        auto parsed = json::parse(entry["body"].get<std::string>());
+        if (parsed["data"] == "plain words") return true;
+      }
+      return false;
+    }));
+  }
+
+  SECTION("RETRY and an HTTP error are retried; the event comes again with the same id") {
+    REQUIRE(Publish(host.dapr(), "retries", R"({"r":1})").ok());
+    REQUIRE(Publish(host.dapr(), "teapots", R"({"t":1})").ok());
+    REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/retry-once").size() >= 2; }));
+    REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/teapot").size() >= 2; }));
+    auto retries = RequestsTo(setup.record, "POST", "/retry-once");
+    CHECK(json::parse(retries[0]["body"].get<std::string>())["id"] ==
+          json::parse(retries[1]["body"].get<std::string>())["id"]);
+  }
+
+  SECTION("a v2 subscription's default route is used when no rule matches") {
+    REQUIRE(Publish(host.dapr(), "v2", R"({"v":2})").ok());
+    REQUIRE(Eventually([&] {
+      for (auto& entry : RequestsTo(setup.record, "POST", "/orders")) {
+        if (json::parse(entry["body"].get<std::string>())["topic"] == "v2") return true;
+      }
+      return false;
+    }));
+    CHECK(RequestsTo(setup.record, "POST", "/never").empty());
+  }
+
+  SECTION("404 drops the event: it is not sent again") {
+    REQUIRE(Publish(host.dapr(), "gone", R"({"g":1})").ok());
+    REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/gone").size() == 1; }));
+    // Events published after it are delivered, and the dropped one has not come back.
+    REQUIRE(Publish(host.dapr(), "gone", R"({"g":2})").ok());
+    REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/gone").size() >= 2; }));
+    auto gone = RequestsTo(setup.record, "POST", "/gone");
+    CHECK(json::parse(gone[0]["body"].get<std::string>())["id"] !=
+          json::parse(gone[1]["body"].get<std::string>())["id"]);
+  }
+}
+
+TEST_CASE("HTTP app: input bindings are probed with OPTIONS and delivered as POST") {
+  HttpAppSetup setup;
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
+                    "127.0.0.1:" + std::to_string(setup.app_port)});
+  REQUIRE(host.started());
+
+  REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/ticker").size() >= 2; }));
+  CHECK_FALSE(RequestsTo(setup.record, "OPTIONS", "/ticker").empty());
+  CHECK_FALSE(RequestsTo(setup.record, "OPTIONS", "/unlisted").empty());
+  CHECK(RequestsTo(setup.record, "POST", "/unlisted").empty());  // the app answered 404
+  auto tick = RequestsTo(setup.record, "POST", "/ticker").front();
+  CHECK(tick["headers"]["content-type"] == "application/json");
+}
+
+TEST_CASE("HTTP app: APP_API_TOKEN goes to the app as dapr-api-token") {
+  HttpAppSetup setup;
+  ::setenv("APP_API_TOKEN", "app-secret", 1);
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
+                    "127.0.0.1:" + std::to_string(setup.app_port)});
+  ::unsetenv("APP_API_TOKEN");
+  REQUIRE(host.started());
+  REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "GET", "/dapr/subscribe").empty(); }));
+  REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "POST", "/ticker").empty(); }));
+  CHECK(RequestsTo(setup.record, "GET", "/dapr/subscribe").front()["headers"]["dapr-api-token"] ==
+        "app-secret");
+  CHECK(RequestsTo(setup.record, "POST", "/ticker").front()["headers"]["dapr-api-token"] ==
+        "app-secret");
+}
+
+}  // namespace
+}  // namespace plughost::testing
