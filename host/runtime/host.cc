@@ -281,6 +281,12 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
       *error = {2, fmt::format("{}: {}.type: unknown component type \"{}\"; known {} types: {}",
                                config_.source, spec.field, spec.type, prefix,
                                KnownTypes(*registry_, KindsForPrefix(prefix)))};
+      for (const auto& process : config_.processes) {
+        if (process.name != impl) continue;
+        error->message += fmt::format(" ({} launches '{}', which did not serve it within "
+                                      "--init-timeout: see its log lines above)",
+                                      process.field, impl);
+      }
       return false;
     }
     size_t created = 0;

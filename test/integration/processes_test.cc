@@ -335,3 +335,28 @@ TEST_CASE("1 MB/s of child output: the host stays responsive and loses no line",
 
 }  // namespace
 }  // namespace plughost::testing
+
+namespace plughost::testing {
+namespace {
+
+TEST_CASE("a configured type whose launched process never serves fails startup, naming it",
+          "[integration][processes]") {
+  TempDir dir;
+  std::string config = WriteConfig(
+      dir, ShellProcess("broken", "echo cannot reach redis; exit 1"),
+      R"({"name": "orders", "type": "state.broken"})");
+  auto host = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "--config", config, "--sockets-dir", dir.path(),
+       "--grpc-address", "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off",
+       "--init-timeout", "500"},
+      dir.File("host.log"));
+  REQUIRE(host->WaitExit(30s) == 2);
+  std::string log = host->Log();
+  INFO(log);
+  CHECK_THAT(log, Catch::Contains("process/broken: cannot reach redis"));
+  CHECK_THAT(log, Catch::Contains("unknown component type \"state.broken\""));
+  CHECK_THAT(log, Catch::Contains("processes[0] launches 'broken', which did not serve it"));
+}
+
+}  // namespace
+}  // namespace plughost::testing
