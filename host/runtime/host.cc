@@ -283,9 +283,10 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
                                KnownTypes(*registry_, KindsForPrefix(prefix)))};
       for (const auto& process : config_.processes) {
         if (process.name != impl) continue;
-        error->message += fmt::format(" ({} launches '{}', which did not serve it within "
-                                      "--init-timeout: see its log lines above)",
-                                      process.field, impl);
+        error->message += fmt::format(
+            " ({} launches '{}', which did not serve it within "
+            "--init-timeout: see its log lines above)",
+            process.field, impl);
       }
       return false;
     }

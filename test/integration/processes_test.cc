@@ -342,9 +342,8 @@ namespace {
 TEST_CASE("a configured type whose launched process never serves fails startup, naming it",
           "[integration][processes]") {
   TempDir dir;
-  std::string config = WriteConfig(
-      dir, ShellProcess("broken", "echo cannot reach redis; exit 1"),
-      R"({"name": "orders", "type": "state.broken"})");
+  std::string config = WriteConfig(dir, ShellProcess("broken", "echo cannot reach redis; exit 1"),
+                                   R"({"name": "orders", "type": "state.broken"})");
   auto host = ChildProcess::Spawn(
       {RequiredEnv("PLUGHOST_BIN"), "--config", config, "--sockets-dir", dir.path(),
        "--grpc-address", "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off",
