@@ -85,6 +85,9 @@ struct ApiContext {
   int64_t max_concurrent_calls = 0;
   // Called (once, from a gRPC thread) when an app calls Shutdown; must not block.
   std::function<void()> request_shutdown;
+  // Entries GetMetadata adds to extended_metadata, computed on each call (the processes the
+  // host launched and their state); unset adds none. Must not block.
+  std::function<std::map<std::string, std::string>()> host_metadata;
 };
 
 }  // namespace plughost

@@ -25,6 +25,11 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   for (auto& [key, value] : context_->extended_metadata.Snapshot()) {
     (*response->mutable_extended_metadata())[key] = value;
   }
+  if (context_->host_metadata) {
+    for (auto& [key, value] : context_->host_metadata()) {
+      (*response->mutable_extended_metadata())[key] = std::move(value);
+    }
+  }
   for (auto& subscription : context_->subscriptions.Snapshot()) {
     *response->add_subscriptions() = std::move(subscription);
   }

@@ -34,7 +34,8 @@ std::string UsageText() {
 
 Usage:
   plughost [flags]              serve the Dapr and Layotto runtime APIs
-  plughost components [flags]   list what the socket folder offers, then exit
+  plughost components [flags]   list what the socket folder offers, then exit (with --config:
+                                which sockets belong to the processes it declares)
   plughost conformance --socket PATH [--kind KIND] [--metadata KEY=VALUE ...]
                        [--operations OP,...]
                                 check one component socket as the host uses it: one
@@ -61,7 +62,10 @@ Flags:
   --init-timeout MS       deadline for each component's Init (default 5000)
   --component-timeout MS  deadline for each component call the app did not bound (default 30000)
   --ping-interval MS      how often each pluggable component is health-checked (default 1000)
-  --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000)
+  --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000), then
+                          for launched processes to end after SIGTERM before SIGKILL
+  --restart-max-backoff MS  longest wait before a launched process that keeps failing is
+                          started again (default 10000)
   --ops-address ADDR      /healthz, /readyz and /metrics over HTTP (default 127.0.0.1:9090;
                           "off" disables)
   --api-token TOKEN       require "dapr-api-token" on every API call (env DAPR_API_TOKEN)
@@ -121,7 +125,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}, {"--app-protocol", 20}, {"--operations", 21}};
+        {"--discovery-wait", 19}, {"--app-protocol", 20}, {"--operations", 21},
+        {"--restart-max-backoff", 22}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -190,6 +195,12 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         options.host.discovery_wait = ms;
         break;
       }
+      case 22:
+        if (!ParseMillis(value, &options.host.restart_max_backoff)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: expected a positive number of milliseconds, got '{}'", name, value));
+        }
+        break;
       case 15:
         options.host.ops_address = value;
         options.host.ops_address_explicit = true;

@@ -23,7 +23,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kTopLevelFields[] = {"app_id", "components"};
+constexpr std::string_view kTopLevelFields[] = {"app_id", "components", "processes"};
+constexpr std::string_view kProcessFields[] = {"name", "command", "env", "workdir", "restart"};
 constexpr std::string_view kComponentFields[] = {"name", "type", "version", "metadata"};
 constexpr std::string_view kDefaultVersion = "v1";
 
@@ -34,8 +35,11 @@ class Errors {
 
   // `field` is a path such as "components[1].type"; empty for the document itself.
   void Add(std::string_view field, std::string_view problem) {
-    std::string line(source_);
-    line += ": ";
+    std::string line;
+    if (!source_.empty()) {
+      line = source_;
+      line += ": ";
+    }
     if (!field.empty()) {
       line += field;
       line += ": ";
@@ -394,6 +398,116 @@ void ParseComponents(const Json& components, const std::map<std::string, std::st
   }
 }
 
+// A process name becomes a socket file stem and a log scope: no path separators, no blanks.
+std::string ProcessNameProblem(const std::string& name) {
+  if (name.empty()) return "required, a non-empty string, got \"\"";
+  if (name == "." || name == ".." || name.find('/') != std::string::npos || !IsHeaderSafe(name)) {
+    return "must be usable as a socket file name (no '/', spaces or control characters), got " +
+           Quote(name);
+  }
+  return "";
+}
+
+void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec& spec,
+                        Errors& errors) {
+  CheckKnownFields(entry, kProcessFields, where, errors);
+  if (auto it = entry.find("name"); it == entry.end() || !it->is_string()) {
+    errors.Add(where + ".name",
+               std::string("required, a non-empty string") +
+                   (it == entry.end() ? "" : ", got " + std::string(Describe(*it))));
+  } else if (auto problem = ProcessNameProblem(it->get<std::string>()); !problem.empty()) {
+    errors.Add(where + ".name", problem);
+  } else {
+    spec.name = it->get<std::string>();
+  }
+  constexpr std::string_view kCommand =
+      "required, a non-empty array of strings such as [\"./my-component\", \"--socket\", "
+      "\"{socket}\"]";
+  if (auto it = entry.find("command"); it == entry.end() || !it->is_array() || it->empty()) {
+    errors.Add(where + ".command",
+               std::string(kCommand) +
+                   (it == entry.end()
+                        ? ""
+                        : ", got " + it->dump(-1, ' ', false, Json::error_handler_t::replace)));
+  } else {
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& arg = (*it)[i];
+      std::string arg_field = where + ".command[" + std::to_string(i) + "]";
+      if (!arg.is_string()) {
+        errors.Add(arg_field, "expected a string, got " + std::string(Describe(arg)));
+      } else if (i == 0 && arg.get_ref<const std::string&>().empty()) {
+        errors.Add(arg_field, "the program to run must not be empty");
+      } else {
+        spec.command.push_back(arg.get<std::string>());
+      }
+    }
+  }
+  if (auto it = entry.find("env"); it != entry.end()) {
+    if (!it->is_object()) {
+      errors.Add(where + ".env", "expected an object of NAME: \"value\" strings, got " +
+                                     std::string(Describe(*it)));
+    } else {
+      for (const auto& [key, value] : it->items()) {
+        if (key.empty() || key.find('=') != std::string::npos ||
+            key.find('\0') != std::string::npos) {
+          errors.Add(where + ".env",
+                     "variable names must be non-empty, without '=', got " + Quote(key));
+        } else if (!value.is_string()) {
+          errors.Add(where + ".env." + key,
+                     "expected a string, got " + std::string(Describe(value)));
+        } else {
+          spec.env[key] = value.get<std::string>();
+        }
+      }
+    }
+  }
+  if (auto it = entry.find("workdir"); it != entry.end()) {
+    if (it->is_string()) {
+      spec.workdir = it->get<std::string>();
+    } else {
+      errors.Add(where + ".workdir", "expected a string, got " + std::string(Describe(*it)));
+    }
+  }
+  if (auto it = entry.find("restart"); it != entry.end()) {
+    std::string value = it->is_string() ? it->get<std::string>() : "";
+    if (value == "always") {
+      spec.restart = ProcessSpec::Restart::kAlways;
+    } else if (value == "on-failure") {
+      spec.restart = ProcessSpec::Restart::kOnFailure;
+    } else if (value == "never") {
+      spec.restart = ProcessSpec::Restart::kNever;
+    } else {
+      errors.Add(where + ".restart",
+                 "expected \"always\", \"on-failure\" or \"never\", got " +
+                     (it->is_string() ? Quote(value) : std::string(Describe(*it))));
+    }
+  }
+}
+
+void ParseProcesses(const Json& processes, HostConfig& config, Errors& errors) {
+  std::map<std::string, std::string> first_use;  // name -> field of its first declaration
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const std::string field = "processes[" + std::to_string(i) + "]";
+    auto spec = ParseProcessSpec(processes[i], field);
+    if (!spec.ok()) {
+      // Each line is already "<field>: <problem>"; the source goes in front.
+      std::string message(spec.status().message());
+      std::string_view lines = message;
+      while (!lines.empty()) {
+        size_t end = lines.find('\n');
+        errors.Add("", lines.substr(0, end));
+        lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+      }
+      continue;
+    }
+    auto [existing, inserted] = first_use.emplace(spec->name, field);
+    if (!inserted) {
+      errors.Add(field + ".name", Quote(spec->name) + " is already used by " + existing->second);
+    }
+    config.processes.push_back(std::move(*spec));
+  }
+}
+
 absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::string_view source_name) {
   Errors errors(source_name);
   ConfigSax sax;
@@ -433,11 +547,33 @@ absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::strin
                  "expected an array of components, got " + std::string(Describe(*it)));
     }
   }
+  if (auto it = root.find("processes"); it != root.end()) {
+    if (it->is_array()) {
+      ParseProcesses(*it, config, errors);
+    } else {
+      errors.Add("processes", "expected an array of processes, got " + std::string(Describe(*it)));
+    }
+  }
   if (!errors.empty()) return errors.ToStatus();
   return config;
 }
 
 }  // namespace
+
+absl::StatusOr<ProcessSpec> ParseProcessSpec(const nlohmann::json& entry, std::string_view where) {
+  // Errors without a source: lines are "<where>.<field>: <problem>" for the caller to prefix.
+  Errors errors("");
+  ProcessSpec spec;
+  spec.field = std::string(where);
+  if (!entry.is_object()) {
+    errors.Add(spec.field, "expected an object with \"name\" and \"command\", got " +
+                               std::string(Describe(entry)));
+  } else {
+    ParseProcessFields(entry, spec.field, spec, errors);
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return spec;
+}
 
 absl::StatusOr<HostConfig> ParseHostConfig(std::string_view json_text,
                                            std::string_view source_name) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "absl/status/statusor.h"
 
 namespace plughost {
@@ -106,6 +108,13 @@ struct HostConfig {
 // "<kind>.<impl>" with a known kind prefix; version a string; metadata an object of scalars;
 // no two components with one name; no unknown top-level or component fields.
 absl::StatusOr<HostConfig> ParseHostConfig(std::string_view json_text, std::string_view source_name);
+
+// Parses one entry of a `processes` list (JSON, or YAML converted to JSON); `where` names it in
+// messages ("processes[0]", "procs.yaml[1]"). The error lists every problem, one
+// "<where>.<field>: <problem>" line each. Checks: an object of known fields; name a non-empty
+// string usable as a socket file stem; command a non-empty array of strings; env an object of
+// strings; workdir a string; restart "always" (default), "on-failure" or "never".
+absl::StatusOr<ProcessSpec> ParseProcessSpec(const nlohmann::json& entry, std::string_view where);
 
 // Reads and parses a file; an unreadable file is an error naming the path.
 absl::StatusOr<HostConfig> LoadHostConfig(const std::string& path);

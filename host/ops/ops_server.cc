@@ -95,6 +95,7 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
       response.body() = "ok\n";
     } else if (target == "/readyz") {
       std::string not_ready;
+      if (sources_.processes) not_ready += ReadinessProblems(sources_.processes());
       for (const auto& instance : sources_.instances->All()) {
         if (!instance->health->ready()) {
           not_ready += fmt::format("{} {} ({}): {}\n", KindPrefix(instance->kind), instance->name,
@@ -108,6 +109,7 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
       response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
       response.body() = sources_.metrics->Render(
           *sources_.instances, sources_.supervisor ? sources_.supervisor() : nullptr);
+      if (sources_.processes) response.body() += RenderProcessMetrics(sources_.processes());
     } else {
       response.result(http::status::not_found);
       response.body() = "not found; try /healthz, /readyz or /metrics\n";

@@ -1,6 +1,7 @@
 // The operator endpoints, over plain HTTP on their own thread:
 //   GET /healthz  200 while the process is alive
-//   GET /readyz   200 when every component instance takes calls, else 503 naming the others
+//   GET /readyz   200 when every component instance takes calls and every launched process
+//                 runs (or ended as its restart policy allows), else 503 naming the others
 //   GET /metrics  Prometheus text format (see metrics.h)
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "host/ops/metrics.h"
+#include "host/processes/process_status.h"
 
 namespace plughost {
 
@@ -23,6 +25,8 @@ class OpsServer {
     const Metrics* metrics = nullptr;
     // May return null (no supervisor yet).
     std::function<const SupervisorCounters*()> supervisor;
+    // The processes the host launched; unset when it launches none.
+    std::function<std::vector<ProcessStatus>()> processes;
   };
 
   // Binds `address` ("host:port"; port 0 picks one) and starts serving.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "common/status_code_name.h"
 #include "host/api/dapr_api.h"
@@ -27,6 +28,8 @@
 #include "host/lifecycle/component_supervisor.h"
 #include "host/ops/metrics_interceptor.h"
 #include "host/ops/ops_server.h"
+#include "host/processes/process_supervisor.h"
+#include "host/processes/spawn.h"
 #include "host/runtime/grpc_tcp_listener.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
@@ -73,14 +76,15 @@ Host::~Host() {
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  StopProcesses();  // last: calls still draining may need them
 }
 
 std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* error) {
   std::unique_ptr<Host> host(new Host());
   host->drain_timeout_ = options.drain_timeout;
   if (!host->CheckSocketsDir(options, error) || !host->LoadConfig(options, error) ||
-      !host->BuildRegistry(options, error) || !host->CreateInstances(options, error) ||
-      !host->StartServer(options, error)) {
+      !host->StartProcesses(options, error) || !host->BuildRegistry(options, error) ||
+      !host->CreateInstances(options, error) || !host->StartServer(options, error)) {
     return nullptr;
   }
   // Created before the supervisor, which tells it about pubsubs that appear later; started
@@ -135,6 +139,75 @@ bool Host::LoadConfig(const HostOptions& options, StartupError* error) {
   return true;
 }
 
+bool Host::StartProcesses(const HostOptions& options, StartupError* error) {
+  if (config_.processes.empty()) return true;
+  ProcessSupervisorOptions process_options;
+  process_options.sockets_dir = options.sockets_dir;
+  process_options.restart_backoff.max = options.restart_max_backoff;
+  processes_ = std::make_unique<ProcessSupervisor>(config_.processes, process_options);
+  for (const auto& spec : config_.processes) {
+    std::string socket = processes_->SocketPathOf(spec.name);
+    if (socket.size() >= 108) {  // sizeof(sockaddr_un::sun_path), with its terminating zero
+      *error = {2, fmt::format("{}: {}.name: its socket path {} is longer than a Unix socket "
+                               "path may be (107 bytes); use a shorter name or --sockets-dir",
+                               config_.source, spec.field, socket)};
+      processes_.reset();
+      return false;
+    }
+    // A socket nobody serves any more (a child of a killed host) would fail discovery.
+    if (RemoveStaleSocket(socket)) PH_LOG_INFO("processes", "removed stale socket {}", socket);
+  }
+  if (auto status = processes_->Start(); !status.ok()) {
+    *error = {1, std::string(status.message())};
+    processes_.reset();
+    return false;
+  }
+  WaitForProcessSockets(options.init_timeout);
+  return true;
+}
+
+// Discovery lists the socket folder once, so it runs after every launched process serves its
+// socket, or after `limit` (a slow one joins later through hot-plug, unless the configuration
+// names its type: then startup fails as for any missing type).
+void Host::WaitForProcessSockets(std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto waiting_for = [this] {
+    std::vector<std::string> names;
+    for (const auto& status : processes_->Snapshot()) {
+      bool may_serve = status.state == ProcessStatus::State::kRunning ||
+                       status.state == ProcessStatus::State::kRestarting;
+      if (may_serve && !SocketAcceptsConnections(processes_->SocketPathOf(status.name))) {
+        names.push_back(status.name);
+      }
+    }
+    return names;
+  };
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> missing = waiting_for();
+  while (!missing.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    missing = waiting_for();
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  for (const auto& name : missing) {
+    PH_LOG_WARN("processes",
+                "process '{}' serves no socket at {} after {} ms; starting without "
+                "it (it joins when it does)",
+                name, processes_->SocketPathOf(name), waited.count());
+  }
+  if (missing.empty()) {
+    PH_LOG_INFO("processes", "{} launched process(es) serve their sockets after {} ms",
+                config_.processes.size(), waited.count());
+  }
+}
+
+void Host::StopProcesses() {
+  if (!processes_) return;
+  // Kept (stopped) after this: the operator endpoints may still read their status.
+  processes_->Stop(drain_timeout_);
+}
+
 bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   FactoryRegistry::Builder builder;
   if (auto status = RegisterBuiltins(builder); !status.ok()) {
@@ -147,6 +220,14 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   discovery_options.settle_after = options.discovery_wait;
   // Startup may go on without a silent socket only if no configured component needs its type.
   discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+    // A launched process whose socket is up is waited for like a configured type.
+    for (const auto& process : config_.processes) {
+      if (!processes_ || !SocketAcceptsConnections(processes_->SocketPathOf(process.name)))
+        continue;
+      bool answered = false;
+      for (const auto& socket : found) answered = answered || socket.name == process.name;
+      if (!answered) return false;
+    }
     for (const auto& spec : config_.components) {
       if (builder.HasType(spec.type)) continue;
       bool served = false;
@@ -202,6 +283,13 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
       *error = {2, fmt::format("{}: {}.type: unknown component type \"{}\"; known {} types: {}",
                                config_.source, spec.field, spec.type, prefix,
                                KnownTypes(*registry_, KindsForPrefix(prefix)))};
+      for (const auto& process : config_.processes) {
+        if (process.name != impl) continue;
+        error->message += fmt::format(
+            " ({} launches '{}', which did not serve it within "
+            "--init-timeout: see its log lines above)",
+            process.field, impl);
+      }
       return false;
     }
     size_t created = 0;
@@ -316,6 +404,15 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.app_id = config_.app_id;
   api_context_.runtime_version = PLUGHOST_VERSION;
   api_context_.request_shutdown = [this] { RequestShutdown(); };
+  if (processes_) {
+    api_context_.host_metadata = [processes = processes_.get()] {
+      std::map<std::string, std::string> entries;
+      for (const auto& status : processes->Snapshot()) {
+        entries["plughost.process." + status.name] = Describe(status);
+      }
+      return entries;
+    };
+  }
   api_context_.api_token = options.api_token;
   api_context_.max_concurrent_calls = options.max_concurrent_calls;
   api_context_.component_timeout = options.component_timeout;
@@ -407,6 +504,9 @@ bool Host::StartOpsServer(const HostOptions& options, StartupError* error) {
   sources.supervisor = [this]() -> const SupervisorCounters* {
     return supervisor_ ? &supervisor_->counters() : nullptr;
   };
+  if (processes_) {
+    sources.processes = [processes = processes_.get()] { return processes->Snapshot(); };
+  }
   auto server = OpsServer::Start(options.ops_address, std::move(sources));
   if (!server.ok()) {
     if (options.ops_address_explicit) {
@@ -447,6 +547,8 @@ void Host::Wait() {
   grpc_listener_.reset();  // no new connections while the calls in flight drain
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
   server_.reset();
+  // After the drain: the calls in flight needed their components.
+  StopProcesses();
   PH_LOG_INFO("host", "stopped");
 }
 

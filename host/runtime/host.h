@@ -26,6 +26,7 @@ class GrpcTcpListener;
 class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
+class ProcessSupervisor;
 class DaprApi;
 class LayottoApi;
 
@@ -48,6 +49,8 @@ struct HostOptions {
   std::chrono::milliseconds discovery_wait{250};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds drain_timeout{5000};
+  // The longest wait before a launched process that keeps failing is started again.
+  std::chrono::milliseconds restart_max_backoff{10000};
   std::chrono::milliseconds ping_interval{1000};
   std::chrono::milliseconds ping_timeout{2000};
   int ping_failure_threshold = 3;  // consecutive failed Pings before an instance is unhealthy
@@ -97,8 +100,12 @@ class Host {
   void StartSupervisor(const HostOptions& options);
   bool StartOpsServer(const HostOptions& options, StartupError* error);
   bool CheckSocketsDir(const HostOptions& options, StartupError* error);
+  bool StartProcesses(const HostOptions& options, StartupError* error);
+  void WaitForProcessSockets(std::chrono::milliseconds limit);
+  void StopProcesses();
 
   HostConfig config_;
+  std::unique_ptr<ProcessSupervisor> processes_;  // null when the config declares none
   std::unique_ptr<FactoryRegistry> registry_;
   InstanceTable instances_;
   ApiContext api_context_;

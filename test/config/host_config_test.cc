@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -188,7 +189,7 @@ TEST_CASE("the document must be an object", "[config]") {
 
 TEST_CASE("unknown fields are errors that list the allowed ones", "[config]") {
   CHECK(ErrorOf(R"({"compnents": []})") ==
-        R"(config.json: unknown field "compnents" (expected: app_id, components))");
+        R"(config.json: unknown field "compnents" (expected: app_id, components, processes))");
   CHECK(ErrorOf(OneComponent(R"("name": "s", "type": "state.x", "metdata": {})")) ==
         R"(config.json: components[0]: unknown field "metdata" (expected: name, type, version, metadata))");
 }
@@ -380,6 +381,87 @@ TEST_CASE("embedded defaults: one built-in instance per built-in kind", "[config
       CHECK(spec.metadata.at("prefix") == "PLUGHOST_SECRET_");
     }
   }
+}
+
+}  // namespace
+}  // namespace plughost
+
+namespace plughost {
+namespace {
+
+TEST_CASE("processes parse with their defaults", "[config][processes]") {
+  HostConfig config = ParseOk(R"({
+    "processes": [
+      {"name": "redis-store", "command": ["./store", "--socket", "{socket}"],
+       "env": {"LOG": "debug", "SOCK": "{socket}"}, "workdir": "/srv", "restart": "on-failure"},
+      {"name": "minimal", "command": ["minimal"]}
+    ]
+  })");
+  REQUIRE(config.processes.size() == 2);
+  const ProcessSpec& store = config.processes[0];
+  CHECK(store.name == "redis-store");
+  CHECK(store.command == std::vector<std::string>{"./store", "--socket", "{socket}"});
+  CHECK(store.env == std::map<std::string, std::string>{{"LOG", "debug"}, {"SOCK", "{socket}"}});
+  CHECK(store.workdir == "/srv");
+  CHECK(store.restart == ProcessSpec::Restart::kOnFailure);
+  CHECK(store.field == "processes[0]");
+  CHECK(config.processes[1].restart == ProcessSpec::Restart::kAlways);
+  CHECK(config.processes[1].workdir.empty());
+}
+
+TEST_CASE("process errors name the field", "[config][processes]") {
+  std::string error = ErrorOf(R"({
+    "processes": [
+      {"name": "a/b", "command": [], "restart": "sometimes", "user": "root"},
+      {"name": "ok", "command": ["x", 3], "env": {"N": 1}, "workdir": 7},
+      {"command": ["y"]},
+      {"name": "ok", "command": ["z"], "env": {"N": "1", "N": "2"}},
+      "not an object"
+    ]
+  })");
+  INFO(error);
+  CHECK(error.find("config.json: processes[0]: unknown field \"user\"") != std::string::npos);
+  CHECK(error.find("config.json: processes[0].name: must be usable as a socket file name") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[0].command: required, a non-empty array") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[0].restart: expected \"always\", \"on-failure\" or "
+                   "\"never\", got \"sometimes\"") != std::string::npos);
+  CHECK(error.find("config.json: processes[1].command[1]: expected a string, got a number") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[1].env.N: expected a string, got a number") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[1].workdir: expected a string, got a number") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[2].name: required, a non-empty string") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[3].name: \"ok\" is already used by processes[1]") ==
+        std::string::npos);  // processes[1] was invalid, so it never took the name
+  CHECK(error.find("config.json: processes[3].env: field \"N\" appears more than once") !=
+        std::string::npos);
+  CHECK(error.find("config.json: processes[4]: expected an object") != std::string::npos);
+}
+
+TEST_CASE("two processes with one name are refused", "[config][processes]") {
+  std::string error = ErrorOf(R"({"processes": [{"name": "p", "command": ["a"]},
+                                                {"name": "p", "command": ["b"]}]})");
+  CHECK(error == "config.json: processes[1].name: \"p\" is already used by processes[0]");
+}
+
+TEST_CASE("ParseProcessSpec reports problems without a source", "[config][processes]") {
+  auto spec =
+      ParseProcessSpec(nlohmann::json::parse(R"({"name": "", "command": ["a"]})"), "procs.yaml[2]");
+  REQUIRE_FALSE(spec.ok());
+  CHECK(spec.status().message() == "procs.yaml[2].name: required, a non-empty string, got \"\"");
+  auto good = ParseProcessSpec(nlohmann::json::parse(R"({"name": "n", "command": ["a"]})"),
+                               "procs.yaml[0]");
+  REQUIRE(good.ok());
+  CHECK(good->field == "procs.yaml[0]");
+}
+
+TEST_CASE("processes must be an array", "[config][processes]") {
+  CHECK(ErrorOf(R"({"processes": {}})") ==
+        "config.json: processes: expected an array of processes, got an object");
 }
 
 }  // namespace
