@@ -2,6 +2,8 @@
 // call the named store, translate back. No handler blocks; each finishes its reactor once.
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
+
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
 #include "host/api/state_keys.h"
@@ -20,10 +22,10 @@ grpc::Status InvalidArgument(const absl::Status& status) {
 // Dapr's query language: {"filter": {...}, "sort": [{"key", "order"}], "page": {"limit", "token"}}.
 // Each top-level filter entry travels as JSON text in Any.value, as daprd sends it.
 absl::Status ToComponentQuery(const std::string& text, statepb::Query* out) {
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) {
-    return absl::InvalidArgumentError("failed parsing query: not a JSON object");
-  }
+  std::string error;
+  auto json = ParseBoundedJson(text, &error);
+  if (json.is_discarded()) return absl::InvalidArgumentError("failed parsing query: " + error);
+  if (!json.is_object()) return absl::InvalidArgumentError("failed parsing query: not a JSON object");
   if (auto filter = json.find("filter"); filter != json.end()) {
     if (!filter->is_object()) return absl::InvalidArgumentError("query filter must be an object");
     for (auto& [name, value] : filter->items()) {
