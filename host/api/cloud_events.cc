@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
+#include "host/common/limit_hits.h"
 
 namespace plughost::cloud_events {
 namespace {
@@ -182,6 +183,7 @@ bool Expect(std::string_view text, size_t& pos, char expected) {
 // Serialising, copying and walking a document recurse once per level: a deeper one is refused
 // before it is parsed, so it can never overflow a thread's stack.
 absl::Status TooDeep(std::string_view what) {
+  limit_hits::Hit(limit_hits::Limit::kJsonTooDeep);
   return absl::InvalidArgumentError(
       fmt::format("{} is JSON nested deeper than {} levels", what, kMaxJsonDepth));
 }
