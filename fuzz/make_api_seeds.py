@@ -80,6 +80,36 @@ SEEDS = {
                                           field(5, "k"))),
 }
 
+# Hostile shapes: nested far deeper than any real document (these used to overflow the stack),
+# very wide, and very large; each file stays under 300 KB.
+def NESTED(depth, inner=""):
+    return "[" * depth + inner + "]" * depth
+
+DEEP = NESTED(100_000)
+SEEDS.update({
+    "publish_deep_json": (7, msg(field(1, "pubsub"), field(2, "orders"), field(3, DEEP),
+                                 field(4, "application/json"))),
+    "publish_deep_raw": (7, msg(field(1, "pubsub"), field(2, "orders"), field(3, DEEP),
+                                field(4, "application/json"), entry(5, "rawPayload", "true"))),
+    "publish_deep_cloudevent": (7, msg(field(1, "pubsub"), field(2, "orders"),
+                                       field(3, '{"id":"1","data":' + DEEP + "}"),
+                                       field(4, "application/cloudevents+json"))),
+    "publish_wide_json": (7, msg(field(1, "pubsub"), field(2, "orders"),
+                                 field(3, "[" + ",".join(["1"] * 100_000) + "]"),
+                                 field(4, "application/json"))),
+    "publish_huge_string": (7, msg(field(1, "pubsub"), field(2, "orders"),
+                                   field(3, '"' + "x" * 250_000 + '"'),
+                                   field(4, "application/json"))),
+    "query_deep_filter": (3, msg(field(1, "statestore"), field(2,
+        '{"filter":{"AND":' + NESTED(60_000, '{"EQ":{"a":1}}') + "}}"))),
+    "query_wide_filter": (3, msg(field(1, "statestore"), field(2,
+        '{"filter":{' + ",".join(f'"k{i}":{{"EQ":{{"a":{i}}}}}' for i in range(10_000)) + "}}"))),
+    "query_sort_numeric_order": (3, msg(field(1, "statestore"),
+                                        field(2, '{"sort":[{"key":"a","order":1}]}'))),
+    "query_page_wrong_types": (3, msg(field(1, "statestore"),
+                                      field(2, '{"page":{"limit":"x","token":7},"sort":{}}'))),
+})
+
 def main():
     folder = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus", "api_fuzzer")

@@ -12,6 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
+#include "host/common/limit_hits.h"
+
 namespace plughost::cloud_events {
 namespace {
 
@@ -177,11 +180,19 @@ bool Expect(std::string_view text, size_t& pos, char expected) {
   return true;
 }
 
+// Serialising, copying and walking a document recurse once per level: a deeper one is refused
+// before it is parsed, so it can never overflow a thread's stack.
+absl::Status TooDeep(std::string_view what) {
+  limit_hits::Hit(limit_hits::Limit::kJsonTooDeep);
+  return absl::InvalidArgumentError(
+      fmt::format("{} is JSON nested deeper than {} levels", what, kMaxJsonDepth));
+}
+
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // A new envelope around the app's data, with Dapr's defaults.
-json NewEnvelope(const Published& event) {
+absl::StatusOr<json> NewEnvelope(const Published& event) {
   Overrides overrides = ReadOverrides(event.metadata);
   std::string content_type = event.data_content_type.empty() ? std::string(kDefaultDataContentType)
                                                              : std::string(event.data_content_type);
@@ -209,7 +220,8 @@ json NewEnvelope(const Published& event) {
   if (!state.empty()) envelope[kTraceState] = state;
 
   if (IsJsonContentType(content_type)) {
-    json data = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+    if (JsonNestingDepth(event.data) > kMaxJsonDepth) return TooDeep("the event's data");
+    json data = ParseBoundedJson(event.data);
     // Data that claims to be JSON but is not travels as text, as in Dapr.
     envelope[kData] = data.is_discarded() ? json(std::string(event.data)) : std::move(data);
   } else if (IsBinaryContentType(content_type)) {
@@ -251,7 +263,8 @@ absl::StatusOr<bool> IsRawPayload(const Metadata& metadata) {
 absl::StatusOr<std::string> Envelope(const Published& event) {
   json envelope;
   if (IsCloudEventContentType(event.data_content_type)) {
-    envelope = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+    if (JsonNestingDepth(event.data) > kMaxJsonDepth) return TooDeep("the cloudevent");
+    envelope = ParseBoundedJson(event.data);
     if (envelope.is_discarded() || !envelope.is_object()) {
       return absl::InvalidArgumentError("cannot create cloudevent");
     }
@@ -271,7 +284,9 @@ absl::StatusOr<std::string> Envelope(const Published& event) {
       envelope[kSpecVersion] = kSpecVersionValue;
     }
   } else {
-    envelope = NewEnvelope(event);
+    auto created = NewEnvelope(event);
+    if (!created.ok()) return created.status();
+    envelope = *std::move(created);
   }
   if (auto ttl = Ttl(event.metadata); ttl && !event.component_handles_ttl) {
     envelope[kExpiration] = FormatRfc3339(std::chrono::system_clock::now() + *ttl);
@@ -289,7 +304,9 @@ absl::StatusOr<Decoded> ToTopicEvent(
   json event;
   bool wrap = received.raw_payload || IsBinaryContentType(message.content_type());
   if (!wrap) {
-    event = json::parse(message.data(), nullptr, /*allow_exceptions=*/false);
+    // A document too deep to walk safely is refused (the caller nacks it with one log line).
+    if (JsonNestingDepth(message.data()) > kMaxJsonDepth) return TooDeep("the event");
+    event = ParseBoundedJson(message.data());
     wrap = event.is_discarded() || !event.is_object();
   }
   if (wrap) {

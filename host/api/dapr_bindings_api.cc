@@ -66,7 +66,7 @@ std::string JoinOperations(const std::vector<std::string>& operations) {
 
 grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* call,
                                                  const runtimepb::InvokeBindingRequest* request,
-                                                 runtimepb::InvokeBindingResponse* response) {
+                                                 runtimepb::InvokeBindingResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/InvokeBinding", request->name());
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
@@ -117,6 +117,8 @@ grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* ca
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/InvokeBinding");
 }
 
 }  // namespace plughost

@@ -284,14 +284,18 @@ grpc::ServerUnaryReactor* UnsubscribeById(const ApiContext& context, std::string
 
 grpc::ServerUnaryReactor* DaprApi::GetConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
-    runtimepb::GetConfigurationResponse* response) {
+    runtimepb::GetConfigurationResponse* response) try {
   return AnswerGetConfiguration("Dapr/GetConfiguration", call, request, response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetConfiguration");
 }
 
 grpc::ServerUnaryReactor* DaprApi::GetConfigurationAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
-    runtimepb::GetConfigurationResponse* response) {
+    runtimepb::GetConfigurationResponse* response) try {
   return AnswerGetConfiguration("Dapr/GetConfigurationAlpha1", call, request, response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetConfigurationAlpha1");
 }
 
 grpc::ServerUnaryReactor* DaprApi::AnswerGetConfiguration(
@@ -349,18 +353,22 @@ DaprApi::SubscribeConfigurationAlpha1(grpc::CallbackServerContext* call,
 
 grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfiguration(
     grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
-    runtimepb::UnsubscribeConfigurationResponse* response) {
+    runtimepb::UnsubscribeConfigurationResponse* response) try {
   return UnsubscribeById(*context_, "Dapr/UnsubscribeConfiguration", *configuration_subscriptions_,
                          call, request, response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/UnsubscribeConfiguration");
 }
 
 void DaprApi::CloseConfigurationSubscriptions() { configuration_subscriptions_->StopAll(); }
 
 grpc::ServerUnaryReactor* DaprApi::UnsubscribeConfigurationAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
-    runtimepb::UnsubscribeConfigurationResponse* response) {
+    runtimepb::UnsubscribeConfigurationResponse* response) try {
   return UnsubscribeById(*context_, "Dapr/UnsubscribeConfigurationAlpha1",
                          *configuration_subscriptions_, call, request, response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/UnsubscribeConfigurationAlpha1");
 }
 
 }  // namespace plughost

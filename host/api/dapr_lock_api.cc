@@ -40,7 +40,7 @@ grpc::Status RefusedId(const absl::Status& status) {
 
 grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* call,
                                                  const runtimepb::TryLockRequest* request,
-                                                 runtimepb::TryLockResponse* response) {
+                                                 runtimepb::TryLockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/TryLockAlpha1",
                                              request->store_name());
   grpc::Status error = Authorize(*context_, call);
@@ -74,11 +74,13 @@ grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* ca
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/TryLockAlpha1");
 }
 
 grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* call,
                                                 const runtimepb::UnlockRequest* request,
-                                                runtimepb::UnlockResponse* response) {
+                                                runtimepb::UnlockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/UnlockAlpha1", request->store_name());
   grpc::Status error = Authorize(*context_, call);
   InstancePtr store;
@@ -108,6 +110,8 @@ grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* cal
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/UnlockAlpha1");
 }
 
 }  // namespace plughost

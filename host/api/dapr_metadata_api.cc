@@ -5,7 +5,7 @@ namespace plughost {
 
 grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::GetMetadataRequest*,
-                                               runtimepb::GetMetadataResponse* response) {
+                                               runtimepb::GetMetadataResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetMetadata");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
@@ -35,11 +35,13 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetMetadata");
 }
 
 grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call,
                                                const runtimepb::SetMetadataRequest* request,
-                                               google::protobuf::Empty*) {
+                                               google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/SetMetadata");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
@@ -49,11 +51,13 @@ grpc::ServerUnaryReactor* DaprApi::SetMetadata(grpc::CallbackServerContext* call
   if (!request->key().empty()) context_->extended_metadata.Set(request->key(), request->value());
   reactor->Finish(grpc::Status::OK);
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/SetMetadata");
 }
 
 grpc::ServerUnaryReactor* DaprApi::Shutdown(grpc::CallbackServerContext* call,
                                             const runtimepb::ShutdownRequest*,
-                                            google::protobuf::Empty*) {
+                                            google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/Shutdown");
   if (auto denied = Authorize(*context_, call); !denied.ok()) {
     reactor->Finish(denied);
@@ -63,6 +67,8 @@ grpc::ServerUnaryReactor* DaprApi::Shutdown(grpc::CallbackServerContext* call,
   reactor->Finish(grpc::Status::OK);
   if (context_->request_shutdown) context_->request_shutdown();
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/Shutdown");
 }
 
 }  // namespace plughost

@@ -555,7 +555,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
 
 grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* call,
                                                 const runtimepb::PublishEventRequest* request,
-                                                google::protobuf::Empty* /*response*/) {
+                                                google::protobuf::Empty* /*response*/) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/PublishEvent",
                                              request->pubsub_name());
   grpc::Status error;
@@ -591,20 +591,26 @@ grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* cal
                                                                    request->pubsub_name(), status));
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/PublishEvent");
 }
 
 grpc::ServerUnaryReactor* DaprApi::BulkPublishEventAlpha1(
     grpc::CallbackServerContext* call, const runtimepb::BulkPublishRequest* request,
-    runtimepb::BulkPublishResponse* response) {
+    runtimepb::BulkPublishResponse* response) try {
   return BulkPublish(*context_, "Dapr/BulkPublishEventAlpha1", OptionsFor(call), call, request,
                      response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/BulkPublishEventAlpha1");
 }
 
 grpc::ServerUnaryReactor* DaprApi::BulkPublishEvent(grpc::CallbackServerContext* call,
                                                     const runtimepb::BulkPublishRequest* request,
-                                                    runtimepb::BulkPublishResponse* response) {
+                                                    runtimepb::BulkPublishResponse* response) try {
   return BulkPublish(*context_, "Dapr/BulkPublishEvent", OptionsFor(call), call, request,
                      response);
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/BulkPublishEvent");
 }
 
 grpc::ServerBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,

@@ -17,7 +17,7 @@ constexpr LookupWording kSecretStoreWording{
 
 grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
                                              const runtimepb::GetSecretRequest* request,
-                                             runtimepb::GetSecretResponse* response) {
+                                             runtimepb::GetSecretResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetSecret", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
                                &kSecretStoreWording);
@@ -36,11 +36,13 @@ grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetSecret");
 }
 
 grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* call,
                                                  const runtimepb::GetBulkSecretRequest* request,
-                                                 runtimepb::GetBulkSecretResponse* response) {
+                                                 runtimepb::GetBulkSecretResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkSecret",
                                              request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
@@ -63,6 +65,8 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* ca
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetBulkSecret");
 }
 
 }  // namespace plughost

@@ -2,10 +2,12 @@
 // call the named store, translate back. No handler blocks; each finishes its reactor once.
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
 #include "host/api/state_keys.h"
 #include "host/api/state_requests.h"
+#include "host/common/limit_hits.h"
 #include "host/components/state_store.h"
 
 namespace plughost {
@@ -20,35 +22,55 @@ grpc::Status InvalidArgument(const absl::Status& status) {
 // Dapr's query language: {"filter": {...}, "sort": [{"key", "order"}], "page": {"limit", "token"}}.
 // Each top-level filter entry travels as JSON text in Any.value, as daprd sends it.
 absl::Status ToComponentQuery(const std::string& text, statepb::Query* out) {
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) {
-    return absl::InvalidArgumentError("failed parsing query: not a JSON object");
+  std::string error;
+  auto json = ParseBoundedJson(text, &error);
+  if (json.is_discarded()) {
+    if (JsonNestingDepth(text) > kMaxJsonDepth) limit_hits::Hit(limit_hits::Limit::kJsonTooDeep);
+    return absl::InvalidArgumentError("failed parsing query: " + error);
   }
-  if (auto filter = json.find("filter"); filter != json.end()) {
-    if (!filter->is_object()) return absl::InvalidArgumentError("query filter must be an object");
+  if (!json.is_object()) return absl::InvalidArgumentError("failed parsing query: not a JSON object");
+  if (auto filter = json.find("filter"); filter != json.end() && !filter->is_null()) {
+    if (!filter->is_object()) {
+      return absl::InvalidArgumentError("failed parsing query: \"filter\" must be an object");
+    }
     for (auto& [name, value] : filter->items()) {
       google::protobuf::Any any;
       any.set_value(value.dump());
       (*out->mutable_filter())[name] = std::move(any);
     }
   }
-  if (auto sort = json.find("sort"); sort != json.end() && sort->is_array()) {
+  // Go's encoding/json, which daprd decodes the query with, refuses a field of the wrong type
+  // (null reads as absent); so does the host, rather than guessing.
+  auto wrong = [](const char* what) {
+    return absl::InvalidArgumentError(std::string("failed parsing query: ") + what);
+  };
+  if (auto sort = json.find("sort"); sort != json.end() && !sort->is_null()) {
+    if (!sort->is_array()) return wrong("\"sort\" must be an array");
     for (const auto& entry : *sort) {
-      if (!entry.is_object() || !entry.contains("key") || !entry["key"].is_string()) {
-        return absl::InvalidArgumentError("each query sort entry needs a string \"key\"");
+      if (entry.is_null()) continue;
+      auto key = entry.is_object() ? entry.find("key") : entry.end();
+      if (!entry.is_object() || key == entry.end() || !key->is_string()) {
+        return wrong("each query sort entry needs a string \"key\"");
+      }
+      auto order = entry.find("order");
+      if (order != entry.end() && !order->is_null() && !order->is_string()) {
+        return wrong("a sort entry's \"order\" must be a string (\"ASC\" or \"DESC\")");
       }
       auto* sorting = out->add_sort();
-      sorting->set_key(entry["key"].get<std::string>());
-      std::string order = entry.value("order", "ASC");
-      sorting->set_order(order == "DESC" ? statepb::Sorting::DESC : statepb::Sorting::ASC);
+      sorting->set_key(key->get<std::string>());
+      bool descending = order != entry.end() && order->is_string() && *order == "DESC";
+      sorting->set_order(descending ? statepb::Sorting::DESC : statepb::Sorting::ASC);
     }
   }
-  if (auto page = json.find("page"); page != json.end() && page->is_object()) {
-    if (page->contains("limit") && (*page)["limit"].is_number_integer()) {
-      out->mutable_pagination()->set_limit((*page)["limit"].get<int64_t>());
+  if (auto page = json.find("page"); page != json.end() && !page->is_null()) {
+    if (!page->is_object()) return wrong("\"page\" must be an object");
+    if (auto limit = page->find("limit"); limit != page->end() && !limit->is_null()) {
+      if (!limit->is_number_integer()) return wrong("\"page.limit\" must be an integer");
+      out->mutable_pagination()->set_limit(limit->get<int64_t>());
     }
-    if (page->contains("token") && (*page)["token"].is_string()) {
-      out->mutable_pagination()->set_token((*page)["token"].get<std::string>());
+    if (auto token = page->find("token"); token != page->end() && !token->is_null()) {
+      if (!token->is_string()) return wrong("\"page.token\" must be a string");
+      out->mutable_pagination()->set_token(token->get<std::string>());
     }
   }
   return absl::OkStatus();
@@ -65,7 +87,7 @@ bool HasFeature(const Component& component, std::string_view feature) {
 
 grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
                                             const runtimepb::GetStateRequest* request,
-                                            runtimepb::GetStateResponse* response) {
+                                            runtimepb::GetStateResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
@@ -95,11 +117,13 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetState");
 }
 
 grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* call,
                                                 const runtimepb::GetBulkStateRequest* request,
-                                                runtimepb::GetBulkStateResponse* response) {
+                                                runtimepb::GetBulkStateResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
@@ -137,11 +161,13 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetBulkState");
 }
 
 grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
                                              const runtimepb::SaveStateRequest* request,
-                                             google::protobuf::Empty*) {
+                                             google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/SaveState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
@@ -173,11 +199,13 @@ grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
     store->As<StateStore>()->BulkSet(std::move(bulk), OptionsFor(call), std::move(done));
   }
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/SaveState");
 }
 
 grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call,
                                                const runtimepb::DeleteStateRequest* request,
-                                               google::protobuf::Empty*) {
+                                               google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
@@ -202,11 +230,13 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
                                                                       request->key(), status));
                                   });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/DeleteState");
 }
 
 grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* call,
                                                    const runtimepb::DeleteBulkStateRequest* request,
-                                                   google::protobuf::Empty*) {
+                                                   google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteBulkState",
                                              request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
@@ -232,11 +262,13 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
                                     : api_errors::StateBulkDeleteFailed(store->name, status));
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/DeleteBulkState");
 }
 
 grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     grpc::CallbackServerContext* call, const runtimepb::ExecuteStateTransactionRequest* request,
-    google::protobuf::Empty*) {
+    google::protobuf::Empty*) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/ExecuteStateTransaction",
                                              request->storename());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->storename());
@@ -290,11 +322,13 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
             });
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/ExecuteStateTransaction");
 }
 
 grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext* call,
                                                     const runtimepb::QueryStateRequest* request,
-                                                    runtimepb::QueryStateResponse* response) {
+                                                    runtimepb::QueryStateResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/QueryStateAlpha1",
                                              request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
@@ -328,6 +362,8 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/QueryStateAlpha1");
 }
 
 }  // namespace plughost

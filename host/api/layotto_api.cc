@@ -7,7 +7,7 @@ namespace plughost {
 
 grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call,
                                                const layottopb::SayHelloRequest* request,
-                                               layottopb::SayHelloResponse* response) {
+                                               layottopb::SayHelloResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/SayHello",
                                              request->service_name());
   // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
@@ -31,6 +31,8 @@ grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/SayHello");
 }
 
 }  // namespace plughost

@@ -41,7 +41,7 @@ std::string MetadataOr(const google::protobuf::Map<std::string, std::string>& me
 
 grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
     grpc::CallbackServerContext* call, const layottopb::GetConfigurationRequest* request,
-    layottopb::GetConfigurationResponse* response) {
+    layottopb::GetConfigurationResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/GetConfiguration",
                                              request->store_name());
   auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
@@ -80,6 +80,8 @@ grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/GetConfiguration");
 }
 
 }  // namespace plughost

@@ -87,7 +87,7 @@ layottopb::UnlockResponse::Status ToLayottoStatus(lockpb::UnlockResponse::Status
 
 grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
                                               const layottopb::TryLockRequest* request,
-                                              layottopb::TryLockResponse* response) {
+                                              layottopb::TryLockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/TryLock", request->store_name());
   grpc::Status error;
   auto store = ResolveLockStore(*context_, call, *request, request->expire(), &error);
@@ -116,11 +116,13 @@ grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/TryLock");
 }
 
 grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
                                              const layottopb::UnlockRequest* request,
-                                             layottopb::UnlockResponse* response) {
+                                             layottopb::UnlockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/Unlock", request->store_name());
   // Every failure also reports INTERNAL_ERROR, as Layotto does (clients that read the body of a
   // failed call see it; gRPC itself sends only the status).
@@ -151,11 +153,13 @@ grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/Unlock");
 }
 
 grpc::ServerUnaryReactor* LayottoApi::GetNextId(grpc::CallbackServerContext* call,
                                                 const layottopb::GetNextIdRequest* request,
-                                                layottopb::GetNextIdResponse* response) {
+                                                layottopb::GetNextIdResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/GetNextId", request->store_name());
   const std::string& store_name = request->store_name();
   // Layotto's order: any sequencer at all, a key, a known increment, a legal key, the store.
@@ -208,6 +212,8 @@ grpc::ServerUnaryReactor* LayottoApi::GetNextId(grpc::CallbackServerContext* cal
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
+} catch (...) {
+  return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/GetNextId");
 }
 
 }  // namespace plughost

@@ -8,6 +8,7 @@
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <chrono>
 #include <string_view>
 
@@ -15,13 +16,30 @@ namespace plughost {
 
 struct ApiContext;
 
+// The guard of every unary handler. A handler that throws would leave its reactor allocated and
+// never finished (the caller waits for its deadline, or gets gRPC's bare UNKNOWN, and the host
+// grows with every such call), so each handler is a function-try-block ending in
+//
+//   } catch (...) {
+//     return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/GetState");
+//   }
+//
+// and calls Start as its first statement. FinishThrown finishes the reactor that the handler
+// started on this thread with INTERNAL (once: an answer already given stands), counts the hit
+// in /metrics, and returns it for gRPC to complete and delete.
 class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
  public:
   // Starts the clock of one call. `method` is its label ("Dapr/GetState"); `component` is the
   // instance name the request carries, empty for calls that name none. Both must outlive the
   // call: a string literal, and a field of the request (gRPC frees the request after OnDone).
+  // Must be the handler's first statement (see FinishThrown).
   static MeteredUnaryReactor* Start(const ApiContext& context, std::string_view method,
                                     std::string_view component = {});
+
+  // For a handler's catch-all: see the class comment. `method` labels a reactor made here when
+  // the handler threw before it had one. Never throws.
+  static grpc::ServerUnaryReactor* FinishThrown(const ApiContext& context,
+                                                std::string_view method) noexcept;
 
   // A lookup by `name` found an instance. When that is the call's component, Finish need not
   // check that the name is an instance's (a scan of the instance table).
@@ -29,8 +47,9 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
     if (name == component_) component_found_ = true;
   }
 
-  // Records the call, then finishes it. Hides ServerUnaryReactor::Finish: handlers keep this
-  // type, never a base pointer, so no call finishes unrecorded.
+  // Records the call, then finishes it; a second Finish is ignored. Hides
+  // ServerUnaryReactor::Finish: handlers keep this type, never a base pointer, so no call
+  // finishes unrecorded.
   void Finish(grpc::Status status);
 
   void OnDone() override { delete this; }
@@ -51,6 +70,7 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
   std::string_view method_;
   std::string_view component_;
   bool component_found_ = false;
+  std::atomic<bool> finished_{false};
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

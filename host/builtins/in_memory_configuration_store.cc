@@ -13,6 +13,7 @@
 #include <sstream>
 #include <utility>
 
+#include "common/bounded_json.h"
 #include "host/common/log.h"
 
 namespace plughost {
@@ -198,7 +199,7 @@ grpc::Status InMemoryConfigurationStore::ReadFile(const std::string& path, Items
   if (!in) return invalid("cannot be read");
   std::stringstream text;
   text << in.rdbuf();
-  auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto json = ParseBoundedJson(text.str());
   if (json.is_discarded() || !json.is_object()) return invalid("is not a JSON object");
   Items parsed;
   for (const auto& [key, entry] : json.items()) {

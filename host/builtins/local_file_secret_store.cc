@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/bounded_json.h"
+
 namespace plughost {
 namespace {
 
@@ -70,7 +72,7 @@ void LocalFileSecretStore::Init(const InitSpec& spec, StatusCallback done) {
   }
   std::stringstream text;
   text << file.rdbuf();
-  auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto json = ParseBoundedJson(text.str());
   if (json.is_discarded() || !json.is_object()) {
     done(InvalidMetadata(fmt::format("metadata.{}: \"{}\" is not a JSON object", kFileKey, path)));
     return;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/bounded_json.h"
 #include "host/components/kind.h"
 
 namespace plughost {
@@ -510,6 +511,11 @@ void ParseProcesses(const Json& processes, HostConfig& config, Errors& errors) {
 
 absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::string_view source_name) {
   Errors errors(source_name);
+  // The document is built, walked and copied recursively: refuse absurd nesting up front.
+  if (JsonNestingDepth(json_text) > kMaxJsonDepth) {
+    errors.Add("", "invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return errors.ToStatus();
+  }
   ConfigSax sax;
   bool parsed = Json::sax_parse(json_text.begin(), json_text.end(), &sax);
   if (!parsed || sax.failed()) {

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/status_code_name.h"
+#include "host/common/limit_hits.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/registry/instance_table.h"
 
@@ -186,6 +187,12 @@ std::string Metrics::Render(const InstanceTable& instances,
     out += fmt::format("plughost_failed_reinits_total {}\n", supervisor->failed_reinits.load());
   }
   subscription_lag_.Render(out);
+  out += "# HELP plughost_limit_hits_total Times a bound protected the host (docs/limits.md).\n";
+  out += "# TYPE plughost_limit_hits_total counter\n";
+  for (size_t i = 0; i < limit_hits::kNames.size(); ++i) {
+    out += fmt::format("plughost_limit_hits_total{{limit=\"{}\"}} {}\n", limit_hits::kNames[i],
+                       limit_hits::Hits(static_cast<limit_hits::Limit>(i)));
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
@@ -15,6 +16,7 @@
 #include "host/api/layotto_api.h"
 #include "host/builtins/hello_world.h"
 #include "host/builtins/in_memory_state_store.h"
+#include "host/common/limit_hits.h"
 #include "host/ops/metrics.h"
 #include "host/ops/metrics_interceptor.h"
 
@@ -39,6 +41,14 @@ void AddInstance(InstanceTable& instances, std::string name, std::string type, C
   REQUIRE(instances.Add(std::move(info)).ok());
 }
 
+// A store whose Get throws inside the handler's own call to it, as a buggy component wrapper could.
+class ThrowingStateStore : public InMemoryStateStore {
+ public:
+  void Get(statepb::GetRequest, const CallOptions&, Callback<statepb::GetResponse>) override {
+    throw std::runtime_error("boom");
+  }
+};
+
 struct MeteredApi {
   MeteredApi() {
     char pattern[] = "/tmp/ph-metrics-XXXXXX";
@@ -48,6 +58,8 @@ struct MeteredApi {
                 std::make_shared<InMemoryStateStore>());
     AddInstance(instances, "greeter", "hello.helloworld", ComponentKind::kHello,
                 std::make_shared<HelloWorld>());
+    AddInstance(instances, "throwing", "state.throwing", ComponentKind::kState,
+                std::make_shared<ThrowingStateStore>());
     context.instances = &instances;
     context.metrics = &metrics;
     dapr_api = std::make_unique<DaprApi>(&context);
@@ -71,13 +83,17 @@ struct MeteredApi {
     std::filesystem::remove_all(dir);
   }
 
-  grpc::StatusCode GetState(const std::string& store, const std::string& key) {
+  grpc::StatusCode GetState(const std::string& store, const std::string& key,
+                            std::string* message = nullptr) {
     grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     rt::GetStateRequest request;
     request.set_store_name(store);
     request.set_key(key);
     rt::GetStateResponse response;
-    return dapr->GetState(&call, request, &response).error_code();
+    auto status = dapr->GetState(&call, request, &response);
+    if (message) *message = status.error_message();
+    return status.error_code();
   }
   std::string Rendered() const { return metrics.Render(instances, nullptr); }
 
@@ -201,6 +217,50 @@ TEST_CASE("streams and methods the host does not serve are still recorded", "[ap
       R"x(plughost_api_calls_total{method="Dapr/SubscribeConfiguration",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
   CHECK_THAT(metrics, Catch::Contains(
       R"(plughost_api_calls_total{method="StateStore/Ping",component="",code="UNIMPLEMENTED"} 1)"));
+}
+
+TEST_CASE("a handler that throws answers INTERNAL, finishes its reactor and is counted",
+          "[api][metrics]") {
+  MeteredApi api;
+  auto hits_before = limit_hits::Hits(limit_hits::Limit::kHandlerException);
+  for (int i = 0; i < 100; ++i) {
+    std::string message;
+    REQUIRE(api.GetState("throwing", "k", &message) == grpc::StatusCode::INTERNAL);
+    CHECK(message == "unexpected error: boom");
+  }
+  // The host still serves, and every call was recorded once.
+  CHECK(api.GetState("statestore", "k") == grpc::StatusCode::OK);
+  auto metrics = api.Rendered();
+  CHECK(ValueOf(metrics, R"(plughost_api_calls_total{method="Dapr/GetState",component="throwing",code="INTERNAL"})") == "100");
+  CHECK(limit_hits::Hits(limit_hits::Limit::kHandlerException) - hits_before == 100);
+  CHECK_THAT(metrics, Catch::Contains(R"(plughost_limit_hits_total{limit="handler_exception"})"));
+}
+
+TEST_CASE("QueryStateAlpha1 refuses fields of the wrong type as daprd's decoder does",
+          "[api][state]") {
+  MeteredApi api;
+  for (std::string query : {R"({"sort":[{"key":"a","order":1}]})", R"({"sort":{"key":"a"}})",
+                            R"({"sort":[{"key":7}]})", R"({"page":{"limit":"ten"}})",
+                            R"({"page":{"token":1}})", R"({"page":[]})", R"([])", "{"}) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    rt::QueryStateRequest request;
+    request.set_store_name("statestore");
+    request.set_query(query);
+    rt::QueryStateResponse response;
+    auto status = api.dapr->QueryStateAlpha1(&call, request, &response);
+    INFO(query << " -> " << status.error_message());
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::StartsWith("failed parsing query"));
+  }
+  // null reads as absent, and a string order is taken as written.
+  grpc::ClientContext call;
+  rt::QueryStateRequest request;
+  request.set_store_name("statestore");
+  request.set_query(R"({"sort":[{"key":"a","order":"DESC"}],"page":{"limit":null}})");
+  rt::QueryStateResponse response;
+  CHECK(api.dapr->QueryStateAlpha1(&call, request, &response).error_code() !=
+        grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace plughost

@@ -312,7 +312,9 @@ TEST_CASE("hostile input gives an error, never an exception or a crash", "[confi
   CHECK_FALSE(ParseHostConfig(deep, kSource).ok());
 
   std::string deep_valid = std::string(20000, '[') + std::string(20000, ']');
-  CHECK_THAT(ErrorOf(deep_valid), Catch::EndsWith("got an array"));
+  CHECK_THAT(ErrorOf(deep_valid), Catch::EndsWith("nested deeper than 1000 levels"));
+  std::string shallow_valid = std::string(900, '[') + std::string(900, ']');
+  CHECK_THAT(ErrorOf(shallow_valid), Catch::EndsWith("got an array"));
 
   std::string binary("\x00\x01{\"\xFE", 5);
   CHECK_NOTHROW(ParseHostConfig(binary, kSource));
@@ -465,4 +467,13 @@ TEST_CASE("processes must be an array", "[config][processes]") {
 }
 
 }  // namespace
+
+TEST_CASE("a config nested deeper than any real one is refused, not walked", "[config]") {
+  std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  CHECK(ErrorOf(deep) == "config.json: invalid JSON: nested deeper than 1000 levels");
+  std::string metadata = OneComponent(R"("name":"s","type":"state.in-memory","metadata":{"k":)" +
+                                      std::string(5'000, '[') + std::string(5'000, ']') + "}");
+  CHECK_THAT(ErrorOf(metadata), Catch::Contains("nested deeper than"));
+}
+
 }  // namespace plughost

@@ -255,3 +255,42 @@ TEST_CASE("RFC 3339 and base64 helpers", "[pubsub][cloudevents]") {
 }
 
 }  // namespace plughost::cloud_events
+
+namespace plughost::cloud_events {
+
+TEST_CASE("JSON nested too deep to walk is refused, on publish and on delivery",
+          "[pubsub][cloudevents]") {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  Metadata metadata;
+  Published event;
+  event.pubsub_name = "pubsub";
+  event.topic = "orders";
+  event.metadata = &metadata;
+  event.data = deep;
+  const std::string deep_event = R"({"id":"1","data":)" + deep + "}";
+  for (std::string type : {std::string("application/json"), std::string(kContentType)}) {
+    event.data_content_type = type;
+    if (type == kContentType) event.data = deep_event;
+    auto envelope = Envelope(event);
+    CHECK(envelope.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  // Deep text that does not claim to be JSON is just text.
+  event.data = deep;
+  event.data_content_type = "text/plain";
+  CHECK(Envelope(event).ok());
+
+  dapr::proto::components::v1::PullMessagesResponse message;
+  message.set_data(R"({"id":"1","specversion":"1.0","ext":)" + deep + "}");
+  message.set_content_type(kContentType);
+  Received received{"pubsub", "orders", "/orders", false};
+  dapr::proto::runtime::v1::TopicEventRequest delivered;
+  auto decoded = ToTopicEvent(message, received, &delivered);
+  CHECK(decoded.status().code() == absl::StatusCode::kInvalidArgument);
+  // A raw-payload subscription never parses the bytes, so it gets them as they are.
+  received.raw_payload = true;
+  auto raw = ToTopicEvent(message, received, &delivered);
+  REQUIRE(raw.ok());
+  CHECK(delivered.data() == message.data());
+}
+
+}  // namespace plughost::cloud_events

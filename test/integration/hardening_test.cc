@@ -1,0 +1,123 @@
+// Hostile input against the real host: documents nested far deeper than anything real (which
+// used to overflow the stack and kill the host), and the host still answering afterwards.
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "test/support/running_host.h"
+
+namespace plughost::testing {
+namespace {
+
+namespace rt = ::dapr::proto::runtime::v1;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::string WriteConfig(const TempDir& dir) {
+  json config = {{"app_id", "hardening-app"},
+                 {"components",
+                  {{{"name", "pubsub"}, {"type", "pubsub.in-memory"}},
+                   {{"name", "statestore"}, {"type", "state.in-memory"}}}}};
+  std::string path = dir.File("config.json");
+  WriteFile(path, config.dump(2));
+  return path;
+}
+
+std::string Nested(size_t depth, const std::string& inner = "") {
+  return std::string(depth, '[') + inner + std::string(depth, ']');
+}
+
+grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& data,
+                     const std::string& content_type,
+                     std::map<std::string, std::string> metadata = {}) {
+  rt::PublishEventRequest request;
+  request.set_pubsub_name("pubsub");
+  request.set_topic("deep");
+  request.set_data(data);
+  request.set_data_content_type(content_type);
+  request.mutable_metadata()->insert(metadata.begin(), metadata.end());
+  google::protobuf::Empty empty;
+  return dapr.PublishEvent(Deadline().get(), request, &empty);
+}
+
+// The host is alive and serving: a state round trip works.
+void RequireAnswers(rt::Dapr::Stub& dapr) {
+  rt::SaveStateRequest save;
+  save.set_store_name("statestore");
+  auto* item = save.add_states();
+  item->set_key("alive");
+  item->set_value("yes");
+  google::protobuf::Empty empty;
+  REQUIRE(dapr.SaveState(Deadline().get(), save, &empty).ok());
+  rt::GetStateRequest get;
+  get.set_store_name("statestore");
+  get.set_key("alive");
+  rt::GetStateResponse got;
+  REQUIRE(dapr.GetState(Deadline().get(), get, &got).ok());
+  CHECK(got.data() == "yes");
+}
+
+}  // namespace
+
+TEST_CASE("deeply nested JSON is refused, never crashes the host", "[integration][hardening]") {
+  TempDir dir;
+  RunningHost host{dir, dir.path(), {"--config", WriteConfig(dir)}};
+  REQUIRE(host.started());
+  auto& dapr = host.dapr();
+
+  // A subscriber, so that whatever is accepted is also delivered (and decoded) by the host.
+  grpc::ClientContext subscribe_context;
+  subscribe_context.set_deadline(std::chrono::system_clock::now() + 60s);
+  auto stream = dapr.SubscribeTopicEventsAlpha1(&subscribe_context);
+  rt::SubscribeTopicEventsRequestAlpha1 initial;
+  initial.mutable_initial_request()->set_pubsub_name("pubsub");
+  initial.mutable_initial_request()->set_topic("deep");
+  REQUIRE(stream->Write(initial));
+  rt::SubscribeTopicEventsResponseAlpha1 opened;
+  REQUIRE(stream->Read(&opened));
+  REQUIRE(opened.has_initial_response());
+
+  const std::string deep = Nested(100'000);  // 200 KB, well under the message limit
+
+  SECTION("application/json data") {
+    auto status = Publish(dapr, deep, "application/json");
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message() == "cannot create cloudevent");  // daprd's words
+  }
+  SECTION("application/cloudevents+json") {
+    auto status = Publish(dapr, R"({"id":"1","data":)" + deep + "}", "application/cloudevents+json");
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message() == "cannot create cloudevent");
+  }
+  SECTION("rawPayload: published as is, refused on delivery to a CloudEvent subscriber") {
+    REQUIRE(Publish(dapr, deep, "application/json", {{"rawPayload", "true"}}).ok());
+    // Delivery decodes the event: the host nacks it with a log line instead of crashing.
+    CHECK(Eventually([&] { return host.Log().find("nested deeper than") != std::string::npos; }));
+  }
+  SECTION("a CloudEvent with a deep extension, published raw") {
+    REQUIRE(Publish(dapr, R"({"id":"1","specversion":"1.0","ext":)" + deep + "}",
+                    "application/cloudevents+json", {{"rawPayload", "true"}})
+                .ok());
+    CHECK(Eventually([&] { return host.Log().find("nested deeper than") != std::string::npos; }));
+  }
+  SECTION("a query filter nested 60,000 levels") {
+    std::string filter = R"({"filter":{"AND":)" + Nested(60'000, R"({"EQ":{"a":1}})") + "}}";
+    rt::QueryStateRequest query;
+    query.set_store_name("statestore");
+    query.set_query(filter);
+    rt::QueryStateResponse response;
+    auto status = dapr.QueryStateAlpha1(Deadline().get(), query, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::Contains("nested deeper than"));
+  }
+
+  RequireAnswers(dapr);
+  subscribe_context.TryCancel();
+  CHECK_FALSE(host.process().WaitExit(0ms).has_value());
+}
+
+}  // namespace plughost::testing
