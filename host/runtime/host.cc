@@ -30,6 +30,7 @@
 #include "host/ops/ops_server.h"
 #include "host/processes/process_supervisor.h"
 #include "host/processes/spawn.h"
+#include "host/runtime/grpc_tcp_listener.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
 
@@ -73,6 +74,7 @@ std::string ProcessEnvOr(const char* name, const char* fallback) {
 Host::~Host() {
   // First: its thread may call into topic_delivery_, which is destroyed before it.
   if (supervisor_) supervisor_->Stop();
+  grpc_listener_.reset();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
   StopProcesses();  // last: calls still draining may need them
 }
@@ -430,8 +432,22 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   // gRPC answers larger requests with RESOURCE_EXHAUSTED before any handler runs.
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   int selected_port = 0;
-  builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials(),
-                           listen->is_unix ? nullptr : &selected_port);
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tcp_acceptor;
+  if (listen->is_unix) {
+    builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials());
+  } else {
+    // TCP connections come through the host's own accept loop (see grpc_tcp_listener.h).
+    std::string bind_error;
+    grpc_listener_ = GrpcTcpListener::Bind(listen->host, listen->port, &bind_error);
+    if (!grpc_listener_) {
+      *error = {1, fmt::format("cannot listen on {}: {}", options.grpc_address, bind_error)};
+      return false;
+    }
+    selected_port = grpc_listener_->port();
+    tcp_acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+        grpc::InsecureServerCredentials());
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeMetricsInterceptorFactory(&metrics_, &instances_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -442,8 +458,10 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
     *error = {1, fmt::format("cannot listen on {} (in use, or not a valid address)",
                              options.grpc_address)};
     server_.reset();
+    grpc_listener_.reset();
     return false;
   }
+  if (grpc_listener_) grpc_listener_->Start(std::move(tcp_acceptor));
   if (listen->is_unix) {
     ::chmod(listen->unix_path.c_str(), 0660);
     address_ = listen->grpc_target;
@@ -526,6 +544,7 @@ void Host::Wait() {
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();
   if (supervisor_) supervisor_->Stop();
+  grpc_listener_.reset();  // no new connections while the calls in flight drain
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
   server_.reset();
   // After the drain: the calls in flight needed their components.

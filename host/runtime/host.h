@@ -22,6 +22,7 @@
 namespace plughost {
 
 class BindingDelivery;
+class GrpcTcpListener;
 class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
@@ -111,6 +112,7 @@ class Host {
   std::unique_ptr<DaprApi> dapr_api_;
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcTcpListener> grpc_listener_;  // after server_: destroyed (stopped) first
   std::unique_ptr<ComponentSupervisor> supervisor_;
   std::unique_ptr<BindingDelivery> binding_delivery_;  // input-binding events to the app
   std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app
