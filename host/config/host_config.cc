@@ -454,8 +454,9 @@ void ParseProcessFields(const Json& entry, const std::string& where, ProcessSpec
           errors.Add(where + ".env",
                      "variable names must be non-empty, without '=', got " + Quote(key));
         } else if (!value.is_string()) {
-          errors.Add(where + ".env." + key,
-                     "expected a string, got " + std::string(Describe(value)));
+          std::string field = where + ".env.";
+          field += key;
+          errors.Add(field, "expected a string, got " + std::string(Describe(value)));
         } else {
           spec.env[key] = value.get<std::string>();
         }

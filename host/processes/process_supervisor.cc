@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "host/common/log.h"
-#include "host/processes/line_splitter.h"
+#include "host/processes/output_pipes.h"
 #include "host/processes/spawn.h"
 
 namespace plughost {
@@ -71,7 +71,7 @@ std::string JoinCommand(const std::vector<std::string>& argv) {
 class ProcessSupervisor::Impl {
  public:
   Impl(std::vector<ProcessSpec> specs, ProcessSupervisorOptions options)
-      : options_(std::move(options)) {
+      : options_(std::move(options)), output_(options_.max_line_bytes) {
     options_.sockets_dir = AbsoluteFolder(options_.sockets_dir);
     for (auto& spec : specs) {
       Managed managed(std::move(spec), options_.restart_backoff);
@@ -150,11 +150,6 @@ class ProcessSupervisor::Impl {
     Clock::time_point started_at;
     std::optional<Clock::time_point> restart_at;
   };
-  // One output pipe of a child; outlives the child until the pipe reaches end of file.
-  struct Stream {
-    size_t process;
-    LineSplitter lines;
-  };
   struct StatusEntry {
     ProcessStatus status;
     Clock::time_point restart_at;
@@ -212,8 +207,11 @@ class ProcessSupervisor::Impl {
         if (fd == wake_fd_) {
           uint64_t count;
           [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
-        } else if (auto stream = streams_.find(fd); stream != streams_.end()) {
-          ReadStream(fd, stream->second);
+        } else if (output_.Owns(fd)) {
+          if (!output_.Read(fd)) {
+            Unwatch(fd);
+            output_.Close(fd);
+          }
         } else {
           for (size_t i = 0; i < processes_.size(); ++i) {
             if (processes_[i].pidfd == fd) TryReap(i);
@@ -251,10 +249,10 @@ class ProcessSupervisor::Impl {
       }
       if (all_reaped) {
         if (!drain_until) drain_until = now + kPipeDrain;
-        if (streams_.empty() || now >= *drain_until) break;
+        if (output_.empty() || now >= *drain_until) break;
       }
     }
-    CloseStreams();
+    output_.CloseAll();
     ::close(epoll_fd_);
     ::close(wake_fd_);
     epoll_fd_ = wake_fd_ = -1;
@@ -278,7 +276,7 @@ class ProcessSupervisor::Impl {
     managed.pidfd = PidfdOpen(child->pid);
     if (managed.pidfd >= 0) Watch(managed.pidfd);
     for (int fd : {child->stdout_fd, child->stderr_fd}) {
-      streams_.emplace(fd, Stream{index, LineSplitter(options_.max_line_bytes)});
+      output_.Add(fd, managed.scope);
       Watch(fd);
     }
     uint64_t restarts = 0;
@@ -393,42 +391,9 @@ class ProcessSupervisor::Impl {
     }
   }
 
-  void ReadStream(int fd, Stream& stream) {
-    char buffer[65536];
-    const std::string& scope = processes_[stream.process].scope;
-    auto emit = [&scope](std::string_view line) {
-      if (log::Enabled(log::Level::kInfo)) log::Write(log::Level::kInfo, scope, line);
-    };
-    // Bounded per wake-up so one chatty child cannot starve the others (epoll reports the rest).
-    for (int round = 0; round < 16; ++round) {
-      ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n > 0) {
-        stream.lines.Feed(std::string_view(buffer, static_cast<size_t>(n)), emit);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      stream.lines.Finish(emit);  // end of file, or an error: the pipe is done
-      Unwatch(fd);
-      ::close(fd);
-      streams_.erase(fd);
-      return;
-    }
-  }
-
-  void CloseStreams() {
-    for (auto& [fd, stream] : streams_) {
-      const std::string& scope = processes_[stream.process].scope;
-      stream.lines.Finish([&scope](std::string_view line) {
-        if (log::Enabled(log::Level::kInfo)) log::Write(log::Level::kInfo, scope, line);
-      });
-      ::close(fd);
-    }
-    streams_.clear();
-  }
-
   ProcessSupervisorOptions options_;
   std::vector<Managed> processes_;  // loop thread only (after construction)
-  std::map<int, Stream> streams_;   // by pipe fd; loop thread only
+  OutputPipes output_;              // the children's stdout and stderr; loop thread only
   bool stopping_ = false;           // loop thread only
   int epoll_fd_ = -1;
   int wake_fd_ = -1;

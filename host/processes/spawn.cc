@@ -134,7 +134,12 @@ LaunchPlan PlanLaunch(const ProcessSpec& spec, const std::string& sockets_dir) {
     if (added.count(std::string(text.substr(0, text.find('='))))) continue;
     plan.env.emplace_back(text);
   }
-  for (const auto& [name, value] : added) plan.env.push_back(name + "=" + value);
+  for (const auto& [name, value] : added) {
+    std::string entry = name;
+    entry += '=';
+    entry += value;
+    plan.env.push_back(std::move(entry));
+  }
 
   // The child's own PATH (when its env sets one) decides where a bare program name is found.
   std::string path_variable = "/usr/local/bin:/usr/bin:/bin";

@@ -116,8 +116,8 @@ TEST_CASE("a launched component killed under load is restarted, re-initialised a
   std::string config =
       WriteConfig(dir, SampleProcess("sample"), R"({"name": "orders", "type": "state.sample"})");
   RunningHost host(dir, dir.path(), {"--config", config, "--ping-interval", "200"});
-  REQUIRE(host.started());
   INFO(host.Log());
+  REQUIRE(host.started());
   REQUIRE(SaveAndGet(host, "orders", "warm"));
   pid_t first = RunningPid(host, "sample");
   REQUIRE(first > 0);
@@ -185,8 +185,8 @@ TEST_CASE("a process that exits at once forever backs off to its cap; others kee
   RunningHost host(dir, dir.path(),
                    {"--config", config, "--restart-max-backoff", "300", "--init-timeout", "1500",
                     "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
-  REQUIRE(host.started());
   INFO(host.Log());
+  REQUIRE(host.started());
   REQUIRE(WaitForPort(ops_port, 5s));
 
   HttpResponse ready;
@@ -230,8 +230,8 @@ TEST_CASE("host SIGTERM stops every child; one that ignores SIGTERM is killed af
                                                         "; while :; do sleep 0.1; done"));
   RunningHost host(dir, dir.path(),
                    {"--config", config, "--drain-timeout", "500", "--init-timeout", "500"});
-  REQUIRE(host.started());
   INFO(host.Log());
+  REQUIRE(host.started());
   pid_t polite = 0;
   REQUIRE(Eventually([&] { return (polite = RunningPid(host, "polite")) > 0; }));
   pid_t stubborn = ReadPidFile(stubborn_pid);
@@ -255,8 +255,8 @@ TEST_CASE("no child outlives a host killed with SIGKILL", "[integration][process
       dir, SampleProcess("sample") + ", " +
                ShellProcess("sleeper", "echo $$ > " + sleeper_pid + "; exec sleep 600"));
   RunningHost host(dir, dir.path(), {"--config", config, "--init-timeout", "500"});
-  REQUIRE(host.started());
   INFO(host.Log());
+  REQUIRE(host.started());
   pid_t sample = 0;
   REQUIRE(Eventually([&] { return (sample = RunningPid(host, "sample")) > 0; }));
   pid_t sleeper = ReadPidFile(sleeper_pid);
@@ -296,6 +296,7 @@ TEST_CASE("1 MB/s of child output: the host stays responsive and loses no line",
   RunningHost host(dir, dir.path(),
                    {"--config", config, "--init-timeout", "200", "--ops-address",
                     "127.0.0.1:" + std::to_string(ops_port)});
+  INFO(host.Log());
   REQUIRE(host.started());
   REQUIRE(WaitForPort(ops_port, 5s));
 
