@@ -15,10 +15,13 @@ namespace {
 using Node = RoutingExpression::Node;
 using Kind = Value::Kind;
 
+// `lhs` names the variable it declares, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ROUTING_ASSIGN_OR_RETURN(lhs, expr)     \
   auto lhs##_or = (expr);                       \
   if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = std::move(*lhs##_or)
+// NOLINTEND(bugprone-macro-parentheses)
 
 absl::Status ErrorAt(const Node& node, std::string_view what) {
   return absl::InvalidArgumentError(fmt::format("position {}: {}", node.position, what));
@@ -37,7 +40,10 @@ int64_t CodePoints(const std::string& s) {
 
 template <typename T>
 bool ParseWhole(std::string_view text, T& out) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-') return false;
+  }
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }

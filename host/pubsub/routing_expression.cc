@@ -18,7 +18,7 @@ absl::StatusOr<bool> RoutingExpression::Evaluate(const nlohmann::json& event) co
   auto result = routing::Evaluate(*root_, event);
   if (!result.ok()) return result.status();
   if (result->kind != routing::Value::Kind::kBool) {
-    return absl::InvalidArgumentError(std::string("the rule yields a ") +
+    return absl::InvalidArgumentError(std::string("position 1: the rule yields a ") +
                                       routing::TypeName(result->kind) + ", not a bool");
   }
   return result->boolean;

@@ -17,10 +17,13 @@ using Node = RoutingExpression::Node;
 using NodePtr = std::unique_ptr<Node>;
 using Kind = Value::Kind;
 
+// `lhs` names the variable it declares, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ROUTING_ASSIGN_OR_RETURN(lhs, expr)     \
   auto lhs##_or = (expr);                       \
   if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = std::move(*lhs##_or)
+// NOLINTEND(bugprone-macro-parentheses)
 
 absl::Status ErrorAt(size_t position, std::string_view what) {
   return absl::InvalidArgumentError(fmt::format("position {}: {}", position, what));

@@ -171,7 +171,8 @@ TEST_CASE("routing: functions and methods", "[routing]") {
   CHECK(Matches("size(event.data.tags) == 2 && event.data.empty.size() == 0"));
   CHECK(Matches("size(event.data.customer) == 2 && size([1, 2, 3]) == 3"));
   CHECK(Matches("int(event.data.amount) == 10500 && int(-1.9) == -1"));
-  CHECK(Matches(R"(int(event.data.count) == 12 && int("-5") == -5 && int(3u) == 3)"));
+  CHECK(Matches(R"(int(event.data.count) == 12 && int("-5") == -5 && int("+5") == 5)"));
+  CHECK(Matches("int(3u) == 3 && int(-9.2e18) < 0"));
   CHECK(Matches(R"(uint(event.data.price) == 150u && uint("7") == 7u && uint(2.5) == 2u)"));
   CHECK(Matches(R"(double(event.data.price) == 150.0 && double("1e3") == 1000.0)"));
   CHECK(Matches(R"(string(event.data.price) == "150" && string(1.5) == "1.5")"));
@@ -205,6 +206,8 @@ TEST_CASE("routing: a missing field or a type mismatch is an error, never a matc
   CHECK_THAT(EvaluationError("size(event.data.price) == 1"), Contains("size()"));
   CHECK_THAT(EvaluationError("int(event.data.important) == 1"), Contains("int()"));
   CHECK_THAT(EvaluationError("int('1.5') == 1"), Contains("not an integer"));
+  CHECK_THAT(EvaluationError("int('+-1') == 1"), Contains("not an integer"));
+  CHECK_THAT(EvaluationError("double('') == 1.0"), Contains("not a number"));
   CHECK_THAT(EvaluationError("int(1e19) == 1"), Contains("out of range"));
   CHECK_THAT(EvaluationError("uint(-1) == 1u"), Contains("out of range"));
   CHECK_THAT(EvaluationError("-(event.type) == 1"), Contains("string"));
