@@ -62,13 +62,48 @@ int CompareNumbers(const Value& a, const Value& b) {
   }
 }
 
-bool MapsEqual(const nlohmann::json& a, const nlohmann::json& b) {
+bool EqualsAt(const Value& a, const Value& b, int depth);
+
+bool MapsEqual(const nlohmann::json& a, const nlohmann::json& b, int depth) {
   if (a.size() != b.size()) return false;
   for (auto it = a.begin(); it != a.end(); ++it) {
     auto other = b.find(it.key());
-    if (other == b.end() || !Equals(Value::FromJson(*it), Value::FromJson(*other))) return false;
+    if (other == b.end() || !EqualsAt(Value::FromJson(*it), Value::FromJson(*other), depth + 1)) {
+      return false;
+    }
   }
   return true;
+}
+
+// Recursion bound for comparing events the host did not parse with ParseBoundedJson.
+constexpr int kMaxCompareDepth = 1000;
+
+bool EqualsAt(const Value& a, const Value& b, int depth) {
+  if (a.is_number() && b.is_number()) {
+    return !IsNaN(a) && !IsNaN(b) && CompareNumbers(a, b) == 0;
+  }
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.boolean == b.boolean;
+    case Kind::kString:
+      return a.string_value == b.string_value;
+    case Kind::kList: {
+      if (depth > kMaxCompareDepth) return false;
+      size_t size = ListSize(a);
+      if (size != ListSize(b)) return false;
+      for (size_t i = 0; i < size; ++i) {
+        if (!EqualsAt(ListAt(a, i), ListAt(b, i), depth + 1)) return false;
+      }
+      return true;
+    }
+    case Kind::kMap:  // maps only come from the event
+      return depth <= kMaxCompareDepth && MapsEqual(*a.json, *b.json, depth);
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -173,32 +208,7 @@ Value ListAt(const Value& list, size_t index) {
   return list.json ? Value::FromJson((*list.json)[index]) : list.items[index];
 }
 
-bool Equals(const Value& a, const Value& b) {
-  if (a.is_number() && b.is_number()) {
-    return !IsNaN(a) && !IsNaN(b) && CompareNumbers(a, b) == 0;
-  }
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case Kind::kNull:
-      return true;
-    case Kind::kBool:
-      return a.boolean == b.boolean;
-    case Kind::kString:
-      return a.string_value == b.string_value;
-    case Kind::kList: {
-      size_t size = ListSize(a);
-      if (size != ListSize(b)) return false;
-      for (size_t i = 0; i < size; ++i) {
-        if (!Equals(ListAt(a, i), ListAt(b, i))) return false;
-      }
-      return true;
-    }
-    case Kind::kMap:  // maps only come from the event
-      return MapsEqual(*a.json, *b.json);
-    default:
-      return false;
-  }
-}
+bool Equals(const Value& a, const Value& b) { return EqualsAt(a, b, 0); }
 
 absl::StatusOr<int> Compare(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {

@@ -53,6 +53,7 @@ Value ListAt(const Value& list, size_t index);
 
 // CEL's heterogeneous equality: numbers compare by value across int, uint and double (NaN equals
 // nothing), lists and maps element by element, values of different types are simply unequal.
+// Lists and maps nested more than 1000 levels deep compare unequal rather than exhaust the stack.
 bool Equals(const Value& a, const Value& b);
 
 // CEL's ordering: numbers across types, strings (by code point), bools; -1, 0 or 1. Any other

@@ -293,6 +293,12 @@ TEST_CASE("routing: hostile rules are refused, not run out of stack", "[routing]
   CHECK_THAT(CompileError(std::string(150, '[') + std::string(150, ']') + " == []"),
              Contains("nested deeper"));
   CHECK_THAT(CompileError(std::string(150, '-') + "1 == 1"), Contains("nested deeper"));
+  // An event nested far deeper than ParseBoundedJson allows still compares without recursing
+  // without bound: past 1000 levels values compare unequal.
+  json deep_event =
+      json::parse(R"({"data": )" + std::string(100000, '[') + std::string(100000, ']') + "}");
+  CHECK_FALSE(Matches("event.data == event.data", deep_event));
+  CHECK(Matches("event.data != [] && size(event.data) == 1", deep_event));
   // Nesting within the limit is fine.
   std::string ok = std::string(40, '(') + "event.type == 'widget'" + std::string(40, ')');
   CHECK(Matches(ok));
