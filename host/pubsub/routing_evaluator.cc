@@ -48,10 +48,21 @@ bool ParseWhole(std::string_view text, T& out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
+// As cel-go prints a double (Go's strconv 'g', shortest): "150", "1.5", "0.0001", but
+// "1.234567e+06" and "1e-05" once the exponent is below -4 or at least 6.
 std::string DoubleToString(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, d);
-  return ec == std::errc() ? std::string(buffer, end) : "NaN";
+  char* end = std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::scientific).ptr;
+  std::string_view scientific(buffer, end - buffer);
+  std::string_view exponent_text = scientific.substr(scientific.find('e') + 1);
+  if (exponent_text.front() == '+') exponent_text.remove_prefix(1);
+  int exponent = 0;
+  std::from_chars(exponent_text.data(), exponent_text.data() + exponent_text.size(), exponent);
+  if (exponent < -4 || exponent >= 6) return std::string(scientific);
+  end = std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::fixed).ptr;
+  return std::string(buffer, end);
 }
 
 class Evaluator {
@@ -259,8 +270,8 @@ class Evaluator {
         if (x.uint_value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) break;
         return Value::Int(static_cast<int64_t>(x.uint_value));
       case Kind::kDouble:
-        // [-2^63, 2^63): NaN fails both tests.
-        if (!(x.double_value >= -9223372036854775808.0 && x.double_value < 9223372036854775808.0)) {
+        // (-2^63, 2^63), as cel-go; NaN fails both tests.
+        if (!(x.double_value > -9223372036854775808.0 && x.double_value < 9223372036854775808.0)) {
           break;
         }
         return Value::Int(static_cast<int64_t>(x.double_value));
@@ -285,7 +296,7 @@ class Evaluator {
         if (x.int_value < 0) break;
         return Value::Uint(static_cast<uint64_t>(x.int_value));
       case Kind::kDouble:
-        if (!(x.double_value > -1.0 && x.double_value < 18446744073709551616.0)) break;
+        if (!(x.double_value >= 0 && x.double_value < 18446744073709551616.0)) break;
         return Value::Uint(static_cast<uint64_t>(x.double_value));
       case Kind::kString: {
         uint64_t u = 0;

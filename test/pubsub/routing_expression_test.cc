@@ -177,6 +177,12 @@ TEST_CASE("routing: functions and methods", "[routing]") {
   CHECK(Matches(R"(double(event.data.price) == 150.0 && double("1e3") == 1000.0)"));
   CHECK(Matches(R"(string(event.data.price) == "150" && string(1.5) == "1.5")"));
   CHECK(Matches(R"(string(true) == "true" && string(3u) == "3" && string("s") == "s")"));
+  // Doubles print as cel-go prints them (Go's shortest 'g').
+  CHECK(
+      Matches(R"(string(150.0) == "150" && string(0.0001) == "0.0001" && string(-2.5) == "-2.5")"));
+  CHECK(Matches(R"(string(1234567.0) == "1.234567e+06" && string(0.00001) == "1e-05")"));
+  CHECK(Matches(R"(string(123456.5) == "123456.5" && string(1e100) == "1e+100")"));
+  CHECK(Matches(R"(string(double("inf")) == "+Inf" && string(double("NaN")) == "NaN")"));
   CHECK(Matches(R"(has(event.data.customer.address) && !has(event.data.customer.phone))"));
   CHECK(Matches(R"(has(event.subject) && !has(event.dataschema))"));
   CHECK(Matches("has(event.data.nothing)"));  // present, even if null
@@ -210,6 +216,8 @@ TEST_CASE("routing: a missing field or a type mismatch is an error, never a matc
   CHECK_THAT(EvaluationError("double('') == 1.0"), Contains("not a number"));
   CHECK_THAT(EvaluationError("int(1e19) == 1"), Contains("out of range"));
   CHECK_THAT(EvaluationError("uint(-1) == 1u"), Contains("out of range"));
+  CHECK_THAT(EvaluationError("uint(-0.5) == 0u"), Contains("out of range"));
+  CHECK_THAT(EvaluationError("int(-9223372036854775808.0) == 1"), Contains("out of range"));
   CHECK_THAT(EvaluationError("-(event.type) == 1"), Contains("string"));
   CHECK_THAT(EvaluationError("-(-9223372036854775808) == 1"), Contains("overflow"));
   // The result must be a bool.
