@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,9 +39,11 @@ int64_t CodePoints(const std::string& s) {
   return n;
 }
 
+// The whole of `text` as a number, as Go's strconv does for cel-go: a leading '+' is accepted
+// for int and double, not for uint.
 template <typename T>
 bool ParseWhole(std::string_view text, T& out) {
-  if (!text.empty() && text.front() == '+') {
+  if (!text.empty() && text.front() == '+' && !std::is_same_v<T, uint64_t>) {
     text.remove_prefix(1);
     if (!text.empty() && text.front() == '-') return false;
   }

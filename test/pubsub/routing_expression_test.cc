@@ -213,6 +213,7 @@ TEST_CASE("routing: a missing field or a type mismatch is an error, never a matc
   CHECK_THAT(EvaluationError("int(event.data.important) == 1"), Contains("int()"));
   CHECK_THAT(EvaluationError("int('1.5') == 1"), Contains("not an integer"));
   CHECK_THAT(EvaluationError("int('+-1') == 1"), Contains("not an integer"));
+  CHECK_THAT(EvaluationError("uint('+1') == 1u"), Contains("not an unsigned integer"));
   CHECK_THAT(EvaluationError("double('') == 1.0"), Contains("not a number"));
   CHECK_THAT(EvaluationError("int(1e19) == 1"), Contains("out of range"));
   CHECK_THAT(EvaluationError("uint(-1) == 1u"), Contains("out of range"));
