@@ -42,7 +42,7 @@ fi
 # folder, crash inputs to the fuzz build folder. PLUGHOST_FUZZ_SECONDS=0 skips this.
 fuzz_build=${PLUGHOST_FUZZ_BUILD:-build-fuzz}
 fuzz_seconds=${PLUGHOST_FUZZ_SECONDS:-20}
-fuzz_targets=(config_fuzzer api_fuzzer)
+fuzz_targets=(config_fuzzer api_fuzzer routing_fuzzer)
 if [ "$fuzz_seconds" -gt 0 ]; then
   probe=$(mktemp -d)
   if command -v clang++ >/dev/null 2>&1 &&
