@@ -4,14 +4,16 @@
 #include <grpcpp/alarm.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/backoff.h"
+#include "common/gate.h"
 #include "host/app_callback/binding_delivery_response.h"
 #include "host/common/log.h"
 #include "host/components/binding_direction.h"
@@ -48,7 +50,10 @@ void CallApp(std::unique_ptr<grpc::ClientContext> context, Request request, Star
 class BindingDelivery::State : public std::enable_shared_from_this<BindingDelivery::State> {
  public:
   State(ApiContext* context, BindingDeliveryOptions options)
-      : context_(context), options_(options), app_(context->app_channel) {}
+      : context_(context),
+        options_(options),
+        app_(context->app_channel),
+        retry_backoff_(Backoff::Options{options.first_retry, 2.0, 0.2, options.max_retry}) {}
 
   void List() {
     auto* stub = &app_->stub();
@@ -67,20 +72,20 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     std::vector<std::unique_ptr<Subscription>> subscriptions;
     std::unique_ptr<grpc::Alarm> retry;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       if (stopped_) return;
       stopped_ = true;
       subscriptions = std::move(subscriptions_);
       retry = std::move(retry_);
     }
-    // Outside the lock: closing waits out a delivery in progress, which takes the lock.
+    // No new event goes to the app from here on.
+    in_flight_.Close();
+    // Outside the lock: closing waits out a delivery in progress.
     for (auto& subscription : subscriptions) subscription->Close();
     retry.reset();  // cancels a pending retry of the listing
-    std::unique_lock lock(mutex_);
-    drained_.wait_for(lock, drain, [this] { return inflight_ == 0; });
-    if (inflight_ > 0) {
+    if (!in_flight_.WaitFor(drain)) {
       PH_LOG_WARN("bindings", "stopping with {} input binding event(s) still at the app; the "
-                  "components will see them unacked", inflight_);
+                  "components will see them unacked", in_flight_.in_flight());
     }
   }
 
@@ -88,7 +93,7 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
   void Listed(const grpc::Status& status, const appcallbackpb::ListInputBindingsResponse& listed) {
     std::vector<std::pair<std::string, InstancePtr>> to_read;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       if (stopped_) return;
       if (!status.ok() && status.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
         ScheduleRetryLocked(status);
@@ -122,7 +127,7 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     }
     bool stopped = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       stopped = stopped_;
       if (!stopped) {
         for (auto& subscription : opened) subscriptions_.push_back(std::move(subscription));
@@ -165,9 +170,8 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     return to_read;
   }
 
-  void ScheduleRetryLocked(const grpc::Status& status) {
-    auto delay = std::min<std::chrono::milliseconds>(
-        options_.max_retry, options_.first_retry * (1 << std::min(failures_, 6)));
+  void ScheduleRetryLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    auto delay = retry_backoff_.NextDelay();
     ++failures_;
     if (failures_ == 1) {
       PH_LOG_WARN("bindings", "app at {} not reachable for ListInputBindings ({}); retrying with "
@@ -185,13 +189,10 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
 
   void Deliver(const std::string& name, bindingspb::ReadResponse event,
                Callback<std::string> reply) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_) {
-        reply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"), {});
-        return;
-      }
-      ++inflight_;
+    Gate::Holder entered(in_flight_);
+    if (!entered) {  // stopping: the component sees the event refused and may redeliver it
+      reply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"), {});
+      return;
     }
     appcallbackpb::BindingEventRequest request;
     request.set_name(name);
@@ -204,13 +205,13 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
           stub->async()->OnBindingEvent(ctx, req, resp, std::move(cb));
         },
         [self = shared_from_this(), name, message_id = event.message_id(),
-         reply = std::move(reply)](grpc::Status status,
-                                   appcallbackpb::BindingEventResponse response) mutable {
-          auto finish = [self, reply = std::move(reply)](grpc::Status ack,
-                                                         std::string data) mutable {
+         reply = std::move(reply), entered = std::make_shared<Gate::Holder>(std::move(entered))](
+            grpc::Status status, appcallbackpb::BindingEventResponse response) mutable {
+          // Leaves the gate once the ack is handed back, without any lock held.
+          auto finish = [entered, reply = std::move(reply)](grpc::Status ack,
+                                                            std::string data) mutable {
             reply(std::move(ack), std::move(data));
-            std::lock_guard lock(self->mutex_);
-            if (--self->inflight_ == 0) self->drained_.notify_all();
+            entered->Release();
           };
           if (!status.ok()) {
             PH_LOG_WARN("bindings", "input binding '{}': the app did not handle event '{}': {}",
@@ -234,13 +235,14 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
   BindingDeliveryOptions options_;
   std::shared_ptr<AppChannel> app_;
 
-  std::mutex mutex_;
-  std::condition_variable drained_;
-  bool stopped_ = false;
-  int failures_ = 0;
-  int64_t inflight_ = 0;
-  std::unique_ptr<grpc::Alarm> retry_;
-  std::vector<std::unique_ptr<Subscription>> subscriptions_;
+  Gate in_flight_;  // events at the app; closed by Stop
+
+  absl::Mutex mutex_;
+  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
+  int failures_ ABSL_GUARDED_BY(mutex_) = 0;
+  Backoff retry_backoff_ ABSL_GUARDED_BY(mutex_);
+  std::unique_ptr<grpc::Alarm> retry_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::unique_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mutex_);
 };
 
 BindingDelivery::BindingDelivery(ApiContext* context, BindingDeliveryOptions options) {
