@@ -1,6 +1,7 @@
 #include "host/api/cloud_events.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -75,6 +76,43 @@ TEST_CASE("a new envelope carries Dapr's CloudEvent 1.0 fields", "[pubsub][cloud
 
   // Two events never share an id.
   CHECK(Wrap("text/plain", "x")["id"] != Wrap("text/plain", "x")["id"]);
+}
+
+TEST_CASE("trace fields are always present, empty without a trace, as daprd writes them",
+          "[pubsub][cloudevents]") {
+  auto event = Wrap("text/plain", "x");
+  CHECK(event["traceid"] == "");
+  CHECK(event["traceparent"] == "");
+  CHECK(event["tracestate"] == "");
+  auto own = Wrap(kContentType, R"({"id":"1","source":"s","type":"t","specversion":"1.0"})");
+  CHECK(own["traceid"] == "");
+  CHECK(own["tracestate"] == "");
+}
+
+TEST_CASE("a new envelope is one JSON object with sorted keys; bytes that are not UTF-8 "
+          "cannot break it", "[pubsub][cloudevents]") {
+  Published event;
+  event.topic = "orders";
+  event.data_content_type = "text/plain";
+  std::string bad = "caf\xc3 \xff \"quoted\" \n";
+  event.data = bad;
+  auto envelope = Envelope(event);
+  REQUIRE(envelope.ok());
+  auto parsed = json::parse(*envelope, nullptr, false);
+  REQUIRE(parsed.is_object());
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : parsed.items()) keys.push_back(key);
+  CHECK(std::is_sorted(keys.begin(), keys.end()));
+  CHECK(parsed["data"].get<std::string>().find("\"quoted\"") != std::string::npos);
+  // JSON data is copied as the app wrote it, whitespace included.
+  auto raw = Envelope([] {
+    Published json_event;
+    json_event.data_content_type = "application/json";
+    json_event.data = R"({ "a" : [1, 2.50] })";
+    return json_event;
+  }());
+  REQUIRE(raw.ok());
+  CHECK_THAT(*raw, Catch::Contains(R"("data":{ "a" : [1, 2.50] })"));
 }
 
 TEST_CASE("envelope data follows the content type", "[pubsub][cloudevents]") {
