@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   const CliOptions& options = *parsed;
   switch (options.command) {
     case plughost::Command::kHelp:
-      std::fputs(plughost::UsageText().c_str(), stdout);
+      std::fputs(plughost::UsageText(options.help_for).c_str(), stdout);
       return 0;
     case plughost::Command::kVersion:
       std::printf("plughost %s\n", PLUGHOST_VERSION);

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/sockets_folder.h"
 #include "host/common/log.h"
 #include "host/discovery/reflection_probe.h"
 #include "host/discovery/socket_folder.h"
@@ -358,14 +359,6 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
   return result;
 }
 
-std::string DefaultSocketsFolder() {
-  // An empty variable counts as unset, as a shell `VAR= cmd` usually means "no override".
-  for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
-                           "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "/tmp/dapr-components-sockets";
-}
+std::string DefaultSocketsFolder() { return ResolveSocketsFolder(); }
 
 }  // namespace plughost
