@@ -169,6 +169,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       PH_LOG_INFO("pubsub", "the app at {} lists no topic subscriptions",
                   context_->app_channel->address());
+      for (const auto& subscription : options_.declarative) Subscribe(subscription);
       return;
     }
     if (!status.ok()) {
@@ -178,6 +179,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     PH_LOG_INFO("pubsub", "the app at {} subscribes to {} topic(s)",
                 context_->app_channel->address(), call->response.subscriptions_size());
     std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& subscription : options_.declarative) {
+      if (seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
+        Subscribe(subscription);
+      }
+    }
     for (const auto& subscription : call->response.subscriptions()) {
       if (!seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
         PH_LOG_WARN("pubsub", "the app lists topic '{}' of pubsub '{}' twice; subscribed once",
