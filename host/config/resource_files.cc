@@ -40,6 +40,16 @@ class DocumentErrors {
   std::vector<std::string> lines_;
 };
 
+// A mapping's entry, or a null node when the parent is no mapping or lacks the key (yaml-cpp
+// throws when a missing entry is inspected further).
+YAML::Node Child(const YAML::Node& parent, const char* key) {
+  if (!parent.IsDefined() || !parent.IsMap()) return YAML::Node();
+  YAML::Node child = parent[key];
+  return child.IsDefined() ? child : YAML::Node();
+}
+
+bool Has(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
+
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: return "a mapping";
@@ -53,7 +63,7 @@ std::string Describe(const YAML::Node& node) {
 // A scalar field as text; "" and no error when absent and optional.
 bool ReadString(const YAML::Node& parent, const char* key, const std::string& field,
                 bool required, DocumentErrors& errors, std::string* out) {
-  YAML::Node node = parent[key];
+  YAML::Node node = Child(parent, key);
   if (!node.IsDefined() || node.IsNull()) {
     if (required) errors.Add(field, "required, a non-empty string");
     return !required;
@@ -72,7 +82,7 @@ bool ReadString(const YAML::Node& parent, const char* key, const std::string& fi
 
 bool ReadBool(const YAML::Node& parent, const char* key, const std::string& field,
               DocumentErrors& errors, bool* out) {
-  YAML::Node node = parent[key];
+  YAML::Node node = Child(parent, key);
   if (!node.IsDefined() || node.IsNull()) return true;
   if (node.IsScalar()) {
     std::string text = node.Scalar();
@@ -88,7 +98,7 @@ bool ReadBool(const YAML::Node& parent, const char* key, const std::string& fiel
 
 bool ReadInt(const YAML::Node& parent, const char* key, const std::string& field,
              DocumentErrors& errors, long long min, long long* out) {
-  YAML::Node node = parent[key];
+  YAML::Node node = Child(parent, key);
   if (!node.IsDefined() || node.IsNull()) return true;
   if (node.IsScalar()) {
     char* end = nullptr;
@@ -148,7 +158,7 @@ bool ValidName(const std::string& name) {
 // True when the document applies to `app_id` (no scopes, or the app id among them).
 bool InScope(const YAML::Node& document, const std::string& app_id, DocumentErrors& errors,
              std::vector<std::string>* scopes_out = nullptr) {
-  YAML::Node scopes = document["scopes"];
+  YAML::Node scopes = Child(document, "scopes");
   if (!scopes.IsDefined() || scopes.IsNull()) return true;
   if (!scopes.IsSequence()) {
     errors.Add("scopes", "expected a list of app ids, got " + Describe(scopes));
@@ -168,7 +178,7 @@ bool InScope(const YAML::Node& document, const std::string& app_id, DocumentErro
 
 std::string ReadName(const YAML::Node& document, DocumentErrors& errors) {
   std::string name;
-  YAML::Node metadata = document["metadata"];
+  YAML::Node metadata = Child(document, "metadata");
   if (!metadata.IsMap()) {
     errors.Add("metadata.name", "required, a non-empty string");
     return name;
@@ -213,9 +223,9 @@ void ParseComponentMetadata(const YAML::Node& items, const std::string& secret_s
       errors.Add(field + ".name", fmt::format("\"{}\" appears more than once", name));
       continue;
     }
-    YAML::Node value = item["value"];
-    YAML::Node secret = item["secretKeyRef"];
-    YAML::Node env = item["envRef"];
+    YAML::Node value = Child(item, "value");
+    YAML::Node secret = Child(item, "secretKeyRef");
+    YAML::Node env = Child(item, "envRef");
     if (secret.IsDefined() && !secret.IsNull()) {
       if (!secret.IsMap()) {
         errors.Add(field + ".secretKeyRef", "expected {name, key}, got " + Describe(secret));
@@ -253,7 +263,7 @@ bool ParseComponent(const YAML::Node& document, const std::string& file, size_t 
   spec.name = ReadName(document, errors);
   spec.source = file;
   spec.field = fmt::format("document {}", index);
-  YAML::Node body = document["spec"];
+  YAML::Node body = Child(document, "spec");
   if (!body.IsMap()) {
     errors.Add("spec", "required, a mapping with type, version and metadata");
     return true;
@@ -285,7 +295,7 @@ bool ParseComponent(const YAML::Node& document, const std::string& file, size_t 
   }
   ReadBool(body, "ignoreErrors", "spec.ignoreErrors", errors, &spec.ignore_errors);
   std::string secret_store;
-  YAML::Node auth = document["auth"];
+  YAML::Node auth = Child(document, "auth");
   if (auth.IsDefined() && !auth.IsNull()) {
     if (auth.IsMap()) {
       ReadString(auth, "secretStore", "auth.secretStore", false, errors, &secret_store);
@@ -293,7 +303,7 @@ bool ParseComponent(const YAML::Node& document, const std::string& file, size_t 
       errors.Add("auth", "expected {secretStore: <name>}, got " + Describe(auth));
     }
   }
-  ParseComponentMetadata(body["metadata"], secret_store, errors, spec);
+  ParseComponentMetadata(Child(body, "metadata"), secret_store, errors, spec);
   return true;
 }
 
@@ -302,7 +312,7 @@ void ParseSubscription(const YAML::Node& document, const std::string& api_versio
                        SubscriptionSpec& spec) {
   spec.name = ReadName(document, errors);
   spec.field = fmt::format("{}[{}]", file, index);
-  YAML::Node body = document["spec"];
+  YAML::Node body = Child(document, "spec");
   if (!body.IsMap()) {
     errors.Add("spec", "required, a mapping with pubsubname, topic and routes");
     return;
@@ -315,12 +325,12 @@ void ParseSubscription(const YAML::Node& document, const std::string& api_versio
   if (api_version == "dapr.io/v1alpha1") {
     ReadString(body, "route", "spec.route", true, errors, &default_path);
   } else {
-    YAML::Node routes = body["routes"];
+    YAML::Node routes = Child(body, "routes");
     if (!routes.IsMap()) {
       errors.Add("spec.routes", "required, {rules: [{match, path}], default: <path>}");
     } else {
       ReadString(routes, "default", "spec.routes.default", false, errors, &default_path);
-      YAML::Node rules = routes["rules"];
+      YAML::Node rules = Child(routes, "rules");
       if (rules.IsDefined() && !rules.IsNull() && !rules.IsSequence()) {
         errors.Add("spec.routes.rules", "expected a list of {match, path}, got " + Describe(rules));
       } else if (rules.IsSequence()) {
@@ -342,13 +352,13 @@ void ParseSubscription(const YAML::Node& document, const std::string& api_versio
     }
   }
   if (!default_path.empty()) spec.rules.push_back({"", default_path});
-  YAML::Node metadata = body["metadata"];
+  YAML::Node metadata = Child(body, "metadata");
   if (metadata.IsMap()) {
     for (const auto& entry : metadata) spec.metadata[entry.first.Scalar()] = ValueText(entry.second);
   } else if (metadata.IsDefined() && !metadata.IsNull()) {
     errors.Add("spec.metadata", "expected a mapping of names to values, got " + Describe(metadata));
   }
-  YAML::Node bulk = body["bulkSubscribe"];
+  YAML::Node bulk = Child(body, "bulkSubscribe");
   if (bulk.IsMap()) {
     long long count = spec.bulk.max_messages_count;
     long long await = spec.bulk.max_await_duration.count();
@@ -381,54 +391,54 @@ bool ParseResiliencyDuration(const YAML::Node& node, std::chrono::milliseconds* 
 // document; what it applies goes into `policies`.
 std::string ParseResiliency(const YAML::Node& document,
                             std::map<std::string, DeliveryPolicySpec>* policies) {
-  YAML::Node policies_node = document["spec"]["policies"];
+  YAML::Node policies_node = Child(Child(document, "spec"), "policies");
   if (!policies_node.IsMap()) return "no spec.policies";
   std::map<std::string, std::chrono::milliseconds> timeouts;
   std::map<std::string, RetryPolicySpec> retries;
-  for (const auto& entry : policies_node["timeouts"]) {
+  for (const auto& entry : Child(policies_node, "timeouts")) {
     std::chrono::milliseconds ms;
     if (!ParseResiliencyDuration(entry.second, &ms)) {
       return fmt::format("timeout '{}' is not a duration", entry.first.Scalar());
     }
     timeouts[entry.first.Scalar()] = ms;
   }
-  for (const auto& entry : policies_node["retries"]) {
+  for (const auto& entry : Child(policies_node, "retries")) {
     RetryPolicySpec retry;
     const YAML::Node& body = entry.second;
     if (!body.IsMap()) return fmt::format("retry '{}' is not a mapping", entry.first.Scalar());
-    std::string policy = body["policy"].IsScalar() ? body["policy"].Scalar() : "constant";
+    std::string policy = Child(body, "policy").IsScalar() ? Child(body, "policy").Scalar() : "constant";
     if (policy == "exponential") {
       retry.policy = RetryPolicySpec::Policy::kExponential;
     } else if (policy != "constant") {
       return fmt::format("retry '{}' has policy '{}'", entry.first.Scalar(), policy);
     }
-    if (body["duration"] && !ParseResiliencyDuration(body["duration"], &retry.duration)) {
+    if (Has(Child(body, "duration")) && !ParseResiliencyDuration(Child(body, "duration"), &retry.duration)) {
       return fmt::format("retry '{}' has a bad duration", entry.first.Scalar());
     }
-    if (body["maxInterval"] && !ParseResiliencyDuration(body["maxInterval"], &retry.max_interval)) {
+    if (Has(Child(body, "maxInterval")) && !ParseResiliencyDuration(Child(body, "maxInterval"), &retry.max_interval)) {
       return fmt::format("retry '{}' has a bad maxInterval", entry.first.Scalar());
     }
-    if (body["maxRetries"]) {
+    if (Has(Child(body, "maxRetries"))) {
       char* end = nullptr;
-      std::string text = body["maxRetries"].IsScalar() ? body["maxRetries"].Scalar() : "x";
+      std::string text = Child(body, "maxRetries").IsScalar() ? Child(body, "maxRetries").Scalar() : "x";
       long value = std::strtol(text.c_str(), &end, 10);
       if (text.empty() || *end != '\0' || value < -1) {
         return fmt::format("retry '{}' has a bad maxRetries", entry.first.Scalar());
       }
       retry.max_retries = static_cast<int>(value);
     }
-    if (body["matching"]) return fmt::format("retry '{}' uses matching", entry.first.Scalar());
+    if (Has(Child(body, "matching"))) return fmt::format("retry '{}' uses matching", entry.first.Scalar());
     retries[entry.first.Scalar()] = retry;
   }
   auto policy_of = [&](const YAML::Node& target, DeliveryPolicySpec* out) -> std::string {
-    if (target["timeout"]) {
-      auto it = timeouts.find(target["timeout"].Scalar());
-      if (it == timeouts.end()) return "an unknown timeout " + target["timeout"].Scalar();
+    if (Has(Child(target, "timeout"))) {
+      auto it = timeouts.find(Child(target, "timeout").Scalar());
+      if (it == timeouts.end()) return "an unknown timeout " + Child(target, "timeout").Scalar();
       out->timeout = it->second;
     }
-    if (target["retry"]) {
-      auto it = retries.find(target["retry"].Scalar());
-      if (it == retries.end()) return "an unknown retry " + target["retry"].Scalar();
+    if (Has(Child(target, "retry"))) {
+      auto it = retries.find(Child(target, "retry").Scalar());
+      if (it == retries.end()) return "an unknown retry " + Child(target, "retry").Scalar();
       out->retry = it->second;
     }
     return "";
@@ -445,10 +455,10 @@ std::string ParseResiliency(const YAML::Node& document,
     if (timeouts.count(name) && !defaults.timeout) defaults.timeout = timeouts[name];
   }
   if (defaults.retry || defaults.timeout) found[""] = defaults;
-  for (const auto& entry : document["spec"]["targets"]["components"]) {
-    YAML::Node inbound = entry.second["inbound"];
+  for (const auto& entry : Child(Child(Child(document, "spec"), "targets"), "components")) {
+    YAML::Node inbound = Child(entry.second, "inbound");
     if (!inbound.IsMap()) continue;
-    if (inbound["circuitBreaker"]) {
+    if (Has(Child(inbound, "circuitBreaker"))) {
       PH_LOG_INFO("config", "resiliency: circuitBreaker of '{}' inbound is not applied",
                   entry.first.Scalar());
     }

@@ -541,7 +541,11 @@ void Host::StartSupervisor(const HostOptions& options) {
                                           ComponentKind kind, const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
-  supervisor_options.prepare_instance = [app_id](InstanceInfo& info) {
+  supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id)](
+                                            InstanceInfo& info) {
+    // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
+    PrepareComponentMetadata(info.kind, context, &info.metadata);
+    info.init_spec.metadata = info.metadata;
     if (auto status = PrepareInstance(info, app_id); !status.ok()) {
       PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
     }
