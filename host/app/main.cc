@@ -8,40 +8,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "host/app/cli.h"
+#include "host/app/components_command.h"
 #include "host/common/log.h"
-#include "host/discovery/discovery.h"
 #include "host/runtime/host.h"
-
-namespace {
-
-using plughost::CliOptions;
-
-int ListComponents(const CliOptions& options) {
-  plughost::DiscoveryOptions discovery;
-  discovery.folder = options.host.sockets_dir;
-  discovery.probe_timeout = options.host.probe_timeout;
-  discovery.log = false;
-  auto result = plughost::DiscoverComponents(discovery);
-  std::printf("socket folder %s (scanned in %lld ms)\n", discovery.folder.c_str(),
-              static_cast<long long>(result.elapsed.count()));
-  std::printf("%-40s %-16s %-28s %s\n", "SOCKET", "KIND", "TYPE", "SERVICES / STATUS");
-  for (const auto& socket : result.components) {
-    std::string services;
-    for (const auto& s : socket.services) services += (services.empty() ? "" : ", ") + s;
-    for (auto kind : socket.kinds) {
-      std::printf("%-40s %-16s %-28s ok: %s\n", socket.path.c_str(),
-                  std::string(plughost::KindPrefix(kind)).c_str(),
-                  plughost::MakeType(kind, socket.name).c_str(), services.c_str());
-    }
-  }
-  for (const auto& skipped : result.skipped) {
-    std::printf("%-40s %-16s %-28s skipped: %s\n", skipped.path.c_str(), "-", "-",
-                skipped.reason.c_str());
-  }
-  return 0;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // Debian builds abseil without NDEBUG, so every absl::Mutex gRPC takes runs the deadlock
@@ -61,7 +30,7 @@ int main(int argc, char** argv) {
                  std::string(parsed.status().message()).c_str());
     return 2;
   }
-  const CliOptions& options = *parsed;
+  const plughost::CliOptions& options = *parsed;
   switch (options.command) {
     case plughost::Command::kHelp:
       std::fputs(plughost::UsageText(options.help_for).c_str(), stdout);
@@ -70,7 +39,7 @@ int main(int argc, char** argv) {
       std::printf("plughost %s\n", PLUGHOST_VERSION);
       return 0;
     case plughost::Command::kComponents:
-      return ListComponents(options);
+      return plughost::RunComponentsCommand(options, stdout);
     case plughost::Command::kConformance:
       return plughost::RunConformance(options.conformance, std::cout);
     case plughost::Command::kServe:

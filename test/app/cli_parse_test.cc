@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "host/app/cli.h"
 
@@ -138,6 +141,22 @@ TEST_CASE("subcommands refuse flags they do not take; --help names each command'
   for (const char* flag : {"--config", "--resources-path", "--app-port", "--dapr-http-port",
                            "--socket", "--metadata", "Flags of plughost components"}) {
     CHECK_THAT(all, Catch::Contains(flag));
+  }
+}
+
+TEST_CASE("README's flags table names every flag --help lists") {
+  const char* readme_path = std::getenv("README");
+  REQUIRE(readme_path != nullptr);
+  std::ifstream file(readme_path);
+  std::stringstream readme;
+  readme << file.rdbuf();
+  REQUIRE_FALSE(readme.str().empty());
+  std::istringstream usage(UsageText());
+  for (std::string line; std::getline(usage, line);) {
+    if (line.rfind("  --", 0) != 0) continue;
+    std::string flag = line.substr(2, line.find(' ', 2) - 2);
+    INFO(flag);
+    CHECK_THAT(readme.str(), Catch::Contains("`" + flag));
   }
 }
 
