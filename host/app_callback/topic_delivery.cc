@@ -235,6 +235,15 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
  private:
 
+  // From a Subscription resource (declarative wins over the app's listing of the same topic).
+  bool IsDeclarative(const rt::TopicSubscription& subscription) const {
+    return std::any_of(options_.declarative.begin(), options_.declarative.end(),
+                       [&](const rt::TopicSubscription& declared) {
+                         return declared.pubsub_name() == subscription.pubsub_name() &&
+                                declared.topic() == subscription.topic();
+                       });
+  }
+
   void Subscribe(const rt::TopicSubscription& subscription) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
@@ -273,7 +282,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     topic.set_name(subscription.topic());
     topic.mutable_metadata()->insert(subscription.metadata().begin(),
                                      subscription.metadata().end());
-    auto registration = context_->subscriptions.Add(ForMetadata(subscription));
+    auto listed = ForMetadata(subscription);
+    if (IsDeclarative(subscription)) listed.set_type(rt::DECLARATIVE);
+    auto registration = context_->subscriptions.Add(std::move(listed));
     auto handle = instance->As<PubSub>()->Subscribe(
         std::move(topic), [weak = weak_from_this(), route](pubsubpb::PullMessagesResponse message,
                                                            StatusCallback ack) {

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "dapr/proto/runtime/v1/appcallback.grpc.pb.h"
 #include "test/support/running_host.h"
 
 namespace plughost::testing {
@@ -131,7 +133,91 @@ grpc::Status Save(rt::Dapr::Stub& dapr, const std::string& store, const std::str
   return dapr.SaveState(Deadline().get(), request, &empty);
 }
 
+// An app that lists no subscriptions of its own and records the events it gets.
+class RecordingApp final : public rt::AppCallback::Service {
+ public:
+  grpc::Status ListTopicSubscriptions(grpc::ServerContext*, const google::protobuf::Empty*,
+                                      rt::ListTopicSubscriptionsResponse*) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status OnTopicEvent(grpc::ServerContext*, const rt::TopicEventRequest* request,
+                            rt::TopicEventResponse* response) override {
+    std::lock_guard lock(mutex_);
+    events_.push_back(*request);
+    response->set_status(rt::TopicEventResponse::SUCCESS);
+    return grpc::Status::OK;
+  }
+  std::vector<rt::TopicEventRequest> Events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<rt::TopicEventRequest> events_;
+};
+
 }  // namespace
+
+TEST_CASE("a declarative Subscription delivers to the app at its route",
+          "[integration][resources]") {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0750);
+  std::string resources = dir.File("resources");
+  ::mkdir(resources.c_str(), 0750);
+  WriteFile(resources + "/pubsub.yaml", R"(apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: pubsub
+spec:
+  type: pubsub.in-memory
+---
+apiVersion: dapr.io/v1alpha1
+kind: Subscription
+metadata:
+  name: declared
+spec:
+  pubsubname: pubsub
+  topic: declared-orders
+  route: /declared
+)");
+  int app_port = FreeTcpPort();
+  RecordingApp app;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(app_port),
+                           grpc::InsecureServerCredentials());
+  builder.RegisterService(&app);
+  auto server = builder.BuildAndStart();
+  REQUIRE(server);
+
+  Host host(dir, {"--app-id", "decl", "--resources-path", resources, "--app-port",
+                  std::to_string(app_port)}, {});
+  INFO(host.process->Log());
+  REQUIRE(host.started);
+  // Subscribed once the app answered its (empty) listing; GetMetadata says DECLARATIVE.
+  REQUIRE(Eventually([&] {
+    rt::GetMetadataResponse metadata;
+    if (!host.dapr->GetMetadata(Deadline().get(), rt::GetMetadataRequest(), &metadata).ok()) {
+      return false;
+    }
+    for (const auto& s : metadata.subscriptions()) {
+      if (s.topic() == "declared-orders" && s.type() == rt::DECLARATIVE) return true;
+    }
+    return false;
+  }, kPatience));
+  rt::PublishEventRequest publish;
+  publish.set_pubsub_name("pubsub");
+  publish.set_topic("declared-orders");
+  publish.set_data("hello");
+  publish.set_data_content_type("text/plain");
+  google::protobuf::Empty empty;
+  REQUIRE(host.dapr->PublishEvent(Deadline().get(), publish, &empty).ok());
+  REQUIRE(Eventually([&] { return !app.Events().empty(); }, kPatience));
+  auto events = app.Events();
+  CHECK(events[0].path() == "/declared");
+  CHECK(events[0].topic() == "declared-orders");
+  server->Shutdown(std::chrono::system_clock::now() + 500ms);
+}
 
 TEST_CASE("a Dapr resource folder starts the host and serves", "[integration][resources]") {
   TempDir dir;
