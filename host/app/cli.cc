@@ -103,49 +103,86 @@ std::string Lower(std::string text) {
   return text;
 }
 
+constexpr bool kOnce = false;  // Flag::repeatable
+constexpr bool kRepeatable = true;
+
 // The table. To add a flag: one entry here (and the HostOptions field it fills); the parser,
 // the refusal by other subcommands and the usage text follow from it.
 const std::vector<Flag>& Flags() {
   static const std::vector<Flag> flags = {
-      {{"--config"}, "FILE", "JSON configuration (default: embedded defaults)", kServeOnly, false,
+      {{"--config"},
+       "FILE",
+       "JSON configuration (default: embedded defaults)",
+       kServeOnly,
+       kOnce,
        Text(&HostOptions::config_path)},
-      {{"--resources-path", "--components-path"}, "DIR",
+      {{"--resources-path", "--components-path"},
+       "DIR",
        "a folder of Dapr resource files (.yaml/.yml: Component, Subscription,\n"
        "Resiliency); repeatable or comma-separated; --components-path is its\n"
        "daprd alias",
-       kServeOnly, true,
+       kServeOnly,
+       kRepeatable,
        [](const std::string& value, CliOptions& options) {
          if (value.empty()) return Invalid("--resources-path: expected a folder, got ''");
          options.host.resources_paths.push_back(value);
          return absl::OkStatus();
        }},
-      {{"--sockets-dir"}, "DIR",
+      {{"--sockets-dir"},
+       "DIR",
        "socket folder to scan (env PLUGHOST_SOCKETS_DIR,\n"
        "DAPR_COMPONENTS_SOCKETS_FOLDER, DAPR_COMPONENT_SOCKETS_FOLDER,\n"
        "LAYOTTO_COMPONENTS_SOCKETS_FOLDER; default\n"
        "/tmp/dapr-components-sockets)",
-       kServeAndComponents, false, Text(&HostOptions::sockets_dir)},
-      {{"--grpc-address"}, "ADDR",
+       kServeAndComponents,
+       kOnce,
+       Text(&HostOptions::sockets_dir)},
+      {{"--grpc-address"},
+       "ADDR",
        "app-facing API, host:port or unix:/path\n"
        "(default 127.0.0.1:50001, or 127.0.0.1:$DAPR_GRPC_PORT)",
-       kServeOnly, false, Text(&HostOptions::grpc_address)},
-      {{"--dapr-grpc-port"}, "PORT", "daprd's spelling: --grpc-address 127.0.0.1:PORT", kServeOnly,
-       false, LocalPort("--dapr-grpc-port", &HostOptions::grpc_address)},
-      {{"--dapr-http-port"}, "PORT",
-       "Dapr's HTTP API on 127.0.0.1:PORT\n(default 3500, or $DAPR_HTTP_PORT)", kServeOnly, false,
+       kServeOnly,
+       kOnce,
+       Text(&HostOptions::grpc_address)},
+      {{"--dapr-grpc-port"},
+       "PORT",
+       "daprd's spelling: --grpc-address 127.0.0.1:PORT",
+       kServeOnly,
+       kOnce,
+       LocalPort("--dapr-grpc-port", &HostOptions::grpc_address)},
+      {{"--dapr-http-port"},
+       "PORT",
+       "Dapr's HTTP API on 127.0.0.1:PORT\n(default 3500, or $DAPR_HTTP_PORT)",
+       kServeOnly,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          auto status = LocalPort("--dapr-http-port", &HostOptions::http_address)(value, options);
          options.host.http_address_explicit = status.ok();
          return status;
        }},
-      {{"--app-id"}, "ID", "the app's id (overrides the configuration's app_id)", kServeOnly, false,
+      {{"--app-id"},
+       "ID",
+       "the app's id (overrides the configuration's app_id)",
+       kServeOnly,
+       kOnce,
        Text(&HostOptions::app_id)},
-      {{"--app-address"}, "ADDR", "the app's callback server, host:port or unix:/path", kServeOnly,
-       false, Text(&HostOptions::app_address)},
-      {{"--app-port"}, "PORT", "daprd's spelling: --app-address 127.0.0.1:PORT", kServeOnly, false,
+      {{"--app-address"},
+       "ADDR",
+       "the app's callback server, host:port or unix:/path",
+       kServeOnly,
+       kOnce,
+       Text(&HostOptions::app_address)},
+      {{"--app-port"},
+       "PORT",
+       "daprd's spelling: --app-address 127.0.0.1:PORT",
+       kServeOnly,
+       kOnce,
        LocalPort("--app-port", &HostOptions::app_address)},
-      {{"--app-protocol"}, "PROTO", "how the host calls the app: grpc | http (default grpc)",
-       kServeOnly, false,
+      {{"--app-protocol"},
+       "PROTO",
+       "how the host calls the app: grpc | http (default grpc)",
+       kServeOnly,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          std::string protocol = Lower(value);
          if (protocol != "grpc" && protocol != "http") {
@@ -154,17 +191,25 @@ const std::vector<Flag>& Flags() {
          options.host.app_protocol = protocol;
          return absl::OkStatus();
        }},
-      {{"--log-level"}, "LEVEL", "debug | info | warn | error (default info)", kEveryCommand, false,
+      {{"--log-level"},
+       "LEVEL",
+       "debug | info | warn | error (default info)",
+       kEveryCommand,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          log::Level level;
          if (!log::ParseLevel(value, &level)) {
-           return Invalid(fmt::format(
-               "--log-level: expected debug, info, warn or error, got '{}'", value));
+           return Invalid(
+               fmt::format("--log-level: expected debug, info, warn or error, got '{}'", value));
          }
          options.log_level = value;
          return absl::OkStatus();
        }},
-      {{"--log-format"}, "FORMAT", "text | json (default text)", kEveryCommand, false,
+      {{"--log-format"},
+       "FORMAT",
+       "text | json (default text)",
+       kEveryCommand,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          if (value != "text" && value != "json") {
            return Invalid(fmt::format("--log-format: expected text or json, got '{}'", value));
@@ -172,66 +217,109 @@ const std::vector<Flag>& Flags() {
          options.log_format = value;
          return absl::OkStatus();
        }},
-      {{"--probe-timeout"}, "MS", "deadline for each socket's discovery probe (default 2000)",
-       kServeAndComponents, false, Millis("--probe-timeout", &HostOptions::probe_timeout)},
-      {{"--discovery-wait"}, "MS",
+      {{"--probe-timeout"},
+       "MS",
+       "deadline for each socket's discovery probe (default 2000)",
+       kServeAndComponents,
+       kOnce,
+       Millis("--probe-timeout", &HostOptions::probe_timeout)},
+      {{"--discovery-wait"},
+       "MS",
        "how long startup waits for sockets to answer (default 250; 0 = wait for\n"
        "every socket); later ones are probed in the background and join when\n"
        "they answer",
-       kServeOnly, false,
+       kServeOnly,
+       kOnce,
        Millis("--discovery-wait", &HostOptions::discovery_wait, true,
               " (0 = wait for every socket)")},
-      {{"--init-timeout"}, "MS",
+      {{"--init-timeout"},
+       "MS",
        "deadline for each component's Init (default 5000; a resource file's\n"
        "spec.initTimeout wins for its component)",
-       kServeOnly, false, Millis("--init-timeout", &HostOptions::init_timeout)},
-      {{"--component-timeout"}, "MS",
-       "deadline for each component call the app did not bound\n(default 30000)", kServeOnly, false,
+       kServeOnly,
+       kOnce,
+       Millis("--init-timeout", &HostOptions::init_timeout)},
+      {{"--component-timeout"},
+       "MS",
+       "deadline for each component call the app did not bound\n(default 30000)",
+       kServeOnly,
+       kOnce,
        Millis("--component-timeout", &HostOptions::component_timeout)},
-      {{"--ping-interval"}, "MS",
-       "how often each pluggable component is health-checked (default 1000)", kServeOnly, false,
+      {{"--ping-interval"},
+       "MS",
+       "how often each pluggable component is health-checked (default 1000)",
+       kServeOnly,
+       kOnce,
        Millis("--ping-interval", &HostOptions::ping_interval)},
-      {{"--drain-timeout"}, "MS", "how long shutdown waits for in-flight calls (default 5000)",
-       kServeOnly, false, Millis("--drain-timeout", &HostOptions::drain_timeout)},
-      {{"--ops-address"}, "ADDR",
+      {{"--drain-timeout"},
+       "MS",
+       "how long shutdown waits for in-flight calls (default 5000)",
+       kServeOnly,
+       kOnce,
+       Millis("--drain-timeout", &HostOptions::drain_timeout)},
+      {{"--ops-address"},
+       "ADDR",
        "/healthz, /readyz and /metrics over HTTP (default 127.0.0.1:9090;\n"
        "\"off\" disables)",
-       kServeOnly, false,
+       kServeOnly,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          options.host.ops_address = value;
          options.host.ops_address_explicit = true;
          return absl::OkStatus();
        }},
-      {{"--api-token"}, "TOKEN", "require \"dapr-api-token\" on every API call\n(env DAPR_API_TOKEN)",
-       kServeOnly, false, Text(&HostOptions::api_token)},
-      {{"--max-message-bytes"}, "N",
-       "largest request accepted (default 4194304);\nlarger: RESOURCE_EXHAUSTED", kServeOnly, false,
+      {{"--api-token"},
+       "TOKEN",
+       "require \"dapr-api-token\" on every API call\n(env DAPR_API_TOKEN)",
+       kServeOnly,
+       kOnce,
+       Text(&HostOptions::api_token)},
+      {{"--max-message-bytes"},
+       "N",
+       "largest request accepted (default 4194304);\nlarger: RESOURCE_EXHAUSTED",
+       kServeOnly,
+       kOnce,
        Number("--max-message-bytes", &HostOptions::max_message_bytes, 1, "a whole number above 0")},
-      {{"--max-concurrent-calls"}, "N",
-       "calls in flight per component instance (default 0 = unlimited)", kServeOnly, false,
+      {{"--max-concurrent-calls"},
+       "N",
+       "calls in flight per component instance (default 0 = unlimited)",
+       kServeOnly,
+       kOnce,
        Number("--max-concurrent-calls", &HostOptions::max_concurrent_calls, 0,
               "a whole number (0 = unlimited)")},
-      {{"--allow-insecure-sockets-dir"}, "", "accept a socket folder every user can write to",
-       kServeAndComponents, false,
+      {{"--allow-insecure-sockets-dir"},
+       "",
+       "accept a socket folder every user can write to",
+       kServeAndComponents,
+       kOnce,
        [](const std::string&, CliOptions& options) {
          options.host.allow_insecure_sockets_dir = true;
          return absl::OkStatus();
        }},
-      {{"--socket"}, "PATH", "the component's Unix socket (required)", kConformanceOnly, false,
+      {{"--socket"},
+       "PATH",
+       "the component's Unix socket (required)",
+       kConformanceOnly,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          options.conformance.socket = value;
          return absl::OkStatus();
        }},
-      {{"--kind"}, "KIND",
+      {{"--kind"},
+       "KIND",
        "test only this kind: state, pubsub, bindings, secretstores,\n"
        "configuration, lock, sequencer, hello (default: every kind it serves)",
-       kConformanceOnly, false,
+       kConformanceOnly,
+       kOnce,
        [](const std::string& value, CliOptions& options) {
          options.conformance.kind = value;
          return absl::OkStatus();
        }},
-      {{"--metadata"}, "KEY=VALUE", "Init metadata for every instance the kit creates\n(repeatable)",
-       kConformanceOnly, true,
+      {{"--metadata"},
+       "KEY=VALUE",
+       "Init metadata for every instance the kit creates\n(repeatable)",
+       kConformanceOnly,
+       kRepeatable,
        [](const std::string& value, CliOptions& options) {
          auto eq = value.find('=');
          if (eq == std::string::npos || eq == 0) {
@@ -365,9 +453,10 @@ std::string ProcessEnv(const char* name) {
 }
 
 std::string UsageText(Command command) {
-  bool everything = command == Command::kServe || command == Command::kHelp ||
-                    command == Command::kVersion;
-  std::string out = "plughost — a host for pluggable components over Unix domain sockets\n\nUsage:\n";
+  bool everything =
+      command == Command::kServe || command == Command::kHelp || command == Command::kVersion;
+  std::string out =
+      "plughost — a host for pluggable components over Unix domain sockets\n\nUsage:\n";
   for (const auto& info : kCommands) {
     if (!everything && info.command != command) continue;
     std::string invocation = Invocation(info);
@@ -437,8 +526,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
     if (flag == nullptr) return Invalid(fmt::format("unknown flag '{}'", name));
     if (!(flag->takes & command.bit)) {
       return Invalid(fmt::format("{} belongs to {}, not '{}' ('{} --help' lists its flags)", name,
-                                 CommandsTaking(*flag), Invocation(command),
-                                 Invocation(command)));
+                                 CommandsTaking(*flag), Invocation(command), Invocation(command)));
     }
     bool value_follows = !flag->value_name.empty() && name.size() == arg.size();
     if (value_follows) ++i;  // its value may start with "--"
@@ -462,7 +550,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       }
     };
     if (flag.value_name.empty()) {
-      app.add_flag_function(names, [apply](std::int64_t) { apply(""); }, flag.help);
+      app.add_flag_function(
+          names, [apply](std::int64_t) { apply(""); }, flag.help);
       continue;
     }
     auto* option = app.add_option(

@@ -52,17 +52,22 @@ bool Has(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
 
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return fmt::format("\"{}\"", node.Scalar());
-    case YAML::NodeType::Null: return "nothing";
-    default: return "an undefined value";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return fmt::format("\"{}\"", node.Scalar());
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "an undefined value";
   }
 }
 
 // A scalar field as text; "" and no error when absent and optional.
-bool ReadString(const YAML::Node& parent, const char* key, const std::string& field,
-                bool required, DocumentErrors& errors, std::string* out) {
+bool ReadString(const YAML::Node& parent, const char* key, const std::string& field, bool required,
+                DocumentErrors& errors, std::string* out) {
   YAML::Node node = Child(parent, key);
   if (!node.IsDefined() || node.IsNull()) {
     if (required) errors.Add(field, "required, a non-empty string");
@@ -108,8 +113,8 @@ bool ReadInt(const YAML::Node& parent, const char* key, const std::string& field
       return true;
     }
   }
-  errors.Add(field, fmt::format("expected a whole number of at least {}, got {}", min,
-                                Describe(node)));
+  errors.Add(field,
+             fmt::format("expected a whole number of at least {}, got {}", min, Describe(node)));
   return false;
 }
 
@@ -138,7 +143,8 @@ nlohmann::json ToJson(const YAML::Node& node) {
       if (!text.empty() && *end == '\0') return number;
       return text;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -185,7 +191,8 @@ std::string ReadName(const YAML::Node& document, DocumentErrors& errors) {
   }
   if (ReadString(metadata, "name", "metadata.name", true, errors, &name) && !ValidName(name)) {
     errors.Add("metadata.name", fmt::format("\"{}\" is not a valid name (one path segment, no "
-                                            "spaces)", name));
+                                            "spaces)",
+                                            name));
   }
   return name;
 }
@@ -196,7 +203,8 @@ void ReadEnvRef(const std::string& variable, const std::string& field, DocumentE
   if (variable == "APP_API_TOKEN" || variable.rfind("DAPR_", 0) == 0 ||
       variable.find(' ') != std::string::npos) {
     errors.Add(field, fmt::format("\"{}\" may not be read (APP_API_TOKEN, DAPR_* and names "
-                                  "with spaces are refused, as daprd does)", variable));
+                                  "with spaces are refused, as daprd does)",
+                                  variable));
     return;
   }
   const char* value = std::getenv(variable.c_str());
@@ -272,12 +280,15 @@ bool ParseComponent(const YAML::Node& document, const std::string& file, size_t 
   std::string prefix, impl;
   if (!SplitType(spec.type, &prefix, &impl)) {
     errors.Add("spec.type", fmt::format("expected \"<kind>.<name>\" such as \"state.redis\", got "
-                                        "\"{}\"", spec.type));
+                                        "\"{}\"",
+                                        spec.type));
     return true;
   }
   if (KindsForPrefix(prefix).empty()) {
-    PH_LOG_INFO("config", "{}: document {}: component '{}' of type {} skipped: plughost serves "
-                "no {} components", file, index, spec.name, spec.type, prefix);
+    PH_LOG_INFO("config",
+                "{}: document {}: component '{}' of type {} skipped: plughost serves "
+                "no {} components",
+                file, index, spec.name, spec.type, prefix);
     return false;
   }
   ReadString(body, "version", "spec.version", false, errors, &spec.version);
@@ -289,8 +300,9 @@ bool ParseComponent(const YAML::Node& document, const std::string& file, size_t 
     if (ParseGoDuration(timeout, &ms) && ms.count() > 0) {
       spec.init_timeout = ms;
     } else {
-      errors.Add("spec.initTimeout",
-                 fmt::format("expected a duration such as \"5s\" or \"500ms\", got \"{}\"", timeout));
+      errors.Add(
+          "spec.initTimeout",
+          fmt::format("expected a duration such as \"5s\" or \"500ms\", got \"{}\"", timeout));
     }
   }
   ReadBool(body, "ignoreErrors", "spec.ignoreErrors", errors, &spec.ignore_errors);
@@ -354,7 +366,8 @@ void ParseSubscription(const YAML::Node& document, const std::string& api_versio
   if (!default_path.empty()) spec.rules.push_back({"", default_path});
   YAML::Node metadata = Child(body, "metadata");
   if (metadata.IsMap()) {
-    for (const auto& entry : metadata) spec.metadata[entry.first.Scalar()] = ValueText(entry.second);
+    for (const auto& entry : metadata)
+      spec.metadata[entry.first.Scalar()] = ValueText(entry.second);
   } else if (metadata.IsDefined() && !metadata.IsNull()) {
     errors.Add("spec.metadata", "expected a mapping of names to values, got " + Describe(metadata));
   }
@@ -368,8 +381,10 @@ void ParseSubscription(const YAML::Node& document, const std::string& api_versio
     spec.bulk.max_messages_count = static_cast<int>(std::min(count, 1LL << 20));
     spec.bulk.max_await_duration = std::chrono::milliseconds(await);
   } else if (bulk.IsDefined() && !bulk.IsNull()) {
-    errors.Add("spec.bulkSubscribe", "expected {enabled, maxMessagesCount, maxAwaitDurationMs}, "
-                                     "got " + Describe(bulk));
+    errors.Add("spec.bulkSubscribe",
+               "expected {enabled, maxMessagesCount, maxAwaitDurationMs}, "
+               "got " +
+                   Describe(bulk));
   }
 }
 
@@ -406,28 +421,33 @@ std::string ParseResiliency(const YAML::Node& document,
     RetryPolicySpec retry;
     const YAML::Node& body = entry.second;
     if (!body.IsMap()) return fmt::format("retry '{}' is not a mapping", entry.first.Scalar());
-    std::string policy = Child(body, "policy").IsScalar() ? Child(body, "policy").Scalar() : "constant";
+    std::string policy =
+        Child(body, "policy").IsScalar() ? Child(body, "policy").Scalar() : "constant";
     if (policy == "exponential") {
       retry.policy = RetryPolicySpec::Policy::kExponential;
     } else if (policy != "constant") {
       return fmt::format("retry '{}' has policy '{}'", entry.first.Scalar(), policy);
     }
-    if (Has(Child(body, "duration")) && !ParseResiliencyDuration(Child(body, "duration"), &retry.duration)) {
+    if (Has(Child(body, "duration")) &&
+        !ParseResiliencyDuration(Child(body, "duration"), &retry.duration)) {
       return fmt::format("retry '{}' has a bad duration", entry.first.Scalar());
     }
-    if (Has(Child(body, "maxInterval")) && !ParseResiliencyDuration(Child(body, "maxInterval"), &retry.max_interval)) {
+    if (Has(Child(body, "maxInterval")) &&
+        !ParseResiliencyDuration(Child(body, "maxInterval"), &retry.max_interval)) {
       return fmt::format("retry '{}' has a bad maxInterval", entry.first.Scalar());
     }
     if (Has(Child(body, "maxRetries"))) {
       char* end = nullptr;
-      std::string text = Child(body, "maxRetries").IsScalar() ? Child(body, "maxRetries").Scalar() : "x";
+      std::string text =
+          Child(body, "maxRetries").IsScalar() ? Child(body, "maxRetries").Scalar() : "x";
       long value = std::strtol(text.c_str(), &end, 10);
       if (text.empty() || *end != '\0' || value < -1) {
         return fmt::format("retry '{}' has a bad maxRetries", entry.first.Scalar());
       }
       retry.max_retries = static_cast<int>(value);
     }
-    if (Has(Child(body, "matching"))) return fmt::format("retry '{}' uses matching", entry.first.Scalar());
+    if (Has(Child(body, "matching")))
+      return fmt::format("retry '{}' uses matching", entry.first.Scalar());
     retries[entry.first.Scalar()] = retry;
   }
   auto policy_of = [&](const YAML::Node& target, DeliveryPolicySpec* out) -> std::string {
@@ -446,12 +466,12 @@ std::string ParseResiliency(const YAML::Node& document,
   std::map<std::string, DeliveryPolicySpec> found;
   // Dapr's default policies by name apply to pubsubs without their own target.
   DeliveryPolicySpec defaults;
-  for (const char* name : {"DefaultPubsubComponentInboundRetryPolicy",
-                           "DefaultComponentInboundRetryPolicy"}) {
+  for (const char* name :
+       {"DefaultPubsubComponentInboundRetryPolicy", "DefaultComponentInboundRetryPolicy"}) {
     if (retries.count(name) && !defaults.retry) defaults.retry = retries[name];
   }
-  for (const char* name : {"DefaultPubsubComponentInboundTimeoutPolicy",
-                           "DefaultComponentInboundTimeoutPolicy"}) {
+  for (const char* name :
+       {"DefaultPubsubComponentInboundTimeoutPolicy", "DefaultComponentInboundTimeoutPolicy"}) {
     if (timeouts.count(name) && !defaults.timeout) defaults.timeout = timeouts[name];
   }
   if (defaults.retry || defaults.timeout) found[""] = defaults;
@@ -498,8 +518,8 @@ bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out) {
   double total = 0;
   while (!text.empty()) {
     size_t digits = 0;
-    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                    text[digits] == '.')) {
+    while (digits < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
       ++digits;
     }
     if (digits == 0) return false;
@@ -552,15 +572,17 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
           // reported below
         } else if (kind == "Component") {
           if (api_version != kComponentApi) {
-            errors.Add("apiVersion", fmt::format("expected {}, got \"{}\"", kComponentApi,
-                                                 api_version));
+            errors.Add("apiVersion",
+                       fmt::format("expected {}, got \"{}\"", kComponentApi, api_version));
           }
           ComponentSpec spec;
           bool served = ParseComponent(document, file, index, errors, spec);
           bool in_scope = InScope(document, app_id, errors);
           if (errors.empty() && served && !in_scope) {
-            PH_LOG_INFO("config", "{}: document {}: component '{}' is scoped to other apps than "
-                        "'{}'; not created", file, index, spec.name, app_id);
+            PH_LOG_INFO("config",
+                        "{}: document {}: component '{}' is scoped to other apps than "
+                        "'{}'; not created",
+                        file, index, spec.name, app_id);
           } else if (errors.empty() && served) {
             for (const auto& existing : config->components) {
               if (existing.name == spec.name) {
@@ -574,7 +596,8 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
         } else if (kind == "Subscription") {
           if (api_version != "dapr.io/v1alpha1" && api_version != "dapr.io/v2alpha1") {
             errors.Add("apiVersion", fmt::format("expected dapr.io/v1alpha1 or dapr.io/v2alpha1, "
-                                                 "got \"{}\"", api_version));
+                                                 "got \"{}\"",
+                                                 api_version));
           }
           SubscriptionSpec spec;
           ParseSubscription(document, api_version, file, index, errors, spec);
@@ -596,14 +619,17 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
           if (InScope(document, app_id, errors)) {
             if (auto skipped = ParseResiliency(document, &config->pubsub_inbound_policies);
                 !skipped.empty()) {
-              PH_LOG_WARN("config", "{}: document {}: Resiliency skipped: {} (plughost applies "
+              PH_LOG_WARN("config",
+                          "{}: document {}: Resiliency skipped: {} (plughost applies "
                           "constant/exponential retries and timeouts of pubsub inbound targets)",
                           file, index, skipped);
             }
           }
         } else {
-          PH_LOG_INFO("config", "{}: document {}: kind {} skipped (plughost reads Component, "
-                      "Subscription and Resiliency)", file, index, kind);
+          PH_LOG_INFO("config",
+                      "{}: document {}: kind {} skipped (plughost reads Component, "
+                      "Subscription and Resiliency)",
+                      file, index, kind);
         }
       }
     } catch (const YAML::Exception& error) {
@@ -617,13 +643,13 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
   return absl::InvalidArgumentError(joined);
 }
 
-absl::Status LoadResourceFolders(const std::vector<std::string>& folders,
-                                 const std::string& app_id, HostConfig* config) {
+absl::Status LoadResourceFolders(const std::vector<std::string>& folders, const std::string& app_id,
+                                 HostConfig* config) {
   for (const auto& folder : folders) {
     DIR* dir = ::opendir(folder.c_str());
     if (dir == nullptr) {
-      return absl::InvalidArgumentError(fmt::format("--resources-path {}: cannot read the folder: {}",
-                                                    folder, std::strerror(errno)));
+      return absl::InvalidArgumentError(fmt::format(
+          "--resources-path {}: cannot read the folder: {}", folder, std::strerror(errno)));
     }
     std::vector<std::string> names;
     while (dirent* entry = ::readdir(dir)) {

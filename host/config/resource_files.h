@@ -37,8 +37,8 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
 
 // Reads every .yaml/.yml file (case-insensitive, not recursive, in name order) of each folder,
 // in the order given. A folder that cannot be read is an error.
-absl::Status LoadResourceFolders(const std::vector<std::string>& folders,
-                                 const std::string& app_id, HostConfig* config);
+absl::Status LoadResourceFolders(const std::vector<std::string>& folders, const std::string& app_id,
+                                 HostConfig* config);
 
 // Go's duration syntax as Dapr's files use it ("5s", "1m30s", "500ms"); false when malformed.
 bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out);

@@ -238,14 +238,18 @@ TEST_CASE("resource files: a name defined twice names both places") {
   json.field = "components[0]";
   config.components.push_back(json);
   CHECK_THAT(ErrorOf("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: statestore}\n"
-                     "spec: {type: state.x}\n", config),
+                     "spec: {type: state.x}\n",
+                     config),
              Catch::Contains("res/a.yaml: document 0: metadata.name: component \"statestore\" is "
                              "already defined in host.json (components[0])"));
   HostConfig from_files;
   REQUIRE(ParseResourceFile("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n"
-                            "spec: {type: state.x}\n", "res/first.yaml", "", &from_files).ok());
+                            "spec: {type: state.x}\n",
+                            "res/first.yaml", "", &from_files)
+              .ok());
   CHECK_THAT(ErrorOf("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: x}\n"
-                     "spec: {type: state.y}\n", from_files),
+                     "spec: {type: state.y}\n",
+                     from_files),
              Catch::Contains("already defined in res/first.yaml (document 0)"));
 }
 

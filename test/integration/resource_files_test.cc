@@ -107,9 +107,9 @@ struct Host {
   Host(const TempDir& dir, const std::vector<std::string>& args,
        const std::map<std::string, std::string>& env)
       : port(FreeTcpPort()) {
-    std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(),
-                                     "--grpc-address", "127.0.0.1:" + std::to_string(port),
-                                     "--ops-address", "off"};
+    std::vector<std::string> argv = {
+        RequiredEnv("PLUGHOST_BIN"),         "--sockets-dir", dir.path(), "--grpc-address",
+        "127.0.0.1:" + std::to_string(port), "--ops-address", "off"};
     argv.insert(argv.end(), args.begin(), args.end());
     process = ChildProcess::Spawn(argv, dir.File("host.log"), env);
     started = WaitForPort(port, kPatience);
@@ -190,21 +190,25 @@ spec:
   auto server = builder.BuildAndStart();
   REQUIRE(server);
 
-  Host host(dir, {"--app-id", "decl", "--resources-path", resources, "--app-port",
-                  std::to_string(app_port)}, {});
+  Host host(
+      dir,
+      {"--app-id", "decl", "--resources-path", resources, "--app-port", std::to_string(app_port)},
+      {});
   INFO(host.process->Log());
   REQUIRE(host.started);
   // Subscribed once the app answered its (empty) listing; GetMetadata says DECLARATIVE.
-  REQUIRE(Eventually([&] {
-    rt::GetMetadataResponse metadata;
-    if (!host.dapr->GetMetadata(Deadline().get(), rt::GetMetadataRequest(), &metadata).ok()) {
-      return false;
-    }
-    for (const auto& s : metadata.subscriptions()) {
-      if (s.topic() == "declared-orders" && s.type() == rt::DECLARATIVE) return true;
-    }
-    return false;
-  }, kPatience));
+  REQUIRE(Eventually(
+      [&] {
+        rt::GetMetadataResponse metadata;
+        if (!host.dapr->GetMetadata(Deadline().get(), rt::GetMetadataRequest(), &metadata).ok()) {
+          return false;
+        }
+        for (const auto& s : metadata.subscriptions()) {
+          if (s.topic() == "declared-orders" && s.type() == rt::DECLARATIVE) return true;
+        }
+        return false;
+      },
+      kPatience));
   rt::PublishEventRequest publish;
   publish.set_pubsub_name("pubsub");
   publish.set_topic("declared-orders");
@@ -267,11 +271,13 @@ TEST_CASE("a Dapr resource folder starts the host and serves", "[integration][re
 
   // consumerID reached the pluggable pubsub's Init: from the secret for one, the app id for
   // the other.
-  CHECK(Eventually([&] {
-    std::string log = pyps->Log();
-    return log.find("Init with consumerID 'group-from-secret'") != std::string::npos &&
-           log.find("Init with consumerID 'resapp'") != std::string::npos;
-  }, kPatience));
+  CHECK(Eventually(
+      [&] {
+        std::string log = pyps->Log();
+        return log.find("Init with consumerID 'group-from-secret'") != std::string::npos &&
+               log.find("Init with consumerID 'resapp'") != std::string::npos;
+      },
+      kPatience));
   std::string log = host.process->Log();
   CHECK_THAT(log, Catch::Contains("kind Configuration skipped"));
   CHECK_THAT(log, Catch::Contains("'hidden' is scoped to other apps"));
@@ -289,10 +295,10 @@ TEST_CASE("a broken resource file stops startup with exit 2, naming file, docume
             "  type: state.in-memory\n---\napiVersion: dapr.io/v1alpha1\nkind: Component\n"
             "metadata:\n  name: broken\nspec:\n  type: state.in-memory\n  metadata:\n"
             "  - name: password\n    secretKeyRef:\n      key: k\n");
-  auto run = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(),
-                                  "--grpc-address", "127.0.0.1:0", "--ops-address", "off",
-                                  "--resources-path", resources},
-                                 dir.File("broken.log"));
+  auto run = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(), "--grpc-address", "127.0.0.1:0",
+       "--ops-address", "off", "--resources-path", resources},
+      dir.File("broken.log"));
   auto code = run->WaitExit(kPatience);
   REQUIRE(code.has_value());
   CHECK(*code == 2);
@@ -311,10 +317,10 @@ TEST_CASE("a broken resource file stops startup with exit 2, naming file, docume
   code = duplicate->WaitExit(kPatience);
   REQUIRE(code.has_value());
   CHECK(*code == 2);
-  CHECK_THAT(duplicate->Log(),
-             Catch::Contains(resources + "/a.yaml: document 0: metadata.name: component "
-                             "\"statestore\" is already defined in " + dir.File("host.json") +
-                             " (components[0])"));
+  CHECK_THAT(duplicate->Log(), Catch::Contains(resources +
+                                               "/a.yaml: document 0: metadata.name: component "
+                                               "\"statestore\" is already defined in " +
+                                               dir.File("host.json") + " (components[0])"));
 }
 
 }  // namespace plughost::testing
