@@ -193,14 +193,18 @@ const std::vector<Flag>& Flags() {
        }},
       {{"--log-level"},
        "LEVEL",
-       "debug | info | warn | error (default info)",
+       "debug | info | warn | error (default info; daprd's fatal means error)",
        kEveryCommand,
        kOnce,
        [](const std::string& value, CliOptions& options) {
          log::Level level;
+         if (value == "fatal") {
+           options.log_level = "error";  // the host has no level above error
+           return absl::OkStatus();
+         }
          if (!log::ParseLevel(value, &level)) {
-           return Invalid(
-               fmt::format("--log-level: expected debug, info, warn or error, got '{}'", value));
+           return Invalid(fmt::format(
+               "--log-level: expected debug, info, warn, error or fatal, got '{}'", value));
          }
          options.log_level = value;
          return absl::OkStatus();

@@ -96,6 +96,7 @@ TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
   CHECK(options->host.http_address_explicit);
   CHECK(options->host.resources_paths == std::vector<std::string>{"/r1", "/r2", "/r3", "/r4"});
   CHECK(options->log_level == "warn");
+  CHECK(Parse({"--log-level", "fatal"})->log_level == "error");
 
   auto env = Parse({}, {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"},
                         {"DAPR_API_TOKEN", "tok"}});

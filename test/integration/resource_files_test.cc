@@ -279,8 +279,23 @@ TEST_CASE("a Dapr resource folder starts the host and serves", "[integration][re
       },
       kPatience));
   std::string log = host.process->Log();
+  CHECK_THAT(log, !Catch::Contains("keys carry no app prefix"));  // it has an app id
   CHECK_THAT(log, Catch::Contains("kind Configuration skipped"));
   CHECK_THAT(log, Catch::Contains("'hidden' is scoped to other apps"));
+}
+
+TEST_CASE("without an app id, the host says state keys carry no app prefix",
+          "[integration][resources]") {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0750);
+  std::string resources = dir.File("resources");
+  ::mkdir(resources.c_str(), 0750);
+  WriteFile(resources + "/state.yaml", kMore);
+  Host host(dir, {"--resources-path", resources}, {});
+  REQUIRE(host.started);
+  CHECK_THAT(host.process->Log(),
+             Catch::Contains("state store 'statestore': no app id (--app-id), so its keys carry "
+                             "no app prefix"));
 }
 
 TEST_CASE("a broken resource file stops startup with exit 2, naming file, document and field",
