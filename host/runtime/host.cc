@@ -468,6 +468,15 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
     (instance.info.kind == ComponentKind::kSecretStore ? secret_stores : others)
         .push_back(std::move(instance));
   }
+  for (const auto& store : secret_stores) {
+    if (store.spec && !store.spec->secret_refs.empty()) {
+      // daprd waits for the named store; plughost initialises every secret store first.
+      *error = {2, fmt::format("{}: a secret store's metadata cannot come from a secretKeyRef "
+                               "in plughost; give the value directly or through envRef",
+                               Location(config_, *store.spec, ".metadata", "spec.metadata"))};
+      return false;
+    }
+  }
   MetadataContext metadata_context = ProcessMetadataContext(config_.app_id);
   return PrepareInstances(secret_stores, config_, metadata_context, error) &&
          InitAndRegister(secret_stores, options, &instances_, error) &&

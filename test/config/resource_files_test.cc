@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 
 #include "host/runtime/component_metadata.h"
@@ -251,6 +252,19 @@ TEST_CASE("resource files: a name defined twice names both places") {
                      "spec: {type: state.y}\n",
                      from_files),
              Catch::Contains("already defined in res/first.yaml (document 0)"));
+}
+
+TEST_CASE("resource files: envRef reads the host's environment, with daprd's refusals") {
+  ::setenv("RESOURCE_TEST_HOST", "db.local", 1);
+  HostConfig config = ParseOk(
+      "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: a}\n"
+      "spec:\n  type: state.x\n  metadata:\n  - name: host\n    envRef: RESOURCE_TEST_HOST\n");
+  CHECK(config.components.at(0).metadata.at("host") == "db.local");
+  CHECK_THAT(ErrorOf("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: a}\n"
+                     "spec:\n  type: state.x\n  metadata:\n  - name: t\n"
+                     "    envRef: DAPR_API_TOKEN\n"),
+             Catch::Contains("document 0: spec.metadata[0].envRef: \"DAPR_API_TOKEN\" may not be "
+                             "read"));
 }
 
 TEST_CASE("Go durations as Dapr's files write them") {
