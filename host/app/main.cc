@@ -4,65 +4,13 @@
 
 #include <cstdio>
 #include <iostream>
-#include <set>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "host/app/cli.h"
+#include "host/app/components_command.h"
 #include "host/common/log.h"
-#include "host/config/host_config.h"
-#include "host/discovery/discovery.h"
 #include "host/runtime/host.h"
-
-namespace {
-
-using plughost::CliOptions;
-
-int ListComponents(const CliOptions& options) {
-  // With --config, sockets of declared processes say so, and those not serving are listed too.
-  std::set<std::string> processes;
-  if (!options.host.config_path.empty()) {
-    auto config = plughost::LoadHostConfig(options.host.config_path);
-    if (!config.ok()) {
-      std::fprintf(stderr, "plughost: %s\n", std::string(config.status().message()).c_str());
-      return 2;
-    }
-    for (const auto& process : config->processes) processes.insert(process.name);
-  }
-  plughost::DiscoveryOptions discovery;
-  discovery.folder = options.host.sockets_dir;
-  discovery.probe_timeout = options.host.probe_timeout;
-  discovery.log = false;
-  auto result = plughost::DiscoverComponents(discovery);
-  std::printf("socket folder %s (scanned in %lld ms)\n", discovery.folder.c_str(),
-              static_cast<long long>(result.elapsed.count()));
-  std::printf("%-40s %-16s %-28s %s\n", "SOCKET", "KIND", "TYPE", "SERVICES / STATUS");
-  for (const auto& socket : result.components) {
-    std::string services;
-    for (const auto& s : socket.services) services += (services.empty() ? "" : ", ") + s;
-    std::string launched = processes.erase(socket.name)
-                               ? " (process '" + socket.name + "', launched by the host)"
-                               : "";
-    for (auto kind : socket.kinds) {
-      std::printf("%-40s %-16s %-28s ok%s: %s\n", socket.path.c_str(),
-                  std::string(plughost::KindPrefix(kind)).c_str(),
-                  plughost::MakeType(kind, socket.name).c_str(), launched.c_str(),
-                  services.c_str());
-    }
-  }
-  for (const auto& name : processes) {
-    std::string path = discovery.folder + "/" + name + ".sock";
-    std::printf("%-40s %-16s %-28s not serving: process '%s' is launched by a running host\n",
-                path.c_str(), "-", "-", name.c_str());
-  }
-  for (const auto& skipped : result.skipped) {
-    std::printf("%-40s %-16s %-28s skipped: %s\n", skipped.path.c_str(), "-", "-",
-                skipped.reason.c_str());
-  }
-  return 0;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // Debian builds abseil without NDEBUG, so every absl::Mutex gRPC takes runs the deadlock
@@ -82,16 +30,16 @@ int main(int argc, char** argv) {
                  std::string(parsed.status().message()).c_str());
     return 2;
   }
-  const CliOptions& options = *parsed;
+  const plughost::CliOptions& options = *parsed;
   switch (options.command) {
     case plughost::Command::kHelp:
-      std::fputs(plughost::UsageText().c_str(), stdout);
+      std::fputs(plughost::UsageText(options.help_for).c_str(), stdout);
       return 0;
     case plughost::Command::kVersion:
       std::printf("plughost %s\n", PLUGHOST_VERSION);
       return 0;
     case plughost::Command::kComponents:
-      return ListComponents(options);
+      return plughost::RunComponentsCommand(options, stdout);
     case plughost::Command::kConformance:
       return plughost::RunConformance(options.conformance, std::cout);
     case plughost::Command::kServe:

@@ -169,6 +169,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       PH_LOG_INFO("pubsub", "the app at {} lists no topic subscriptions",
                   context_->app_channel->address());
+      for (const auto& subscription : options_.declarative) Subscribe(subscription);
       return;
     }
     if (!status.ok()) {
@@ -178,6 +179,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     PH_LOG_INFO("pubsub", "the app at {} subscribes to {} topic(s)",
                 context_->app_channel->address(), call->response.subscriptions_size());
     std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& subscription : options_.declarative) {
+      if (seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
+        Subscribe(subscription);
+      }
+    }
     for (const auto& subscription : call->response.subscriptions()) {
       if (!seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
         PH_LOG_WARN("pubsub", "the app lists topic '{}' of pubsub '{}' twice; subscribed once",
@@ -229,6 +235,15 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
  private:
 
+  // From a Subscription resource (declarative wins over the app's listing of the same topic).
+  bool IsDeclarative(const rt::TopicSubscription& subscription) const {
+    return std::any_of(options_.declarative.begin(), options_.declarative.end(),
+                       [&](const rt::TopicSubscription& declared) {
+                         return declared.pubsub_name() == subscription.pubsub_name() &&
+                                declared.topic() == subscription.topic();
+                       });
+  }
+
   void Subscribe(const rt::TopicSubscription& subscription) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
@@ -267,7 +282,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     topic.set_name(subscription.topic());
     topic.mutable_metadata()->insert(subscription.metadata().begin(),
                                      subscription.metadata().end());
-    auto registration = context_->subscriptions.Add(ForMetadata(subscription));
+    auto listed = ForMetadata(subscription);
+    if (IsDeclarative(subscription)) listed.set_type(rt::DECLARATIVE);
+    auto registration = context_->subscriptions.Add(std::move(listed));
     auto handle = instance->As<PubSub>()->Subscribe(
         std::move(topic), [weak = weak_from_this(), route](pubsubpb::PullMessagesResponse message,
                                                            StatusCallback ack) {

@@ -15,7 +15,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "dapr/proto/runtime/v1/appcallback.pb.h"
 #include "host/api/api_context.h"
 #include "host/components/kind.h"
 
@@ -32,6 +34,9 @@ struct TopicDeliveryOptions {
   std::chrono::milliseconds max_retry{5000};
   // Where pending messages are reported (/metrics); none when null. Must outlive deliveries.
   SubscriptionLag* lag = nullptr;
+  // Declarative subscriptions (Dapr Subscription resources), subscribed beside the ones the app
+  // lists; when the app lists the same pubsub and topic, the declarative one is kept.
+  std::vector<dapr::proto::runtime::v1::TopicSubscription> declarative;
 };
 
 class TopicDelivery {

@@ -33,6 +33,8 @@ struct ComponentSpec {
   std::string version;  // "v1" when absent
   std::map<std::string, std::string> metadata;  // numbers and booleans are kept as text
   std::string field;    // where it was declared, for messages: "components[2]" or "a.yaml[1]"
+  // The resource file that declared it; empty when it came from HostConfig::source.
+  std::string source;
   // Metadata entries whose value comes from a secret store (resource files only).
   std::map<std::string, SecretKeyRef> secret_refs;
   // Dapr's spec.initTimeout; the host's --init-timeout when absent.
@@ -64,6 +66,7 @@ struct SubscriptionSpec {
   BulkSubscribeSpec bulk;
   std::map<std::string, std::string> metadata;
   std::string field;  // where it was declared, for messages: "subs.yaml[0]"
+  std::vector<std::string> scopes;  // empty: every app
 };
 
 // The subset of Dapr's Resiliency policies the host applies: a retry and a timeout.

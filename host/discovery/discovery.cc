@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/sockets_folder.h"
 #include "common/status_code_name.h"
 #include "host/common/log.h"
 #include "host/discovery/reflection_probe.h"
@@ -35,6 +36,8 @@ constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 // that never reported. gRPC enforces the deadline itself; this only guards startup against
 // a bug, so it is generous.
 constexpr std::chrono::seconds kReportGrace{5};
+
+std::string_view CodeName(grpc::StatusCode code) { return StatusCodeName(code); }
 
 // Skip reasons go into single log lines; gRPC messages can span several.
 std::string OneLine(std::string text) {
@@ -336,14 +339,6 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
   return result;
 }
 
-std::string DefaultSocketsFolder() {
-  // An empty variable counts as unset, as a shell `VAR= cmd` usually means "no override".
-  for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
-                           "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "/tmp/dapr-components-sockets";
-}
+std::string DefaultSocketsFolder() { return ResolveSocketsFolder(); }
 
 }  // namespace plughost

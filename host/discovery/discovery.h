@@ -64,9 +64,7 @@ void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
                  Callback<std::vector<std::string>> done,
                  std::shared_ptr<grpc::Channel>* channel = nullptr);
 
-// The folder to scan when none is given on the command line: PLUGHOST_SOCKETS_DIR, else
-// DAPR_COMPONENTS_SOCKETS_FOLDER, else DAPR_COMPONENT_SOCKETS_FOLDER (an older spelling some
-// components use), else /tmp/dapr-components-sockets.
+// The folder to scan when none is given on the command line (common/sockets_folder.h).
 std::string DefaultSocketsFolder();
 
 }  // namespace plughost

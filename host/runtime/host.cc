@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "common/status_code_name.h"
@@ -23,6 +25,9 @@
 #include "host/app_callback/topic_delivery.h"
 #include "host/builtins/builtins.h"
 #include "host/components/binding_direction.h"
+#include "host/components/secret_store.h"
+#include "host/config/resource_files.h"
+#include "host/runtime/component_metadata.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
 #include "host/lifecycle/component_supervisor.h"
@@ -69,6 +74,286 @@ std::string ProcessEnvOr(const char* name, const char* fallback) {
   return value ? value : fallback;
 }
 
+// Where a configured component was declared, for messages: "<file>: <field>" where `field` is
+// the JSON path (components[1].type) or the resource file's document and YAML path.
+std::string Location(const HostConfig& config, const ComponentSpec& spec,
+                     std::string_view json_field, std::string_view yaml_field) {
+  if (spec.source.empty()) return fmt::format("{}: {}{}", config.source, spec.field, json_field);
+  return fmt::format("{}: {}: {}", spec.source, spec.field, yaml_field);
+}
+
+// An instance about to be created, and the configuration entry it came from (none for a
+// socket no entry names).
+struct PendingInstance {
+  InstanceInfo info;
+  const ComponentSpec* spec = nullptr;
+};
+
+// Step 1: one instance per configuration entry (per side for bindings), then one per socket no
+// entry uses, named after the socket.
+std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry& registry,
+                                                          const HostConfig& config,
+                                                          const HostOptions& options,
+                                                          StartupError* error) {
+  std::vector<PendingInstance> pending;
+  std::set<std::string> configured_types;
+  auto make_instance = [&](const ComponentFactory& factory, const std::string& name,
+                           const std::string& version,
+                           const std::map<std::string, std::string>& metadata,
+                           const ComponentSpec* spec) {
+    PendingInstance instance;
+    InstanceInfo& info = instance.info;
+    info.name = name;
+    info.type = factory.type();
+    info.version = version;
+    info.kind = factory.kind();
+    info.source = factory.source();
+    info.metadata = metadata;
+    info.component = factory.Create(name);
+    auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
+    info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
+    info.socket_path = factory.socket_path();
+    instance.spec = spec;
+    return instance;
+  };
+
+  for (const auto& spec : config.components) {
+    configured_types.insert(spec.type);
+    auto factories = registry.FindByType(spec.type);
+    if (factories.empty()) {
+      std::string prefix, impl;
+      SplitType(spec.type, &prefix, &impl);
+      *error = {2, fmt::format("{}: unknown component type \"{}\"; known {} types: {}",
+                               Location(config, spec, ".type", "spec.type"), spec.type, prefix,
+                               KnownTypes(registry, KindsForPrefix(prefix)))};
+      for (const auto& process : config.processes) {
+        if (process.name != impl) continue;
+        error->message += fmt::format(
+            " ({} launches '{}', which did not serve it within --init-timeout: see its log "
+            "lines above)",
+            process.field, impl);
+      }
+      return std::nullopt;
+    }
+    size_t created = 0;
+    for (const auto* factory : factories) {
+      // As Dapr: a binding's `direction` metadata decides which sides exist at all.
+      bool is_binding = factory->kind() == ComponentKind::kInputBinding ||
+                        factory->kind() == ComponentKind::kOutputBinding;
+      if (is_binding && !BindingServesAs(spec.metadata, factory->kind())) continue;
+      pending.push_back(make_instance(*factory, spec.name, spec.version, spec.metadata, &spec));
+      ++created;
+    }
+    if (created == 0) {
+      *error = {2, fmt::format("{}: names no side that {} serves (input, output)",
+                               Location(config, spec, ".metadata.direction",
+                                        "spec.metadata.direction"), spec.type)};
+      return std::nullopt;
+    }
+  }
+  // A socket no configuration entry uses still serves: one instance named after the socket.
+  for (const auto* factory : registry.All()) {
+    if (factory->socket_path().empty() || configured_types.count(factory->type())) continue;
+    std::string prefix, name;
+    SplitType(factory->type(), &prefix, &name);
+    pending.push_back(make_instance(*factory, name, "v1", {}, nullptr));
+  }
+  return pending;
+}
+
+// Step 2 (after secrets are resolved): daprd's metadata placeholders and consumerID, then
+// per-kind settings such as the key prefix.
+bool PrepareInstances(std::vector<PendingInstance>& pending, const HostConfig& config,
+                      const MetadataContext& metadata_context, StartupError* error) {
+  for (auto& [info, spec] : pending) {
+    PrepareComponentMetadata(info.kind, metadata_context, &info.metadata);
+    info.init_spec.metadata = info.metadata;
+    if (auto status = PrepareInstance(info, config.app_id); !status.ok()) {
+      *error = {2, fmt::format("{}: component '{}' {}", spec && !spec->source.empty()
+                                                            ? spec->source : config.source,
+                               info.name, std::string(status.message()))};
+      return false;
+    }
+    if (info.kind == ComponentKind::kState && info.key_prefix.empty() && config.app_id.empty()) {
+      PH_LOG_WARN("host", "state store '{}': no app id (--app-id), so its keys carry no app "
+                  "prefix; daprd would store them as '<app-id>||<key>'", info.name);
+    }
+  }
+  return true;
+}
+
+// Step 3: secretKeyRef values read from the (initialised) secret stores, as daprd does: the
+// secret `name`, then its entry `key` (or `name` when `key` is empty). A missing store or a
+// failed read stops startup (exit 2) unless the component has ignoreErrors, which drops it.
+bool ResolveSecretRefs(std::vector<PendingInstance>& pending, const HostConfig& config,
+                       const InstanceTable& instances, const HostOptions& options,
+                       StartupError* error) {
+  std::vector<PendingInstance> kept;
+  for (auto& instance : pending) {
+    const ComponentSpec* spec = instance.spec;
+    std::string failure;
+    for (const auto& [name, ref] : spec ? spec->secret_refs : std::map<std::string, SecretKeyRef>{}) {
+      if (!failure.empty()) break;
+      std::string where = Location(config, *spec, "", fmt::format("spec.metadata '{}'.secretKeyRef", name));
+      auto store = instances.Find(ComponentKind::kSecretStore, ref.store);
+      if (!store) {
+        failure = fmt::format("{}: secret store '{}' (auth.secretStore) does not exist", where,
+                              ref.store);
+        break;
+      }
+      struct Read {
+        absl::Mutex mutex;
+        std::optional<grpc::Status> status ABSL_GUARDED_BY(mutex);
+        secretspb::GetSecretResponse response ABSL_GUARDED_BY(mutex);
+      };
+      auto read = std::make_shared<Read>();
+      secretspb::GetSecretRequest request;
+      request.set_key(ref.name);
+      CallOptions call_options;
+      call_options.default_timeout = options.component_timeout;
+      store->As<SecretStore>()->Get(
+          request, call_options,
+          [read](grpc::Status status, secretspb::GetSecretResponse response) {
+            absl::MutexLock lock(&read->mutex);
+            read->response = std::move(response);
+            read->status = std::move(status);
+          });
+      absl::MutexLock lock(&read->mutex);
+      auto done = [&read]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read->mutex) {
+        return read->status.has_value();
+      };
+      if (!read->mutex.AwaitWithTimeout(absl::Condition(&done),
+                                        absl::FromChrono(options.component_timeout + std::chrono::seconds(1)))) {
+        failure = fmt::format("{}: secret '{}' of '{}' did not come back", where, ref.name, ref.store);
+      } else if (!read->status->ok()) {
+        failure = fmt::format("{}: reading secret '{}' of '{}' failed: {} ({})", where, ref.name,
+                              ref.store, read->status->error_message(),
+                              StatusCodeName(read->status->error_code()));
+      } else {
+        const auto& data = read->response.data();
+        auto entry = data.find(ref.key.empty() ? ref.name : ref.key);
+        if (entry == data.end() || entry->second.empty()) {
+          // As daprd: an empty or missing entry leaves the value unset.
+          PH_LOG_WARN("host", "{}: secret '{}' of '{}' has no entry '{}'; left unset", where,
+                      ref.name, ref.store, ref.key.empty() ? ref.name : ref.key);
+        } else {
+          instance.info.metadata[name] = entry->second;
+        }
+      }
+    }
+    if (failure.empty()) {
+      kept.push_back(std::move(instance));
+    } else if (spec->ignore_errors) {
+      PH_LOG_WARN("host", "{}; component '{}' not created (spec.ignoreErrors)", failure,
+                  instance.info.name);
+    } else {
+      *error = {2, failure};
+      return false;
+    }
+  }
+  pending = std::move(kept);
+  return true;
+}
+
+// Step 4: every Init at once, each bounded by its own timeout (spec.initTimeout or
+// --init-timeout); then the instances join the table. A failed Init stops startup unless the
+// component has spec.ignoreErrors, as in daprd.
+bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& options,
+                     InstanceTable* instances, StartupError* error) {
+  struct InitResults {
+    absl::Mutex mutex;
+    size_t remaining ABSL_GUARDED_BY(mutex) = 0;
+    std::map<size_t, std::string> failures ABSL_GUARDED_BY(mutex);  // by index in `pending`
+  };
+  auto results = std::make_shared<InitResults>();
+  std::chrono::milliseconds longest = options.init_timeout;
+  {
+    absl::MutexLock lock(&results->mutex);
+    results->remaining = pending.size();
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    InstanceInfo& info = pending[i].info;
+    longest = std::max(longest, info.init_spec.timeout);
+    std::string label = fmt::format("{} '{}' ({}, {})", KindDisplayName(info.kind), info.name,
+                                    info.type, info.source);
+    info.component->Init(info.init_spec, [results, label, i](grpc::Status status) {
+      absl::MutexLock lock(&results->mutex);
+      if (!status.ok()) {
+        results->failures[i] = fmt::format("{}: Init failed: {} ({})", label,
+                                           status.error_message(),
+                                           StatusCodeName(status.error_code()));
+      }
+      --results->remaining;
+    });
+  }
+  std::map<size_t, std::string> failures;
+  {
+    absl::MutexLock lock(&results->mutex);
+    auto all_done = [&results]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(results->mutex) {
+      return results->remaining == 0;
+    };
+    // Timeouts are enforced per call; the extra second only guards against a lost callback.
+    bool done = results->mutex.AwaitWithTimeout(
+        absl::Condition(&all_done), absl::FromChrono(longest + std::chrono::seconds(1)));
+    failures = results->failures;
+    if (!done) failures[pending.size()] = "some component Init calls never completed";
+  }
+  std::string message;
+  for (const auto& [index, failure] : failures) {
+    const ComponentSpec* spec = index < pending.size() ? pending[index].spec : nullptr;
+    if (spec && spec->ignore_errors) {
+      PH_LOG_WARN("host", "{}; going on without it (spec.ignoreErrors)", failure);
+      continue;
+    }
+    message += "\n  " + failure;
+  }
+  if (!message.empty()) {
+    *error = {1, "component initialisation failed:" + message};
+    return false;
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (failures.count(i)) continue;
+    InstanceInfo& info = pending[i].info;
+    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(info.kind), info.name,
+                info.type, info.source);
+    if (auto status = instances->Add(std::move(info)); !status.ok()) {
+      *error = {2, std::string(status.message())};
+      return false;
+    }
+  }
+  return true;
+}
+
+// Declarative subscriptions in the form the app's own listing takes, so both go one way.
+std::vector<dapr::proto::runtime::v1::TopicSubscription> ToTopicSubscriptions(
+    const std::vector<SubscriptionSpec>& specs) {
+  std::vector<dapr::proto::runtime::v1::TopicSubscription> out;
+  for (const auto& spec : specs) {
+    dapr::proto::runtime::v1::TopicSubscription subscription;
+    subscription.set_pubsub_name(spec.pubsub_name);
+    subscription.set_topic(spec.topic);
+    for (const auto& [key, value] : spec.metadata) (*subscription.mutable_metadata())[key] = value;
+    for (const auto& rule : spec.rules) {
+      if (rule.match.empty()) {
+        subscription.mutable_routes()->set_default_(rule.path);
+      } else {
+        auto* added = subscription.mutable_routes()->add_rules();
+        added->set_match(rule.match);
+        added->set_path(rule.path);
+      }
+    }
+    subscription.set_dead_letter_topic(spec.dead_letter_topic);
+    if (spec.bulk.enabled) {
+      auto* bulk = subscription.mutable_bulk_subscribe();
+      bulk->set_enabled(true);
+      bulk->set_max_messages_count(spec.bulk.max_messages_count);
+      bulk->set_max_await_duration_ms(static_cast<int32_t>(spec.bulk.max_await_duration.count()));
+    }
+    out.push_back(std::move(subscription));
+  }
+  return out;
+}
+
 }  // namespace
 
 Host::~Host() {
@@ -91,6 +376,7 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   // below, once everything else serves.
   TopicDeliveryOptions topic_options;
   topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
+  topic_options.declarative = ToTopicSubscriptions(host->config_.subscriptions);
   host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
@@ -123,19 +409,29 @@ bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
 }
 
 bool Host::LoadConfig(const HostOptions& options, StartupError* error) {
-  if (options.config_path.empty()) {
-    config_ = EmbeddedDefaults();
-  } else {
+  if (!options.config_path.empty()) {
     auto loaded = LoadHostConfig(options.config_path);
     if (!loaded.ok()) {
       *error = {2, std::string(loaded.status().message())};
       return false;
     }
     config_ = std::move(*loaded);
+  } else if (options.resources_paths.empty()) {
+    config_ = EmbeddedDefaults();
+  } else {
+    config_.source = "resource files";  // as daprd: only the files' components
   }
   if (!options.app_id.empty()) config_.app_id = options.app_id;
-  PH_LOG_INFO("host", "configuration from {}: app id '{}', {} component(s)", config_.source,
-              config_.app_id, config_.components.size());
+  if (auto status = LoadResourceFolders(options.resources_paths, config_.app_id, &config_);
+      !status.ok()) {
+    *error = {2, std::string(status.message())};
+    return false;
+  }
+  PH_LOG_INFO("host", "configuration from {}{}: app id '{}', {} component(s), {} subscription(s)",
+              config_.source,
+              options.resources_paths.empty() || options.config_path.empty() ? ""
+                                                                             : " and resource files",
+              config_.app_id, config_.components.size(), config_.subscriptions.size());
   return true;
 }
 
@@ -256,118 +552,29 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
 }
 
 bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
-  std::vector<InstanceInfo> pending;
-  std::set<std::string> configured_types;
-  auto make_instance = [&](const ComponentFactory& factory, const std::string& name,
-                           const std::string& version,
-                           const std::map<std::string, std::string>& metadata) {
-    InstanceInfo info;
-    info.name = name;
-    info.type = factory.type();
-    info.version = version;
-    info.kind = factory.kind();
-    info.source = factory.source();
-    info.metadata = metadata;
-    info.component = factory.Create(name);
-    info.init_spec = InitSpec{name, factory.type(), metadata, options.init_timeout};
-    info.socket_path = factory.socket_path();
-    return info;
-  };
-
-  for (const auto& spec : config_.components) {
-    configured_types.insert(spec.type);
-    auto factories = registry_->FindByType(spec.type);
-    if (factories.empty()) {
-      std::string prefix, impl;
-      SplitType(spec.type, &prefix, &impl);
-      *error = {2, fmt::format("{}: {}.type: unknown component type \"{}\"; known {} types: {}",
-                               config_.source, spec.field, spec.type, prefix,
-                               KnownTypes(*registry_, KindsForPrefix(prefix)))};
-      for (const auto& process : config_.processes) {
-        if (process.name != impl) continue;
-        error->message += fmt::format(
-            " ({} launches '{}', which did not serve it within "
-            "--init-timeout: see its log lines above)",
-            process.field, impl);
-      }
-      return false;
-    }
-    size_t created = 0;
-    for (const auto* factory : factories) {
-      // As Dapr: a binding's `direction` metadata decides which sides exist at all.
-      bool is_binding = factory->kind() == ComponentKind::kInputBinding ||
-                        factory->kind() == ComponentKind::kOutputBinding;
-      if (is_binding && !BindingServesAs(spec.metadata, factory->kind())) continue;
-      pending.push_back(make_instance(*factory, spec.name, spec.version, spec.metadata));
-      ++created;
-    }
-    if (created == 0) {
-      *error = {2, fmt::format("{}: {}.metadata.direction names no side that {} serves "
-                               "(input, output)", config_.source, spec.field, spec.type)};
+  auto pending = PlanInstances(*registry_, config_, options, error);
+  if (!pending) return false;
+  // Secret stores first: other components' secretKeyRefs are read from them, as in daprd.
+  std::vector<PendingInstance> secret_stores, others;
+  for (auto& instance : *pending) {
+    (instance.info.kind == ComponentKind::kSecretStore ? secret_stores : others)
+        .push_back(std::move(instance));
+  }
+  for (const auto& store : secret_stores) {
+    if (store.spec && !store.spec->secret_refs.empty()) {
+      // daprd waits for the named store; plughost initialises every secret store first.
+      *error = {2, fmt::format("{}: a secret store's metadata cannot come from a secretKeyRef "
+                               "in plughost; give the value directly or through envRef",
+                               Location(config_, *store.spec, ".metadata", "spec.metadata"))};
       return false;
     }
   }
-  // A socket no configuration entry uses still serves: one instance named after the socket.
-  for (const auto* factory : registry_->All()) {
-    if (factory->socket_path().empty() || configured_types.count(factory->type())) continue;
-    std::string prefix, name;
-    SplitType(factory->type(), &prefix, &name);
-    pending.push_back(make_instance(*factory, name, "v1", {}));
-  }
-
-  for (auto& info : pending) {
-    if (auto status = PrepareInstance(info, config_.app_id); !status.ok()) {
-      *error = {2, fmt::format("{}: component '{}' {}", config_.source, info.name,
-                               std::string(status.message()))};
-      return false;
-    }
-  }
-
-  // Initialise every instance concurrently; each Init is bounded by its own timeout.
-  struct InitResults {
-    std::mutex mutex;
-    std::condition_variable cv;
-    size_t remaining;
-    std::vector<std::string> failures;
-  };
-  auto results = std::make_shared<InitResults>();
-  results->remaining = pending.size();
-  for (auto& info : pending) {
-    std::string label = fmt::format("{} '{}' ({}, {})", KindDisplayName(info.kind), info.name,
-                                    info.type, info.source);
-    info.component->Init(info.init_spec, [results, label](grpc::Status status) {
-      std::lock_guard lock(results->mutex);
-      if (!status.ok()) {
-        results->failures.push_back(fmt::format("{}: Init failed: {}: {}", label,
-                                                StatusCodeName(status.error_code()),
-                                                status.error_message()));
-      }
-      if (--results->remaining == 0) results->cv.notify_all();
-    });
-  }
-  {
-    std::unique_lock lock(results->mutex);
-    // Timeouts are enforced per call; the extra second only guards against a lost callback.
-    bool all_done = results->cv.wait_for(lock, options.init_timeout + std::chrono::seconds(1),
-                                         [&] { return results->remaining == 0; });
-    if (!all_done) results->failures.push_back("some component Init calls never completed");
-    if (!results->failures.empty()) {
-      std::string message = "component initialisation failed:";
-      for (const auto& f : results->failures) message += "\n  " + f;
-      *error = {1, message};
-      return false;
-    }
-  }
-
-  for (auto& info : pending) {
-    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(info.kind), info.name,
-                info.type, info.source);
-    if (auto status = instances_.Add(std::move(info)); !status.ok()) {
-      *error = {2, std::string(status.message())};
-      return false;
-    }
-  }
-  return true;
+  MetadataContext metadata_context = ProcessMetadataContext(config_.app_id);
+  return PrepareInstances(secret_stores, config_, metadata_context, error) &&
+         InitAndRegister(secret_stores, options, &instances_, error) &&
+         ResolveSecretRefs(others, config_, instances_, options, error) &&
+         PrepareInstances(others, config_, metadata_context, error) &&
+         InitAndRegister(others, options, &instances_, error);
 }
 
 std::shared_ptr<AppChannel> Host::MakeAppChannel(const HostOptions& options) {
@@ -485,7 +692,11 @@ void Host::StartSupervisor(const HostOptions& options) {
                                           ComponentKind kind, const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
-  supervisor_options.prepare_instance = [app_id](InstanceInfo& info) {
+  supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id)](
+                                            InstanceInfo& info) {
+    // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
+    PrepareComponentMetadata(info.kind, context, &info.metadata);
+    info.init_spec.metadata = info.metadata;
     if (auto status = PrepareInstance(info, app_id); !status.ok()) {
       PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
     }

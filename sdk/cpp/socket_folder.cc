@@ -1,18 +1,10 @@
 #include "sdk/cpp/socket_folder.h"
 
-#include <cstdlib>
+#include "common/sockets_folder.h"
 
 namespace plughost::sdk {
 
-std::string ComponentSocketFolder() {
-  for (const char* variable : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
-                               "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
-    const char* value = std::getenv(variable);
-    if (value != nullptr && value[0] != '\0') return value;
-  }
-  return "/tmp/dapr-components-sockets";
-}
-
+std::string ComponentSocketFolder() { return ResolveSocketsFolder(); }
 std::string DefaultSocketPath(const std::string& component_name) {
   return ComponentSocketFolder() + "/" + component_name + ".sock";
 }

@@ -5,10 +5,7 @@
 
 namespace plughost::sdk {
 
-// The first of these that is set and not empty: PLUGHOST_SOCKETS_DIR and
-// DAPR_COMPONENTS_SOCKETS_FOLDER (what the host and daprd read, in the host's order), then
-// DAPR_COMPONENT_SOCKETS_FOLDER (what Dapr's Kubernetes injector sets); else
-// /tmp/dapr-components-sockets, the default of both hosts.
+// The folder the host scans by default: the variables and order of common/sockets_folder.h.
 std::string ComponentSocketFolder();
 
 // "<folder>/<name>.sock": hosts derive the component's type from the file's stem

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "host/app/cli.h"
 
@@ -42,11 +46,11 @@ TEST_CASE("environment: socket folder and DAPR_GRPC_PORT; flags win") {
 }
 
 TEST_CASE("every flag is parsed; bad ones are named") {
-  auto options = Parse({"components", "--config", "c.json", "--app-id", "a", "--app-address",
+  auto options = Parse({"--config", "c.json", "--app-id", "a", "--app-address",
                         "127.0.0.1:3000", "--log-level", "debug", "--log-format", "json",
                         "--probe-timeout", "500", "--init-timeout=900"});
   REQUIRE(options.ok());
-  CHECK(options->command == Command::kComponents);
+  CHECK(options->command == Command::kServe);
   CHECK(options->host.config_path == "c.json");
   CHECK(options->host.app_id == "a");
   CHECK(options->host.app_address == "127.0.0.1:3000");
@@ -77,6 +81,90 @@ TEST_CASE("every flag is parsed; bad ones are named") {
              Catch::Contains("--max-message-bytes"));
   CHECK(Parse({"--help"})->command == Command::kHelp);
   CHECK(Parse({"--version"})->command == Command::kVersion);
+}
+
+TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
+  auto options = Parse({"--app-id", "myapp", "--app-port", "3000", "--app-protocol", "HTTP",
+                        "--dapr-grpc-port", "50002", "--dapr-http-port=3501", "--resources-path",
+                        "/r1", "--components-path", "/r2", "--resources-path=/r3,/r4",
+                        "--log-level", "warn"});
+  REQUIRE(options.ok());
+  CHECK(options->host.app_id == "myapp");
+  CHECK(options->host.app_address == "127.0.0.1:3000");
+  CHECK(options->host.app_protocol == "http");
+  CHECK(options->host.grpc_address == "127.0.0.1:50002");
+  CHECK(options->host.http_address == "127.0.0.1:3501");
+  CHECK(options->host.http_address_explicit);
+  CHECK(options->host.resources_paths == std::vector<std::string>{"/r1", "/r2", "/r3", "/r4"});
+  CHECK(options->log_level == "warn");
+  CHECK(Parse({"--log-level", "fatal"})->log_level == "error");
+
+  auto env = Parse({}, {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"},
+                        {"DAPR_API_TOKEN", "tok"}});
+  REQUIRE(env.ok());
+  CHECK(env->host.http_address == "127.0.0.1:3600");
+  CHECK(env->host.grpc_address == "127.0.0.1:6000");
+  CHECK(env->host.api_token == "tok");
+  auto flag_wins = Parse({"--dapr-grpc-port", "7000", "--dapr-http-port", "7001"},
+                         {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"}});
+  CHECK(flag_wins->host.grpc_address == "127.0.0.1:7000");
+  CHECK(flag_wins->host.http_address == "127.0.0.1:7001");
+
+  CHECK_THAT(std::string(Parse({"--app-port", "70000"}).status().message()),
+             Catch::Contains("--app-port: expected a port 1-65535"));
+  CHECK_THAT(std::string(Parse({"--app-protocol", "grpcs"}).status().message()),
+             Catch::Contains("--app-protocol: expected grpc or http"));
+  CHECK_THAT(std::string(Parse({"--app-port", "1", "--app-address", "x:1"}).status().message()),
+             Catch::Contains("--app-address and --app-port"));
+}
+
+TEST_CASE("the socket folder: one resolution, in its documented order") {
+  CHECK(Parse({}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"}})->host.sockets_dir == "/l");
+  CHECK(Parse({}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"},
+                   {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})->host.sockets_dir == "/k");
+  CHECK(Parse({}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"},
+                   {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})->host.sockets_dir == "/d");
+}
+
+TEST_CASE("subcommands refuse flags they do not take; --help names each command's flags") {
+  CHECK_THAT(std::string(Parse({"components", "--app-id", "x"}).status().message()),
+             Catch::Contains("--app-id belongs to 'plughost', not 'plughost components'"));
+  CHECK_THAT(std::string(Parse({"components", "--app-id=x"}).status().message()),
+             Catch::Contains("--app-id belongs to"));
+  CHECK_THAT(std::string(Parse({"--operations", "first-write"}).status().message()),
+             Catch::Contains("--operations belongs to 'plughost conformance'"));
+  CHECK(Parse({"conformance", "--socket", "/s", "--operations", "first-write,ttl"})
+            ->conformance.operations == std::set<std::string>{"first-write", "ttl"});
+  CHECK(Parse({"components", "--sockets-dir", "/s", "--probe-timeout", "10"}).ok());
+  auto help = Parse({"components", "--help"});
+  REQUIRE(help.ok());
+  CHECK(help->command == Command::kHelp);
+  CHECK(help->help_for == Command::kComponents);
+  std::string components = UsageText(Command::kComponents);
+  CHECK_THAT(components, Catch::Contains("--sockets-dir"));
+  CHECK_THAT(components, Catch::Contains("--config"));  // tells launched processes apart
+  CHECK_THAT(components, !Catch::Contains("--app-id"));
+  std::string all = UsageText();
+  for (const char* flag : {"--config", "--resources-path", "--app-port", "--dapr-http-port",
+                           "--socket", "--metadata", "Flags of plughost components"}) {
+    CHECK_THAT(all, Catch::Contains(flag));
+  }
+}
+
+TEST_CASE("README's flags table names every flag --help lists") {
+  const char* readme_path = std::getenv("README");
+  REQUIRE(readme_path != nullptr);
+  std::ifstream file(readme_path);
+  std::stringstream readme;
+  readme << file.rdbuf();
+  REQUIRE_FALSE(readme.str().empty());
+  std::istringstream usage(UsageText());
+  for (std::string line; std::getline(usage, line);) {
+    if (line.rfind("  --", 0) != 0) continue;
+    std::string flag = line.substr(2, line.find(' ', 2) - 2);
+    INFO(flag);
+    CHECK_THAT(readme.str(), Catch::Contains("`" + flag));
+  }
 }
 
 }  // namespace plughost

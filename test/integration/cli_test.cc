@@ -2,6 +2,10 @@
 // name clashes, and a clean stop on SIGTERM.
 #include <catch2/catch.hpp>
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <sstream>
 
 #include "test/support/running_host.h"
 
@@ -103,6 +107,66 @@ TEST_CASE("plughost components lists what a socket folder offers", "[integration
   CHECK_THAT(listing.output, Catch::Contains("dapr.proto.components.v1.StateStore"));
   CHECK_THAT(listing.output, Catch::Contains("readme.txt"));
   CHECK_THAT(listing.output, Catch::Contains("skipped"));
+}
+
+TEST_CASE("plughost components runs the host's folder checks and says what the host would do",
+          "[integration][cli]") {
+  TempDir dir;
+  auto missing = RunHost(dir, {"components", "--sockets-dir", dir.File("typo")});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Catch::Contains(dir.File("typo") + " does not exist"));
+
+  std::string open_folder = dir.File("open");
+  ::mkdir(open_folder.c_str(), 0700);
+  ::chmod(open_folder.c_str(), 0777);
+  auto insecure = RunHost(dir, {"components", "--sockets-dir", open_folder});
+  CHECK(insecure.exit_code == 2);
+  CHECK_THAT(insecure.output, Catch::Contains("the host would refuse to start"));
+  auto allowed = RunHost(dir, {"components", "--sockets-dir", open_folder,
+                               "--allow-insecure-sockets-dir"});
+  CHECK(allowed.exit_code == 0);
+
+  auto refused = RunHost(dir, {"components", "--app-id", "orders"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.output, Catch::Contains("--app-id belongs to 'plughost', not 'plughost "
+                                             "components'"));
+  // --config is read (it marks the sockets of declared processes): a missing file is an error.
+  auto missing_config = RunHost(dir, {"components", "--sockets-dir", dir.path(), "--config",
+                                      "/nonexistent.json"});
+  CHECK(missing_config.exit_code == 2);
+  CHECK_THAT(missing_config.output, Catch::Contains("/nonexistent.json"));
+}
+
+TEST_CASE("plughost components: one row per socket, columns aligned to long paths",
+          "[integration][cli]") {
+  TempDir dir;
+  std::string deep = dir.File("a-rather-long-folder-name-for-sockets-of-components");
+  ::mkdir(deep.c_str(), 0750);
+  auto process = ChildProcess::Spawn({RequiredEnv("SAMPLE_COMPONENT_BIN"), "--socket",
+                                      deep + "/long-socket-name-lister.sock"},
+                                     dir.File("sample.log"));
+  REQUIRE(WaitForSocket(deep + "/long-socket-name-lister.sock", std::chrono::seconds(10)));
+  auto listing = RunHost(dir, {"components", "--sockets-dir", deep});
+  CHECK(listing.exit_code == 0);
+  std::vector<std::string> lines;
+  std::istringstream stream(listing.output);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  auto header = std::find_if(lines.begin(), lines.end(),
+                             [](const std::string& l) { return l.rfind("SOCKET", 0) == 0; });
+  REQUIRE(header != lines.end());
+  REQUIRE(std::next(header) != lines.end());
+  const std::string& row = *std::next(header);
+  CHECK(header->find("KINDS") == row.find("  ", row.find(".sock")) + 2);
+  CHECK(header->find("STATUS") == row.find("ok: "));
+  size_t mentions = 0;
+  for (size_t at = listing.output.find("dapr.proto.components.v1.StateStore");
+       at != std::string::npos;
+       at = listing.output.find("dapr.proto.components.v1.StateStore", at + 1)) {
+    ++mentions;
+  }
+  CHECK(mentions == 1);  // the services once per socket, not once per kind
+  CHECK_THAT(row, Catch::Contains("state.long-socket-name-lister"));
+  CHECK_THAT(row, Catch::Contains("hello.long-socket-name-lister"));
 }
 
 TEST_CASE("SIGTERM stops the host cleanly with exit 0", "[integration][cli]") {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/sockets_folder.h"
 #include "sdk/cpp/socket_folder.h"
 
 namespace plughost::sdk {
@@ -21,8 +22,7 @@ struct FolderEnvironment {
   FolderEnvironment() { Clear(); }
   ~FolderEnvironment() { Clear(); }
   static void Clear() {
-    for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
-                             "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
+    for (const char* name : kSocketsFolderVariables) {
       ::unsetenv(name);
     }
   }
@@ -33,6 +33,8 @@ struct FolderEnvironment {
 TEST_CASE("the socket folder follows the host's variables, in the host's order", "[sdk]") {
   FolderEnvironment environment;
   CHECK(ComponentSocketFolder() == "/tmp/dapr-components-sockets");
+  ::setenv("LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/layotto", 1);
+  CHECK(ComponentSocketFolder() == "/layotto");
   ::setenv("DAPR_COMPONENT_SOCKETS_FOLDER", "/k8s", 1);
   CHECK(ComponentSocketFolder() == "/k8s");
   ::setenv("DAPR_COMPONENTS_SOCKETS_FOLDER", "/dapr", 1);

@@ -149,6 +149,9 @@ class PubSub(pubsub_pb2_grpc.PubSubServicer):
     @rpc
     async def Init(self, request, context):
         self._instances.for_call(context)  # creates the instance's topics
+        # Which consumer group the host gave this instance (daprd defaults it to the app id).
+        consumer = request.metadata.properties.get("consumerID", "")
+        print(f"{NAME}: Init with consumerID {consumer!r}", file=sys.stderr, flush=True)
         return pubsub_pb2.PubSubInitResponse()
 
     @rpc
