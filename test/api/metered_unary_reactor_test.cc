@@ -2,11 +2,14 @@
 // factory installed as host/runtime does: every unary call is recorded once, under its method,
 // the component its request names ("(unknown)" for names no instance has) and the code the app
 // got; streams and methods the host does not serve are still recorded by the interceptor.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -261,6 +264,60 @@ TEST_CASE("QueryStateAlpha1 refuses fields of the wrong type as daprd's decoder 
   rt::QueryStateResponse response;
   CHECK(api.dapr->QueryStateAlpha1(&call, request, &response).error_code() !=
         grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("calls to made-up method names share one bounded label", "[api][metrics]") {
+  MeteredApi api;
+  grpc::GenericStub generic(api.channel);
+  for (int i = 0; i < 2000; ++i) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::ByteBuffer request, response;
+    grpc::Slice empty("");
+    request = grpc::ByteBuffer(&empty, 1);
+    std::string path = i % 2 == 0 ? "/made.up.Service" + std::to_string(i) + "/Call"
+                                   : "/dapr.proto.runtime.v1.Dapr/NoSuchMethod" + std::to_string(i);
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::optional<grpc::Status> status;
+    generic.UnaryCall(&call, path, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        std::lock_guard lock(mutex);
+                        status = s;
+                        cv.notify_all();
+                      });
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return status.has_value(); });
+    REQUIRE(status->error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  }
+  auto metrics = api.Rendered();
+  size_t series = 0;
+  for (size_t at = metrics.find("\nplughost_api_calls_total{"); at != std::string::npos;
+       at = metrics.find("\nplughost_api_calls_total{", at + 1)) {
+    ++series;
+  }
+  CHECK(series == 1);
+  CHECK(ValueOf(metrics, R"(plughost_api_calls_total{method="unknown",component="",code="UNIMPLEMENTED"})") == "2000");
+  CHECK_THAT(metrics, !Catch::Contains("made.up"));
+  CHECK_THAT(metrics, !Catch::Contains("NoSuchMethod"));
+}
+
+TEST_CASE("subscription lag keeps a bounded number of topic series", "[api][metrics]") {
+  SubscriptionLag lag;
+  const size_t topics = SubscriptionLag::kMaxTopicSeries + 500;
+  for (size_t i = 0; i < topics; ++i) {
+    auto token = lag.Received("pubsub", "topic-" + std::to_string(i));
+    lag.Settled("pubsub", "topic-" + std::to_string(i), token, /*acked=*/true);
+  }
+  std::string out;
+  lag.Render(out);
+  size_t series = 0;
+  for (size_t at = out.find("\nplughost_subscription_pending_messages{"); at != std::string::npos;
+       at = out.find("\nplughost_subscription_pending_messages{", at + 1)) {
+    ++series;
+  }
+  CHECK(series == SubscriptionLag::kMaxTopicSeries + 1);
+  CHECK(ValueOf(out, R"x(plughost_subscription_messages_total{pubsub="pubsub",topic="(other)",outcome="acked"})x") == "500");
 }
 
 }  // namespace plughost
