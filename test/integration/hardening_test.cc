@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "test/support/http_get.h"
 #include "test/support/running_host.h"
 
 namespace plughost::testing {
@@ -117,6 +118,55 @@ TEST_CASE("deeply nested JSON is refused, never crashes the host", "[integration
 
   RequireAnswers(dapr);
   subscribe_context.TryCancel();
+  CHECK_FALSE(host.process().WaitExit(0ms).has_value());
+}
+
+}  // namespace plughost::testing
+
+namespace plughost::testing {
+
+TEST_CASE("a component answer past the receive bound fails the call, not the host",
+          "[integration][hardening]") {
+  TempDir dir;
+  auto sample = StartSampleComponent(dir, "cpp-sample");
+  REQUIRE(sample);
+  // Requests up to 8 MiB from the app; each value stays under the component's own 4 MiB limit.
+  int ops_port = FreeTcpPort();
+  RunningHost host{dir, dir.path(),
+                   {"--max-message-bytes", std::to_string(8 << 20), "--ops-address",
+                    "127.0.0.1:" + std::to_string(ops_port)}};
+  REQUIRE(host.started());
+  auto& dapr = host.dapr();
+  const std::string value(3 << 20, 'v');  // 3 MiB
+  rt::GetBulkStateRequest bulk;
+  bulk.set_store_name("cpp-sample");
+  for (int i = 0; i < 6; ++i) {  // 18 MiB in all: past the 16 MiB bound on one answer
+    rt::SaveStateRequest save;
+    save.set_store_name("cpp-sample");
+    save.add_states()->set_key("big-" + std::to_string(i));
+    save.mutable_states(0)->set_value(value);
+    google::protobuf::Empty empty;
+    REQUIRE(dapr.SaveState(Deadline().get(), save, &empty).ok());
+    bulk.add_keys("big-" + std::to_string(i));
+  }
+  rt::GetBulkStateResponse response;
+  auto status = dapr.GetBulkState(Deadline().get(), bulk, &response);
+  // The bulk answer is refused (the host answers per key or fails the call, never takes it).
+  bool refused = !status.ok();
+  for (const auto& item : response.items()) refused = refused || !item.error().empty();
+  CHECK(refused);
+  // One value at a time still works, and the host still serves.
+  rt::GetStateRequest get;
+  get.set_store_name("cpp-sample");
+  get.set_key("big-0");
+  rt::GetStateResponse got;
+  REQUIRE(dapr.GetState(Deadline().get(), get, &got).ok());
+  CHECK(got.data().size() == value.size());
+  auto metrics = HttpGet(ops_port, "/metrics");
+  CHECK_THAT(metrics.body,
+             Catch::Contains(R"(plughost_limit_hits_total{limit="component_response_too_large"} )"));
+  CHECK_THAT(metrics.body, !Catch::Contains(
+                               R"(plughost_limit_hits_total{limit="component_response_too_large"} 0)"));
   CHECK_FALSE(host.process().WaitExit(0ms).has_value());
 }
 

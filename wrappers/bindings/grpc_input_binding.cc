@@ -11,6 +11,7 @@
 
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
+#include "wrappers/common/response_limit.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -233,6 +234,7 @@ void ReadStream::OnReadDone(bool ok) {
 }
 
 void ReadStream::OnDone(const grpc::Status& status) {
+  CountResponseTooLarge(status);
   bool healthy = delivered_ || SteadyClock::now() - started_at_ >= kHealthyStreamAge;
   if (auto loop = loop_.lock()) loop->StreamEnded(status, healthy);
   // Last: may destroy this object when no ack callback still holds it.

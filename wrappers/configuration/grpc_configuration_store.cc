@@ -9,6 +9,7 @@
 
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
+#include "wrappers/common/response_limit.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -103,6 +104,7 @@ class SubscribeStream final
   }
 
   void OnDone(const grpc::Status& status) override {
+    CountResponseTooLarge(status);
     owner_->OnStreamEnded(this, status, confirmed_);
     delete this;
   }

@@ -11,6 +11,7 @@
 
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
+#include "wrappers/common/response_limit.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -378,6 +379,7 @@ void PullStream::OnReadDone(bool ok) {
 }
 
 void PullStream::OnDone(const grpc::Status& status) {
+  CountResponseTooLarge(status);
   {
     std::lock_guard lock(state_->mutex);
     state_->reactor = nullptr;
