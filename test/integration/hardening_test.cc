@@ -171,3 +171,48 @@ TEST_CASE("a component answer past the receive bound fails the call, not the hos
 }
 
 }  // namespace plughost::testing
+
+namespace plughost::testing {
+
+TEST_CASE("a streaming subscriber that never reads holds the publisher back, not the host's memory",
+          "[integration][hardening]") {
+  TempDir dir;
+  RunningHost host{dir, dir.path(), {"--config", WriteConfig(dir)}};
+  REQUIRE(host.started());
+  auto& dapr = host.dapr();
+  grpc::ClientContext subscribe_context;
+  auto stream = dapr.SubscribeTopicEventsAlpha1(&subscribe_context);
+  rt::SubscribeTopicEventsRequestAlpha1 initial;
+  initial.mutable_initial_request()->set_pubsub_name("pubsub");
+  initial.mutable_initial_request()->set_topic("stuck");
+  REQUIRE(stream->Write(initial));
+  rt::SubscribeTopicEventsResponseAlpha1 opened;
+  REQUIRE(stream->Read(&opened));  // after this the app reads nothing and answers nothing
+
+  const std::string payload(1024, 'p');
+  int accepted = 0;
+  grpc::Status refused;
+  for (int i = 0; i < 20'000; ++i) {
+    rt::PublishEventRequest request;
+    request.set_pubsub_name("pubsub");
+    request.set_topic("stuck");
+    request.set_data(payload);
+    request.set_data_content_type("text/plain");
+    google::protobuf::Empty empty;
+    auto status = dapr.PublishEvent(Deadline().get(), request, &empty);
+    if (!status.ok()) {
+      refused = status;
+      break;
+    }
+    ++accepted;
+  }
+  INFO(refused.error_message());
+  // daprd's code and words for a component's publish error, with the component's reason.
+  CHECK(refused.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK_THAT(refused.error_message(), Catch::Contains("not yet acked; try again later"));
+  CHECK(accepted == 10'000);  // the built-in pubsub's bound on unacked messages per subscriber
+  RequireAnswers(dapr);
+  subscribe_context.TryCancel();
+}
+
+}  // namespace plughost::testing
