@@ -2,9 +2,12 @@
 // used to overflow the stack and kill the host), and the host still answering afterwards.
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -213,6 +216,39 @@ TEST_CASE("a streaming subscriber that never reads holds the publisher back, not
   CHECK(accepted == 10'000);  // the built-in pubsub's bound on unacked messages per subscriber
   RequireAnswers(dapr);
   subscribe_context.TryCancel();
+}
+
+}  // namespace plughost::testing
+
+namespace plughost::testing {
+
+TEST_CASE("the host raises its open file limit to the hard limit", "[integration][hardening]") {
+  rlimit ours{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &ours) == 0);
+  if (ours.rlim_max != RLIM_INFINITY && ours.rlim_max <= 256) {
+    WARN("hard open file limit " << ours.rlim_max << ": nothing to raise");
+    return;
+  }
+  // The host inherits a low soft limit, as under a shell's default of 1,024.
+  rlimit low = ours;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  TempDir dir;
+  RunningHost host{dir, dir.path()};
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &ours) == 0);
+  REQUIRE(host.started());
+
+  std::ifstream limits("/proc/" + std::to_string(host.process().pid()) + "/limits");
+  std::string line, soft, hard;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(std::string("Max open files").size()));
+    fields >> soft >> hard;
+  }
+  REQUIRE_FALSE(soft.empty());
+  CHECK(soft == hard);
+  CHECK(soft != "256");
+  CHECK_THAT(host.Log(), Catch::Contains("open file limit raised from 256"));
 }
 
 }  // namespace plughost::testing
