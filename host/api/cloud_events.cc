@@ -211,13 +211,11 @@ absl::StatusOr<json> NewEnvelope(const Published& event) {
   std::string trace = !overrides.trace_parent.empty() ? overrides.trace_parent
                       : !overrides.trace_id.empty()   ? overrides.trace_id
                                                       : std::string(event.trace_parent);
-  if (!trace.empty()) {
-    envelope[kTraceId] = trace;
-    envelope[kTraceParent] = trace;
-  }
-  std::string state =
+  // Always present, empty when there is no trace, as in daprd's envelopes.
+  envelope[kTraceId] = trace;
+  envelope[kTraceParent] = trace;
+  envelope[kTraceState] =
       !overrides.trace_state.empty() ? overrides.trace_state : std::string(event.trace_state);
-  if (!state.empty()) envelope[kTraceState] = state;
 
   if (IsJsonContentType(content_type)) {
     if (JsonNestingDepth(event.data) > kMaxJsonDepth) return TooDeep("the event's data");
@@ -272,11 +270,10 @@ absl::StatusOr<std::string> Envelope(const Published& event) {
       envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
     envelope[kTopic] = std::string(event.topic);
     envelope[kPubsubName] = std::string(event.pubsub_name);
-    if (!event.trace_parent.empty()) {
-      envelope[kTraceId] = std::string(event.trace_parent);
-      envelope[kTraceParent] = std::string(event.trace_parent);
-    }
-    if (!event.trace_state.empty()) envelope[kTraceState] = std::string(event.trace_state);
+    // The app's own trace fields stand; missing ones are added, empty when there is no trace.
+    if (!envelope.contains(kTraceId)) envelope[kTraceId] = std::string(event.trace_parent);
+    if (!envelope.contains(kTraceParent)) envelope[kTraceParent] = std::string(event.trace_parent);
+    if (!envelope.contains(kTraceState)) envelope[kTraceState] = std::string(event.trace_state);
     if (!envelope.contains(kSource) || envelope[kSource].is_null())
       envelope[kSource] = kDefaultSource;
     if (!envelope.contains(kType) || envelope[kType].is_null()) envelope[kType] = kDefaultType;

@@ -294,3 +294,20 @@ TEST_CASE("JSON nested too deep to walk is refused, on publish and on delivery",
 }
 
 }  // namespace plughost::cloud_events
+
+namespace plughost::cloud_events {
+
+TEST_CASE("trace fields are always present, empty without a trace, as daprd writes them",
+          "[pubsub][cloudevents]") {
+  auto envelope = Wrap("text/plain", "hi");
+  CHECK(envelope.at("traceid") == "");
+  CHECK(envelope.at("traceparent") == "");
+  CHECK(envelope.at("tracestate") == "");
+  // An app's own CloudEvent keeps its trace fields and gets the missing ones.
+  auto own = Wrap(kContentType, R"({"id":"1","traceid":"mine","data":1})");
+  CHECK(own.at("traceid") == "mine");
+  CHECK(own.at("traceparent") == "");
+  CHECK(own.at("tracestate") == "");
+}
+
+}  // namespace plughost::cloud_events
