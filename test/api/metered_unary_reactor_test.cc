@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <filesystem>
@@ -52,6 +53,23 @@ class ThrowingStateStore : public InMemoryStateStore {
   }
 };
 
+// Counts which of Delete and BulkDelete the API called.
+class RecordingStateStore : public InMemoryStateStore {
+ public:
+  void Delete(statepb::DeleteRequest request, const CallOptions& options,
+              StatusCallback done) override {
+    ++deletes;
+    InMemoryStateStore::Delete(std::move(request), options, std::move(done));
+  }
+  void BulkDelete(statepb::BulkDeleteRequest request, const CallOptions& options,
+                  StatusCallback done) override {
+    ++bulk_deletes;
+    InMemoryStateStore::BulkDelete(std::move(request), options, std::move(done));
+  }
+  std::atomic<int> deletes{0};
+  std::atomic<int> bulk_deletes{0};
+};
+
 struct MeteredApi {
   MeteredApi() {
     char pattern[] = "/tmp/ph-metrics-XXXXXX";
@@ -63,6 +81,7 @@ struct MeteredApi {
                 std::make_shared<HelloWorld>());
     AddInstance(instances, "throwing", "state.throwing", ComponentKind::kState,
                 std::make_shared<ThrowingStateStore>());
+    AddInstance(instances, "recording", "state.recording", ComponentKind::kState, recording);
     context.instances = &instances;
     context.metrics = &metrics;
     dapr_api = std::make_unique<DaprApi>(&context);
@@ -101,6 +120,7 @@ struct MeteredApi {
   std::string Rendered() const { return metrics.Render(instances, nullptr); }
 
   std::string dir;
+  std::shared_ptr<RecordingStateStore> recording = std::make_shared<RecordingStateStore>();
   InstanceTable instances;
   Metrics metrics;
   ApiContext context;
@@ -318,6 +338,25 @@ TEST_CASE("subscription lag keeps a bounded number of topic series", "[api][metr
   }
   CHECK(series == SubscriptionLag::kMaxTopicSeries + 1);
   CHECK(ValueOf(out, R"x(plughost_subscription_messages_total{pubsub="pubsub",topic="(other)",outcome="acked"})x") == "500");
+}
+
+TEST_CASE("DeleteBulkState with one item calls the store's Delete, as daprd does", "[api][state]") {
+  MeteredApi api;
+  auto delete_bulk = [&](std::vector<std::string> keys) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    rt::DeleteBulkStateRequest request;
+    request.set_store_name("recording");
+    for (const auto& key : keys) request.add_states()->set_key(key);
+    google::protobuf::Empty empty;
+    return api.dapr->DeleteBulkState(&call, request, &empty).error_code();
+  };
+  REQUIRE(delete_bulk({"a"}) == grpc::StatusCode::OK);
+  CHECK(api.recording->deletes == 1);
+  CHECK(api.recording->bulk_deletes == 0);
+  REQUIRE(delete_bulk({"a", "b"}) == grpc::StatusCode::OK);
+  CHECK(api.recording->deletes == 1);
+  CHECK(api.recording->bulk_deletes == 1);
 }
 
 }  // namespace plughost
