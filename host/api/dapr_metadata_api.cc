@@ -25,6 +25,8 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   for (auto& [key, value] : context_->extended_metadata.Snapshot()) {
     (*response->mutable_extended_metadata())[key] = value;
   }
+  // daprd always reports its version here too, over anything SetMetadata stored.
+  (*response->mutable_extended_metadata())["daprRuntimeVersion"] = context_->runtime_version;
   for (auto& subscription : context_->subscriptions.Snapshot()) {
     *response->add_subscriptions() = std::move(subscription);
   }

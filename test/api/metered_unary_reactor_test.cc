@@ -359,4 +359,16 @@ TEST_CASE("DeleteBulkState with one item calls the store's Delete, as daprd does
   CHECK(api.recording->bulk_deletes == 1);
 }
 
+TEST_CASE("GetMetadata reports extended.daprRuntimeVersion, as daprd does", "[api][metadata]") {
+  MeteredApi api;
+  api.context.runtime_version = "1.2.3-test";
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rt::GetMetadataResponse response;
+  REQUIRE(api.dapr->GetMetadata(&call, rt::GetMetadataRequest(), &response).ok());
+  CHECK(response.runtime_version() == "1.2.3-test");
+  REQUIRE(response.extended_metadata().count("daprRuntimeVersion") == 1);
+  CHECK(response.extended_metadata().at("daprRuntimeVersion") == "1.2.3-test");
+}
+
 }  // namespace plughost
