@@ -16,6 +16,8 @@
 #include <string>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
 #include "host/builtins/hello_world.h"
@@ -369,6 +371,28 @@ TEST_CASE("GetMetadata reports extended.daprRuntimeVersion, as daprd does", "[ap
   CHECK(response.runtime_version() == "1.2.3-test");
   REQUIRE(response.extended_metadata().count("daprRuntimeVersion") == 1);
   CHECK(response.extended_metadata().at("daprRuntimeVersion") == "1.2.3-test");
+}
+
+TEST_CASE("an unknown state store carries daprd's ErrorInfo for SDKs to read", "[api][errors]") {
+  MeteredApi api;
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rt::GetStateRequest request;
+  request.set_store_name("nosuch");
+  request.set_key("k");
+  rt::GetStateResponse response;
+  auto status = api.dapr->GetState(&call, request, &response);
+  REQUIRE(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "state store nosuch is not found");
+  google::rpc::Status rich;
+  REQUIRE(rich.ParseFromString(status.error_details()));
+  CHECK(rich.code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(rich.message() == status.error_message());
+  REQUIRE(rich.details_size() == 1);
+  google::rpc::ErrorInfo info;
+  REQUIRE(rich.details(0).UnpackTo(&info));
+  CHECK(info.domain() == "dapr.io");
+  CHECK(info.reason() == "DAPR_STATE_NOT_FOUND");
 }
 
 }  // namespace plughost
