@@ -36,9 +36,9 @@ struct Subscriber {
   std::string topic;
   MessageHandler handler;
   bool closed = false;
-  size_t in_flight = 0;      // handed to the handler, not yet answered
-  size_t unacked = 0;        // accepted for this subscriber, not yet acked
-  size_t unacked_bytes = 0;  // their payload bytes
+  size_t in_flight = 0;         // handed to the handler, not yet answered
+  size_t unacked = 0;           // accepted for this subscriber, not yet acked
+  size_t unacked_bytes = 0;     // their payload bytes
   std::deque<Delivery> parked;  // due, but in_flight was at its bound
 };
 
@@ -102,10 +102,10 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
         if (subscriber->unacked >= options_.max_unacked ||
             subscriber->unacked_bytes + bytes > options_.max_unacked_bytes) {
           limit_hits::Hit(limit_hits::Limit::kPubsubQueueFull);
-          return grpc::Status(
-              grpc::StatusCode::RESOURCE_EXHAUSTED,
-              "in-memory pubsub: a subscriber of topic '" + topic + "' has " +
-                  std::to_string(subscriber->unacked) + " messages not yet acked; try again later");
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "in-memory pubsub: a subscriber of topic '" + topic + "' has " +
+                                  std::to_string(subscriber->unacked) +
+                                  " messages not yet acked; try again later");
         }
       }
       auto now = Clock::now();

@@ -40,8 +40,10 @@ TEST_CASE("a topic name with a newline makes one log line, escaped", "[log]") {
   auto text = CaptureStderr([&] { PH_LOG_WARN("pubsub", "topic '{}' has no subscriber", topic); });
   CHECK(std::count(text.begin(), text.end(), '\n') == 1);
   CHECK(text.back() == '\n');
-  CHECK_THAT(text, Catch::Contains(
-      R"(topic 'orders\n2026-01-01T00:00:00.000Z INFO  host: fake line\r\x1b[31m' has no subscriber)"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          R"(topic 'orders\n2026-01-01T00:00:00.000Z INFO  host: fake line\r\x1b[31m' has no subscriber)"));
 }
 
 TEST_CASE("ordinary text is logged as it is", "[log]") {

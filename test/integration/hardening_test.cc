@@ -35,8 +35,7 @@ std::string Nested(size_t depth, const std::string& inner = "") {
   return std::string(depth, '[') + inner + std::string(depth, ']');
 }
 
-grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& data,
-                     const std::string& content_type,
+grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& data, const std::string& content_type,
                      std::map<std::string, std::string> metadata = {}) {
   rt::PublishEventRequest request;
   request.set_pubsub_name("pubsub");
@@ -93,7 +92,8 @@ TEST_CASE("deeply nested JSON is refused, never crashes the host", "[integration
     CHECK(status.error_message() == "cannot create cloudevent");  // daprd's words
   }
   SECTION("application/cloudevents+json") {
-    auto status = Publish(dapr, R"({"id":"1","data":)" + deep + "}", "application/cloudevents+json");
+    auto status =
+        Publish(dapr, R"({"id":"1","data":)" + deep + "}", "application/cloudevents+json");
     CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(status.error_message() == "cannot create cloudevent");
   }
@@ -135,7 +135,8 @@ TEST_CASE("a component answer past the receive bound fails the call, not the hos
   REQUIRE(sample);
   // Requests up to 8 MiB from the app; each value stays under the component's own 4 MiB limit.
   int ops_port = FreeTcpPort();
-  RunningHost host{dir, dir.path(),
+  RunningHost host{dir,
+                   dir.path(),
                    {"--max-message-bytes", std::to_string(8 << 20), "--ops-address",
                     "127.0.0.1:" + std::to_string(ops_port)}};
   REQUIRE(host.started());
@@ -166,10 +167,12 @@ TEST_CASE("a component answer past the receive bound fails the call, not the hos
   REQUIRE(dapr.GetState(Deadline().get(), get, &got).ok());
   CHECK(got.data().size() == value.size());
   auto metrics = HttpGet(ops_port, "/metrics");
-  CHECK_THAT(metrics.body,
-             Catch::Contains(R"(plughost_limit_hits_total{limit="component_response_too_large"} )"));
-  CHECK_THAT(metrics.body, !Catch::Contains(
-                               R"(plughost_limit_hits_total{limit="component_response_too_large"} 0)"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains(R"(plughost_limit_hits_total{limit="component_response_too_large"} )"));
+  CHECK_THAT(
+      metrics.body,
+      !Catch::Contains(R"(plughost_limit_hits_total{limit="component_response_too_large"} 0)"));
   CHECK_FALSE(host.process().WaitExit(0ms).has_value());
 }
 
