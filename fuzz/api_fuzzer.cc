@@ -16,9 +16,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -125,6 +127,55 @@ class RawCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffe
   std::promise<grpc::Status> done_;
 };
 
+// An app subscribed to "orders" on "pubsub" for the process's life, so that whatever a fuzzed
+// publish gets accepted is also delivered and decoded (cloud_events::ToTopicEvent), as it is for
+// a real app. It acks every event; writes go out one at a time.
+class DeliverySink : public grpc::ClientBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,
+                                                    runtimepb::SubscribeTopicEventsResponseAlpha1> {
+ public:
+  explicit DeliverySink(runtimepb::Dapr::Stub& dapr) {
+    dapr.async()->SubscribeTopicEventsAlpha1(&context_, this);
+    runtimepb::SubscribeTopicEventsRequestAlpha1 initial;
+    initial.mutable_initial_request()->set_pubsub_name("pubsub");
+    initial.mutable_initial_request()->set_topic("orders");
+    Send(std::move(initial));
+    StartRead(&response_);
+    StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream ended: nothing more to ack
+    if (response_.has_event_message()) {
+      runtimepb::SubscribeTopicEventsRequestAlpha1 processed;
+      processed.mutable_event_processed()->set_id(response_.event_message().id());
+      processed.mutable_event_processed()->mutable_status()->set_status(
+          runtimepb::TopicEventResponse::SUCCESS);
+      Send(std::move(processed));
+    }
+    StartRead(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    outbox_.pop_front();
+    if (ok && !outbox_.empty()) StartWrite(&outbox_.front());
+  }
+
+  void OnDone(const grpc::Status&) override {}
+
+ private:
+  void Send(runtimepb::SubscribeTopicEventsRequestAlpha1 message) {
+    std::lock_guard lock(mutex_);
+    outbox_.push_back(std::move(message));
+    if (outbox_.size() == 1) StartWrite(&outbox_.front());
+  }
+
+  grpc::ClientContext context_;
+  runtimepb::SubscribeTopicEventsResponseAlpha1 response_;
+  std::mutex mutex_;
+  std::deque<runtimepb::SubscribeTopicEventsRequestAlpha1> outbox_;  // front: being written
+};
+
 // The API server, its components and a client channel, built once per fuzzing process.
 class Harness {
  public:
@@ -170,8 +221,10 @@ class Harness {
     server_builder.AddListeningPort(address, grpc::InsecureServerCredentials());
     server_ = server_builder.BuildAndStart();
     if (!server_) Fail("cannot start the API server");
-    stub_ = std::make_unique<grpc::GenericStub>(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    stub_ = std::make_unique<grpc::GenericStub>(channel);
+    dapr_stub_ = runtimepb::Dapr::NewStub(channel);
+    sink_ = std::make_unique<DeliverySink>(*dapr_stub_);
   }
 
   void Call(const Method& method, std::string_view payload) {
@@ -223,6 +276,8 @@ class Harness {
   std::unique_ptr<LayottoApi> layotto_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::GenericStub> stub_;
+  std::unique_ptr<runtimepb::Dapr::Stub> dapr_stub_;
+  std::unique_ptr<DeliverySink> sink_;  // kept for the process, like the harness
 };
 
 }  // namespace

@@ -83,6 +83,9 @@ struct ApiContext {
   std::string api_token;
   // Calls allowed in flight per component instance; 0 = unlimited.
   int64_t max_concurrent_calls = 0;
+  // Updates a configuration subscription may hold for an app that does not read; one more ends
+  // the stream with RESOURCE_EXHAUSTED (docs/limits.md).
+  size_t max_pending_configuration_updates = 1000;
   // Called (once, from a gRPC thread) when an app calls Shutdown; must not block.
   std::function<void()> request_shutdown;
   // Entries GetMetadata adds to extended_metadata, computed on each call (the processes the

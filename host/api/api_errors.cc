@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "host/components/state_errors.h"
 
 namespace plughost::api_errors {
@@ -41,14 +43,29 @@ std::string EtagText(const grpc::Status& cause) {
 
 }  // namespace
 
+grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason) {
+  google::rpc::Status rich;
+  rich.set_code(status.error_code());
+  rich.set_message(status.error_message());
+  google::rpc::ErrorInfo info;
+  info.set_domain(kErrorDomain);
+  info.set_reason(std::string(reason));
+  rich.add_details()->PackFrom(info);
+  return grpc::Status(status.error_code(), status.error_message(), rich.SerializeAsString());
+}
+
 grpc::Status NotConfigured(ComponentKind kind, std::string_view name) {
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+  grpc::Status status(grpc::StatusCode::FAILED_PRECONDITION,
                       fmt::format("{} {} is not configured", KindWord(kind), name));
+  // daprd gives state stores' lookup errors its rich form; other kinds keep the plain one.
+  return kind == ComponentKind::kState ? WithErrorInfo(status, "DAPR_STATE_NOT_CONFIGURED")
+                                       : status;
 }
 
 grpc::Status NotFound(ComponentKind kind, std::string_view name) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+  grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT,
                       fmt::format("{} {} is not found", KindWord(kind), name));
+  return kind == ComponentKind::kState ? WithErrorInfo(status, "DAPR_STATE_NOT_FOUND") : status;
 }
 
 grpc::Status EmptyField(std::string_view what) {

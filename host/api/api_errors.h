@@ -13,6 +13,11 @@
 namespace plughost::api_errors {
 
 // No instance of the kind exists at all: FAILED_PRECONDITION "<kind> <name> is not configured".
+// daprd's rich errors (dapr/kit errors): google.rpc.ErrorInfo with domain "dapr.io" and a reason
+// such as "DAPR_STATE_NOT_FOUND", in the status details, so SDK helpers can read the reason.
+inline constexpr char kErrorDomain[] = "dapr.io";
+grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason);
+
 grpc::Status NotConfigured(ComponentKind kind, std::string_view name);
 // Instances exist but none is named so: INVALID_ARGUMENT "<kind> <name> is not found".
 grpc::Status NotFound(ComponentKind kind, std::string_view name);

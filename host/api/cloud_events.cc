@@ -300,10 +300,10 @@ absl::StatusOr<std::string> Envelope(const Published& event) {
       envelope[kTime] = FormatRfc3339(std::chrono::system_clock::now());
     envelope[kTopic] = std::string(event.topic);
     envelope[kPubsubName] = std::string(event.pubsub_name);
-    // Set whether or not the call had a trace (then empty), as daprd does.
-    envelope[kTraceId] = std::string(event.trace_parent);
-    envelope[kTraceParent] = std::string(event.trace_parent);
-    envelope[kTraceState] = std::string(event.trace_state);
+    // The app's own trace fields stand; missing ones are added, empty when there is no trace.
+    if (!envelope.contains(kTraceId)) envelope[kTraceId] = std::string(event.trace_parent);
+    if (!envelope.contains(kTraceParent)) envelope[kTraceParent] = std::string(event.trace_parent);
+    if (!envelope.contains(kTraceState)) envelope[kTraceState] = std::string(event.trace_state);
     if (!envelope.contains(kSource) || envelope[kSource].is_null())
       envelope[kSource] = kDefaultSource;
     if (!envelope.contains(kType) || envelope[kType].is_null()) envelope[kType] = kDefaultType;

@@ -12,6 +12,8 @@
 
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
+#include "host/common/limit_hits.h"
+#include "host/common/log.h"
 #include "host/components/configuration_store.h"
 
 namespace plughost {
@@ -83,11 +85,12 @@ class ConfigurationStream;
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(ConfigurationStream* stream, std::shared_ptr<ConfigurationSubscriptions> table,
-                std::string store_name, std::vector<std::string> keys)
+                std::string store_name, std::vector<std::string> keys, size_t max_pending)
       : stream_(stream),
         table_(std::move(table)),
         store_name_(std::move(store_name)),
-        keys_(std::move(keys)) {}
+        keys_(std::move(keys)),
+        max_pending_(max_pending) {}
 
   void Begin(const InstancePtr& store, configpb::SubscribeConfigurationRequest request);
   void OnWriteDone(bool ok);
@@ -106,6 +109,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   const std::shared_ptr<ConfigurationSubscriptions> table_;
   const std::string store_name_;
   const std::vector<std::string> keys_;
+  const size_t max_pending_;
   std::shared_ptr<Component> component_;  // keeps the store alive while subscribed
   std::unique_ptr<Subscription> subscription_;
   bool stopped_ = false;
@@ -121,9 +125,9 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 class ConfigurationStream final : public grpc::ServerWriteReactor<AppUpdate> {
  public:
   ConfigurationStream(std::shared_ptr<ConfigurationSubscriptions> table, std::string store_name,
-                      std::vector<std::string> keys)
+                      std::vector<std::string> keys, size_t max_pending)
       : session_(std::make_shared<StreamSession>(this, std::move(table), std::move(store_name),
-                                                 std::move(keys))) {}
+                                                 std::move(keys), max_pending)) {}
 
   StreamSession& session() { return *session_; }
 
@@ -191,6 +195,17 @@ void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
   // The id the app knows, even if the store's own id changed when its stream was reopened.
   update.set_id(started_ ? id_ : batch.id());
   CopyItems(*batch.mutable_items(), update.mutable_items());
+  if (pending_.size() >= max_pending_) {
+    // The app stopped reading. Dropping updates would leave it believing stale values, so its
+    // stream ends instead (after the write in flight); it subscribes again and reads afresh.
+    // The store's subscription closes when the stream is done (not here: this is its delivery).
+    limit_hits::Hit(limit_hits::Limit::kConfigurationQueueFull);
+    PH_LOG_WARN("configuration", "subscription {} to store '{}': the app read none of {} updates; "
+                "ending its stream", id_, store_name_, pending_.size());
+    FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "configuration updates not read in time: subscribe again"));
+    return;
+  }
   pending_.push_back(std::move(update));
   WriteNextLocked();
 }
@@ -330,7 +345,8 @@ DaprApi::SubscribeConfiguration(grpc::CallbackServerContext* call,
   // Dapr subscribes with the keys sorted (its error messages show them so).
   std::vector<std::string> keys(request->keys().begin(), request->keys().end());
   std::sort(keys.begin(), keys.end());
-  auto* stream = new ConfigurationStream(configuration_subscriptions_, request->store_name(), keys);
+  auto* stream = new ConfigurationStream(configuration_subscriptions_, request->store_name(), keys,
+                                         context_->max_pending_configuration_updates);
   grpc::Status error;
   auto store = ResolveInstance(*context_, call, ComponentKind::kConfiguration,
                                request->store_name(), &error, &kConfigurationStoreWording);

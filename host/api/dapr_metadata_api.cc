@@ -30,6 +30,8 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
       (*response->mutable_extended_metadata())[key] = std::move(value);
     }
   }
+  // daprd always reports its version here too, over anything SetMetadata stored.
+  (*response->mutable_extended_metadata())["daprRuntimeVersion"] = context_->runtime_version;
   for (auto& subscription : context_->subscriptions.Snapshot()) {
     *response->add_subscriptions() = std::move(subscription);
   }

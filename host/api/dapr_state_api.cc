@@ -256,6 +256,15 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+  if (bulk.items_size() == 1) {
+    // One item is a plain Delete, as daprd sends it (a component may implement only Delete well).
+    store->As<StateStore>()->Delete(
+        std::move(*bulk.mutable_items(0)), OptionsFor(call), [reactor, store](grpc::Status status) {
+          reactor->Finish(status.ok() ? status
+                                      : api_errors::StateBulkDeleteFailed(store->name, status));
+        });
+    return reactor;
+  }
   store->As<StateStore>()->BulkDelete(
       std::move(bulk), OptionsFor(call), [reactor, store](grpc::Status status) {
         reactor->Finish(status.ok() ? status

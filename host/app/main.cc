@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "host/app/cli.h"
 #include "host/app/components_command.h"
+#include "host/app/open_file_limit.h"
 #include "host/common/log.h"
 #include "host/runtime/host.h"
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   plughost::log::ParseLevel(options.log_level, &level);
   plughost::log::SetLevel(level);
   plughost::log::SetJsonFormat(options.log_format == "json");
+  plughost::RaiseOpenFileLimit();
 
   plughost::StartupError error{0, ""};
   auto host = plughost::Host::Start(options.host, &error);

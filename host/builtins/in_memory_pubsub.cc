@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <queue>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "host/common/limit_hits.h"
 #include "host/common/log.h"
 
 namespace plughost {
@@ -18,12 +20,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Message = std::shared_ptr<const pubsubpb::PullMessagesResponse>;
 
-// One subscription. `handler` and `closed` are guarded by the broker's mutex.
-struct Subscriber {
-  std::string topic;
-  MessageHandler handler;
-  bool closed = false;
-};
+struct Subscriber;
 
 // One attempt at handing one message to one subscriber.
 struct Delivery {
@@ -32,6 +29,17 @@ struct Delivery {
   std::shared_ptr<Subscriber> subscriber;
   Message message;
   int attempt;  // 1 for the first delivery
+};
+
+// One subscription. Everything but `topic` is guarded by the broker's mutex.
+struct Subscriber {
+  std::string topic;
+  MessageHandler handler;
+  bool closed = false;
+  size_t in_flight = 0;         // handed to the handler, not yet answered
+  size_t unacked = 0;           // accepted for this subscriber, not yet acked
+  size_t unacked_bytes = 0;     // their payload bytes
+  std::deque<Delivery> parked;  // due, but in_flight was at its bound
 };
 
 struct DueLater {
@@ -54,6 +62,7 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
   void Stop() {
     std::priority_queue<Delivery, std::vector<Delivery>, DueLater> dropped_queue;
     std::unordered_map<std::string, std::vector<std::shared_ptr<Subscriber>>> dropped_topics;
+    std::vector<std::deque<Delivery>> dropped_parked;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
@@ -61,6 +70,14 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
       // Destroyed outside the lock: handlers may own things whose destructors call back in.
       dropped_queue.swap(queue_);
       dropped_topics.swap(topics_);
+      // Parked deliveries point back at their subscriber: break the cycle.
+      for (auto& [topic, subscribers] : dropped_topics) {
+        for (auto& subscriber : subscribers) {
+          std::deque<Delivery> parked;
+          parked.swap(subscriber->parked);
+          dropped_parked.push_back(std::move(parked));
+        }
+      }
     }
     wake_.notify_all();
     if (std::this_thread::get_id() == worker_.get_id()) {
@@ -70,19 +87,36 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     }
   }
 
-  bool Publish(const std::string& topic, Message message) {
+  // OK, UNAVAILABLE when stopping, RESOURCE_EXHAUSTED when a subscriber of the topic cannot
+  // take one more unacked message (then no subscriber gets it: the publisher may retry).
+  grpc::Status Publish(const std::string& topic, Message message) {
+    size_t bytes = message->data().size();
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return false;
+      if (stopping_) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "in-memory pubsub is shutting down");
+      }
       auto it = topics_.find(topic);
-      if (it == topics_.end()) return true;  // nobody subscribed: nothing to keep
+      if (it == topics_.end()) return grpc::Status::OK;  // nobody subscribed: nothing to keep
+      for (const auto& subscriber : it->second) {
+        if (subscriber->unacked >= options_.max_unacked ||
+            subscriber->unacked_bytes + bytes > options_.max_unacked_bytes) {
+          limit_hits::Hit(limit_hits::Limit::kPubsubQueueFull);
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "in-memory pubsub: a subscriber of topic '" + topic + "' has " +
+                                  std::to_string(subscriber->unacked) +
+                                  " messages not yet acked; try again later");
+        }
+      }
       auto now = Clock::now();
       for (const auto& subscriber : it->second) {
+        ++subscriber->unacked;
+        subscriber->unacked_bytes += bytes;
         queue_.push(Delivery{now, next_sequence_++, subscriber, message, 1});
       }
     }
     wake_.notify_one();
-    return true;
+    return grpc::Status::OK;
   }
 
   std::string NextMessageId() {
@@ -96,10 +130,12 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
 
   void Close(const std::shared_ptr<Subscriber>& subscriber) {
     MessageHandler released;
+    std::deque<Delivery> parked;  // destroyed after the lock: they point back at `subscriber`
     {
       std::unique_lock lock(mutex_);
       if (subscriber->closed) return;
       subscriber->closed = true;
+      parked.swap(subscriber->parked);
       if (auto it = topics_.find(subscriber->topic); it != topics_.end()) {
         std::erase(it->second, subscriber);
         if (it->second.empty()) topics_.erase(it);
@@ -112,13 +148,27 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     }
   }
 
-  // A receiver rejected `message`: hand it to the same subscriber again after a backoff.
-  void Redeliver(std::shared_ptr<Subscriber> subscriber, Message message, int attempt) {
+  // A receiver answered `message`: acked, it is done; rejected, it goes to the same subscriber
+  // again after a backoff. Either way a slot is free for the next message waiting for one.
+  void Settle(std::shared_ptr<Subscriber> subscriber, Message message, int attempt, bool acked) {
     {
       std::lock_guard lock(mutex_);
+      if (subscriber->in_flight > 0) --subscriber->in_flight;
+      if (acked) {
+        if (subscriber->unacked > 0) --subscriber->unacked;
+        size_t bytes = std::min(subscriber->unacked_bytes, message->data().size());
+        subscriber->unacked_bytes -= bytes;
+      }
       if (stopping_ || subscriber->closed) return;
-      queue_.push(Delivery{Clock::now() + Backoff(attempt), next_sequence_++, std::move(subscriber),
-                           std::move(message), attempt + 1});
+      if (!acked) {
+        queue_.push(Delivery{Clock::now() + Backoff(attempt), next_sequence_++, subscriber,
+                             std::move(message), attempt + 1});
+      }
+      if (!subscriber->parked.empty()) {
+        // Still due (its time has passed), and first among its subscriber's by sequence.
+        queue_.push(std::move(subscriber->parked.front()));
+        subscriber->parked.pop_front();
+      }
     }
     wake_.notify_one();
   }
@@ -143,6 +193,12 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
       Delivery next = queue_.top();
       queue_.pop();
       if (next.subscriber->closed) continue;
+      if (next.subscriber->in_flight >= options_.max_in_flight) {
+        // Waits, in order, for an answer to free a slot (Settle puts it back).
+        next.subscriber->parked.push_back(std::move(next));
+        continue;
+      }
+      ++next.subscriber->in_flight;
       delivering_ = next.subscriber.get();
       lock.unlock();
       Deliver(next);
@@ -164,9 +220,8 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     StatusCallback ack = [weak = weak_from_this(), subscriber = delivery.subscriber,
                           message = delivery.message,
                           attempt = delivery.attempt](grpc::Status status) mutable {
-      if (status.ok()) return;
       if (auto broker = weak.lock()) {
-        broker->Redeliver(std::move(subscriber), std::move(message), attempt);
+        broker->Settle(std::move(subscriber), std::move(message), attempt, status.ok());
       }
     };
     try {
@@ -242,11 +297,7 @@ void InMemoryPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions
   message->set_data(std::move(*request.mutable_data()));
   message->set_content_type(std::move(*request.mutable_content_type()));
   message->mutable_metadata()->swap(*request.mutable_metadata());
-  if (!broker_->Publish(request.topic(), std::move(message))) {
-    done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "in-memory pubsub is shutting down"));
-    return;
-  }
-  done(grpc::Status::OK);
+  done(broker_->Publish(request.topic(), std::move(message)));
 }
 
 void InMemoryPubSub::BulkPublish(pubsubpb::BulkPublishRequest request,
@@ -263,10 +314,10 @@ void InMemoryPubSub::BulkPublish(pubsubpb::BulkPublishRequest request,
     auto& metadata = *message->mutable_metadata();
     metadata.insert(request.metadata().begin(), request.metadata().end());
     for (const auto& [key, value] : entry.metadata()) metadata[key] = value;
-    if (!broker_->Publish(request.topic(), std::move(message))) {
+    if (auto status = broker_->Publish(request.topic(), std::move(message)); !status.ok()) {
       auto* failed = response.add_failed_entries();
       failed->set_entry_id(entry.entry_id());
-      failed->set_error("in-memory pubsub is shutting down");
+      failed->set_error(status.error_message());
     }
   }
   done(grpc::Status::OK, std::move(response));

@@ -6,6 +6,12 @@
 //
 // Deliveries run on one worker thread per instance, which also times redeliveries; handlers are
 // called with no lock held.
+//
+// Bounded per subscription: at most `max_in_flight` messages handed over and not yet answered
+// (the rest wait, in order), and at most `max_unacked` messages / `max_unacked_bytes` accepted
+// and not yet acked. A publish that would pass the second bound for any subscriber of its topic
+// is refused with RESOURCE_EXHAUSTED (and counted in /metrics), so a subscriber that never
+// answers holds the publisher back instead of growing the host; nothing accepted is dropped.
 #pragma once
 
 #include <chrono>
@@ -22,6 +28,9 @@ class InMemoryPubSub : public PubSub {
   struct Options {
     std::chrono::milliseconds first_retry{100};
     std::chrono::milliseconds max_retry{2000};
+    size_t max_in_flight = 64;
+    size_t max_unacked = 10'000;
+    size_t max_unacked_bytes = 64 << 20;
   };
 
   InMemoryPubSub();

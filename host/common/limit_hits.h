@@ -13,18 +13,24 @@
 namespace plughost::limit_hits {
 
 enum class Limit : size_t {
-  kHandlerException,        // a unary API handler threw; the call answered INTERNAL
-  kJsonTooDeep,             // a JSON document nested deeper than kMaxJsonDepth was refused
-  kUnknownMethodLabel,      // a call to a method the host does not serve, metered as "unknown"
-  kConfigurationQueueFull,  // a configuration subscriber did not read; oldest update dropped
-  kPubsubQueueFull,         // a built-in pubsub subscriber was full; the publisher waited
+  kHandlerException,           // a unary API handler threw; the call answered INTERNAL
+  kJsonTooDeep,                // a JSON document nested deeper than kMaxJsonDepth was refused
+  kUnknownMethodLabel,         // a call to a method the host does not serve, metered as "unknown"
+  kMetricsSeriesFull,          // a topic past the bound on per-topic series, metered as "(other)"
+  kConfigurationQueueFull,     // a configuration subscriber did not read; oldest update dropped
+  kPubsubQueueFull,            // a built-in pubsub subscriber was full; the publisher waited
   kComponentResponseTooLarge,  // a component's answer passed the receive limit
   kCount,
 };
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(Limit::kCount)> kNames = {
-    "handler_exception",     "json_too_deep",       "unknown_method",
-    "configuration_queue_full", "pubsub_queue_full", "component_response_too_large",
+    "handler_exception",
+    "json_too_deep",
+    "unknown_method",
+    "metrics_series_full",
+    "configuration_queue_full",
+    "pubsub_queue_full",
+    "component_response_too_large",
 };
 
 inline std::array<std::atomic<uint64_t>, static_cast<size_t>(Limit::kCount)>& Counters() {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,31 @@ std::string Timestamp() {
   return fmt::format("{}.{:03}Z", buf, millis.count());
 }
 
+// Fields may carry names an app chose (a topic, a key): a newline in one must not start a fake
+// log line, nor an escape sequence drive the operator's terminal. Control characters become
+// \n, \r, \t or \xNN, so every event stays on one line.
+std::string EscapeControl(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && static_cast<unsigned char>(text[i]) >= 0x20 && text[i] != 0x7f) ++i;
+  if (i == text.size()) return std::string(text);
+  std::string out(text.substr(0, i));
+  for (; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool ParseLevel(std::string_view text, Level* level) {
@@ -59,7 +85,8 @@ void Write(Level level, std::string_view component, std::string_view message) {
                         {"msg", message}};
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
-    line = fmt::format("{} {:<5} {}: {}\n", Timestamp(), LevelName(level), component, message);
+    line = fmt::format("{} {:<5} {}: {}\n", Timestamp(), LevelName(level),
+                       EscapeControl(component), EscapeControl(message));
   }
   // One write(2) per line keeps lines from concurrent threads whole.
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());

@@ -34,6 +34,11 @@ std::string Escape(std::string_view value) {
 SubscriptionLag::Token SubscriptionLag::Received(std::string_view pubsub, std::string_view topic) {
   auto key = std::make_pair(std::string(pubsub), std::string(topic));
   std::lock_guard lock(mutex_);
+  // Topic names are the app's choice: past kMaxTopicSeries, new ones share one series.
+  if (topics_.size() >= kMaxTopicSeries && topics_.find(key) == topics_.end()) {
+    limit_hits::Hit(limit_hits::Limit::kMetricsSeriesFull);
+    key.second = kOtherTopics;
+  }
   // Stamped under the lock, so token order is arrival order and the first token the oldest.
   Token token = ++next_token_;
   topics_[std::move(key)].pending.emplace(token, Clock::now());
@@ -43,9 +48,12 @@ SubscriptionLag::Token SubscriptionLag::Received(std::string_view pubsub, std::s
 void SubscriptionLag::Settled(std::string_view pubsub, std::string_view topic, Token token,
                               bool acked) {
   std::lock_guard lock(mutex_);
-  auto it = topics_.find(std::make_pair(std::string(pubsub), std::string(topic)));
-  if (it == topics_.end() || it->second.pending.erase(token) == 0) return;
-  ++(acked ? it->second.acked : it->second.rejected);
+  for (std::string_view name : {topic, std::string_view(kOtherTopics)}) {
+    auto it = topics_.find(std::make_pair(std::string(pubsub), std::string(name)));
+    if (it == topics_.end() || it->second.pending.erase(token) == 0) continue;
+    ++(acked ? it->second.acked : it->second.rejected);
+    return;
+  }
 }
 
 void SubscriptionLag::Render(std::string& out, Clock::time_point now) const {

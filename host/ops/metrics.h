@@ -42,6 +42,10 @@ class SubscriptionLag {
   // Prometheus text: pending gauge, oldest-pending age gauge, settled counters.
   void Render(std::string& out, Clock::time_point now = Clock::now()) const;
 
+  // Series kept per (pubsub, topic); topics seen after that are counted as kOtherTopics.
+  static constexpr size_t kMaxTopicSeries = 1000;
+  static constexpr char kOtherTopics[] = "(other)";
+
  private:
   struct Topic {
     std::map<Token, Clock::time_point> pending;  // tokens grow, so the first is the oldest
@@ -56,6 +60,8 @@ class SubscriptionLag {
 // Names no instance has are recorded under kUnknownComponent, so an app sending arbitrary names
 // cannot make the host keep a series per name.
 inline constexpr char kUnknownComponent[] = "(unknown)";
+// Likewise, methods the host knows no protocol for share one method label.
+inline constexpr char kUnknownMethod[] = "unknown";
 
 class Metrics {
  public:

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
+#include "host/common/limit_hits.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -70,6 +72,30 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_;
 };
 
+// "/dapr.proto.runtime.v1.Dapr/GetState" -> "Dapr/GetState". The path is the caller's choice:
+// only methods of the protocols compiled into the host keep their name (a fixed set), every
+// other path is "unknown", so calls to made-up names cannot add series without bound.
+std::string MethodLabel(std::string_view path) {
+  auto slash = path.rfind('/');
+  if (path.size() < 2 || path[0] != '/' || slash == 0 || slash == std::string_view::npos) {
+    limit_hits::Hit(limit_hits::Limit::kUnknownMethodLabel);
+    return kUnknownMethod;
+  }
+  std::string full_name(path.substr(1));
+  full_name[slash - 1] = '.';
+  // gRPC's own health service is not in the protobuf pool (it is built on upb).
+  bool health = full_name == "grpc.health.v1.Health.Check" ||
+                full_name == "grpc.health.v1.Health.Watch";
+  if (!health &&
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) == nullptr) {
+    limit_hits::Hit(limit_hits::Limit::kUnknownMethodLabel);
+    return kUnknownMethod;
+  }
+  std::string method(path);
+  auto dot = method.rfind('.', slash);
+  return dot == std::string::npos ? method.substr(1) : method.substr(dot + 1);
+}
+
 class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   MetricsInterceptorFactory(Metrics* metrics, const InstanceTable* instances)
@@ -80,11 +106,8 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
     // With no interceptor for a call, gRPC skips interception for it (RunInterceptors returns
     // at once when ServerRpcInfo holds none).
     if (info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY) return nullptr;
-    // "/dapr.proto.runtime.v1.Dapr/GetState" -> "Dapr/GetState"
-    std::string method = info->method() ? info->method() : "";
-    auto dot = method.rfind('.', method.rfind('/'));
-    if (dot != std::string::npos) method = method.substr(dot + 1);
-    return new MetricsInterceptor(metrics_, instances_, std::move(method));
+    return new MetricsInterceptor(metrics_, instances_,
+                                  MethodLabel(info->method() ? info->method() : ""));
   }
 
  private:

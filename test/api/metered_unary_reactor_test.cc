@@ -2,16 +2,22 @@
 // factory installed as host/runtime does: every unary call is recorded once, under its method,
 // the component its request names ("(unknown)" for names no instance has) and the code the app
 // got; streams and methods the host does not serve are still recorded by the interceptor.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
 #include "host/builtins/hello_world.h"
@@ -49,6 +55,23 @@ class ThrowingStateStore : public InMemoryStateStore {
   }
 };
 
+// Counts which of Delete and BulkDelete the API called.
+class RecordingStateStore : public InMemoryStateStore {
+ public:
+  void Delete(statepb::DeleteRequest request, const CallOptions& options,
+              StatusCallback done) override {
+    ++deletes;
+    InMemoryStateStore::Delete(std::move(request), options, std::move(done));
+  }
+  void BulkDelete(statepb::BulkDeleteRequest request, const CallOptions& options,
+                  StatusCallback done) override {
+    ++bulk_deletes;
+    InMemoryStateStore::BulkDelete(std::move(request), options, std::move(done));
+  }
+  std::atomic<int> deletes{0};
+  std::atomic<int> bulk_deletes{0};
+};
+
 struct MeteredApi {
   MeteredApi() {
     char pattern[] = "/tmp/ph-metrics-XXXXXX";
@@ -60,6 +83,7 @@ struct MeteredApi {
                 std::make_shared<HelloWorld>());
     AddInstance(instances, "throwing", "state.throwing", ComponentKind::kState,
                 std::make_shared<ThrowingStateStore>());
+    AddInstance(instances, "recording", "state.recording", ComponentKind::kState, recording);
     context.instances = &instances;
     context.metrics = &metrics;
     dapr_api = std::make_unique<DaprApi>(&context);
@@ -98,6 +122,7 @@ struct MeteredApi {
   std::string Rendered() const { return metrics.Render(instances, nullptr); }
 
   std::string dir;
+  std::shared_ptr<RecordingStateStore> recording = std::make_shared<RecordingStateStore>();
   InstanceTable instances;
   Metrics metrics;
   ApiContext context;
@@ -261,6 +286,113 @@ TEST_CASE("QueryStateAlpha1 refuses fields of the wrong type as daprd's decoder 
   rt::QueryStateResponse response;
   CHECK(api.dapr->QueryStateAlpha1(&call, request, &response).error_code() !=
         grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("calls to made-up method names share one bounded label", "[api][metrics]") {
+  MeteredApi api;
+  grpc::GenericStub generic(api.channel);
+  for (int i = 0; i < 2000; ++i) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::ByteBuffer request, response;
+    grpc::Slice empty("");
+    request = grpc::ByteBuffer(&empty, 1);
+    std::string path = i % 2 == 0 ? "/made.up.Service" + std::to_string(i) + "/Call"
+                                   : "/dapr.proto.runtime.v1.Dapr/NoSuchMethod" + std::to_string(i);
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::optional<grpc::Status> status;
+    generic.UnaryCall(&call, path, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        std::lock_guard lock(mutex);
+                        status = s;
+                        cv.notify_all();
+                      });
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return status.has_value(); });
+    REQUIRE(status->error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  }
+  auto metrics = api.Rendered();
+  size_t series = 0;
+  for (size_t at = metrics.find("\nplughost_api_calls_total{"); at != std::string::npos;
+       at = metrics.find("\nplughost_api_calls_total{", at + 1)) {
+    ++series;
+  }
+  CHECK(series == 1);
+  CHECK(ValueOf(metrics, R"(plughost_api_calls_total{method="unknown",component="",code="UNIMPLEMENTED"})") == "2000");
+  CHECK_THAT(metrics, !Catch::Contains("made.up"));
+  CHECK_THAT(metrics, !Catch::Contains("NoSuchMethod"));
+}
+
+TEST_CASE("subscription lag keeps a bounded number of topic series", "[api][metrics]") {
+  SubscriptionLag lag;
+  const size_t topics = SubscriptionLag::kMaxTopicSeries + 500;
+  for (size_t i = 0; i < topics; ++i) {
+    auto token = lag.Received("pubsub", "topic-" + std::to_string(i));
+    lag.Settled("pubsub", "topic-" + std::to_string(i), token, /*acked=*/true);
+  }
+  std::string out;
+  lag.Render(out);
+  size_t series = 0;
+  for (size_t at = out.find("\nplughost_subscription_pending_messages{"); at != std::string::npos;
+       at = out.find("\nplughost_subscription_pending_messages{", at + 1)) {
+    ++series;
+  }
+  CHECK(series == SubscriptionLag::kMaxTopicSeries + 1);
+  CHECK(ValueOf(out, R"x(plughost_subscription_messages_total{pubsub="pubsub",topic="(other)",outcome="acked"})x") == "500");
+}
+
+TEST_CASE("DeleteBulkState with one item calls the store's Delete, as daprd does", "[api][state]") {
+  MeteredApi api;
+  auto delete_bulk = [&](std::vector<std::string> keys) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    rt::DeleteBulkStateRequest request;
+    request.set_store_name("recording");
+    for (const auto& key : keys) request.add_states()->set_key(key);
+    google::protobuf::Empty empty;
+    return api.dapr->DeleteBulkState(&call, request, &empty).error_code();
+  };
+  REQUIRE(delete_bulk({"a"}) == grpc::StatusCode::OK);
+  CHECK(api.recording->deletes == 1);
+  CHECK(api.recording->bulk_deletes == 0);
+  REQUIRE(delete_bulk({"a", "b"}) == grpc::StatusCode::OK);
+  CHECK(api.recording->deletes == 1);
+  CHECK(api.recording->bulk_deletes == 1);
+}
+
+TEST_CASE("GetMetadata reports extended.daprRuntimeVersion, as daprd does", "[api][metadata]") {
+  MeteredApi api;
+  api.context.runtime_version = "1.2.3-test";
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rt::GetMetadataResponse response;
+  REQUIRE(api.dapr->GetMetadata(&call, rt::GetMetadataRequest(), &response).ok());
+  CHECK(response.runtime_version() == "1.2.3-test");
+  REQUIRE(response.extended_metadata().count("daprRuntimeVersion") == 1);
+  CHECK(response.extended_metadata().at("daprRuntimeVersion") == "1.2.3-test");
+}
+
+TEST_CASE("an unknown state store carries daprd's ErrorInfo for SDKs to read", "[api][errors]") {
+  MeteredApi api;
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rt::GetStateRequest request;
+  request.set_store_name("nosuch");
+  request.set_key("k");
+  rt::GetStateResponse response;
+  auto status = api.dapr->GetState(&call, request, &response);
+  REQUIRE(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "state store nosuch is not found");
+  google::rpc::Status rich;
+  REQUIRE(rich.ParseFromString(status.error_details()));
+  CHECK(rich.code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(rich.message() == status.error_message());
+  REQUIRE(rich.details_size() == 1);
+  google::rpc::ErrorInfo info;
+  REQUIRE(rich.details(0).UnpackTo(&info));
+  CHECK(info.domain() == "dapr.io");
+  CHECK(info.reason() == "DAPR_STATE_NOT_FOUND");
 }
 
 }  // namespace plughost

@@ -14,6 +14,7 @@
 
 #include "host/api/dapr_api.h"
 #include "host/builtins/in_memory_configuration_store.h"
+#include "host/common/limit_hits.h"
 
 namespace plughost {
 namespace {
@@ -180,6 +181,41 @@ TEST_CASE("Dapr API: configuration lookups fail with Dapr's errors", "[configura
   REQUIRE(fixture.dapr->GetConfiguration(&get_context, request, &response).ok());
   REQUIRE(response.items().count("size"));
   CHECK(response.items().at("size").value() == "1");
+}
+
+}  // namespace plughost
+
+namespace plughost {
+
+TEST_CASE("Dapr API: an app that stops reading has its stream ended, not a queue that grows",
+          "[configuration]") {
+  ApiFixture fixture;
+  fixture.context.max_pending_configuration_updates = 4;
+  Stream stream(*fixture.dapr, "local", {"color"});
+  rt::SubscribeConfigurationResponse message;
+  REQUIRE(stream.reader->Read(&message));  // the id; after this the app reads nothing
+
+  // Large updates fill the transport's buffers, so the host's writes stop completing and the
+  // updates queue in the host, until the bound ends the stream.
+  auto hits_before = limit_hits::Hits(limit_hits::Limit::kConfigurationQueueFull);
+  bool bounded = false;
+  for (int i = 0; i < 400 && !bounded; ++i) {
+    fixture.WriteItems(R"({"color": ")" + std::string(512 << 10, static_cast<char>('a' + i % 26)) +
+                       std::to_string(i) + R"("})");
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    bounded = limit_hits::Hits(limit_hits::Limit::kConfigurationQueueFull) > hits_before;
+  }
+  REQUIRE(bounded);
+  // The app reads what was written before the bound, then the end of the stream.
+  while (stream.reader->Read(&message)) {
+  }
+  auto status = stream.reader->Finish();
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(status.error_message() == "configuration updates not read in time: subscribe again");
+  for (int i = 0; i < 500 && fixture.store->subscriber_count() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(fixture.store->subscriber_count() == 0);
 }
 
 }  // namespace plughost

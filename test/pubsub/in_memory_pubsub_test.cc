@@ -1,9 +1,12 @@
 #include "host/builtins/in_memory_pubsub.h"
+#include "host/common/limit_hits.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -274,6 +277,76 @@ TEST_CASE("in-memory pubsub bulk publish delivers every entry with merged metada
   CHECK(got[0].metadata().at("which") == "e1");
   CHECK(got[1].metadata().at("which") == "e2");
   CHECK(got[0].id() != got[1].id());
+}
+
+}  // namespace plughost
+
+namespace plughost {
+
+TEST_CASE("in-memory pubsub bounds what a subscriber holds and pushes back on the publisher",
+          "[pubsub]") {
+  auto options = Fast();
+  options.max_in_flight = 2;
+  options.max_unacked = 5;
+  InMemoryPubSub pubsub(options);
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, StatusCallback>> held;  // answered only when the test says
+  auto subscription =
+      pubsub.Subscribe(Topic("t"), [&](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
+        std::lock_guard lock(mutex);
+        held.emplace_back(message.data(), std::move(ack));
+        cv.notify_all();
+      });
+  auto publish = [&](const std::string& data) {
+    pubsubpb::PublishRequest request;
+    request.set_topic("t");
+    request.set_data(data);
+    std::optional<grpc::Status> result;
+    pubsub.Publish(request, CallOptions{}, [&](grpc::Status status) { result = status; });
+    REQUIRE(result.has_value());
+    return *result;
+  };
+  auto hits_before = limit_hits::Hits(limit_hits::Limit::kPubsubQueueFull);
+  for (int i = 0; i < 5; ++i) REQUIRE(publish("m" + std::to_string(i)).ok());
+  // The sixth would pass the bound on unacked messages: refused, nothing dropped.
+  auto refused = publish("m5");
+  CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(limit_hits::Hits(limit_hits::Limit::kPubsubQueueFull) == hits_before + 1);
+
+  std::unique_lock lock(mutex);
+  REQUIRE(cv.wait_for(lock, kPatience, [&] { return held.size() == 2; }));
+  // Only two are handed over while none is answered (a short wait finds no third).
+  CHECK_FALSE(cv.wait_for(lock, 100ms, [&] { return held.size() > 2; }));
+  CHECK(held[0].first == "m0");
+  CHECK(held[1].first == "m1");
+  // A nack frees a slot: the next message in order comes, and m0 again later (at least once).
+  auto nack = std::move(held[0].second);
+  auto ack = std::move(held[1].second);
+  lock.unlock();
+  nack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "not now"));
+  ack(grpc::Status::OK);
+  lock.lock();
+  REQUIRE(cv.wait_for(lock, kPatience, [&] { return held.size() == 4; }));
+  CHECK(held[2].first == "m2");
+  CHECK(held[3].first == "m3");
+  lock.unlock();
+  // One acked (m1): room for one more publish, not two.
+  CHECK(publish("m5").ok());
+  CHECK(publish("m6").error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Answer everything as it comes: all of m0, m2..m5 arrive and are acked.
+  std::set<std::string> acked{"m1"};
+  lock.lock();
+  size_t answered = 2;
+  while (acked.size() < 6) {
+    REQUIRE(cv.wait_for(lock, kPatience, [&] { return held.size() > answered; }));
+    auto [data, callback] = std::move(held[answered++]);
+    lock.unlock();
+    callback(grpc::Status::OK);
+    acked.insert(data);
+    lock.lock();
+  }
+  CHECK(acked == std::set<std::string>{"m0", "m1", "m2", "m3", "m4", "m5"});
 }
 
 }  // namespace plughost

@@ -35,6 +35,7 @@
 #include "common/backoff.h"
 #include "host/common/log.h"
 #include "wrappers/common/component_channel.h"
+#include "wrappers/common/response_limit.h"
 
 namespace plughost {
 
@@ -201,6 +202,7 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
     }
 
     void OnDone(const grpc::Status& status) override {
+      CountResponseTooLarge(status);
       {
         absl::MutexLock lock(&state_->mutex);
         state_->reactor = nullptr;

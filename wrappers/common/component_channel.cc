@@ -7,14 +7,15 @@
 #include <filesystem>
 
 #include "host/common/callback_queue_pin.h"
+#include "wrappers/common/response_limit.h"
 
 namespace plughost {
 
 grpc::ChannelArguments ComponentChannelArguments() {
   grpc::ChannelArguments args;
-  // Components may legitimately return values larger than gRPC's 4 MiB default; the app-facing
-  // side enforces the host's own limit.
-  args.SetMaxReceiveMessageSize(-1);
+  // Components may legitimately return values larger than gRPC's 4 MiB default, but not
+  // without bound (response_limit.h). Requests are bounded by the app-facing side.
+  args.SetMaxReceiveMessageSize(kMaxComponentResponseBytes);
   args.SetMaxSendMessageSize(-1);
   // Keep the connection warm so the first call after an idle period does not pay a reconnect.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);

@@ -10,6 +10,7 @@
 
 #include "host/common/callback.h"
 #include "host/common/log.h"
+#include "wrappers/common/response_limit.h"
 
 namespace plughost {
 
@@ -27,6 +28,7 @@ void StartUnaryCall(std::unique_ptr<grpc::ClientContext> context, Request reques
   auto* call = new Call{std::move(context), std::move(request), Response{}, std::move(done)};
   start(call->context.get(), &call->request, &call->response, [call](grpc::Status status) {
     std::unique_ptr<Call> owned(call);
+    CountResponseTooLarge(status);
     // A throwing callback would be swallowed by gRPC and leave the app's call hanging.
     try {
       owned->done(std::move(status), std::move(owned->response));

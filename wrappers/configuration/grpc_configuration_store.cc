@@ -10,6 +10,7 @@
 #include "common/backoff.h"
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
+#include "wrappers/common/response_limit.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -105,6 +106,7 @@ class SubscribeStream final
   }
 
   void OnDone(const grpc::Status& status) override {
+    CountResponseTooLarge(status);
     owner_->OnStreamEnded(this, status, confirmed_);
     delete this;
   }
