@@ -60,6 +60,8 @@ Flags:
   --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000)
   --ops-address ADDR      /healthz, /readyz and /metrics over HTTP (default 127.0.0.1:9090;
                           "off" disables)
+  --http-address ADDR     Dapr's HTTP API, host:port (default 127.0.0.1:3500, or
+                          127.0.0.1:$DAPR_HTTP_PORT; "off" disables)
   --api-token TOKEN       require "dapr-api-token" on every API call (env DAPR_API_TOKEN)
   --max-message-bytes N   largest request accepted (default 4194304); larger: RESOURCE_EXHAUSTED
   --max-concurrent-calls N  calls in flight per component instance (default 0 = unlimited)
@@ -117,7 +119,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}};
+        {"--discovery-wait", 19}, {"--http-address", 20}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -179,6 +181,10 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         options.host.discovery_wait = ms;
         break;
       }
+      case 20:
+        options.host.http_address = value;
+        options.host.http_address_explicit = true;
+        break;
       case 15:
         options.host.ops_address = value;
         options.host.ops_address_explicit = true;

@@ -25,6 +25,8 @@ class BindingDelivery;
 class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
+class HttpServer;
+class DaprHttpApi;
 class DaprApi;
 class LayottoApi;
 
@@ -93,6 +95,7 @@ class Host {
   bool StartServer(const HostOptions& options, StartupError* error);
   void StartSupervisor(const HostOptions& options);
   bool StartOpsServer(const HostOptions& options, StartupError* error);
+  bool StartHttpServer(const HostOptions& options, StartupError* error);
   bool CheckSocketsDir(const HostOptions& options, StartupError* error);
 
   HostConfig config_;
@@ -107,6 +110,9 @@ class Host {
   std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app
   Metrics metrics_;
   std::unique_ptr<OpsServer> ops_server_;
+  // Dapr's HTTP API, calling dapr_api_ through server_'s in-process channel.
+  std::unique_ptr<DaprHttpApi> dapr_http_api_;
+  std::unique_ptr<HttpServer> http_server_;
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
   std::vector<std::string> late_sockets_;  // still silent when discovery settled
