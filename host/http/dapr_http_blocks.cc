@@ -5,6 +5,7 @@
 
 #include "common/bounded_json.h"
 #include "host/http/dapr_http_route.h"
+#include "host/http/json_fields.h"
 
 namespace plughost::dapr_http {
 
@@ -46,15 +47,13 @@ void InvokeBinding(DaprClient& client, Route route) {
   runtimepb::InvokeBindingRequest request;
   request.set_name(route.params[0]);
   // daprd re-serialises `data` as JSON: a JSON string reaches the binding with its quotes.
-  if (auto data = body.find("data"); data != body.end() && !data->is_null()) {
+  if (const auto* data = Field(body, "data"); data && !data->is_null()) {
     request.set_data(Dump(*data));
   }
-  if (auto metadata = body.find("metadata"); metadata != body.end() && metadata->is_object()) {
+  if (const auto* metadata = Field(body, "metadata"); metadata && metadata->is_object()) {
     for (const auto& [k, v] : metadata->items()) (*request.mutable_metadata())[k] = StringOf(v);
   }
-  if (auto operation = body.find("operation"); operation != body.end() && operation->is_string()) {
-    request.set_operation(operation->get<std::string>());
-  }
+  request.set_operation(StringField(body, "operation"));
   client.Call<runtimepb::InvokeBindingResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(InvokeBinding),
       [reply = route.reply](grpc::Status status, runtimepb::InvokeBindingResponse& response) {

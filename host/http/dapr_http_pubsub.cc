@@ -7,6 +7,7 @@
 
 #include "common/bounded_json.h"
 #include "host/http/dapr_http_route.h"
+#include "host/http/json_fields.h"
 
 namespace plughost::dapr_http {
 
@@ -133,16 +134,16 @@ void BulkPublish(DaprClient& client, Route route) {
   for (const auto& entry : body) {
     if (!entry.is_object()) return events_error("each entry must be an object");
     auto* out = request.add_entries();
-    out->set_entry_id(entry.value("entryId", ""));
-    out->set_content_type(entry.value("contentType", ""));
+    out->set_entry_id(StringField(entry, "entryId"));
+    out->set_content_type(StringField(entry, "contentType"));
     std::string bytes;
-    auto event = entry.find("event");
-    if (event == entry.end() || !EventBytes(*event, out->content_type(), &bytes)) {
+    const auto* event = Field(entry, "event");
+    if (!event || !EventBytes(*event, out->content_type(), &bytes)) {
       return events_error(fmt::format("entry {}: the event does not match its contentType '{}'",
                                       out->entry_id(), out->content_type()));
     }
     out->set_event(std::move(bytes));
-    if (auto metadata = entry.find("metadata"); metadata != entry.end() && metadata->is_object()) {
+    if (const auto* metadata = Field(entry, "metadata"); metadata && metadata->is_object()) {
       for (const auto& [k, v] : metadata->items()) {
         (*out->mutable_metadata())[k] = v.is_string() ? v.get<std::string>() : Dump(v);
       }

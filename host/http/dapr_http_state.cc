@@ -5,6 +5,7 @@
 
 #include "common/bounded_json.h"
 #include "host/http/dapr_http_route.h"
+#include "host/http/json_fields.h"
 
 namespace plughost::dapr_http {
 
@@ -69,32 +70,26 @@ void PutMetadata(const json& object, Map* out) {
   for (const auto& [k, v] : object.items()) (*out)[k] = StringOf(v);
 }
 
-// One state item of daprd's HTTP body: {key, value, etag, metadata, options}. Field names are
-// matched as written (daprd's transaction decoder also takes other cases; see docs).
+// One state item of daprd's HTTP body: {key, value, etag, metadata, options, contentType}.
 // False when `item` is not an object.
 bool ToStateItem(const json& item, commonpb::StateItem* out) {
   if (!item.is_object()) return false;
-  if (auto key = item.find("key"); key != item.end() && key->is_string()) {
-    out->set_key(key->get<std::string>());
-  }
+  out->set_key(StringField(item, "key"));
   // daprd hands the component the decoded JSON value, which it stores JSON-encoded: a string
   // value keeps its quotes.
-  if (auto value = item.find("value"); value != item.end() && !value->is_null()) {
+  if (const auto* value = Field(item, "value"); value && !value->is_null()) {
     out->set_value(Dump(*value));
   }
-  if (auto etag = item.find("etag"); etag != item.end() && etag->is_string()) {
+  if (const auto* etag = Field(item, "etag"); etag && etag->is_string()) {
     out->mutable_etag()->set_value(etag->get<std::string>());
   }
-  if (auto metadata = item.find("metadata"); metadata != item.end()) {
-    PutMetadata(*metadata, out->mutable_metadata());
-  }
-  if (auto content_type = item.find("contentType");
-      content_type != item.end() && content_type->is_string()) {
+  if (const auto* metadata = Field(item, "metadata")) PutMetadata(*metadata, out->mutable_metadata());
+  if (const auto* content_type = Field(item, "contentType"); content_type && content_type->is_string()) {
     (*out->mutable_metadata())["contentType"] = content_type->get<std::string>();
   }
-  if (auto options = item.find("options"); options != item.end() && options->is_object()) {
-    out->mutable_options()->set_concurrency(Concurrency(options->value("concurrency", "")));
-    out->mutable_options()->set_consistency(Consistency(options->value("consistency", "")));
+  if (const auto* options = Field(item, "options"); options && options->is_object()) {
+    out->mutable_options()->set_concurrency(Concurrency(StringField(*options, "concurrency")));
+    out->mutable_options()->set_consistency(Consistency(StringField(*options, "consistency")));
   }
   return true;
 }
@@ -187,20 +182,18 @@ void GetBulkState(DaprClient& client, Route route) {
   if (!body.is_object()) return Malformed(route, "expected {\"keys\": [...]}");
   runtimepb::GetBulkStateRequest request;
   request.set_store_name(route.params[0]);
-  if (auto keys = body.find("keys"); keys != body.end()) {
+  if (const auto* keys = Field(body, "keys")) {
     if (!keys->is_array()) return Malformed(route, "keys must be an array of strings");
     for (const auto& key : *keys) {
       if (!key.is_string()) return Malformed(route, "keys must be an array of strings");
       request.add_keys(key.get<std::string>());
     }
   }
-  if (auto parallelism = body.find("parallelism");
-      parallelism != body.end() && parallelism->is_number_integer()) {
+  if (const auto* parallelism = Field(body, "parallelism");
+      parallelism && parallelism->is_number_integer()) {
     request.set_parallelism(parallelism->get<int32_t>());
   }
-  if (auto metadata = body.find("metadata"); metadata != body.end()) {
-    PutMetadata(*metadata, request.mutable_metadata());
-  }
+  if (const auto* metadata = Field(body, "metadata")) PutMetadata(*metadata, request.mutable_metadata());
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetBulkStateResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetBulkState),
@@ -237,13 +230,13 @@ void StateTransaction(DaprClient& client, Route route) {
   runtimepb::ExecuteStateTransactionRequest request;
   request.set_storename(route.params[0]);
   auto query_metadata = route.QueryMetadata();
-  if (auto operations = body.find("operations"); operations != body.end()) {
+  if (const auto* operations = Field(body, "operations")) {
     if (!operations->is_array()) return Malformed(route, "operations must be an array");
     for (const auto& op : *operations) {
       if (!op.is_object()) return Malformed(route, "each operation must be an object");
       auto* out = request.add_operations();
-      out->set_operationtype(op.value("operation", ""));
-      if (auto item = op.find("request"); item != op.end()) {
+      out->set_operationtype(StringField(op, "operation"));
+      if (const auto* item = Field(op, "request")) {
         if (!ToStateItem(*item, out->mutable_request())) {
           return Malformed(route, "each operation's request must be an object");
         }
@@ -252,9 +245,7 @@ void StateTransaction(DaprClient& client, Route route) {
       for (const auto& [k, v] : query_metadata) (*out->mutable_request()->mutable_metadata())[k] = v;
     }
   }
-  if (auto metadata = body.find("metadata"); metadata != body.end()) {
-    PutMetadata(*metadata, request.mutable_metadata());
-  }
+  if (const auto* metadata = Field(body, "metadata")) PutMetadata(*metadata, request.mutable_metadata());
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(ExecuteStateTransaction),
       [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {

@@ -36,10 +36,11 @@ TEST_CASE("publish and bulk publish", "[http]") {
       CHECK(bad_raw.status == 400);
       CHECK(ErrorCode(bad_raw) == "ERR_PUBSUB_REQUEST_METADATA");
 
+      // Field names match ignoring case, as Go decodes them (the JS SDK sends "entryID").
       const std::string bulk = "/v1.0-alpha1/publish/bulk/" + pubsub + "/orders";
       CHECK(env.Call("POST", bulk,
                      R"([{"entryId":"1","event":{"a":1},"contentType":"application/json"},
-                         {"entryId":"2","event":"hello","contentType":"text/plain"},
+                         {"entryID":"2","event":"hello","ContentType":"text/plain"},
                          {"entryId":"3","event":"AAE=","contentType":"application/octet-stream",
                           "metadata":{"k":"v"}}])")
                 .status == 204);
