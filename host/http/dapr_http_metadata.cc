@@ -1,7 +1,12 @@
 // GET /v1.0/metadata, PUT /v1.0/metadata/{key}, POST /v1.0/shutdown.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include "host/http/dapr_http_route.h"
+#include "host/http/json_fields.h"
 
 namespace plughost::dapr_http {
 
@@ -91,6 +96,18 @@ void PutMetadata(DaprClient& client, Route route) {
 }
 
 void Shutdown(DaprClient& client, Route route) {
+  auto force = route.request.find("dapr-force-shutdown");
+  if (force != route.request.end() &&
+      EqualsIgnoringCase(std::string_view(force->value().data(), force->value().size()), "true")) {
+    // As daprd: answer, then exit 1 about 100 ms later with no graceful drain (which would
+    // otherwise finish first and exit 0). A thread of its own, so no server thread waits.
+    route.Reply(NoContent());
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::_Exit(1);
+    }).detach();
+    return;
+  }
   client.Call<google::protobuf::Empty>(
       runtimepb::ShutdownRequest(), PLUGHOST_DAPR_RPC(Shutdown),
       [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {

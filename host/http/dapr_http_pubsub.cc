@@ -149,9 +149,12 @@ void BulkPublish(DaprClient& client, Route route) {
       }
     }
   }
+  std::vector<std::string> entry_ids;
+  for (const auto& entry : request.entries()) entry_ids.push_back(entry.entry_id());
   client.Call<runtimepb::BulkPublishResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(BulkPublishEventAlpha1),
-      [reply = route.reply](grpc::Status status, const runtimepb::BulkPublishResponse& response) {
+      [reply = route.reply, entry_ids = std::move(entry_ids)](
+          grpc::Status status, const runtimepb::BulkPublishResponse& response) {
         if (!status.ok()) {
           HttpError mapped = PublishError(status);
           if (mapped.status == 403 || mapped.status == 404 ||
@@ -165,6 +168,11 @@ void BulkPublish(DaprClient& client, Route route) {
         if (status.ok()) {
           for (const auto& entry : response.failedentries()) {
             failed.push_back({{"entryId", entry.entry_id()}, {"error", entry.error()}});
+          }
+        } else {
+          // The whole call failed: every entry did (daprd lists them all).
+          for (const auto& id : entry_ids) {
+            failed.push_back({{"entryId", id}, {"error", status.error_message()}});
           }
         }
         json body = {{"failedEntries", failed}, {"errorCode", "ERR_PUBSUB_PUBLISH_MESSAGE"}};

@@ -2,6 +2,8 @@
 // plain HTTP against the real host.
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 #include "test/http/http_host.h"
 
 namespace plughost::testing {
@@ -70,6 +72,14 @@ TEST_CASE("POST /v1.0/shutdown answers 204 and the host exits", "[http]") {
   CHECK(env.host->process().WaitExit(std::chrono::seconds(15)) == 0);
 }
 
+TEST_CASE("POST /v1.0/shutdown with dapr-force-shutdown exits 1", "[http]") {
+  HttpHost env;
+  INFO(env.host->Log());
+  REQUIRE(env.ready);
+  CHECK(env.Call("POST", "/v1.0/shutdown", "", {{"dapr-force-shutdown", "TRUE"}}).status == 204);
+  CHECK(env.host->process().WaitExit(std::chrono::seconds(15)) == 1);
+}
+
 TEST_CASE("the HTTP server keeps connections alive, pipelines and bounds requests", "[http]") {
   HttpHost env;
   INFO(env.host->Log());
@@ -89,6 +99,13 @@ TEST_CASE("the HTTP server keeps connections alive, pipelines and bounds request
   std::string big = "POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                     std::to_string(5 << 20) + "\r\n\r\n";
   CHECK(HttpRaw(env.http_port, big).rfind("HTTP/1.1 413", 0) == 0);
+
+  // A client that sends half a header and stalls holds only its own connection.
+  std::thread stalled([port = env.http_port] {
+    HttpRaw(port, "GET /v1.0/healthz HTTP/1.1\r\nHost:", 2000);
+  });
+  CHECK(env.Call("GET", "/v1.0/healthz").status == 204);
+  stalled.join();
 
   // Not HTTP at all: 400, never a crash; the host still serves.
   CHECK(HttpRaw(env.http_port, "\x01\x02 garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
