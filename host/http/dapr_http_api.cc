@@ -52,6 +52,10 @@ const std::vector<RouteSpec>& Routes() {
       {{kPost}, {"v1.0-alpha1"}, {"lock", "{}"}, TryLock},
       {{kPost}, {"v1.0-alpha1"}, {"unlock", "{}"}, Unlock},
       {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}"}, GetConfiguration},
+      {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}", "subscribe"},
+       SubscribeConfiguration},
+      {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}", "{}", "unsubscribe"},
+       UnsubscribeConfiguration},
   };
   return routes;
 }
@@ -101,7 +105,8 @@ bool SameToken(std::string_view given, std::string_view expected) {
 
 DaprHttpApi::DaprHttpApi(std::shared_ptr<grpc::Channel> channel, DaprHttpApiOptions options)
     : options_(std::move(options)),
-      client_(std::make_unique<DaprClient>(std::move(channel), options_.api_token)) {}
+      client_(std::make_unique<DaprClient>(std::move(channel), options_.api_token,
+                                           options_.has_app)) {}
 
 DaprHttpApi::~DaprHttpApi() = default;
 

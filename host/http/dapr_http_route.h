@@ -67,8 +67,19 @@ struct Route {
 // The Dapr gRPC service, called in process without blocking.
 class DaprClient {
  public:
-  DaprClient(std::shared_ptr<grpc::Channel> channel, std::string api_token)
-      : stub_(runtimepb::Dapr::NewStub(channel)), api_token_(std::move(api_token)) {}
+  DaprClient(std::shared_ptr<grpc::Channel> channel, std::string api_token, bool has_app)
+      : stub_(runtimepb::Dapr::NewStub(channel)),
+        api_token_(std::move(api_token)),
+        has_app_(has_app) {}
+
+  runtimepb::Dapr::Stub& stub() { return *stub_; }
+  // Adds what every call carries (the API token) to `context`.
+  void Prepare(grpc::ClientContext* context) const {
+    // The HTTP front end checked the token already; the gRPC service checks it again.
+    if (!api_token_.empty()) context->AddMetadata("dapr-api-token", api_token_);
+  }
+  // Whether the host has an app channel (--app-address).
+  bool has_app() const { return has_app_; }
 
   // Starts `start(async_stub, context, request, response, callback)` and calls
   // `done(status, response)` from a gRPC thread when it completes.
@@ -81,8 +92,7 @@ class DaprClient {
     };
     auto pending = std::make_shared<Pending>();
     pending->request = std::move(request);
-    // The HTTP front end checked the token already; the gRPC service checks it again.
-    if (!api_token_.empty()) pending->context.AddMetadata("dapr-api-token", api_token_);
+    Prepare(&pending->context);
     auto* raw = pending.get();
     start(stub_->async(), &raw->context, &raw->request, &raw->response,
           [pending, done](grpc::Status status) { done(status, pending->response); });
@@ -91,6 +101,7 @@ class DaprClient {
  private:
   std::unique_ptr<runtimepb::Dapr::Stub> stub_;
   std::string api_token_;
+  bool has_app_;
 };
 
 // The `start` argument of DaprClient::Call for the unary method `name`.
@@ -123,5 +134,7 @@ void TryLock(DaprClient& client, Route route);
 void Unlock(DaprClient& client, Route route);
 
 void GetConfiguration(DaprClient& client, Route route);
+void SubscribeConfiguration(DaprClient& client, Route route);
+void UnsubscribeConfiguration(DaprClient& client, Route route);
 
 }  // namespace plughost::dapr_http

@@ -393,6 +393,7 @@ bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
   DaprHttpApiOptions api_options;
   api_options.api_token = options.api_token;
   api_options.app_id = config_.app_id;
+  api_options.has_app = !options.app_address.empty();
   dapr_http_api_ = std::make_unique<DaprHttpApi>(
       server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
   HttpServerOptions server_options;

@@ -181,6 +181,23 @@ TEST_CASE("configuration get", "[http]") {
     auto unknown = env.Call("GET", "/" + version + "/configuration/nope?key=a");
     CHECK(unknown.status == 400);
     CHECK(ErrorCode(unknown) == "ERR_CONFIGURATION_STORE_NOT_FOUND");
+
+    // Subscribe: the store is checked first, then the app channel (none here), as daprd.
+    auto no_app = env.Call("GET", "/" + version + "/configuration/configstore/subscribe?key=a");
+    CHECK(no_app.status == 500);
+    CHECK(ErrorCode(no_app) == "ERR_APP_CHANNEL_NIL");
+    auto sample_no_app = env.Call("GET", "/" + version + "/configuration/cpp-sample/subscribe");
+    CHECK(ErrorCode(sample_no_app) == "ERR_APP_CHANNEL_NIL");
+    auto unknown_sub = env.Call("GET", "/" + version + "/configuration/nope/subscribe?key=a");
+    CHECK(unknown_sub.status == 400);
+    CHECK(ErrorCode(unknown_sub) == "ERR_CONFIGURATION_STORE_NOT_FOUND");
+
+    // Unsubscribe of an id nobody holds: daprd's {ok:false, message} with 500.
+    auto unsubscribe = env.Call("GET", "/" + version + "/configuration/configstore/no-such-id/unsubscribe");
+    CHECK(unsubscribe.status == 500);
+    auto body = json::parse(unsubscribe.body);
+    CHECK(body["ok"] == false);
+    CHECK_FALSE(body["message"].get<std::string>().empty());
   }
 }
 
