@@ -47,11 +47,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() { WaitForRequest(); }
 
-  // Closes the socket from the session's strand.
-  void Close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Finish(); });
-  }
-
  private:
   const HttpServerOptions& options() const { return shared_->options; }
 

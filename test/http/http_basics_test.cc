@@ -64,6 +64,17 @@ TEST_CASE("with an API token every route but healthz needs dapr-api-token", "[ht
                  {{"dapr-api-token", "s3cret"}}).status == 204);
 }
 
+TEST_CASE("without --http-address the API listens on 127.0.0.1:$DAPR_HTTP_PORT", "[http]") {
+  TempDir dir;
+  int grpc_port = FreeTcpPort(), http_port = FreeTcpPort();
+  auto host = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(), "--grpc-address",
+       "127.0.0.1:" + std::to_string(grpc_port), "--ops-address", "off"},
+      dir.File("host.log"), {{"DAPR_HTTP_PORT", std::to_string(http_port)}});
+  INFO(host->Log());
+  CHECK(Eventually([&] { return HttpCall(http_port, "GET", "/v1.0/healthz").status == 204; }));
+}
+
 TEST_CASE("POST /v1.0/shutdown answers 204 and the host exits", "[http]") {
   HttpHost env;
   INFO(env.host->Log());
