@@ -71,8 +71,26 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->ReadFailed(ec);
-                              self->ReadBody();
+                              self->ContinueIfExpected();
                             });
+  }
+
+  // A client that sent "Expect: 100-continue" (curl does for larger bodies) waits for this
+  // before sending its body, as Go's server (daprd) sends it.
+  void ContinueIfExpected() {
+    const auto& header = parser_->get();
+    auto expect = header.find(http::field::expect);
+    if (expect == header.end() || !beast::iequals(expect->value(), "100-continue") ||
+        parser_->is_done()) {
+      return ReadBody();
+    }
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(options().write_timeout);
+    asio::async_write(stream_, asio::buffer(kContinue),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Finish();
+                        self->ReadBody();
+                      });
   }
 
   // Phase 3: the body, within the body timeout.

@@ -111,6 +111,14 @@ TEST_CASE("the HTTP server keeps connections alive, pipelines and bounds request
                     std::to_string(5 << 20) + "\r\n\r\n";
   CHECK(HttpRaw(env.http_port, big).rfind("HTTP/1.1 413", 0) == 0);
 
+  // Expect: 100-continue gets its interim answer, then the real one.
+  std::string body = R"([{"key":"k","value":1}])";
+  auto continued = HttpRaw(env.http_port,
+                           "POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           "Expect: 100-continue\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body);
+  CHECK(continued.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204", 0) == 0);
+
   // A client that sends half a header and stalls holds only its own connection.
   std::thread stalled([port = env.http_port] {
     HttpRaw(port, "GET /v1.0/healthz HTTP/1.1\r\nHost:", 2000);
