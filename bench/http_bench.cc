@@ -100,7 +100,8 @@ struct Figures {
 
 class HttpBench {
  public:
-  explicit HttpBench(const BenchOptions& options) : options_(options), fixture_(options.binaries, &dir_) {}
+  explicit HttpBench(const BenchOptions& options)
+      : options_(options), fixture_(options.binaries, &dir_) {}
 
   bool Run() {
     if (options_.keep_logs) dir_.Keep();
@@ -109,9 +110,9 @@ class HttpBench {
     sample_ = fixture_.StartSample(sockets + "/cpp-sample.sock");
     if (!sample_) return Fail(fixture_.error());
     http_port_ = FreeTcpPort();
-    host_ = fixture_.StartHost("http-host", sockets, Transport::kTcp,
-                               {"--http-address", "127.0.0.1:" + std::to_string(http_port_),
-                                "--ops-address", "off"});
+    host_ = fixture_.StartHost(
+        "http-host", sockets, Transport::kTcp,
+        {"--http-address", "127.0.0.1:" + std::to_string(http_port_), "--ops-address", "off"});
     if (!host_.process) return Fail(fixture_.error());
     if (!WaitForTcpPort(http_port_, std::chrono::seconds(10), host_.process.get())) {
       return Fail("the host's HTTP API did not start");
@@ -134,8 +135,8 @@ class HttpBench {
     for (const char* store : {"statestore", "cpp-sample"}) {
       std::string kind = std::string(store) == "statestore" ? "built-in" : "pluggable";
       for (bool http : {false, true}) {
-        cases.push_back({fmt::format("{} GetState {}", http ? "HTTP" : "gRPC", kind), http,
-                         Case::kGet, store});
+        cases.push_back(
+            {fmt::format("{} GetState {}", http ? "HTTP" : "gRPC", kind), http, Case::kGet, store});
       }
       for (bool http : {false, true}) {
         cases.push_back({fmt::format("{} SaveState {}", http ? "HTTP" : "gRPC", kind), http,
@@ -150,9 +151,10 @@ class HttpBench {
       return !options_.only.empty() && c.label.find(options_.only) == std::string::npos;
     });
 
-    fmt::print("HTTP API beside gRPC: one host, {} threads in closed loops ({} keep-alive HTTP "
-               "connections / one gRPC channel), {}-byte values, {} round(s) of {} ms\n",
-               kThreads, kThreads, kValueSize, options_.rounds, options_.duration.count());
+    fmt::print(
+        "HTTP API beside gRPC: one host, {} threads in closed loops ({} keep-alive HTTP "
+        "connections / one gRPC channel), {}-byte values, {} round(s) of {} ms\n",
+        kThreads, kThreads, kValueSize, options_.rounds, options_.duration.count());
     std::vector<Figures> figures(cases.size());
     for (int round = 0; round < options_.rounds; ++round) {
       for (size_t i = 0; i < cases.size(); ++i) {
@@ -239,9 +241,10 @@ class HttpBench {
         target = "/v1.0/publish/" + c.component + "/bench";
         body = R"({"value":")" + value + R"("})";
       }
-      request = fmt::format("{} {} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                            "Content-Length: {}\r\n\r\n{}",
-                            method, target, body.size(), body);
+      request = fmt::format(
+          "{} {} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          "Content-Length: {}\r\n\r\n{}",
+          method, target, body.size(), body);
     }
     std::string response_body;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -280,8 +283,9 @@ class HttpBench {
           google::protobuf::Empty empty;
           status = grpc_.dapr->PublishEvent(&context, publish, &empty);
         }
-        if (!status.ok()) error = fmt::format("code {}: {}", static_cast<int>(status.error_code()),
-                                              status.error_message());
+        if (!status.ok())
+          error = fmt::format("code {}: {}", static_cast<int>(status.error_code()),
+                              status.error_message());
       }
       if (!error.empty()) {
         if (out->first_error.empty()) out->first_error = error;

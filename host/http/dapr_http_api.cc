@@ -52,9 +52,13 @@ const std::vector<RouteSpec>& Routes() {
       {{kPost}, {"v1.0-alpha1"}, {"lock", "{}"}, TryLock},
       {{kPost}, {"v1.0-alpha1"}, {"unlock", "{}"}, Unlock},
       {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}"}, GetConfiguration},
-      {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}", "subscribe"},
+      {{kGet},
+       {"v1.0-alpha1", "v1.0"},
+       {"configuration", "{}", "subscribe"},
        SubscribeConfiguration},
-      {{kGet}, {"v1.0-alpha1", "v1.0"}, {"configuration", "{}", "{}", "unsubscribe"},
+      {{kGet},
+       {"v1.0-alpha1", "v1.0"},
+       {"configuration", "{}", "{}", "unsubscribe"},
        UnsubscribeConfiguration},
   };
   return routes;
@@ -105,14 +109,15 @@ bool SameToken(std::string_view given, std::string_view expected) {
 
 DaprHttpApi::DaprHttpApi(std::shared_ptr<grpc::Channel> channel, DaprHttpApiOptions options)
     : options_(std::move(options)),
-      client_(std::make_unique<DaprClient>(std::move(channel), options_.api_token,
-                                           options_.has_app)) {}
+      client_(
+          std::make_unique<DaprClient>(std::move(channel), options_.api_token, options_.has_app)) {}
 
 DaprHttpApi::~DaprHttpApi() = default;
 
 void DaprHttpApi::Handle(HttpRequest&& request, HttpReply reply) {
   Route route;
-  route.target = dapr_http::ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  route.target =
+      dapr_http::ParseTarget(std::string_view(request.target().data(), request.target().size()));
   route.request = std::move(request);
   route.reply = std::move(reply);
   const auto& segments = route.target.segments;

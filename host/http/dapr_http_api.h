@@ -20,7 +20,7 @@ class DaprClient;
 struct DaprHttpApiOptions {
   // DAPR_API_TOKEN: when set, every route but /v1.0/healthz* needs it as `dapr-api-token`.
   std::string api_token;
-  std::string app_id;  // for /v1.0/healthz?appid=
+  std::string app_id;    // for /v1.0/healthz?appid=
   bool has_app = false;  // --app-address given (configuration subscribe needs an app)
 };
 

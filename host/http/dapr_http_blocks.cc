@@ -57,9 +57,11 @@ void InvokeBinding(DaprClient& client, Route route) {
   client.Call<runtimepb::InvokeBindingResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(InvokeBinding),
       [reply = route.reply](grpc::Status status, runtimepb::InvokeBindingResponse& response) {
-        HttpResponse out = status.ok() ? (response.data().empty() ? NoContent() : JsonResponse(200, ""))
-                                       : ErrorResponse({500, "ERR_INVOKE_OUTPUT_BINDING"}, status);
-        if (status.ok() && !response.data().empty()) out.body() = std::move(*response.mutable_data());
+        HttpResponse out = status.ok()
+                               ? (response.data().empty() ? NoContent() : JsonResponse(200, ""))
+                               : ErrorResponse({500, "ERR_INVOKE_OUTPUT_BINDING"}, status);
+        if (status.ok() && !response.data().empty())
+          out.body() = std::move(*response.mutable_data());
         for (const auto& [k, v] : response.metadata()) out.set("metadata." + k, v);
         reply(std::move(out));
       });
@@ -74,14 +76,14 @@ void GetSecret(DaprClient& client, Route route) {
       std::move(request), PLUGHOST_DAPR_RPC(GetSecret),
       [reply = route.reply](grpc::Status status, const runtimepb::GetSecretResponse& response) {
         if (!status.ok()) {
-          return reply(ErrorResponse(StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
-                                                {401, "ERR_SECRET_STORE_NOT_FOUND"},
-                                                {500, "ERR_SECRET_GET"}),
-                                     status));
+          return reply(ErrorResponse(
+              StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
+                         {401, "ERR_SECRET_STORE_NOT_FOUND"}, {500, "ERR_SECRET_GET"}),
+              status));
         }
         if (response.data_size() == 0) return reply(NoContent());
-        json body = std::map<std::string, std::string>(response.data().begin(),
-                                                       response.data().end());
+        json body =
+            std::map<std::string, std::string>(response.data().begin(), response.data().end());
         reply(JsonResponse(200, Dump(body)));
       });
 }
@@ -94,15 +96,15 @@ void GetBulkSecret(DaprClient& client, Route route) {
       std::move(request), PLUGHOST_DAPR_RPC(GetBulkSecret),
       [reply = route.reply](grpc::Status status, const runtimepb::GetBulkSecretResponse& response) {
         if (!status.ok()) {
-          return reply(ErrorResponse(StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
-                                                {401, "ERR_SECRET_STORE_NOT_FOUND"},
-                                                {500, "ERR_SECRET_GET"}),
-                                     status));
+          return reply(ErrorResponse(
+              StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
+                         {401, "ERR_SECRET_STORE_NOT_FOUND"}, {500, "ERR_SECRET_GET"}),
+              status));
         }
         json body = json::object();
         for (const auto& [name, secret] : response.data()) {
-          body[name] = std::map<std::string, std::string>(secret.secrets().begin(),
-                                                          secret.secrets().end());
+          body[name] =
+              std::map<std::string, std::string>(secret.secrets().begin(), secret.secrets().end());
         }
         reply(JsonResponse(200, Dump(body)));
       });
@@ -117,8 +119,8 @@ bool ParseLockBody(const Route& route, Request* request) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   const std::string& body = route.request.body();
-  auto status = google::protobuf::util::JsonStringToMessage(body.empty() ? "{}" : body, request,
-                                                            options);
+  auto status =
+      google::protobuf::util::JsonStringToMessage(body.empty() ? "{}" : body, request, options);
   if (!status.ok()) {
     route.Error(400, "ERR_MALFORMED_REQUEST",
                 "failed deserializing HTTP body: " + std::string(status.message()));
@@ -150,7 +152,8 @@ void TryLock(DaprClient& client, Route route) {
       std::move(request), PLUGHOST_DAPR_RPC(TryLockAlpha1),
       [reply = route.reply](grpc::Status status, const runtimepb::TryLockResponse& response) {
         if (!status.ok()) return reply(ErrorResponse(LockError(status, "ERR_TRY_LOCK"), status));
-        reply(JsonResponse(200, response.success() ? R"({"success":true})" : R"({"success":false})"));
+        reply(
+            JsonResponse(200, response.success() ? R"({"success":true})" : R"({"success":false})"));
       });
 }
 
@@ -178,11 +181,11 @@ void GetConfiguration(DaprClient& client, Route route) {
       [reply = route.reply](grpc::Status status,
                             const runtimepb::GetConfigurationResponse& response) {
         if (!status.ok()) {
-          return reply(ErrorResponse(
-              StoreError(status, {500, "ERR_CONFIGURATION_STORE_NOT_CONFIGURED"},
-                         {400, "ERR_CONFIGURATION_STORE_NOT_FOUND"},
-                         {500, "ERR_CONFIGURATION_GET"}),
-              status));
+          return reply(
+              ErrorResponse(StoreError(status, {500, "ERR_CONFIGURATION_STORE_NOT_CONFIGURED"},
+                                       {400, "ERR_CONFIGURATION_STORE_NOT_FOUND"},
+                                       {500, "ERR_CONFIGURATION_GET"}),
+                            status));
         }
         if (response.items_size() == 0) return reply(NoContent());
         json body = json::object();

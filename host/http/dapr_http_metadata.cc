@@ -20,8 +20,8 @@ json MetadataJson(const runtimepb::GetMetadataResponse& out) {
   if (!out.id().empty()) body["id"] = out.id();
   if (!out.runtime_version().empty()) body["runtimeVersion"] = out.runtime_version();
   if (out.enabled_features_size() > 0) {
-    body["enabledFeatures"] = std::vector<std::string>(out.enabled_features().begin(),
-                                                       out.enabled_features().end());
+    body["enabledFeatures"] =
+        std::vector<std::string>(out.enabled_features().begin(), out.enabled_features().end());
   }
   if (out.registered_components_size() > 0) {
     json components = json::array();

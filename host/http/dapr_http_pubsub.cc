@@ -178,8 +178,8 @@ void BulkPublish(DaprClient& client, Route route) {
         json body = {{"failedEntries", failed}, {"errorCode", "ERR_PUBSUB_PUBLISH_MESSAGE"}};
         HttpResponse out = JsonResponse(500, Dump(body));
         out.set("metadata.responseData", Dump(body));
-        out.set("metadata.error", status.ok() ? "some entries failed to publish"
-                                              : status.error_message());
+        out.set("metadata.error",
+                status.ok() ? "some entries failed to publish" : status.error_message());
         reply(std::move(out));
       });
 }

@@ -105,9 +105,9 @@ class DaprClient {
 };
 
 // The `start` argument of DaprClient::Call for the unary method `name`.
-#define PLUGHOST_DAPR_RPC(name)                                        \
+#define PLUGHOST_DAPR_RPC(name)                                              \
   [](auto* async, auto* context, auto* request, auto* response, auto done) { \
-    async->name(context, request, response, std::move(done));          \
+    async->name(context, request, response, std::move(done));                \
   }
 
 // Route handlers, one file per building block.

@@ -83,8 +83,10 @@ bool ToStateItem(const json& item, commonpb::StateItem* out) {
   if (const auto* etag = Field(item, "etag"); etag && etag->is_string()) {
     out->mutable_etag()->set_value(etag->get<std::string>());
   }
-  if (const auto* metadata = Field(item, "metadata")) PutMetadata(*metadata, out->mutable_metadata());
-  if (const auto* content_type = Field(item, "contentType"); content_type && content_type->is_string()) {
+  if (const auto* metadata = Field(item, "metadata"))
+    PutMetadata(*metadata, out->mutable_metadata());
+  if (const auto* content_type = Field(item, "contentType");
+      content_type && content_type->is_string()) {
     (*out->mutable_metadata())["contentType"] = content_type->get<std::string>();
   }
   if (const auto* options = Field(item, "options"); options && options->is_object()) {
@@ -168,8 +170,7 @@ void DeleteState(DaprClient& client, Route route) {
       std::move(request), PLUGHOST_DAPR_RPC(DeleteState),
       [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
         if (!status.ok()) {
-          return reply(
-              ErrorResponse(StateError(status, {500, "ERR_STATE_DELETE"}, true), status));
+          return reply(ErrorResponse(StateError(status, {500, "ERR_STATE_DELETE"}, true), status));
         }
         reply(NoContent());
       });
@@ -193,7 +194,8 @@ void GetBulkState(DaprClient& client, Route route) {
       parallelism && parallelism->is_number_integer()) {
     request.set_parallelism(parallelism->get<int32_t>());
   }
-  if (const auto* metadata = Field(body, "metadata")) PutMetadata(*metadata, request.mutable_metadata());
+  if (const auto* metadata = Field(body, "metadata"))
+    PutMetadata(*metadata, request.mutable_metadata());
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetBulkStateResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetBulkState),
@@ -212,8 +214,8 @@ void GetBulkState(DaprClient& client, Route route) {
           }
           if (!item.etag().empty()) out["etag"] = item.etag();
           if (item.metadata_size() > 0) {
-            out["metadata"] = std::map<std::string, std::string>(item.metadata().begin(),
-                                                                 item.metadata().end());
+            out["metadata"] =
+                std::map<std::string, std::string>(item.metadata().begin(), item.metadata().end());
           }
           if (!item.error().empty()) out["error"] = item.error();
           items.push_back(std::move(out));
@@ -242,18 +244,21 @@ void StateTransaction(DaprClient& client, Route route) {
         }
       }
       // Query-string metadata goes to every operation (daprd).
-      for (const auto& [k, v] : query_metadata) (*out->mutable_request()->mutable_metadata())[k] = v;
+      for (const auto& [k, v] : query_metadata)
+        (*out->mutable_request()->mutable_metadata())[k] = v;
     }
   }
-  if (const auto* metadata = Field(body, "metadata")) PutMetadata(*metadata, request.mutable_metadata());
+  if (const auto* metadata = Field(body, "metadata"))
+    PutMetadata(*metadata, request.mutable_metadata());
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(ExecuteStateTransaction),
       [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
         if (status.ok()) return reply(NoContent());
         HttpError mapped{500, "ERR_STATE_TRANSACTION"};
         if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-          mapped = HasText(status, "not supported") ? HttpError{400, "ERR_NOT_SUPPORTED_STATE_OPERATION"}
-                                                    : HttpError{500, "ERR_STATE_STORE_NOT_SUPPORTED"};
+          mapped = HasText(status, "not supported")
+                       ? HttpError{400, "ERR_NOT_SUPPORTED_STATE_OPERATION"}
+                       : HttpError{500, "ERR_STATE_STORE_NOT_SUPPORTED"};
         } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
                    HasText(status, "more than what the state store supports")) {
           mapped = {400, "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS"};

@@ -110,9 +110,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::header_limit) {
       return WriteError(http::status::request_header_fields_too_large, "request header too large");
     }
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-        ec == asio::error::eof || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset) {
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       return Finish();
     }
     // Anything else is a malformed request: tell the client once, then close.
@@ -155,12 +154,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(std::shared_ptr<HttpResponse> response, bool keep_alive) {
     stream_.expires_after(options().write_timeout);
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response, keep_alive](beast::error_code ec,
-                                                                         size_t) {
-                        if (ec || !keep_alive) return self->Finish();
-                        self->WaitForRequest();
-                      });
+    http::async_write(
+        stream_, *response,
+        [self = shared_from_this(), response, keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Finish();
+          self->WaitForRequest();
+        });
   }
 
   void Finish() {
@@ -210,7 +209,8 @@ class HttpServer::Impl {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address, ec.message()));
+    if (ec)
+      return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address, ec.message()));
     auto bound = acceptor_.local_endpoint();
     address_ = bound.address().is_v6()
                    ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
@@ -246,12 +246,12 @@ class HttpServer::Impl {
  private:
   void Accept() {
     // `this` outlives every handler: Stop joins the threads and io_ dies with the Impl.
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) Admit(std::move(socket));
-      Accept();
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec == asio::error::operation_aborted) return;
+                             if (!ec) Admit(std::move(socket));
+                             Accept();
+                           });
   }
 
   void Admit(tcp::socket socket) {

@@ -32,14 +32,16 @@ TEST_CASE("healthz, metadata and unknown routes answer as daprd", "[http]") {
   CHECK(body["extended"]["owner"] == "team-a");
   bool has_sample_state = false;
   for (const auto& component : body["components"]) {
-    has_sample_state = has_sample_state ||
-                       (component["name"] == "cpp-sample" && component["type"] == "state.cpp-sample");
+    has_sample_state = has_sample_state || (component["name"] == "cpp-sample" &&
+                                            component["type"] == "state.cpp-sample");
   }
   CHECK(has_sample_state);
 
   // Unknown routes and wrong verbs go to daprd's invoke fallback: 404 ERR_DIRECT_INVOKE.
-  for (auto [method, target] : {std::pair{"GET", "/v1.0/nothing"}, {"GET", "/v1.0/shutdown"},
-                                {"PATCH", "/v1.0/state/statestore"}, {"GET", "/"}}) {
+  for (auto [method, target] : {std::pair{"GET", "/v1.0/nothing"},
+                                {"GET", "/v1.0/shutdown"},
+                                {"PATCH", "/v1.0/state/statestore"},
+                                {"GET", "/"}}) {
     auto result = env.Call(method, target);
     INFO(method << " " << target);
     CHECK(result.status == 404);
@@ -61,7 +63,8 @@ TEST_CASE("with an API token every route but healthz needs dapr-api-token", "[ht
   CHECK(env.Call("GET", "/v1.0/metadata", "", {{"dapr-api-token", "s3cret"}}).status == 200);
   // The token also reaches the gRPC service, which checks it again.
   CHECK(env.Call("POST", "/v1.0/state/statestore", R"([{"key":"k","value":1}])",
-                 {{"dapr-api-token", "s3cret"}}).status == 204);
+                 {{"dapr-api-token", "s3cret"}})
+            .status == 204);
 }
 
 TEST_CASE("without --http-address the API listens on 127.0.0.1:$DAPR_HTTP_PORT", "[http]") {
@@ -97,8 +100,9 @@ TEST_CASE("the HTTP server keeps connections alive, pipelines and bounds request
   REQUIRE(env.ready);
 
   // Two requests in one write on one connection: both answered, in order.
-  std::string two = "GET /v1.0/healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                    "GET /v1.0/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string two =
+      "GET /v1.0/healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /v1.0/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   auto raw = HttpRaw(env.http_port, two);
   auto first = raw.find("HTTP/1.1 204");
   auto second = raw.find("HTTP/1.1 404");
@@ -113,16 +117,16 @@ TEST_CASE("the HTTP server keeps connections alive, pipelines and bounds request
 
   // Expect: 100-continue gets its interim answer, then the real one.
   std::string body = R"([{"key":"k","value":1}])";
-  auto continued = HttpRaw(env.http_port,
-                           "POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                           "Expect: 100-continue\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto continued =
+      HttpRaw(env.http_port,
+              "POST /v1.0/state/statestore HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+              "Expect: 100-continue\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
   CHECK(continued.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204", 0) == 0);
 
   // A client that sends half a header and stalls holds only its own connection.
-  std::thread stalled([port = env.http_port] {
-    HttpRaw(port, "GET /v1.0/healthz HTTP/1.1\r\nHost:", 2000);
-  });
+  std::thread stalled(
+      [port = env.http_port] { HttpRaw(port, "GET /v1.0/healthz HTTP/1.1\r\nHost:", 2000); });
   CHECK(env.Call("GET", "/v1.0/healthz").status == 204);
   stalled.join();
 

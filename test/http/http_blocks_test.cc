@@ -18,16 +18,20 @@ TEST_CASE("publish and bulk publish", "[http]") {
     DYNAMIC_SECTION("pubsub " << pubsub) {
       const std::string base = "/v1.0/publish/" + pubsub;
       CHECK(env.Call("POST", base + "/orders", R"({"id":1})").status == 204);
-      CHECK(env.Call("PUT", base + "/a/b/c", "plain text", {{"Content-Type", "text/plain"}})
-                .status == 204);
+      CHECK(
+          env.Call("PUT", base + "/a/b/c", "plain text", {{"Content-Type", "text/plain"}}).status ==
+          204);
       CHECK(env.Call("POST", base + "/orders", std::string("\x00\x01", 2),
-                     {{"Content-Type", "application/octet-stream"}}).status == 204);
+                     {{"Content-Type", "application/octet-stream"}})
+                .status == 204);
       CHECK(env.Call("POST", base + "/orders?metadata.rawPayload=true", "raw bytes",
-                     {{"Content-Type", "text/plain"}}).status == 204);
+                     {{"Content-Type", "text/plain"}})
+                .status == 204);
       // A CloudEvent passes through; one that is not JSON is daprd's 500.
       CHECK(env.Call("POST", base + "/orders",
                      R"({"specversion":"1.0","id":"e1","source":"s","type":"t","data":{}})",
-                     {{"Content-Type", "application/cloudevents+json"}}).status == 204);
+                     {{"Content-Type", "application/cloudevents+json"}})
+                .status == 204);
       auto bad_event = env.Call("POST", base + "/orders", "not json",
                                 {{"Content-Type", "application/cloudevents+json"}});
       CHECK(bad_event.status == 500);
@@ -46,11 +50,11 @@ TEST_CASE("publish and bulk publish", "[http]") {
                 .status == 204);
       CHECK(env.Call("POST", "/v1.0/publish/bulk/" + pubsub + "/orders", "[]").status == 204);
       for (std::string body :
-           {R"([{"entryId":"1","event":{"a":1}}])",                                   // no type
-            R"([{"entryId":"1","event":{"a":1},"contentType":"text/plain"}])",         // mismatch
-            R"([{"event":"x","contentType":"text/plain"}])",                            // no id
+           {R"([{"entryId":"1","event":{"a":1}}])",                             // no type
+            R"([{"entryId":"1","event":{"a":1},"contentType":"text/plain"}])",  // mismatch
+            R"([{"event":"x","contentType":"text/plain"}])",                    // no id
             R"([{"entryId":"1","event":"x","contentType":"text/plain"},
-                {"entryId":"1","event":"y","contentType":"text/plain"}])",              // dup id
+                {"entryId":"1","event":"y","contentType":"text/plain"}])",      // dup id
             "{"}) {
         auto bad = env.Call("POST", bulk, body);
         INFO(body);
@@ -90,8 +94,8 @@ TEST_CASE("output bindings", "[http]") {
   CHECK(read.status == 200);
   CHECK(json::parse(read.body) == json{{"x", 1}});
 
-  for (std::string body : {R"({"operation":"nope"})", R"({"data":1})",
-                           R"({"operation":"fail","data":"no"})"}) {
+  for (std::string body :
+       {R"({"operation":"nope"})", R"({"data":1})", R"({"operation":"fail","data":"no"})"}) {
     auto failed = env.Call("POST", "/v1.0/bindings/cpp-sample", body);
     INFO(body);
     CHECK(failed.status == 500);
@@ -138,12 +142,13 @@ TEST_CASE("distributed lock", "[http]") {
     DYNAMIC_SECTION("store " << store) {
       const std::string lock = "/v1.0-alpha1/lock/" + store;
       const std::string unlock = "/v1.0-alpha1/unlock/" + store;
-      auto got = env.Call("POST", lock, R"({"resourceId":"r","lockOwner":"a","expiryInSeconds":30})");
+      auto got =
+          env.Call("POST", lock, R"({"resourceId":"r","lockOwner":"a","expiryInSeconds":30})");
       CHECK(got.status == 200);
       CHECK(got.body == R"({"success":true})");
       // snake_case names are protobuf JSON too; the lock is held.
-      auto again = env.Call("POST", lock,
-                            R"({"resource_id":"r","lock_owner":"b","expiry_in_seconds":30})");
+      auto again =
+          env.Call("POST", lock, R"({"resource_id":"r","lock_owner":"b","expiry_in_seconds":30})");
       CHECK(again.body == R"({"success":false})");
       CHECK(env.Call("POST", unlock, R"({"resourceId":"r","lockOwner":"b"})").body ==
             R"({"status":2})");
@@ -165,8 +170,8 @@ TEST_CASE("distributed lock", "[http]") {
                           R"({"resourceId":"r","lockOwner":"a","expiryInSeconds":5})");
   CHECK(unknown.status == 400);
   CHECK(ErrorCode(unknown) == "ERR_LOCK_STORE_NOT_FOUND");
-  auto unknown_unlock = env.Call("POST", "/v1.0-alpha1/unlock/nope",
-                                 R"({"resourceId":"r","lockOwner":"a"})");
+  auto unknown_unlock =
+      env.Call("POST", "/v1.0-alpha1/unlock/nope", R"({"resourceId":"r","lockOwner":"a"})");
   CHECK(unknown_unlock.status == 400);
   CHECK(ErrorCode(unknown_unlock) == "ERR_LOCK_STORE_NOT_FOUND");
 }
@@ -176,8 +181,7 @@ TEST_CASE("configuration get", "[http]") {
   INFO(env.host->Log());
   REQUIRE(env.ready);
   for (std::string version : {"v1.0", "v1.0-alpha1"}) {
-    CHECK(env.Call("GET", "/" + version + "/configuration/configstore?key=missing").status ==
-          204);
+    CHECK(env.Call("GET", "/" + version + "/configuration/configstore?key=missing").status == 204);
     auto unknown = env.Call("GET", "/" + version + "/configuration/nope?key=a");
     CHECK(unknown.status == 400);
     CHECK(ErrorCode(unknown) == "ERR_CONFIGURATION_STORE_NOT_FOUND");
@@ -193,7 +197,8 @@ TEST_CASE("configuration get", "[http]") {
     CHECK(ErrorCode(unknown_sub) == "ERR_CONFIGURATION_STORE_NOT_FOUND");
 
     // Unsubscribe of an id nobody holds: daprd's {ok:false, message} with 500.
-    auto unsubscribe = env.Call("GET", "/" + version + "/configuration/configstore/no-such-id/unsubscribe");
+    auto unsubscribe =
+        env.Call("GET", "/" + version + "/configuration/configstore/no-such-id/unsubscribe");
     CHECK(unsubscribe.status == 500);
     auto body = json::parse(unsubscribe.body);
     CHECK(body["ok"] == false);

@@ -44,9 +44,9 @@ struct HttpHost {
                                      "127.0.0.1:" + std::to_string(http_port)};
     args.insert(args.end(), extra.begin(), extra.end());
     host = std::make_unique<RunningHost>(dir, dir.path(), args);
-    ready = host->started() && Eventually([&] {
-              return HttpCall(http_port, "GET", "/v1.0/healthz").status == 204;
-            }, std::chrono::seconds(10));
+    ready = host->started() &&
+            Eventually([&] { return HttpCall(http_port, "GET", "/v1.0/healthz").status == 204; },
+                       std::chrono::seconds(10));
   }
 
   HttpResult Call(const std::string& method, const std::string& target,

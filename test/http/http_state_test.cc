@@ -103,7 +103,8 @@ TEST_CASE("state routes on built-in and pluggable stores", "[http]") {
 
   SECTION("an unknown store is 400 ERR_STATE_STORE_NOT_FOUND on every route") {
     for (auto [method, target, body] :
-         {std::tuple{"GET", "/v1.0/state/nope/k", ""}, {"DELETE", "/v1.0/state/nope/k", ""},
+         {std::tuple{"GET", "/v1.0/state/nope/k", ""},
+          {"DELETE", "/v1.0/state/nope/k", ""},
           {"POST", "/v1.0/state/nope", "[{\"key\":\"k\",\"value\":1}]"},
           {"POST", "/v1.0/state/nope/bulk", "{\"keys\":[\"k\"]}"},
           {"POST", "/v1.0/state/nope/transaction", "{\"operations\":[]}"},
@@ -126,8 +127,9 @@ TEST_CASE("state routes with no state store configured", "[http]") {
   TempDir dir;
   WriteFile(dir.File("config.json"), R"({"app_id": "x", "components": []})");
   int http_port = FreeTcpPort();
-  RunningHost host(dir, dir.path(), {"--config", dir.File("config.json"), "--http-address",
-                                     "127.0.0.1:" + std::to_string(http_port)});
+  RunningHost host(dir, dir.path(),
+                   {"--config", dir.File("config.json"), "--http-address",
+                    "127.0.0.1:" + std::to_string(http_port)});
   INFO(host.Log());
   REQUIRE(host.started());
   REQUIRE(Eventually([&] { return HttpCall(http_port, "GET", "/v1.0/healthz").status == 204; }));

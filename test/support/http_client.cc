@@ -27,7 +27,8 @@ int Connect(int port, int timeout_ms) {
 }
 
 std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -45,14 +46,16 @@ std::string HttpRaw(int port, const std::string& bytes, int timeout_ms) {
   std::string raw;
   char buffer[8192];
   ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) raw.append(buffer, static_cast<size_t>(n));
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    raw.append(buffer, static_cast<size_t>(n));
   ::close(fd);
   return raw;
 }
 
 HttpResult HttpCall(int port, const std::string& method, const std::string& target,
                     const std::string& body, const std::map<std::string, std::string>& headers) {
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
   bool has_type = false;
   for (const auto& [name, value] : headers) {
     request += name + ": " + value + "\r\n";

@@ -8,7 +8,7 @@
 namespace plughost::testing {
 
 struct HttpResult {
-  int status = 0;  // 0 when nothing answered
+  int status = 0;                              // 0 when nothing answered
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 
