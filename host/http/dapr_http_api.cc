@@ -15,7 +15,7 @@ using dapr_http::Route;
 
 namespace {
 
-using RouteHandler = void (*)(DaprClient&, Route);
+using RouteHandler = void (*)(DaprClient&, Route&);
 
 // One daprd route: its verbs, its version segment, and its path after the version, where "{}"
 // takes one segment and a final "*" the rest (joined by "/": pub/sub topics may hold "/").
@@ -160,7 +160,7 @@ void DaprHttpApi::Handle(HttpRequest&& request, HttpReply reply) {
   for (const auto& spec : Routes()) {
     if (!Contains(spec.verbs, verb)) continue;
     if (!Match(spec, segments, &route.params)) continue;
-    return spec.handler(*client_, std::move(route));
+    return spec.handler(*client_, route);
   }
   // daprd hands anything else to service invocation, which finds no app id.
   route.Error(404, "ERR_DIRECT_INVOKE",

@@ -36,7 +36,7 @@ HttpError StoreError(const grpc::Status& status, HttpError not_configured, HttpE
 
 }  // namespace
 
-void InvokeBinding(DaprClient& client, Route route) {
+void InvokeBinding(DaprClient& client, Route& route) {
   std::string error;
   json body = ParseBoundedJson(route.request.body(), &error);
   if (body.is_discarded() || !body.is_object()) {
@@ -56,7 +56,8 @@ void InvokeBinding(DaprClient& client, Route route) {
   request.set_operation(StringField(body, "operation"));
   client.Call<runtimepb::InvokeBindingResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(InvokeBinding),
-      [reply = route.reply](grpc::Status status, runtimepb::InvokeBindingResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            runtimepb::InvokeBindingResponse& response) {
         HttpResponse out = status.ok()
                                ? (response.data().empty() ? NoContent() : JsonResponse(200, ""))
                                : ErrorResponse({500, "ERR_INVOKE_OUTPUT_BINDING"}, status);
@@ -67,14 +68,15 @@ void InvokeBinding(DaprClient& client, Route route) {
       });
 }
 
-void GetSecret(DaprClient& client, Route route) {
+void GetSecret(DaprClient& client, Route& route) {
   runtimepb::GetSecretRequest request;
   request.set_store_name(route.params[0]);
   request.set_key(route.params[1]);
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetSecretResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetSecret),
-      [reply = route.reply](grpc::Status status, const runtimepb::GetSecretResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::GetSecretResponse& response) {
         if (!status.ok()) {
           return reply(ErrorResponse(
               StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
@@ -88,13 +90,14 @@ void GetSecret(DaprClient& client, Route route) {
       });
 }
 
-void GetBulkSecret(DaprClient& client, Route route) {
+void GetBulkSecret(DaprClient& client, Route& route) {
   runtimepb::GetBulkSecretRequest request;
   request.set_store_name(route.params[0]);
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetBulkSecretResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetBulkSecret),
-      [reply = route.reply](grpc::Status status, const runtimepb::GetBulkSecretResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::GetBulkSecretResponse& response) {
         if (!status.ok()) {
           return reply(ErrorResponse(
               StoreError(status, {500, "ERR_SECRET_STORES_NOT_CONFIGURED"},
@@ -145,31 +148,32 @@ HttpError LockError(const grpc::Status& status, std::string_view failed) {
 
 }  // namespace
 
-void TryLock(DaprClient& client, Route route) {
+void TryLock(DaprClient& client, Route& route) {
   runtimepb::TryLockRequest request;
   if (!ParseLockBody(route, &request)) return;
   client.Call<runtimepb::TryLockResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(TryLockAlpha1),
-      [reply = route.reply](grpc::Status status, const runtimepb::TryLockResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::TryLockResponse& response) {
         if (!status.ok()) return reply(ErrorResponse(LockError(status, "ERR_TRY_LOCK"), status));
         reply(
             JsonResponse(200, response.success() ? R"({"success":true})" : R"({"success":false})"));
       });
 }
 
-void Unlock(DaprClient& client, Route route) {
+void Unlock(DaprClient& client, Route& route) {
   runtimepb::UnlockRequest request;
   if (!ParseLockBody(route, &request)) return;
   client.Call<runtimepb::UnlockResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(UnlockAlpha1),
-      [reply = route.reply](grpc::Status status, const runtimepb::UnlockResponse& response) {
+      [reply = route.reply](const grpc::Status& status, const runtimepb::UnlockResponse& response) {
         if (!status.ok()) return reply(ErrorResponse(LockError(status, "ERR_UNLOCK"), status));
         // The status as a number, as daprd writes it.
         reply(JsonResponse(200, Dump(json{{"status", static_cast<int>(response.status())}})));
       });
 }
 
-void GetConfiguration(DaprClient& client, Route route) {
+void GetConfiguration(DaprClient& client, Route& route) {
   runtimepb::GetConfigurationRequest request;
   request.set_store_name(route.params[0]);
   if (auto keys = route.target.query.find("key"); keys != route.target.query.end()) {
@@ -178,7 +182,7 @@ void GetConfiguration(DaprClient& client, Route route) {
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetConfigurationResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetConfiguration),
-      [reply = route.reply](grpc::Status status,
+      [reply = route.reply](const grpc::Status& status,
                             const runtimepb::GetConfigurationResponse& response) {
         if (!status.ok()) {
           return reply(

@@ -70,7 +70,7 @@ class SubscriptionStream final
 
 }  // namespace
 
-void SubscribeConfiguration(DaprClient& client, Route route) {
+void SubscribeConfiguration(DaprClient& client, Route& route) {
   runtimepb::SubscribeConfigurationRequest request;
   request.set_store_name(route.params[0]);
   if (auto keys = route.target.query.find("key"); keys != route.target.query.end()) {
@@ -80,13 +80,13 @@ void SubscribeConfiguration(DaprClient& client, Route route) {
   new SubscriptionStream(client, std::move(request), route.reply);
 }
 
-void UnsubscribeConfiguration(DaprClient& client, Route route) {
+void UnsubscribeConfiguration(DaprClient& client, Route& route) {
   runtimepb::UnsubscribeConfigurationRequest request;
   request.set_store_name(route.params[0]);
   request.set_id(route.params[1]);
   client.Call<runtimepb::UnsubscribeConfigurationResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(UnsubscribeConfiguration),
-      [reply = route.reply](grpc::Status status,
+      [reply = route.reply](const grpc::Status& status,
                             const runtimepb::UnsubscribeConfigurationResponse& response) {
         if (!status.ok()) {
           return reply(ErrorResponse(StoreError(status, "ERR_CONFIGURATION_UNSUBSCRIBE"), status));

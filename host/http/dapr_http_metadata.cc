@@ -73,29 +73,30 @@ json MetadataJson(const runtimepb::GetMetadataResponse& out) {
 
 }  // namespace
 
-void GetMetadata(DaprClient& client, Route route) {
+void GetMetadata(DaprClient& client, Route& route) {
   client.Call<runtimepb::GetMetadataResponse>(
       runtimepb::GetMetadataRequest(), PLUGHOST_DAPR_RPC(GetMetadata),
-      [reply = route.reply](grpc::Status status, const runtimepb::GetMetadataResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::GetMetadataResponse& response) {
         if (!status.ok()) return reply(ErrorResponse({500, "ERROR"}, status));
         reply(JsonResponse(
             200, MetadataJson(response).dump(-1, ' ', false, json::error_handler_t::replace)));
       });
 }
 
-void PutMetadata(DaprClient& client, Route route) {
+void PutMetadata(DaprClient& client, Route& route) {
   runtimepb::SetMetadataRequest request;
   request.set_key(route.params[0]);
   request.set_value(route.request.body());
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(SetMetadata),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (!status.ok()) return reply(ErrorResponse({500, "ERROR"}, status));
         reply(NoContent());
       });
 }
 
-void Shutdown(DaprClient& client, Route route) {
+void Shutdown(DaprClient& client, Route& route) {
   auto force = route.request.find("dapr-force-shutdown");
   if (force != route.request.end() &&
       EqualsIgnoringCase(std::string_view(force->value().data(), force->value().size()), "true")) {
@@ -110,7 +111,7 @@ void Shutdown(DaprClient& client, Route route) {
   }
   client.Call<google::protobuf::Empty>(
       runtimepb::ShutdownRequest(), PLUGHOST_DAPR_RPC(Shutdown),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (!status.ok()) return reply(ErrorResponse({500, "ERROR"}, status));
         reply(NoContent());
       });

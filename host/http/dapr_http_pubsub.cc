@@ -100,7 +100,7 @@ bool EventBytes(const json& event, const std::string& content_type, std::string*
 
 }  // namespace
 
-void Publish(DaprClient& client, Route route) {
+void Publish(DaprClient& client, Route& route) {
   runtimepb::PublishEventRequest request;
   request.set_pubsub_name(route.params[0]);
   request.set_topic(route.params[1]);
@@ -111,13 +111,13 @@ void Publish(DaprClient& client, Route route) {
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(PublishEvent),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (!status.ok()) return reply(ErrorResponse(PublishError(status), status));
         reply(NoContent());
       });
 }
 
-void BulkPublish(DaprClient& client, Route route) {
+void BulkPublish(DaprClient& client, Route& route) {
   std::string error;
   json body = ParseBoundedJson(route.request.body(), &error);
   auto events_error = [&](const std::string& why) {
@@ -154,7 +154,7 @@ void BulkPublish(DaprClient& client, Route route) {
   client.Call<runtimepb::BulkPublishResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(BulkPublishEventAlpha1),
       [reply = route.reply, entry_ids = std::move(entry_ids)](
-          grpc::Status status, const runtimepb::BulkPublishResponse& response) {
+          const grpc::Status& status, const runtimepb::BulkPublishResponse& response) {
         if (!status.ok()) {
           HttpError mapped = PublishError(status);
           if (mapped.status == 403 || mapped.status == 404 ||

@@ -111,30 +111,30 @@ class DaprClient {
   }
 
 // Route handlers, one file per building block.
-void GetMetadata(DaprClient& client, Route route);
-void PutMetadata(DaprClient& client, Route route);
-void Shutdown(DaprClient& client, Route route);
+void GetMetadata(DaprClient& client, Route& route);
+void PutMetadata(DaprClient& client, Route& route);
+void Shutdown(DaprClient& client, Route& route);
 
-void SaveState(DaprClient& client, Route route);
-void GetState(DaprClient& client, Route route);
-void DeleteState(DaprClient& client, Route route);
-void GetBulkState(DaprClient& client, Route route);
-void StateTransaction(DaprClient& client, Route route);
-void QueryState(DaprClient& client, Route route);
+void SaveState(DaprClient& client, Route& route);
+void GetState(DaprClient& client, Route& route);
+void DeleteState(DaprClient& client, Route& route);
+void GetBulkState(DaprClient& client, Route& route);
+void StateTransaction(DaprClient& client, Route& route);
+void QueryState(DaprClient& client, Route& route);
 
-void Publish(DaprClient& client, Route route);
-void BulkPublish(DaprClient& client, Route route);
+void Publish(DaprClient& client, Route& route);
+void BulkPublish(DaprClient& client, Route& route);
 
-void InvokeBinding(DaprClient& client, Route route);
+void InvokeBinding(DaprClient& client, Route& route);
 
-void GetSecret(DaprClient& client, Route route);
-void GetBulkSecret(DaprClient& client, Route route);
+void GetSecret(DaprClient& client, Route& route);
+void GetBulkSecret(DaprClient& client, Route& route);
 
-void TryLock(DaprClient& client, Route route);
-void Unlock(DaprClient& client, Route route);
+void TryLock(DaprClient& client, Route& route);
+void Unlock(DaprClient& client, Route& route);
 
-void GetConfiguration(DaprClient& client, Route route);
-void SubscribeConfiguration(DaprClient& client, Route route);
-void UnsubscribeConfiguration(DaprClient& client, Route route);
+void GetConfiguration(DaprClient& client, Route& route);
+void SubscribeConfiguration(DaprClient& client, Route& route);
+void UnsubscribeConfiguration(DaprClient& client, Route& route);
 
 }  // namespace plughost::dapr_http

@@ -106,7 +106,7 @@ void Malformed(const Route& route, std::string_view why) {
 
 }  // namespace
 
-void SaveState(DaprClient& client, Route route) {
+void SaveState(DaprClient& client, Route& route) {
   std::string error;
   json body = ParseBody(route, &error);
   if (body.is_discarded()) return Malformed(route, error);
@@ -124,7 +124,7 @@ void SaveState(DaprClient& client, Route route) {
   }
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(SaveState),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (!status.ok()) {
           return reply(ErrorResponse(StateError(status, {500, "ERR_STATE_SAVE"}, true), status));
         }
@@ -132,7 +132,7 @@ void SaveState(DaprClient& client, Route route) {
       });
 }
 
-void GetState(DaprClient& client, Route route) {
+void GetState(DaprClient& client, Route& route) {
   runtimepb::GetStateRequest request;
   request.set_store_name(route.params[0]);
   request.set_key(route.params[1]);
@@ -140,7 +140,7 @@ void GetState(DaprClient& client, Route route) {
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetStateResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetState),
-      [reply = route.reply](grpc::Status status, runtimepb::GetStateResponse& response) {
+      [reply = route.reply](const grpc::Status& status, runtimepb::GetStateResponse& response) {
         if (!status.ok()) {
           return reply(ErrorResponse(StateError(status, {500, "ERR_STATE_GET"}, false), status));
         }
@@ -155,7 +155,7 @@ void GetState(DaprClient& client, Route route) {
       });
 }
 
-void DeleteState(DaprClient& client, Route route) {
+void DeleteState(DaprClient& client, Route& route) {
   runtimepb::DeleteStateRequest request;
   request.set_store_name(route.params[0]);
   request.set_key(route.params[1]);
@@ -168,7 +168,7 @@ void DeleteState(DaprClient& client, Route route) {
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(DeleteState),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (!status.ok()) {
           return reply(ErrorResponse(StateError(status, {500, "ERR_STATE_DELETE"}, true), status));
         }
@@ -176,7 +176,7 @@ void DeleteState(DaprClient& client, Route route) {
       });
 }
 
-void GetBulkState(DaprClient& client, Route route) {
+void GetBulkState(DaprClient& client, Route& route) {
   std::string error;
   json body = ParseBody(route, &error);
   if (body.is_discarded()) return Malformed(route, error);
@@ -199,7 +199,8 @@ void GetBulkState(DaprClient& client, Route route) {
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::GetBulkStateResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(GetBulkState),
-      [reply = route.reply](grpc::Status status, const runtimepb::GetBulkStateResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::GetBulkStateResponse& response) {
         if (!status.ok()) {
           return reply(
               ErrorResponse(StateError(status, {500, "ERR_STATE_BULK_GET"}, false), status));
@@ -224,7 +225,7 @@ void GetBulkState(DaprClient& client, Route route) {
       });
 }
 
-void StateTransaction(DaprClient& client, Route route) {
+void StateTransaction(DaprClient& client, Route& route) {
   std::string error;
   json body = ParseBody(route, &error);
   if (body.is_discarded()) return Malformed(route, error);
@@ -252,7 +253,7 @@ void StateTransaction(DaprClient& client, Route route) {
     PutMetadata(*metadata, request.mutable_metadata());
   client.Call<google::protobuf::Empty>(
       std::move(request), PLUGHOST_DAPR_RPC(ExecuteStateTransaction),
-      [reply = route.reply](grpc::Status status, const google::protobuf::Empty&) {
+      [reply = route.reply](const grpc::Status& status, const google::protobuf::Empty&) {
         if (status.ok()) return reply(NoContent());
         HttpError mapped{500, "ERR_STATE_TRANSACTION"};
         if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
@@ -269,14 +270,15 @@ void StateTransaction(DaprClient& client, Route route) {
       });
 }
 
-void QueryState(DaprClient& client, Route route) {
+void QueryState(DaprClient& client, Route& route) {
   runtimepb::QueryStateRequest request;
   request.set_store_name(route.params[0]);
   request.set_query(route.request.body());
   for (auto& [k, v] : route.QueryMetadata()) (*request.mutable_metadata())[k] = v;
   client.Call<runtimepb::QueryStateResponse>(
       std::move(request), PLUGHOST_DAPR_RPC(QueryStateAlpha1),
-      [reply = route.reply](grpc::Status status, const runtimepb::QueryStateResponse& response) {
+      [reply = route.reply](const grpc::Status& status,
+                            const runtimepb::QueryStateResponse& response) {
         if (!status.ok()) {
           HttpError mapped{500, "ERR_STATE_QUERY"};
           if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {

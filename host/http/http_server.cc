@@ -124,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response->body() = text;
     response->keep_alive(false);
     response->prepare_payload();
-    Write(std::move(response), /*keep_alive=*/false);
+    Write(response, /*keep_alive=*/false);
   }
 
   void Dispatch() {
@@ -145,14 +145,13 @@ class Session : public std::enable_shared_from_this<Session> {
       owned->version(version);
       owned->keep_alive(keep_alive);
       owned->prepare_payload();
-      asio::post(self->stream_.get_executor(), [self, owned, keep_alive]() mutable {
-        self->Write(std::move(owned), keep_alive);
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, owned, keep_alive]() mutable { self->Write(owned, keep_alive); });
     };
     shared_->handler(std::move(request), std::move(reply));
   }
 
-  void Write(std::shared_ptr<HttpResponse> response, bool keep_alive) {
+  void Write(const std::shared_ptr<HttpResponse>& response, bool keep_alive) {
     stream_.expires_after(options().write_timeout);
     http::async_write(
         stream_, *response,
@@ -185,7 +184,7 @@ class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler)
       : shared_(std::make_shared<Shared>()), acceptor_(io_) {
-    shared_->options = std::move(options);
+    shared_->options = options;
     shared_->handler = std::move(handler);
   }
 
@@ -301,7 +300,7 @@ class HttpServer::Impl {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                               HttpServerOptions options,
                                                               HttpHandler handler) {
-  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler));
+  auto impl = std::make_shared<Impl>(options, std::move(handler));
   if (auto status = impl->Listen(address); !status.ok()) return status;
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
