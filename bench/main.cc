@@ -12,6 +12,7 @@
 
 #include "bench/discovery_bench.h"
 #include "bench/fake_servers.h"
+#include "bench/http_bench.h"
 #include "bench/latency_bench.h"
 #include "bench/memory_bench.h"
 #include "bench/options.h"
@@ -21,13 +22,15 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: plughost-bench [modes] [flags]
 
-Modes (none given: --latency --discovery --memory, under a minute on 2 cores):
+Modes (none given: --latency --discovery --memory --http, about a minute on 2 cores):
   --latency             latency p50/p90/p99 and throughput: bare echo, direct to the sample
                         component, host -> sample, host built-in Get, SaveState, PublishEvent;
                         1 and 32 in flight, 100 B and 16 KiB; then the section 3 ratios
   --discovery           100 sockets (85 good, 10 dead, 5 hung): plughost components wall
                         clock and the host's own discovery figure
   --memory              host RSS idle with 10 component instances
+  --http                the Dapr HTTP API beside gRPC: state get/save (built-in, pluggable)
+                        and publish, p50/p99, calls/s and HTTP/gRPC ratios
   --soak MINUTES        sustained load through the host (fractions allowed)
   --smoke               a tiny run of every mode; exits non-zero only if the harness fails
 
@@ -126,7 +129,7 @@ int Main(int argc, char** argv) {
   }
 
   BenchOptions options;
-  bool latency = false, discovery = false, memory = false;
+  bool latency = false, discovery = false, memory = false, http = false;
   std::string plughost, sample;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -151,6 +154,8 @@ int Main(int argc, char** argv) {
       discovery = true;
     } else if (arg == "--memory") {
       memory = true;
+    } else if (arg == "--http") {
+      http = true;
     } else if (arg == "--smoke") {
       options.smoke = true;
     } else if (arg == "--keep-logs") {
@@ -197,9 +202,9 @@ int Main(int argc, char** argv) {
   }
   if (options.smoke) {
     ApplySmoke(&options);
-    latency = discovery = memory = true;
-  } else if (!latency && !discovery && !memory && options.soak.count() == 0) {
-    latency = discovery = memory = true;
+    latency = discovery = memory = http = true;
+  } else if (!latency && !discovery && !memory && !http && options.soak.count() == 0) {
+    latency = discovery = memory = http = true;
   }
 
   options.binaries.self = SelfPath();
@@ -239,6 +244,7 @@ int Main(int argc, char** argv) {
   run(latency, RunLatencyBench);
   run(discovery, RunDiscoveryBench);
   run(memory, RunMemoryBench);
+  run(http, RunHttpBench);
   run(options.soak.count() > 0, RunSoak);
   if (!ok) {
     std::fputs("plughost-bench: the harness failed (see messages above)\n", stderr);

@@ -151,6 +151,18 @@ const std::vector<Flag>& Flags() {
        kServeOnly,
        kOnce,
        LocalPort("--dapr-grpc-port", &HostOptions::grpc_address)},
+      {{"--http-address"},
+       "ADDR",
+       "Dapr's HTTP API, host:port (default 127.0.0.1:3500, or\n"
+       "127.0.0.1:$DAPR_HTTP_PORT; \"off\" disables)",
+       kServeOnly,
+       kOnce,
+       [](const std::string& value, CliOptions& options) {
+         if (value.empty()) return Invalid("--http-address: expected host:port or off, got ''");
+         options.host.http_address = value;
+         options.host.http_address_explicit = true;
+         return absl::OkStatus();
+       }},
       {{"--dapr-http-port"},
        "PORT",
        "Dapr's HTTP API on 127.0.0.1:PORT\n(default 3500, or $DAPR_HTTP_PORT)",

@@ -30,6 +30,8 @@
 #include "host/runtime/component_metadata.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
+#include "host/http/dapr_http_api.h"
+#include "host/http/http_server.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/ops/metrics_interceptor.h"
 #include "host/ops/ops_server.h"
@@ -357,6 +359,7 @@ std::vector<dapr::proto::runtime::v1::TopicSubscription> ToTopicSubscriptions(
 }  // namespace
 
 Host::~Host() {
+  http_server_.reset();  // its replies come from calls into server_
   // First: its thread may call into topic_delivery_, which is destroyed before it.
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();
@@ -380,6 +383,7 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
+  if (!host->StartHttpServer(options, error)) return nullptr;
   // Input-binding events flow to the app once everything else serves (no-op without an app).
   host->binding_delivery_ = std::make_unique<BindingDelivery>(&host->api_context_);
   host->binding_delivery_->Start();
@@ -734,6 +738,42 @@ bool Host::StartOpsServer(const HostOptions& options, StartupError* error) {
   return true;
 }
 
+bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
+  std::string address = options.http_address;
+  // As daprd's SDKs expect: DAPR_HTTP_PORT names the port when no address was given.
+  if (!options.http_address_explicit) {
+    if (const char* port = std::getenv("DAPR_HTTP_PORT"); port && *port) {
+      address = fmt::format("127.0.0.1:{}", port);
+    }
+  }
+  if (address.empty() || address == "off") return true;
+  DaprHttpApiOptions api_options;
+  api_options.api_token = options.api_token;
+  api_options.app_id = config_.app_id;
+  api_options.has_app = !options.app_address.empty();
+  dapr_http_api_ = std::make_unique<DaprHttpApi>(
+      server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
+  HttpServerOptions server_options;
+  server_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
+  auto server = HttpServer::Start(address, server_options,
+                                  [api = dapr_http_api_.get()](HttpRequest&& request,
+                                                               HttpReply reply) {
+                                    api->Handle(std::move(request), std::move(reply));
+                                  });
+  if (!server.ok()) {
+    if (options.http_address_explicit) {
+      *error = {1, fmt::format("--http-address {}: {}", address, server.status().message())};
+      return false;
+    }
+    PH_LOG_ERROR("host", "Dapr HTTP API disabled: {} (choose one with --http-address)",
+                 server.status().message());
+    return true;
+  }
+  http_server_ = std::move(*server);
+  PH_LOG_INFO("host", "Dapr HTTP API on http://{}", http_server_->address());
+  return true;
+}
+
 void Host::RequestShutdown() {
   std::lock_guard lock(mutex_);
   shutdown_requested_ = true;
@@ -757,6 +797,8 @@ void Host::Wait() {
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();  // no new connections while the calls in flight drain
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+  // After the drain: HTTP calls in flight got their answers; later ones were refused.
+  http_server_.reset();
   server_.reset();
   // After the drain: the calls in flight needed their components.
   StopProcesses();

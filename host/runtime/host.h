@@ -27,6 +27,8 @@ class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
 class ProcessSupervisor;
+class HttpServer;
+class DaprHttpApi;
 class DaprApi;
 class LayottoApi;
 
@@ -99,6 +101,7 @@ class Host {
   std::shared_ptr<AppChannel> MakeAppChannel(const HostOptions& options);
   void StartSupervisor(const HostOptions& options);
   bool StartOpsServer(const HostOptions& options, StartupError* error);
+  bool StartHttpServer(const HostOptions& options, StartupError* error);
   bool CheckSocketsDir(const HostOptions& options, StartupError* error);
   bool StartProcesses(const HostOptions& options, StartupError* error);
   void WaitForProcessSockets(std::chrono::milliseconds limit);
@@ -118,6 +121,9 @@ class Host {
   std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app
   Metrics metrics_;
   std::unique_ptr<OpsServer> ops_server_;
+  // Dapr's HTTP API, calling dapr_api_ through server_'s in-process channel.
+  std::unique_ptr<DaprHttpApi> dapr_http_api_;
+  std::unique_ptr<HttpServer> http_server_;
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
   std::vector<std::string> late_sockets_;  // still silent when discovery settled

@@ -135,21 +135,25 @@ JSON
 
 port=$(free_port)
 app_port=$(free_port)
-[ -n "$port" ] && [ -n "$app_port" ] && [ "$port" != "$app_port" ] ||
-  fail "could not pick two free ports"
+http_port=$(free_port)
+[ -n "$port" ] && [ -n "$app_port" ] && [ -n "$http_port" ] && [ "$port" != "$app_port" ] &&
+  [ "$http_port" != "$port" ] && [ "$http_port" != "$app_port" ] ||
+  fail "could not pick three free ports"
 # The secrets test reads these through the prefixed local.env store; the last must stay hidden.
 PLUGHOST_SECRET_DB_PASSWORD=hunter2 PLUGHOST_SECRET_API_KEY=k-123 PH_JS_NOT_A_SECRET=hidden \
   "$plughost" --config "$work/plughost.json" --sockets-dir "$sockets" \
   --grpc-address "127.0.0.1:$port" --app-address "127.0.0.1:$app_port" --log-level debug \
+  --http-address "127.0.0.1:$http_port" \
   >"$work/plughost.log" 2>&1 &
 host_pid=$!
 wait_for 60 "plughost to listen on 127.0.0.1:$port" "$host_pid" port_open "$port"
+wait_for 60 "plughost's HTTP API on 127.0.0.1:$http_port" "$host_pid" port_open "$http_port"
 echo "run_dapr_js: plughost pid $host_pid on 127.0.0.1:$port (app on $app_port)," \
   "sample component pid $sample_pid"
 
 set +e
 (cd "$js_dir" &&
-  PLUGHOST_PORT=$port APP_PORT=$app_port FILES_ROOT=$files_root CONFIG_FILE=$config_file \
+  PLUGHOST_PORT=$port APP_PORT=$app_port DAPR_HTTP_PORT=$http_port FILES_ROOT=$files_root CONFIG_FILE=$config_file \
     STORES=statestore,cpp-sample PUBSUBS=pubsub,cpp-sample LOCK_STORES=lockstore,cpp-sample \
     timeout 240 node --test --test-reporter=spec "${test_files[@]}")
 status=$?

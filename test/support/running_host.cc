@@ -17,6 +17,9 @@ RunningHost::RunningHost(const TempDir& dir, const std::string& sockets_dir,
                                    "--grpc-address", "127.0.0.1:" + std::to_string(port_),
                                    // Tests run hosts side by side; a shared default port would clash.
                                    "--ops-address", "off"};
+  bool http_given = false;
+  for (const auto& arg : extra_args) http_given = http_given || arg.rfind("--http-address", 0) == 0;
+  if (!http_given) argv.insert(argv.end(), {"--http-address", "off"});  // 3500 would clash too
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = ChildProcess::Spawn(argv, dir.File("host.log"));
   started_ = WaitForPort(port_, std::chrono::seconds(10));

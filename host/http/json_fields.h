@@ -1,0 +1,39 @@
+// Reading daprd's JSON request bodies as Go's encoding/json does: a field matches its name
+// exactly or, failing that, ignoring case (SDKs send e.g. "entryID" for "entryId").
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string_view>
+
+namespace plughost::dapr_http {
+
+inline bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The member `name` of `object`, or nullptr (also when `object` is not an object).
+inline const nlohmann::json* Field(const nlohmann::json& object, std::string_view name) {
+  if (!object.is_object()) return nullptr;
+  if (auto it = object.find(name); it != object.end()) return &*it;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (EqualsIgnoringCase(it.key(), name)) return &it.value();
+  }
+  return nullptr;
+}
+
+// The string member `name`, or `fallback` when absent or not a string.
+inline std::string StringField(const nlohmann::json& object, std::string_view name,
+                               std::string fallback = "") {
+  const auto* value = Field(object, name);
+  return value && value->is_string() ? value->get<std::string>() : fallback;
+}
+
+}  // namespace plughost::dapr_http
