@@ -17,19 +17,15 @@ constexpr char kGroupKey[] = "group";
 constexpr char kLabelKey[] = "label";
 constexpr char kVersionKey[] = "version";
 
-// Layotto's own error for an unknown store is an untyped "configure store [...] don't support
-// now"; apps get it as INVALID_ARGUMENT here, and the generic FAILED_PRECONDITION when there are
-// no configuration stores at all.
+// Layotto looks the store up in a plain map and returns an untyped Go error, which gRPC sends as
+// UNKNOWN: "configure store [<name>] don't support now", whether the name is unknown or no
+// configuration store exists at all. Apps get exactly that here, for every configuration call.
 grpc::Status LayottoStoreNotFound(std::string_view name) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+  return grpc::Status(grpc::StatusCode::UNKNOWN,
                       fmt::format("configure store [{}] don't support now", name));
 }
 
-grpc::Status NoConfigurationStore(std::string_view name) {
-  return api_errors::NotConfigured(ComponentKind::kConfiguration, name);
-}
-
-constexpr LookupWording kLayottoStoreWording{&NoConfigurationStore, &LayottoStoreNotFound};
+constexpr LookupWording kLayottoStoreWording{&LayottoStoreNotFound, &LayottoStoreNotFound};
 
 std::string MetadataOr(const google::protobuf::Map<std::string, std::string>& metadata,
                        const std::string& key, const std::string& fallback) {
