@@ -16,7 +16,8 @@ enum class Limit : size_t {
   kHandlerException,        // a unary API handler threw; the call answered INTERNAL
   kJsonTooDeep,             // a JSON document nested deeper than kMaxJsonDepth was refused
   kUnknownMethodLabel,      // a call to a method the host does not serve, metered as "unknown"
-  kConfigurationQueueFull,  // a configuration subscriber did not read; oldest update dropped
+  kConfigurationQueueFull,  // a configuration subscriber did not read (Dapr API: oldest update
+                            // dropped; Layotto API: the stream ended)
   kPubsubQueueFull,         // a built-in pubsub subscriber was full; the publisher waited
   kComponentResponseTooLarge,  // a component's answer passed the receive limit
   kCount,
