@@ -48,7 +48,8 @@ Usage:
 Flags:
   --config FILE           JSON configuration (default: embedded defaults)
   --sockets-dir DIR       socket folder to scan (env PLUGHOST_SOCKETS_DIR,
-                          DAPR_COMPONENTS_SOCKETS_FOLDER; default /tmp/dapr-components-sockets)
+                          DAPR_COMPONENTS_SOCKETS_FOLDER, LAYOTTO_COMPONENTS_SOCKETS_FOLDER;
+                          default /tmp/dapr-components-sockets)
   --grpc-address ADDR     app-facing API, host:port or unix:/path
                           (default 127.0.0.1:50001, or 127.0.0.1:$DAPR_GRPC_PORT)
   --app-address ADDR      the app's callback server, host:port (or unix:/path for gRPC)
@@ -256,6 +257,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
   if (!sockets_given) {
     std::string from_env = env("PLUGHOST_SOCKETS_DIR");
     if (from_env.empty()) from_env = env("DAPR_COMPONENTS_SOCKETS_FOLDER");
+    if (from_env.empty()) from_env = env("LAYOTTO_COMPONENTS_SOCKETS_FOLDER");
     options.host.sockets_dir = from_env.empty() ? "/tmp/dapr-components-sockets" : from_env;
   }
   if (options.host.api_token.empty()) options.host.api_token = env("DAPR_API_TOKEN");

@@ -339,7 +339,7 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
 std::string DefaultSocketsFolder() {
   // An empty variable counts as unset, as a shell `VAR= cmd` usually means "no override".
   for (const char* name : {"PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER",
-                           "DAPR_COMPONENT_SOCKETS_FOLDER"}) {
+                           "DAPR_COMPONENT_SOCKETS_FOLDER", "LAYOTTO_COMPONENTS_SOCKETS_FOLDER"}) {
     const char* value = std::getenv(name);
     if (value != nullptr && *value != '\0') return value;
   }

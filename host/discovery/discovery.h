@@ -66,7 +66,8 @@ void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
 
 // The folder to scan when none is given on the command line: PLUGHOST_SOCKETS_DIR, else
 // DAPR_COMPONENTS_SOCKETS_FOLDER, else DAPR_COMPONENT_SOCKETS_FOLDER (an older spelling some
-// components use), else /tmp/dapr-components-sockets.
+// components use), else Layotto's LAYOTTO_COMPONENTS_SOCKETS_FOLDER, else
+// /tmp/dapr-components-sockets.
 std::string DefaultSocketsFolder();
 
 }  // namespace plughost

@@ -200,4 +200,27 @@ TEST_CASE("a Layotto configuration stream the app does not read is dropped",
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST_CASE("host shutdown ends open Layotto configuration streams",
+          "[integration][configuration][layotto]") {
+  LayottoEnv env;
+  REQUIRE(env.sample);
+  INFO(env.host.Log());
+  REQUIRE(env.host.started());
+  LayottoSubscription subscription(env.host.layotto());
+  REQUIRE(subscription.Subscribe("local", {"k"}));
+  REQUIRE(WaitSubscribed(env.host.layotto(), subscription, "local", "k"));
+
+  google::protobuf::Empty empty;
+  REQUIRE(env.host.dapr()
+              .Shutdown(Deadline().get(), dapr::proto::runtime::v1::ShutdownRequest{}, &empty)
+              .ok());
+  layotto::SubscribeConfigurationResponse update;
+  while (subscription.stream->Read(&update)) {
+  }
+  CHECK(subscription.stream->Finish().ok());
+  auto code = env.host.process().WaitExit(std::chrono::seconds(30));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+}
+
 }  // namespace plughost::testing
