@@ -4,15 +4,24 @@
 #include "host/components/hello.h"
 
 namespace plughost {
+namespace {
+
+grpc::Status NoHelloInstance(std::string_view) {
+  return grpc::Status(grpc::StatusCode::UNKNOWN, "no instance found");
+}
+constexpr LookupWording kNoHelloInstance{&NoHelloInstance, &NoHelloInstance};
+
+}  // namespace
 
 grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call,
                                                const layottopb::SayHelloRequest* request,
                                                layottopb::SayHelloResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/SayHello",
                                              request->service_name());
-  // Layotto answers an unknown hello service with INVALID_ARGUMENT, as Dapr's lookups do.
+  // Layotto answers an unknown hello service (or none at all) with its untyped ErrNoInstance,
+  // which gRPC sends as UNKNOWN "no instance found".
   auto instance = ResolveOrFinish(*context_, call, reactor, ComponentKind::kHello,
-                                  request->service_name());
+                                  request->service_name(), &kNoHelloInstance);
   if (!instance) return reactor;
   CallOptions options;
   options.app_call = call;

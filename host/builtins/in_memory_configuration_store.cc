@@ -234,8 +234,16 @@ grpc::Status InMemoryConfigurationStore::ReadFile(const std::string& path, Items
 }
 
 InMemoryConfigurationStore::Items InMemoryConfigurationStore::ApplyLocked(const Items& file_items) {
+  if (&file_items != &file_items_) file_items_ = file_items;
   Items next = metadata_items_;
-  for (const auto& [key, item] : file_items) next[key] = item;
+  for (const auto& [key, item] : file_items_) next[key] = item;
+  for (const auto& [key, item] : written_) {
+    if (item) {
+      next[key] = *item;
+    } else {
+      next.erase(key);
+    }
+  }
   Items changed;
   for (auto& [key, item] : next) {
     auto current = items_.find(key);
@@ -297,6 +305,39 @@ std::unique_ptr<Subscription> InMemoryConfigurationStore::Subscribe(
   });
   started(grpc::Status::OK, subscriber->id);
   return subscription;
+}
+
+void InMemoryConfigurationStore::Save(std::map<std::string, configpb::ConfigurationItem> items,
+                                      std::map<std::string, std::string> /*metadata*/,
+                                      const CallOptions& /*options*/, StatusCallback done) {
+  Items changed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, item] : items) {
+      if (item.value().empty()) {
+        written_[key] = std::nullopt;
+      } else {
+        item.clear_version();  // ApplyLocked gives the next one
+        written_[key] = std::move(item);
+      }
+    }
+    changed = ApplyLocked(file_items_);
+  }
+  subscribers_->Publish(changed);
+  done(grpc::Status::OK);
+}
+
+void InMemoryConfigurationStore::Delete(std::vector<std::string> keys,
+                                        std::map<std::string, std::string> /*metadata*/,
+                                        const CallOptions& /*options*/, StatusCallback done) {
+  Items changed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& key : keys) written_[std::move(key)] = std::nullopt;
+    changed = ApplyLocked(file_items_);
+  }
+  subscribers_->Publish(changed);
+  done(grpc::Status::OK);
 }
 
 size_t InMemoryConfigurationStore::subscriber_count() const { return subscribers_->Size(); }

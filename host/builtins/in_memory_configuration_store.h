@@ -11,6 +11,8 @@
 //     invalid leaves the items as they were (one warning per distinct problem).
 // Versions: an item's version is the file's "version" when given, else "1" when first seen and
 // one more than before each time its value or metadata change.
+// Save and Delete (Layotto's SaveConfiguration/DeleteConfiguration) write in memory only: a
+// written or deleted key overrides the metadata and the file until the host restarts.
 // Subscribers (empty keys = every key) receive each reload's changed and added items; an item
 // that disappears is sent once with an empty value and version.
 #pragma once
@@ -47,6 +49,11 @@ class InMemoryConfigurationStore : public ConfigurationStore {
   std::unique_ptr<Subscription> Subscribe(configpb::SubscribeConfigurationRequest request,
                                           ConfigurationUpdateHandler on_update,
                                           Callback<std::string> started) override;
+  void Save(std::map<std::string, configpb::ConfigurationItem> items,
+            std::map<std::string, std::string> metadata, const CallOptions& options,
+            StatusCallback done) override;
+  void Delete(std::vector<std::string> keys, std::map<std::string, std::string> metadata,
+              const CallOptions& options, StatusCallback done) override;
 
   // Open subscriptions (lets tests see a subscriber close).
   size_t subscriber_count() const;
@@ -77,7 +84,10 @@ class InMemoryConfigurationStore : public ConfigurationStore {
 
   std::mutex mutex_;
   Items metadata_items_;
-  Items items_;  // what Get returns: metadata items overlaid by the file's
+  Items file_items_;  // the file's items as last read
+  // What the app saved (an item) or deleted (nullopt), over the metadata's and the file's.
+  std::map<std::string, std::optional<configpb::ConfigurationItem>> written_;
+  Items items_;  // what Get returns: metadata items overlaid by the file's, then by written_
   std::string file_;
   std::optional<FileStamp> stamp_;
   std::string last_problem_;  // the last reload problem logged, so each is logged once

@@ -17,7 +17,7 @@ enum class Limit : size_t {
   kJsonTooDeep,                // a JSON document nested deeper than kMaxJsonDepth was refused
   kUnknownMethodLabel,         // a call to a method the host does not serve, metered as "unknown"
   kMetricsSeriesFull,          // a topic past the bound on per-topic series, metered as "(other)"
-  kConfigurationQueueFull,     // a configuration subscriber did not read; oldest update dropped
+  kConfigurationQueueFull,     // a configuration subscriber did not read; its stream ended
   kPubsubQueueFull,            // a built-in pubsub subscriber was full; the publisher waited
   kComponentResponseTooLarge,  // a component's answer passed the receive limit
   kCount,

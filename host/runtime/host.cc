@@ -794,6 +794,7 @@ void Host::Wait() {
   // Streaming subscriptions end now rather than hold the drain until its deadline.
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();
+  if (layotto_api_) layotto_api_->CloseConfigurationSubscriptions();
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();  // no new connections while the calls in flight drain
   server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);

@@ -38,6 +38,11 @@ TEST_CASE("environment: socket folder and DAPR_GRPC_PORT; flags win") {
   CHECK(from_env->host.grpc_address == "127.0.0.1:6000");
   auto ours = Parse({}, {{"PLUGHOST_SOCKETS_DIR", "/p"}, {"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}});
   CHECK(ours->host.sockets_dir == "/p");
+  auto layotto = Parse({}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"}});
+  CHECK(layotto->host.sockets_dir == "/l");
+  auto dapr_first = Parse(
+      {}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"}, {"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}});
+  CHECK(dapr_first->host.sockets_dir == "/d");
   auto flags = Parse({"--sockets-dir", "/f", "--grpc-address=unix:/tmp/a.sock"},
                      {{"PLUGHOST_SOCKETS_DIR", "/p"}, {"DAPR_GRPC_PORT", "6000"}});
   REQUIRE(flags.ok());

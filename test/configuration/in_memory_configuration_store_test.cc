@@ -233,3 +233,61 @@ TEST_CASE("in-memory configuration: Init names metadata.file when the file is un
 }
 
 }  // namespace plughost
+
+namespace plughost {
+namespace {
+
+grpc::Status SaveItems(InMemoryConfigurationStore& store,
+                       std::map<std::string, std::string> values) {
+  std::map<std::string, configpb::ConfigurationItem> items;
+  for (auto& [key, value] : values) items[key].set_value(value);
+  std::optional<grpc::Status> result;
+  store.Save(std::move(items), {}, CallOptions{}, [&](grpc::Status status) { result = status; });
+  REQUIRE(result.has_value());
+  return *result;
+}
+
+grpc::Status DeleteKeys(InMemoryConfigurationStore& store, std::vector<std::string> keys) {
+  std::optional<grpc::Status> result;
+  store.Delete(std::move(keys), {}, CallOptions{}, [&](grpc::Status status) { result = status; });
+  REQUIRE(result.has_value());
+  return *result;
+}
+
+TEST_CASE("in-memory configuration: Save and Delete write items and reach subscribers",
+          "[configuration]") {
+  TempFile file;
+  file.Write(R"({"a": "1", "b": "2"})");
+  InMemoryConfigurationStore store(kPoll);
+  REQUIRE(Init(store, {{"file", file.path()}, {"m", "meta"}}).ok());
+  UpdateCollector updates;
+  auto subscribed = Subscribe(store, updates);
+
+  REQUIRE(SaveItems(store, {{"a", "10"}, {"c", "new"}}).ok());
+  auto items = Get(store);
+  CHECK(items.at("a").value() == "10");
+  CHECK(items.at("a").version() == "2");
+  CHECK(items.at("c").value() == "new");
+  CHECK(items.at("c").version() == "1");
+  REQUIRE(updates.WaitFor(HasItem("a", "10")));
+  REQUIRE(updates.WaitFor(HasItem("c", "new")));
+
+  // Empty content deletes, as Layotto's SaveConfiguration says; Delete deletes.
+  REQUIRE(SaveItems(store, {{"b", ""}}).ok());
+  REQUIRE(DeleteKeys(store, {"m", "never-there"}).ok());
+  items = Get(store);
+  CHECK_FALSE(items.count("b"));
+  CHECK_FALSE(items.count("m"));
+  REQUIRE(updates.WaitFor(HasItem("b", "")));
+  REQUIRE(updates.WaitFor(HasItem("m", "")));
+
+  // What the app wrote outlasts a reload of the file.
+  file.Write(R"({"a": "1", "b": "2", "d": "4"})");
+  REQUIRE(updates.WaitFor(HasItem("d", "4")));
+  items = Get(store);
+  CHECK(items.at("a").value() == "10");
+  CHECK_FALSE(items.count("b"));
+}
+
+}  // namespace
+}  // namespace plughost

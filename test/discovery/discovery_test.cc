@@ -375,10 +375,17 @@ TEST_CASE("DefaultSocketsFolder: PLUGHOST_SOCKETS_DIR, then DAPR_COMPONENTS_SOCK
           "[discovery]") {
   ScopedEnv plughost_dir("PLUGHOST_SOCKETS_DIR");
   ScopedEnv dapr_dir("DAPR_COMPONENTS_SOCKETS_FOLDER");
+  ScopedEnv dapr_old_dir("DAPR_COMPONENT_SOCKETS_FOLDER");
+  ScopedEnv layotto_dir("LAYOTTO_COMPONENTS_SOCKETS_FOLDER");
 
   plughost_dir.Unset();
   dapr_dir.Unset();
+  dapr_old_dir.Unset();
+  layotto_dir.Unset();
   CHECK(DefaultSocketsFolder() == "/tmp/dapr-components-sockets");
+
+  layotto_dir.Set("/run/layotto-sockets");  // Layotto's, after Dapr's
+  CHECK(DefaultSocketsFolder() == "/run/layotto-sockets");
 
   dapr_dir.Set("/run/dapr-sockets");
   CHECK(DefaultSocketsFolder() == "/run/dapr-sockets");

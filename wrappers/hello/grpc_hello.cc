@@ -2,11 +2,15 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include <string_view>
+
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
 
 namespace hellopb = ::spec::proto::pluggable::v1::hello;
+
+constexpr std::string_view kTypePrefix = "hello.";
 
 GrpcHello::GrpcHello(std::string socket_path, std::string instance_name)
     : channel_(std::move(socket_path), std::move(instance_name)),
@@ -14,7 +18,11 @@ GrpcHello::GrpcHello(std::string socket_path, std::string instance_name)
 
 void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
   hellopb::HelloConfig config;
-  config.set_type(spec.type);
+  // Layotto sends the type its user declared, which is the socket's name ("hello-grpc-demo"),
+  // not plughost's "hello.hello-grpc-demo".
+  std::string_view type = spec.type;
+  if (type.starts_with(kTypePrefix)) type.remove_prefix(kTypePrefix.size());
+  config.set_type(std::string(type));
   // Layotto carries the greeting in its own config field; here it comes from metadata "hello".
   if (auto it = spec.metadata.find("hello"); it != spec.metadata.end()) {
     config.set_hello_string(it->second);
