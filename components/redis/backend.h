@@ -22,12 +22,16 @@ class Backend {
  public:
   explicit Backend(int workers = 4) : workers_(workers) {}
 
-  // Parses the connection metadata and checks that Redis answers (as Dapr's Init does).
+  // Parses the connection metadata and checks that Redis answers (as Dapr's Init does). With
+  // no metadata at all (a host instantiating a socket nobody configured) it uses
+  // localhost:6379 and does not insist that Redis answers: calls then say UNAVAILABLE.
   grpc::Status Init(const Metadata& metadata) {
-    auto settings = ParseRedisSettings(metadata);
+    const bool unconfigured = metadata.empty();
+    auto settings =
+        ParseRedisSettings(unconfigured ? Metadata{{"redisHost", "localhost:6379"}} : metadata);
     if (!settings.ok()) return ToGrpc(settings.status());
     auto client = std::make_shared<RedisClient>(*settings);
-    if (absl::Status ping = client->Ping(); !ping.ok()) {
+    if (absl::Status ping = unconfigured ? absl::OkStatus() : client->Ping(); !ping.ok()) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "error connecting to Redis: " + std::string(ping.message()));
     }
