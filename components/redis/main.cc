@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "components/redis/lock_sequencer_binding.h"
+#include "components/redis/pubsub.h"
 #include "components/redis/state_store.h"
 #include "sdk/cpp/component_server.h"
 #include "sdk/cpp/socket_folder.h"
@@ -26,7 +27,7 @@ namespace {
 
 using plughost::sdk::ComponentServer;
 
-constexpr const char* kAllKinds[] = {"state", "lock", "sequencer", "bindings"};
+constexpr const char* kAllKinds[] = {"state", "lock", "sequencer", "pubsub", "bindings"};
 
 void AddKind(ComponentServer& server, const std::string& kind) {
   using namespace plughost::redis;
@@ -34,6 +35,7 @@ void AddKind(ComponentServer& server, const std::string& kind) {
   if (kind == "lock") server.AddLock<RedisLock>();
   if (kind == "sequencer") server.AddSequencer<RedisSequencer>();
   if (kind == "bindings") server.AddOutputBinding<RedisBinding>();
+  if (kind == "pubsub") server.AddPubSub<RedisPubSub>();
 }
 
 int Usage(const char* error) {
@@ -41,7 +43,7 @@ int Usage(const char* error) {
   std::fprintf(error != nullptr ? stderr : stdout,
                "usage: plughost-redis [--sockets-dir DIR] [--prefix NAME] [--kinds K1,K2,...]\n"
                "serves <prefix>-<kind>.sock in DIR for each kind (default: every kind of "
-               "state, lock, sequencer, bindings; prefix redis)\n");
+               "state, lock, sequencer, pubsub, bindings; prefix redis)\n");
   return error != nullptr ? 2 : 0;
 }
 

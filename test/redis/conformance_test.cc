@@ -67,4 +67,14 @@ TEST_CASE("redis lock, sequencer and output binding pass conformance", "[redis]"
   }
 }
 
+TEST_CASE("redis pubsub passes conformance", "[redis]") {
+  Fixture fixture;
+  std::string output =
+      fixture.Kit("pubsub", {"--metadata", "processingTimeout=1s", "--metadata",
+                             "redeliverInterval=500", "--metadata", "consumerID=kit"});
+  INFO(output);
+  CHECK(Failures(output).empty());
+  CHECK_THAT(output, Catch::Contains(" 0 failed"));
+}
+
 }  // namespace plughost::testing
