@@ -26,11 +26,14 @@ struct Replica {
 
 inline std::string ReplicaConfig(const std::string& app_id, const std::string& redis) {
   std::string metadata = R"({"redisHost": ")" + redis + R"("})";
+  std::string pubsub_metadata = R"({"redisHost": ")" + redis + R"(", "consumerID": ")" + app_id +
+                                R"(", "processingTimeout": "2s", "redeliverInterval": "500"})";
   return R"({"app_id": ")" + app_id + R"(", "components": [
     {"name": "statestore", "type": "state.redis-state", "metadata": )" + metadata + R"(},
     {"name": "lockstore", "type": "lock.redis-lock", "metadata": )" + metadata + R"(},
     {"name": "cache", "type": "bindings.redis-bindings", "metadata": )" + metadata + R"(},
-    {"name": "ids", "type": "sequencer.redis-sequencer", "metadata": )" + metadata + R"(}
+    {"name": "ids", "type": "sequencer.redis-sequencer", "metadata": )" + metadata + R"(},
+    {"name": "pubsub", "type": "pubsub.redis-pubsub", "metadata": )" + pubsub_metadata + R"(}
   ]})";
 }
 
@@ -45,7 +48,7 @@ inline std::unique_ptr<Replica> StartReplica(const TempDir& dir, const std::stri
   replica->component =
       ChildProcess::Spawn({RequiredEnv("REDIS_COMPONENT_BIN"), "--sockets-dir", replica->sockets},
                           dir.File(name + "-redis.log"));
-  WaitForSocket(replica->sockets + "/redis-state.sock", std::chrono::seconds(10));
+  WaitForSocket(replica->sockets + "/redis-pubsub.sock", std::chrono::seconds(10));
   std::string config = dir.File(name + ".json");
   WriteFile(config, ReplicaConfig(app_id, redis.address()));
   replica->host = std::make_unique<RunningHost>(dir, replica->sockets,

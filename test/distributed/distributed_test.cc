@@ -3,11 +3,14 @@
 // message stream. Everything goes through the hosts' public APIs; Redis is real.
 #include <catch2/catch.hpp>
 
+#include <csignal>
+
 #include <atomic>
 #include <set>
 #include <thread>
 
 #include "test/distributed/cluster.h"
+#include "test/distributed/subscriber.h"
 
 namespace plughost::testing {
 namespace {
@@ -100,6 +103,16 @@ grpc::Status NextId(Replica& replica, const std::string& key, int64_t* id) {
   auto status = replica.layotto().GetNextId(Deadline().get(), request, &response);
   *id = response.next_id();
   return status;
+}
+
+grpc::Status Publish(Replica& replica, const std::string& topic, const std::string& data) {
+  rt::PublishEventRequest request;
+  request.set_pubsub_name("pubsub");
+  request.set_topic(topic);
+  request.set_data(data);
+  request.set_data_content_type("text/plain");
+  google::protobuf::Empty empty;
+  return replica.dapr().PublishEvent(Deadline().get(), request, &empty);
 }
 
 // Runs `body(replica index)` on one thread per replica; returns when all are done.
@@ -234,6 +247,76 @@ TEST_CASE("after Redis restarts, every host's components recover without a host 
     CHECK(Eventually([&] { return NextId(*replica, "after", &id).ok() && id > 0; }, 30s));
     CHECK(replica->host->process().WaitExit(0ms) == std::nullopt);  // never restarted
   }
+}
+
+TEST_CASE("1,000 messages: each goes to one replica, and all to the second app",
+          "[distributed][pubsub]") {
+  Cluster cluster(/*with_other=*/true);
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  for (auto& replica : cluster.replicas) {
+    subscribers.push_back(std::make_unique<Subscriber>(replica->dapr(), "pubsub", "orders", true));
+    REQUIRE(subscribers.back()->WaitOpened());
+  }
+  Subscriber audit(cluster.other->dapr(), "pubsub", "orders", true);
+  REQUIRE(audit.WaitOpened());
+
+  std::atomic<int> errors{0};
+  OnEveryReplica(cluster, [&](size_t r) {
+    for (int i = static_cast<int>(r); i < 1000; i += 3) {
+      if (!Publish(*cluster.replicas[r], "orders", "m-" + std::to_string(i)).ok()) ++errors;
+    }
+  });
+  CHECK(errors == 0);
+  auto delivered = [&] {
+    size_t total = 0;
+    for (auto& subscriber : subscribers) total += subscriber->count();
+    return total;
+  };
+  CHECK(Eventually([&] { return delivered() >= 1000 && audit.count() >= 1000; }, 60s));
+  std::this_thread::sleep_for(500ms);  // room for a duplicate to show up
+  std::multiset<std::string> all;
+  for (auto& subscriber : subscribers) {
+    auto received = subscriber->received();
+    all.insert(received.begin(), received.end());
+    WARN("replica received " << received.size());
+    CHECK(!received.empty());  // the replicas compete: every one gets a share
+  }
+  CHECK(all.size() == 1000);
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == 1000);
+  auto audited = audit.received();
+  CHECK(std::set<std::string>(audited.begin(), audited.end()).size() == 1000);
+  CHECK(std::set<std::string>(all.begin(), all.end()).count("m-999") == 1);
+}
+
+TEST_CASE("a replica killed mid-stream: a survivor delivers its unacked messages",
+          "[distributed][pubsub]") {
+  Cluster cluster;
+  auto survivor0 = std::make_unique<Subscriber>(cluster.replicas[0]->dapr(), "pubsub", "jobs", true);
+  auto survivor1 = std::make_unique<Subscriber>(cluster.replicas[1]->dapr(), "pubsub", "jobs", true);
+  // The doomed replica takes messages and never answers.
+  auto doomed = std::make_unique<Subscriber>(cluster.replicas[2]->dapr(), "pubsub", "jobs", false);
+  REQUIRE(survivor0->WaitOpened());
+  REQUIRE(survivor1->WaitOpened());
+  REQUIRE(doomed->WaitOpened());
+  for (int i = 0; i < 300; ++i) {
+    REQUIRE(Publish(*cluster.replicas[i % 2], "jobs", "j-" + std::to_string(i)).ok());
+  }
+  REQUIRE(Eventually([&] { return doomed->count() > 0; }));
+  size_t held = doomed->count();
+  cluster.replicas[2]->host->process().Signal(SIGKILL);
+  cluster.replicas[2]->component->Signal(SIGKILL);
+  doomed.reset();
+
+  auto survivors_have_all = [&] {
+    std::set<std::string> seen;
+    for (auto* subscriber : {survivor0.get(), survivor1.get()}) {
+      auto received = subscriber->received();
+      seen.insert(received.begin(), received.end());
+    }
+    return seen.size() == 300;
+  };
+  CHECK(Eventually(survivors_have_all, 60s));
+  WARN("the killed replica held " << held << " unacked messages");
 }
 
 }  // namespace plughost::testing
