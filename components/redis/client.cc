@@ -69,21 +69,34 @@ void RedisClient::Release(std::unique_ptr<RedisConnection> connection) {
   idle_.push_back(std::move(connection));
 }
 
+template <typename Result, typename Call>
+Result RedisClient::WithConnection(Call call) {
+  // A link failure on a pooled connection most often means Redis went away since it was last
+  // used (a restart): the other idle connections are as stale. Drop them all and try once more
+  // on a fresh one, as Dapr's client retries on network errors.
+  for (int attempt = 0;; ++attempt) {
+    auto connection = Acquire();
+    if (!connection.ok()) return connection.status();
+    Result result = call(**connection);
+    const bool link_failed = (*connection)->broken();
+    Release(std::move(*connection));
+    if (!link_failed || attempt > 0) return result;
+    absl::MutexLock lock(&mutex_);
+    open_ -= static_cast<int>(idle_.size());
+    idle_.clear();
+    next_attempt_ = std::chrono::steady_clock::now();
+  }
+}
+
 absl::StatusOr<Reply> RedisClient::Run(const std::vector<std::string>& argv) {
-  auto connection = Acquire();
-  if (!connection.ok()) return connection.status();
-  auto reply = (*connection)->Run(argv);
-  Release(std::move(*connection));
-  return reply;
+  return WithConnection<absl::StatusOr<Reply>>(
+      [&](RedisConnection& connection) { return connection.Run(argv); });
 }
 
 absl::StatusOr<std::vector<Reply>> RedisClient::RunPipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  auto connection = Acquire();
-  if (!connection.ok()) return connection.status();
-  auto replies = (*connection)->RunPipeline(commands);
-  Release(std::move(*connection));
-  return replies;
+  return WithConnection<absl::StatusOr<std::vector<Reply>>>(
+      [&](RedisConnection& connection) { return connection.RunPipeline(commands); });
 }
 
 absl::Status RedisClient::Ping() {

@@ -35,6 +35,8 @@ class RedisClient {
   const RedisSettings& settings() const { return settings_; }
 
  private:
+  template <typename Result, typename Call>
+  Result WithConnection(Call call);
   absl::StatusOr<std::unique_ptr<RedisConnection>> Acquire();
   void Release(std::unique_ptr<RedisConnection> connection);
   // Connects unless the backoff says to wait; records the outcome.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "components/redis/configuration.h"
 #include "components/redis/lock_sequencer_binding.h"
 #include "components/redis/pubsub.h"
 #include "components/redis/state_store.h"
@@ -27,7 +28,8 @@ namespace {
 
 using plughost::sdk::ComponentServer;
 
-constexpr const char* kAllKinds[] = {"state", "lock", "sequencer", "pubsub", "bindings"};
+constexpr const char* kAllKinds[] = {"state",  "lock",          "sequencer",
+                                     "pubsub", "configuration", "bindings"};
 
 void AddKind(ComponentServer& server, const std::string& kind) {
   using namespace plughost::redis;
@@ -36,6 +38,7 @@ void AddKind(ComponentServer& server, const std::string& kind) {
   if (kind == "sequencer") server.AddSequencer<RedisSequencer>();
   if (kind == "bindings") server.AddOutputBinding<RedisBinding>();
   if (kind == "pubsub") server.AddPubSub<RedisPubSub>();
+  if (kind == "configuration") server.AddConfiguration<RedisConfiguration>();
 }
 
 int Usage(const char* error) {
@@ -43,7 +46,7 @@ int Usage(const char* error) {
   std::fprintf(error != nullptr ? stderr : stdout,
                "usage: plughost-redis [--sockets-dir DIR] [--prefix NAME] [--kinds K1,K2,...]\n"
                "serves <prefix>-<kind>.sock in DIR for each kind (default: every kind of "
-               "state, lock, sequencer, pubsub, bindings; prefix redis)\n");
+               "state, lock, sequencer, pubsub, configuration, bindings; prefix redis)\n");
   return error != nullptr ? 2 : 0;
 }
 

@@ -33,7 +33,9 @@ inline std::string ReplicaConfig(const std::string& app_id, const std::string& r
     {"name": "lockstore", "type": "lock.redis-lock", "metadata": )" + metadata + R"(},
     {"name": "cache", "type": "bindings.redis-bindings", "metadata": )" + metadata + R"(},
     {"name": "ids", "type": "sequencer.redis-sequencer", "metadata": )" + metadata + R"(},
-    {"name": "pubsub", "type": "pubsub.redis-pubsub", "metadata": )" + pubsub_metadata + R"(}
+    {"name": "pubsub", "type": "pubsub.redis-pubsub", "metadata": )" + pubsub_metadata + R"(},
+    {"name": "config", "type": "configuration.redis-configuration", "metadata": )" + metadata +
+         R"(}
   ]})";
 }
 
@@ -48,7 +50,7 @@ inline std::unique_ptr<Replica> StartReplica(const TempDir& dir, const std::stri
   replica->component =
       ChildProcess::Spawn({RequiredEnv("REDIS_COMPONENT_BIN"), "--sockets-dir", replica->sockets},
                           dir.File(name + "-redis.log"));
-  WaitForSocket(replica->sockets + "/redis-pubsub.sock", std::chrono::seconds(10));
+  WaitForSocket(replica->sockets + "/redis-configuration.sock", std::chrono::seconds(10));
   std::string config = dir.File(name + ".json");
   WriteFile(config, ReplicaConfig(app_id, redis.address()));
   replica->host = std::make_unique<RunningHost>(dir, replica->sockets,

@@ -319,4 +319,72 @@ TEST_CASE("a replica killed mid-stream: a survivor delivers its unacked messages
   WARN("the killed replica held " << held << " unacked messages");
 }
 
+TEST_CASE("a redis-cli SET reaches configuration subscribers on every host",
+          "[distributed][configuration]") {
+  Cluster cluster(/*with_other=*/true);
+  std::vector<Replica*> hosts;
+  for (auto& replica : cluster.replicas) hosts.push_back(replica.get());
+  hosts.push_back(cluster.other.get());
+
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<rt::SubscribeConfigurationResponse>> reader;
+    std::thread thread;
+    std::mutex mutex;
+    bool confirmed = false;
+    std::string value;  // latest value of "feature"
+  };
+  std::vector<std::unique_ptr<Watch>> watches;
+  for (Replica* host : hosts) {
+    auto watch = std::make_unique<Watch>();
+    rt::SubscribeConfigurationRequest request;
+    request.set_store_name("config");
+    request.add_keys("feature");
+    watch->reader = host->dapr().SubscribeConfiguration(&watch->context, request);
+    watch->thread = std::thread([w = watch.get()] {
+      rt::SubscribeConfigurationResponse response;
+      while (w->reader->Read(&response)) {
+        std::lock_guard lock(w->mutex);
+        w->confirmed = true;
+        if (auto it = response.items().find("feature"); it != response.items().end()) {
+          w->value = it->second.value() + "@" + it->second.version();
+        }
+      }
+    });
+    watches.push_back(std::move(watch));
+  }
+  auto all = [&](auto condition) {
+    return Eventually([&] {
+      for (auto& watch : watches) {
+        std::lock_guard lock(watch->mutex);
+        if (!condition(*watch)) return false;
+      }
+      return true;
+    });
+  };
+  REQUIRE(all([](Watch& w) { return w.confirmed; }));
+  // Every host's component listens on the key's keyspace channel.
+  auto listening = [&] {
+    return Eventually([&] {
+      return cluster.redis.Cli({"PUBSUB", "NUMSUB", "__keyspace@0__:feature"}) ==
+             "__keyspace@0__:feature\n4\n";
+    }, 30s);
+  };
+  REQUIRE(listening());
+  cluster.redis.Cli({"SET", "feature", "on||2"});
+  CHECK(all([](Watch& w) { return w.value == "on@2"; }));
+  cluster.redis.Cli({"DEL", "feature"});
+  CHECK(all([](Watch& w) { return w.value == "@"; }));  // a delete: an empty item
+
+  // Redis restarts (forgetting notify-keyspace-events): the subscriptions come back by themselves.
+  REQUIRE(cluster.redis.Restart());
+  REQUIRE(listening());
+  cluster.redis.Cli({"SET", "feature", "back||3"});
+  CHECK(all([](Watch& w) { return w.value == "back@3"; }));
+  for (auto& watch : watches) {
+    watch->context.TryCancel();
+    watch->thread.join();
+  }
+}
+
 }  // namespace plughost::testing

@@ -77,4 +77,13 @@ TEST_CASE("redis pubsub passes conformance", "[redis]") {
   CHECK_THAT(output, Catch::Contains(" 0 failed"));
 }
 
+TEST_CASE("redis configuration passes conformance", "[redis]") {
+  Fixture fixture;
+  fixture.redis.Cli({"SET", "color", "blue||3"});
+  std::string output = fixture.Kit("configuration");
+  INFO(output);
+  CHECK(Failures(output).empty());
+  CHECK_THAT(output, Catch::Contains(" 0 failed, 0 skipped"));
+}
+
 }  // namespace plughost::testing
