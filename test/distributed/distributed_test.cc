@@ -232,6 +232,10 @@ TEST_CASE("after Redis restarts, every host's components recover without a host 
           "[distributed]") {
   Cluster cluster;
   for (auto& replica : cluster.replicas) REQUIRE(SaveState(*replica, "before", "x").ok());
+  Subscriber subscriber(cluster.replicas[0]->dapr(), "pubsub", "after-restart", true);
+  REQUIRE(subscriber.WaitOpened());
+  REQUIRE(Publish(*cluster.replicas[1], "after-restart", "before").ok());
+  REQUIRE(Eventually([&] { return subscriber.count() == 1; }));
   REQUIRE(cluster.redis.Restart());
   for (auto& replica : cluster.replicas) {
     INFO(replica->host->Log());
@@ -247,6 +251,15 @@ TEST_CASE("after Redis restarts, every host's components recover without a host 
     CHECK(Eventually([&] { return NextId(*replica, "after", &id).ok() && id > 0; }, 30s));
     CHECK(replica->host->process().WaitExit(0ms) == std::nullopt);  // never restarted
   }
+  // The open subscription resumes on the new server (its stream and group re-created).
+  CHECK(Eventually(
+      [&] {
+        (void)Publish(*cluster.replicas[2], "after-restart", "after");
+        return subscriber.count() > 1;
+      },
+      30s));
+  auto received = subscriber.received();
+  CHECK(std::find(received.begin(), received.end(), "after") != received.end());
 }
 
 TEST_CASE("1,000 messages: each goes to one replica, and all to the second app",
