@@ -4,11 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include <grpcpp/grpcpp.h>
+
+#include "plughost/components/v1/sequencer.grpc.pb.h"
 #include "sdk/cpp/component_server.h"
 #include "test/support/process.h"
 
@@ -230,6 +234,69 @@ TEST_CASE("every kind base passes plughost conformance", "[sdk]") {
       CHECK_THAT(output, !Catch::Contains("SKIP " + std::string(kind) + "/get-known"));
     }
   }
+  server.Shutdown();
+}
+
+namespace {
+
+// A sequencer whose calls block until the test opens the gate: they must run on its workers.
+class GatedSequencer : public Sequencer {
+ public:
+  WorkerPool* workers() override { return &workers_; }
+  grpc::Status GetNextId(const sequencerpb::GetNextIdRequest& request,
+                         sequencerpb::GetNextIdResponse* response) override {
+    std::unique_lock lock(mutex_);
+    opened_.wait(lock, [&] { return open_ || request.key() == "free"; });
+    response->set_next_id(++next_);
+    return grpc::Status::OK;
+  }
+  static void Open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    opened_.notify_all();
+  }
+
+ private:
+  static inline std::mutex mutex_;
+  static inline std::condition_variable opened_;
+  static inline bool open_ = false;
+  int64_t next_ = 0;
+  WorkerPool workers_{2};
+};
+
+}  // namespace
+
+TEST_CASE("methods on a worker pool block neither gRPC's threads nor other calls", "[sdk]") {
+  TempDir dir;
+  ComponentServer server("gated");
+  server.AddSequencer<GatedSequencer>();
+  REQUIRE(server.Start(dir.File("gated.sock")).ok());
+  auto channel = grpc::CreateChannel("unix:" + dir.File("gated.sock"),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = sequencerpb::Sequencer::NewStub(channel);
+  auto call = [&](const std::string& key, std::chrono::milliseconds deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    sequencerpb::GetNextIdRequest request;
+    request.set_key(key);
+    sequencerpb::GetNextIdResponse response;
+    grpc::Status status = stub->GetNextId(&context, request, &response);
+    return std::make_pair(status, response.next_id());
+  };
+  // A blocked call gives up on its deadline; its worker is still busy with it.
+  CHECK(call("blocked", 300ms).first.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  // Ping and Features run inline and answer meanwhile; a call that does not block answers on
+  // the second worker.
+  grpc::ClientContext ping_context;
+  ping_context.set_deadline(std::chrono::system_clock::now() + 5s);
+  dapr::proto::components::v1::PingResponse pong;
+  CHECK(stub->Ping(&ping_context, {}, &pong).ok());
+  CHECK(call("free", 5s).first.ok());
+  GatedSequencer::Open();
+  // The abandoned call's reply went nowhere; the next calls answer.
+  auto [status, id] = call("blocked", 5s);
+  CHECK(status.ok());
+  CHECK(id >= 2);  // the abandoned call ran too, before or after it
   server.Shutdown();
 }
 
