@@ -110,7 +110,9 @@ int Main(int argc, char** argv) {
   ::mkdir(sockets.c_str(), 0700);
   auto component = ChildProcess::Spawn(
       {RequiredEnv("REDIS_COMPONENT_BIN"), "--sockets-dir", sockets}, dir.File("component.log"));
-  WaitForSocket(sockets + "/redis-bindings.sock", std::chrono::seconds(10));
+  for (const char* kind : {"state", "lock", "sequencer", "pubsub", "configuration", "bindings"}) {
+    WaitForSocket(sockets + "/redis-" + kind + ".sock", std::chrono::seconds(10));
+  }
   std::this_thread::sleep_for(std::chrono::seconds(1));
   long idle_rss = RssKb(component->pid());
   std::string config = dir.File("config.json");

@@ -27,7 +27,7 @@ struct Replica {
 inline std::string ReplicaConfig(const std::string& app_id, const std::string& redis) {
   std::string metadata = R"({"redisHost": ")" + redis + R"("})";
   std::string pubsub_metadata = R"({"redisHost": ")" + redis + R"(", "consumerID": ")" + app_id +
-                                R"(", "processingTimeout": "2s", "redeliverInterval": "500"})";
+                                R"(", "processingTimeout": "5s", "redeliverInterval": "500"})";
   return R"({"app_id": ")" + app_id + R"(", "components": [
     {"name": "statestore", "type": "state.redis-state", "metadata": )" + metadata + R"(},
     {"name": "lockstore", "type": "lock.redis-lock", "metadata": )" + metadata + R"(},
@@ -50,7 +50,10 @@ inline std::unique_ptr<Replica> StartReplica(const TempDir& dir, const std::stri
   replica->component =
       ChildProcess::Spawn({RequiredEnv("REDIS_COMPONENT_BIN"), "--sockets-dir", replica->sockets},
                           dir.File(name + "-redis.log"));
-  WaitForSocket(replica->sockets + "/redis-configuration.sock", std::chrono::seconds(10));
+  // Every socket before the host starts: a configured type must be there at startup.
+  for (const char* kind : {"state", "lock", "sequencer", "pubsub", "configuration", "bindings"}) {
+    WaitForSocket(replica->sockets + "/redis-" + kind + ".sock", std::chrono::seconds(10));
+  }
   std::string config = dir.File(name + ".json");
   WriteFile(config, ReplicaConfig(app_id, redis.address()));
   replica->host = std::make_unique<RunningHost>(dir, replica->sockets,
