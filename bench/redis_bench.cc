@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "test/distributed/cluster.h"
+#include "test/distributed/subscriber.h"
 #include "test/redis/redis_server.h"
 #include "test/support/running_host.h"
 
@@ -101,6 +103,73 @@ long RssKb(int pid) {
   return -1;
 }
 
+// Publish -> streaming subscriber through Redis Streams with `replicas` replicas of one app (each
+// with its own host and plughost-redis): p50 of single messages published one at a time, and
+// messages/s of a burst published from 8 callers, until every message arrived somewhere.
+void PubSubEndToEnd(const TempDir& dir, const RedisServer& redis, int replicas) {
+  static int runs = 0;
+  std::string app = "e2e" + std::to_string(++runs);
+  std::vector<std::unique_ptr<Replica>> cluster;
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  for (int i = 0; i < replicas; ++i) {
+    cluster.push_back(StartReplica(dir, app + "-" + std::to_string(i), app, redis));
+    if (!cluster.back()->host->started()) {
+      fmt::print("pub/sub {} replica(s): a host did not start\n", replicas);
+      return;
+    }
+    subscribers.push_back(
+        std::make_unique<Subscriber>(cluster.back()->dapr(), "pubsub", "bench", true));
+    subscribers.back()->WaitOpened();
+  }
+  auto publish = [&](Replica& replica, const std::string& data) {
+    rt::PublishEventRequest request;
+    request.set_pubsub_name("pubsub");
+    request.set_topic("bench");
+    request.set_data(data);
+    request.set_data_content_type("text/plain");
+    google::protobuf::Empty empty;
+    return replica.dapr().PublishEvent(Deadline().get(), request, &empty).ok();
+  };
+  auto total = [&] {
+    size_t count = 0;
+    for (auto& subscriber : subscribers) count += subscriber->count();
+    return count;
+  };
+  // One at a time: each message waits for the previous one's arrival.
+  std::vector<double> latencies;
+  for (int i = 0; i < 200; ++i) {
+    size_t before = total();
+    auto sent = Clock::now();
+    if (!publish(*cluster[i % replicas], "one-" + std::to_string(i))) continue;
+    if (!Eventually([&] { return total() > before; }, std::chrono::seconds(10))) break;
+    Clock::time_point arrived = sent;
+    for (auto& subscriber : subscribers) {
+      auto arrivals = subscriber->arrivals();
+      if (!arrivals.empty()) arrived = std::max(arrived, arrivals.back());
+    }
+    latencies.push_back(std::chrono::duration<double, std::micro>(arrived - sent).count());
+  }
+  std::sort(latencies.begin(), latencies.end());
+  // A burst from 8 callers.
+  const int burst = 2000;
+  size_t before = total();
+  auto start = Clock::now();
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = t; i < burst; i += 8) publish(*cluster[i % replicas], "burst-" + std::to_string(i));
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  bool all = Eventually([&] { return total() >= before + burst; }, std::chrono::seconds(60));
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print("| pub/sub publish -> subscriber, {} replica(s) | p50 {:.0f} µs (one at a time) |"
+             " {:.0f} msg/s ({} of {} in {:.2f} s) |\n",
+             replicas, latencies.empty() ? 0.0 : latencies[latencies.size() / 2],
+             (total() - before) / seconds, total() - before, burst, seconds);
+  (void)all;
+}
+
 int Main(int argc, char** argv) {
   auto duration = std::chrono::milliseconds(argc > 1 ? std::stoi(argv[1]) * 1000 : 3000);
   TempDir dir;
@@ -168,6 +237,8 @@ int Main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
+  PubSubEndToEnd(dir, redis, 1);
+  PubSubEndToEnd(dir, redis, 3);
   fmt::print("plughost-redis idle RSS (6 sockets, no instance yet): {} KiB\n", idle_rss);
   fmt::print("plughost-redis RSS after the runs (one state instance, pool of 32): {} KiB\n",
              RssKb(component->pid()));

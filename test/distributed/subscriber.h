@@ -36,6 +36,7 @@ class Subscriber {
         {
           std::lock_guard lock(mutex_);
           received_.push_back(event.data());
+          arrivals_.push_back(std::chrono::steady_clock::now());
         }
         if (answer_) {
           rt::SubscribeTopicEventsRequestAlpha1 processed;
@@ -66,6 +67,11 @@ class Subscriber {
     std::lock_guard lock(mutex_);
     return received_;
   }
+  // When each event arrived, in received() order.
+  std::vector<std::chrono::steady_clock::time_point> arrivals() {
+    std::lock_guard lock(mutex_);
+    return arrivals_;
+  }
   size_t count() {
     std::lock_guard lock(mutex_);
     return received_.size();
@@ -83,6 +89,7 @@ class Subscriber {
   std::condition_variable changed_;
   bool opened_ = false;
   std::vector<std::string> received_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
 };
 
 }  // namespace plughost::testing
