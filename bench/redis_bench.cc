@@ -4,8 +4,8 @@
 // redis-server, plughost-redis and host. Needs REDIS_SERVER_BIN, REDIS_CLI_BIN (meson passes
 // them to `meson test`; run it by hand with
 //   REDIS_SERVER_BIN=$(which redis-server) REDIS_CLI_BIN=$(which redis-cli) \
-//   PLUGHOST_BIN=build/host/app/plughost REDIS_COMPONENT_BIN=build/components/redis/plughost-redis \
-//   build/bench/plughost-redis-bench [seconds per case]
+//   PLUGHOST_BIN=build/host/app/plughost REDIS_COMPONENT_BIN=build/components/redis/plughost-redis
+//   \ build/bench/plughost-redis-bench [seconds per case]
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -72,15 +72,16 @@ Figures RedisBenchmark(const TempDir& dir, int port, const std::string& test, in
   std::string bin = RequiredEnv("REDIS_SERVER_BIN");
   bin = bin.substr(0, bin.rfind('/') + 1) + "redis-benchmark";
   static int runs = 0;
-  auto process = ChildProcess::Spawn(
-      {bin, "-p", std::to_string(port), "-t", test, "-c", std::to_string(clients), "-n", "50000",
-       "-d", "100", "--csv"},
-      dir.File("redis-benchmark-" + std::to_string(++runs) + ".log"));
+  auto process =
+      ChildProcess::Spawn({bin, "-p", std::to_string(port), "-t", test, "-c",
+                           std::to_string(clients), "-n", "50000", "-d", "100", "--csv"},
+                          dir.File("redis-benchmark-" + std::to_string(++runs) + ".log"));
   process->WaitExit(std::chrono::seconds(120));
   std::istringstream lines(process->Log());
   Figures figures;
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("\"" + test, 0) != 0 && line.rfind("\"" + std::string(test == "get" ? "GET" : "SET"), 0) != 0)
+    if (line.rfind("\"" + test, 0) != 0 &&
+        line.rfind("\"" + std::string(test == "get" ? "GET" : "SET"), 0) != 0)
       continue;
     std::vector<std::string> cells;
     std::istringstream row(line);
@@ -157,16 +158,18 @@ void PubSubEndToEnd(const TempDir& dir, const RedisServer& redis, int replicas) 
   std::vector<std::thread> callers;
   for (int t = 0; t < 8; ++t) {
     callers.emplace_back([&, t] {
-      for (int i = t; i < burst; i += 8) publish(*cluster[i % replicas], "burst-" + std::to_string(i));
+      for (int i = t; i < burst; i += 8)
+        publish(*cluster[i % replicas], "burst-" + std::to_string(i));
     });
   }
   for (auto& caller : callers) caller.join();
   bool all = Eventually([&] { return total() >= before + burst; }, std::chrono::seconds(60));
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  fmt::print("| pub/sub publish -> subscriber, {} replica(s) | p50 {:.0f} µs (one at a time) |"
-             " {:.0f} msg/s ({} of {} in {:.2f} s) |\n",
-             replicas, latencies.empty() ? 0.0 : latencies[latencies.size() / 2],
-             (total() - before) / seconds, total() - before, burst, seconds);
+  fmt::print(
+      "| pub/sub publish -> subscriber, {} replica(s) | p50 {:.0f} µs (one at a time) |"
+      " {:.0f} msg/s ({} of {} in {:.2f} s) |\n",
+      replicas, latencies.empty() ? 0.0 : latencies[latencies.size() / 2],
+      (total() - before) / seconds, total() - before, burst, seconds);
   (void)all;
 }
 
@@ -225,7 +228,8 @@ int Main(int argc, char** argv) {
              duration.count(), std::thread::hardware_concurrency());
   fmt::print("| path | in flight | p50 | calls/s | errors |\n|---|---|---|---|---|\n");
   for (int in_flight : {1, 32}) {
-    for (auto [label, test] : {std::pair{"host GetState", "get"}, std::pair{"host SaveState", "set"}}) {
+    for (auto [label, test] :
+         {std::pair{"host GetState", "get"}, std::pair{"host SaveState", "set"}}) {
       Figures figures = std::string(test) == "get" ? Measure(in_flight, duration, get)
                                                    : Measure(in_flight, duration, save);
       fmt::print("| {} | {} | {:.0f} µs | {:.0f} | {} |\n", label, in_flight, figures.p50_us,

@@ -95,7 +95,8 @@ class RedisConfiguration::Listener : public std::enable_shared_from_this<Listene
     if (keys_.empty()) {
       subscribe.push_back({"PSUBSCRIBE", ChannelPrefix() + "*"});
     } else {
-      for (const std::string& key : keys_) subscribe.push_back({"SUBSCRIBE", ChannelPrefix() + key});
+      for (const std::string& key : keys_)
+        subscribe.push_back({"SUBSCRIBE", ChannelPrefix() + key});
     }
     auto replies = (*connection)->RunPipeline(subscribe);
     if (!replies.ok()) return replies.status();

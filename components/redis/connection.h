@@ -30,7 +30,8 @@ class RedisConnection {
   // failed, after which the connection is broken() for good.
   absl::StatusOr<Reply> Run(const std::vector<std::string>& argv);
   // Sends commands back to back and reads every reply (for MULTI/EXEC blocks).
-  absl::StatusOr<std::vector<Reply>> RunPipeline(const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<std::vector<Reply>> RunPipeline(
+      const std::vector<std::vector<std::string>>& commands);
   // Reads the next reply pushed by the server (subscriptions); DEADLINE_EXCEEDED when none came
   // within `wait` (the connection stays usable).
   absl::StatusOr<Reply> ReadPushed(std::chrono::milliseconds wait);

@@ -22,7 +22,8 @@ grpc::Status Invalid(const std::string& message) {
 
 // Binding TTL from request metadata: ttlInSeconds (integer) or ttl (Go duration or integer
 // seconds), as Dapr's bindings.redis reads them. 0 when absent.
-absl::StatusOr<int64_t> BindingTtl(const google::protobuf::Map<std::string, std::string>& metadata) {
+absl::StatusOr<int64_t> BindingTtl(
+    const google::protobuf::Map<std::string, std::string>& metadata) {
   for (const char* name : {"ttlInSeconds", "ttl"}) {
     auto it = metadata.find(name);
     if (it == metadata.end() || it->second.empty()) continue;

@@ -88,7 +88,8 @@ class StreamSubscription final : public sdk::TopicSubscription,
   }
 
   absl::Status EnsureGroup(RedisConnection& connection) {
-    auto reply = connection.Run({"XGROUP", "CREATE", topic_, settings_.consumer_id, "0", "MKSTREAM"});
+    auto reply =
+        connection.Run({"XGROUP", "CREATE", topic_, settings_.consumer_id, "0", "MKSTREAM"});
     if (!reply.ok()) return reply.status();
     std::string error = ErrorText(reply->get());
     if (!error.empty() && error.rfind("BUSYGROUP", 0) != 0) {
@@ -137,8 +138,8 @@ class StreamSubscription final : public sdk::TopicSubscription,
   // XPENDING/XCLAIM: entries pending longer than processingTimeout, whoever read them.
   void Reclaim(RedisConnection& connection) {
     const std::string min_idle = std::to_string(settings_.processing_timeout.count());
-    auto pending = connection.Run({"XPENDING", topic_, settings_.consumer_id, "IDLE", min_idle,
-                                   "-", "+", std::to_string(settings_.queue_depth)});
+    auto pending = connection.Run({"XPENDING", topic_, settings_.consumer_id, "IDLE", min_idle, "-",
+                                   "+", std::to_string(settings_.queue_depth)});
     if (!pending.ok() || (*pending)->type != REDIS_REPLY_ARRAY) return;
     std::vector<std::string> claim = {"XCLAIM", topic_, settings_.consumer_id,
                                       settings_.consumer_id, min_idle};
@@ -266,9 +267,9 @@ grpc::Status RedisPubSub::Publish(const sdk::pubsubpb::PublishRequest& request) 
   argv.insert(argv.end(), {"*", "data", request.data(), "metadata", metadata.dump()});
   auto reply = RunChecked(**client, argv);
   if (!reply.ok()) {
-    return grpc::Status(static_cast<grpc::StatusCode>(reply.status().code()),
-                        "redis streams: error from publish: " +
-                            std::string(reply.status().message()));
+    return grpc::Status(
+        static_cast<grpc::StatusCode>(reply.status().code()),
+        "redis streams: error from publish: " + std::string(reply.status().message()));
   }
   return grpc::Status::OK;
 }

@@ -18,8 +18,8 @@ struct PubSubSettings {
   std::string consumer_id;
   std::chrono::milliseconds processing_timeout{60000};  // 0: never reclaim
   std::chrono::milliseconds redeliver_interval{15000};  // 0: never reclaim
-  int64_t queue_depth = 100;                             // deliveries in flight per stream
-  int64_t max_len_approx = 0;                            // 0: streams are not trimmed
+  int64_t queue_depth = 100;                            // deliveries in flight per stream
+  int64_t max_len_approx = 0;                           // 0: streams are not trimmed
 };
 
 class RedisPubSub final : public sdk::PubSub {

@@ -116,7 +116,8 @@ absl::StatusOr<RedisSettings> ParseRedisSettings(const Metadata& metadata) {
     settings.pool_size = static_cast<int>(std::min<int64_t>(*number, 64));
   }
   if (Lookup(metadata, "redisType") == "cluster") {
-    return absl::InvalidArgumentError("this component does not support connecting to Redis Cluster");
+    return absl::InvalidArgumentError(
+        "this component does not support connecting to Redis Cluster");
   }
   if (Lookup(metadata, "failover") == "true") {
     return absl::InvalidArgumentError("failover (Sentinel) is not supported");

@@ -184,10 +184,9 @@ grpc::Status RedisStateStore::Set(const statepb::SetRequest& request) {
                         "failed to set key " + request.key() + ": " + error);
   }
   if (*ttl) {
-    std::vector<std::string> argv = **ttl > 0
-                                        ? std::vector<std::string>{"EXPIRE", request.key(),
-                                                                   std::to_string(**ttl)}
-                                        : std::vector<std::string>{"PERSIST", request.key()};
+    std::vector<std::string> argv =
+        **ttl > 0 ? std::vector<std::string>{"EXPIRE", request.key(), std::to_string(**ttl)}
+                  : std::vector<std::string>{"PERSIST", request.key()};
     if (auto expiry = RunChecked(**client, argv); !expiry.ok()) {
       return ToGrpc(expiry.status());
     }

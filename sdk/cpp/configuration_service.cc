@@ -129,11 +129,10 @@ class ConfigurationService final : public configpb::Configuration::CallbackServi
                                 const configpb::GetConfigurationRequest* request,
                                 configpb::GetConfigurationResponse* response) override {
     auto store = instances_->For(*context);
-    return ServeUnary(context, store->workers(), request, response,
-                      [store](const configpb::GetConfigurationRequest& in,
-                              configpb::GetConfigurationResponse* out) {
-                        return store->Get(in, out);
-                      });
+    return ServeUnary(
+        context, store->workers(), request, response,
+        [store](const configpb::GetConfigurationRequest& in,
+                configpb::GetConfigurationResponse* out) { return store->Get(in, out); });
   }
   Reactor* Subscribe(grpc::CallbackServerContext* context,
                      const configpb::SubscribeConfigurationRequest* request) override {

@@ -95,9 +95,8 @@ class StreamCore final : public MessageStream {
     outbox_.Close(std::move(status));
   }
   void Stop(grpc::Status status) {
-    Stop(std::move(status), [](std::shared_ptr<TopicSubscription> subscription) {
-      subscription->Close();
-    });
+    Stop(std::move(status),
+         [](std::shared_ptr<TopicSubscription> subscription) { subscription->Close(); });
   }
 
  private:

@@ -38,8 +38,8 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context, Worke
 // Init, Features and Ping, the same for every kind: `Instance` derives from Component.
 template <typename InitRequest, typename InitResponse, typename Instance>
 grpc::ServerUnaryReactor* ServeInit(grpc::CallbackServerContext* context,
-                                    std::shared_ptr<Instance> instance,
-                                    const InitRequest* request, InitResponse* response) {
+                                    std::shared_ptr<Instance> instance, const InitRequest* request,
+                                    InitResponse* response) {
   return ServeUnary(context, instance->workers(), request, response,
                     [instance](const InitRequest& init, InitResponse*) {
                       const auto& properties = init.metadata().properties();

@@ -29,20 +29,25 @@ inline std::string ReplicaConfig(const std::string& app_id, const std::string& r
   std::string pubsub_metadata = R"({"redisHost": ")" + redis + R"(", "consumerID": ")" + app_id +
                                 R"(", "processingTimeout": "5s", "redeliverInterval": "500"})";
   return R"({"app_id": ")" + app_id + R"(", "components": [
-    {"name": "statestore", "type": "state.redis-state", "metadata": )" + metadata + R"(},
-    {"name": "lockstore", "type": "lock.redis-lock", "metadata": )" + metadata + R"(},
-    {"name": "cache", "type": "bindings.redis-bindings", "metadata": )" + metadata + R"(},
-    {"name": "ids", "type": "sequencer.redis-sequencer", "metadata": )" + metadata + R"(},
-    {"name": "pubsub", "type": "pubsub.redis-pubsub", "metadata": )" + pubsub_metadata + R"(},
-    {"name": "config", "type": "configuration.redis-configuration", "metadata": )" + metadata +
+    {"name": "statestore", "type": "state.redis-state", "metadata": )" +
+         metadata + R"(},
+    {"name": "lockstore", "type": "lock.redis-lock", "metadata": )" +
+         metadata + R"(},
+    {"name": "cache", "type": "bindings.redis-bindings", "metadata": )" +
+         metadata + R"(},
+    {"name": "ids", "type": "sequencer.redis-sequencer", "metadata": )" +
+         metadata + R"(},
+    {"name": "pubsub", "type": "pubsub.redis-pubsub", "metadata": )" +
+         pubsub_metadata + R"(},
+    {"name": "config", "type": "configuration.redis-configuration", "metadata": )" +
+         metadata +
          R"(}
   ]})";
 }
 
 // Starts plughost-redis in `<dir>/<name>/` and a host on that folder. Check host->started().
 inline std::unique_ptr<Replica> StartReplica(const TempDir& dir, const std::string& name,
-                                             const std::string& app_id,
-                                             const RedisServer& redis) {
+                                             const std::string& app_id, const RedisServer& redis) {
   auto replica = std::make_unique<Replica>();
   replica->app_id = app_id;
   replica->sockets = dir.File(name);

@@ -63,7 +63,8 @@ grpc::Status SaveState(Replica& replica, const std::string& key, const std::stri
   item->set_value(value);
   if (!etag.empty()) item->mutable_etag()->set_value(etag);
   if (first_write) {
-    item->mutable_options()->set_concurrency(dapr::proto::common::v1::StateOptions::CONCURRENCY_FIRST_WRITE);
+    item->mutable_options()->set_concurrency(
+        dapr::proto::common::v1::StateOptions::CONCURRENCY_FIRST_WRITE);
   }
   google::protobuf::Empty empty;
   return replica.dapr().SaveState(Deadline().get(), request, &empty);
@@ -125,7 +126,8 @@ void OnEveryReplica(Cluster& cluster, Body body) {
 
 }  // namespace
 
-TEST_CASE("a lock taken through one replica excludes the others: 3 x 100 increments", "[distributed]") {
+TEST_CASE("a lock taken through one replica excludes the others: 3 x 100 increments",
+          "[distributed]") {
   Cluster cluster;
   std::atomic<int> errors{0};
   OnEveryReplica(cluster, [&](size_t r) {
@@ -206,8 +208,7 @@ TEST_CASE("concurrent read-modify-write with ETags from three replicas loses no 
   WARN("ETag conflicts retried: " << conflicts.load());
 }
 
-TEST_CASE("keys are stored in Dapr's layout, readable both ways with redis-cli",
-          "[distributed]") {
+TEST_CASE("keys are stored in Dapr's layout, readable both ways with redis-cli", "[distributed]") {
   Cluster cluster;
   Replica& replica = *cluster.replicas[0];
   REQUIRE(SaveState(replica, "layout", "written by plughost").ok());
@@ -304,8 +305,10 @@ TEST_CASE("1,000 messages: each goes to one replica, and all to the second app",
 TEST_CASE("a replica killed mid-stream: a survivor delivers its unacked messages",
           "[distributed][pubsub]") {
   Cluster cluster;
-  auto survivor0 = std::make_unique<Subscriber>(cluster.replicas[0]->dapr(), "pubsub", "jobs", true);
-  auto survivor1 = std::make_unique<Subscriber>(cluster.replicas[1]->dapr(), "pubsub", "jobs", true);
+  auto survivor0 =
+      std::make_unique<Subscriber>(cluster.replicas[0]->dapr(), "pubsub", "jobs", true);
+  auto survivor1 =
+      std::make_unique<Subscriber>(cluster.replicas[1]->dapr(), "pubsub", "jobs", true);
   // The doomed replica takes messages and never answers.
   auto doomed = std::make_unique<Subscriber>(cluster.replicas[2]->dapr(), "pubsub", "jobs", false);
   REQUIRE(survivor0->WaitOpened());
@@ -378,10 +381,12 @@ TEST_CASE("a redis-cli SET reaches configuration subscribers on every host",
   REQUIRE(all([](Watch& w) { return w.confirmed; }));
   // Every host's component listens on the key's keyspace channel.
   auto listening = [&] {
-    return Eventually([&] {
-      return cluster.redis.Cli({"PUBSUB", "NUMSUB", "__keyspace@0__:feature"}) ==
-             "__keyspace@0__:feature\n4\n";
-    }, 30s);
+    return Eventually(
+        [&] {
+          return cluster.redis.Cli({"PUBSUB", "NUMSUB", "__keyspace@0__:feature"}) ==
+                 "__keyspace@0__:feature\n4\n";
+        },
+        30s);
   };
   REQUIRE(listening());
   cluster.redis.Cli({"SET", "feature", "on||2"});

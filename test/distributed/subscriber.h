@@ -80,8 +80,9 @@ class Subscriber {
  private:
   const bool answer_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<dapr::proto::runtime::v1::SubscribeTopicEventsRequestAlpha1,
-                                           dapr::proto::runtime::v1::SubscribeTopicEventsResponseAlpha1>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<dapr::proto::runtime::v1::SubscribeTopicEventsRequestAlpha1,
+                               dapr::proto::runtime::v1::SubscribeTopicEventsResponseAlpha1>>
       stream_;
   std::thread reader_;
   std::mutex write_mutex_;

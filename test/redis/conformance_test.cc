@@ -35,9 +35,9 @@ struct Fixture {
 
   std::string Kit(const std::string& kind, std::vector<std::string> extra = {}) {
     REQUIRE(WaitForSocket(dir.File("redis-" + kind + ".sock"), 10s));
-    std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"), "conformance", "--socket",
-                                     dir.File("redis-" + kind + ".sock"), "--metadata",
-                                     "redisHost=" + redis.address()};
+    std::vector<std::string> argv = {
+        RequiredEnv("PLUGHOST_BIN"),         "conformance", "--socket",
+        dir.File("redis-" + kind + ".sock"), "--metadata",  "redisHost=" + redis.address()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto kit = ChildProcess::Spawn(argv, dir.File("kit-" + kind + ".log"));
     REQUIRE(kit->WaitExit(120s).has_value());

@@ -29,8 +29,8 @@ TEST_CASE("calls fail fast with UNAVAILABLE while Redis is down, and recover", "
       {RequiredEnv("REDIS_COMPONENT_BIN"), "--sockets-dir", dir.path(), "--kinds", "state"},
       dir.File("redis.log"));
   REQUIRE(WaitForSocket(dir.File("redis-state.sock"), 10s));
-  auto store = statepb::StateStore::NewStub(
-      grpc::CreateChannel("unix:" + dir.File("redis-state.sock"), grpc::InsecureChannelCredentials()));
+  auto store = statepb::StateStore::NewStub(grpc::CreateChannel(
+      "unix:" + dir.File("redis-state.sock"), grpc::InsecureChannelCredentials()));
 
   statepb::InitRequest init;
   (*init.mutable_metadata()->mutable_properties())["redisHost"] = redis.address();

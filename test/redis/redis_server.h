@@ -1,5 +1,5 @@
-// Test support (REDIS_SERVER_BIN, REDIS_CLI_BIN): a real redis-server on a free port, in memory only, owned by the test; and
-// redis-cli against it.
+// Test support (REDIS_SERVER_BIN, REDIS_CLI_BIN): a real redis-server on a free port, in memory
+// only, owned by the test; and redis-cli against it.
 #pragma once
 
 #include <chrono>
@@ -17,9 +17,10 @@ class RedisServer {
 
   bool Start() {
     static int starts = 0;
-    process_ = ChildProcess::Spawn({RequiredEnv("REDIS_SERVER_BIN"), "--port", std::to_string(port_), "--save", "",
-                                    "--appendonly", "no", "--bind", "127.0.0.1"},
-                                   dir_.File("redis-" + std::to_string(++starts) + ".log"));
+    process_ =
+        ChildProcess::Spawn({RequiredEnv("REDIS_SERVER_BIN"), "--port", std::to_string(port_),
+                             "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"},
+                            dir_.File("redis-" + std::to_string(++starts) + ".log"));
     started_ = WaitForPort(port_, std::chrono::seconds(10));
     return started_;
   }
@@ -37,7 +38,8 @@ class RedisServer {
   // redis-cli's output (raw, one reply element a line) for `args`.
   std::string Cli(const std::vector<std::string>& args) const {
     static int runs = 0;
-    std::vector<std::string> argv = {RequiredEnv("REDIS_CLI_BIN"), "-p", std::to_string(port_), "--raw"};
+    std::vector<std::string> argv = {RequiredEnv("REDIS_CLI_BIN"), "-p", std::to_string(port_),
+                                     "--raw"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto process = ChildProcess::Spawn(argv, dir_.File("cli-" + std::to_string(++runs) + ".log"));
     process->WaitExit(std::chrono::seconds(10));

@@ -37,9 +37,8 @@ TEST_CASE("redisHost, redisPort, redisDB and friends", "[redis]") {
   CHECK(ParseRedisSettings({{"redishost", "h"}}).ok());
 
   CHECK(ParseRedisSettings({}).status().message() == "metadata property redisHost is empty");
-  CHECK_THAT(std::string(ParseRedisSettings({{"redisHost", "h:1"}, {"redisPort", "2"}})
-                             .status()
-                             .message()),
+  CHECK_THAT(std::string(
+                 ParseRedisSettings({{"redisHost", "h:1"}, {"redisPort", "2"}}).status().message()),
              Catch::Contains("already contains port 1, but redisPort is set to 2"));
   CHECK_FALSE(ParseRedisSettings({{"redisHost", "h"}, {"redisDB", "x"}}).ok());
   CHECK_FALSE(ParseRedisSettings({{"redisHost", "h"}, {"redisType", "cluster"}}).ok());

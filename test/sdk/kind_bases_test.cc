@@ -271,8 +271,8 @@ TEST_CASE("methods on a worker pool block neither gRPC's threads nor other calls
   ComponentServer server("gated");
   server.AddSequencer<GatedSequencer>();
   REQUIRE(server.Start(dir.File("gated.sock")).ok());
-  auto channel = grpc::CreateChannel("unix:" + dir.File("gated.sock"),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("unix:" + dir.File("gated.sock"), grpc::InsecureChannelCredentials());
   auto stub = sequencerpb::Sequencer::NewStub(channel);
   auto call = [&](const std::string& key, std::chrono::milliseconds deadline) {
     grpc::ClientContext context;
