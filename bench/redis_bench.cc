@@ -1,11 +1,12 @@
 // plughost-redis-bench: host -> plughost-redis -> Redis GetState / SaveState, p50 and calls/s at
 // 1 and 32 calls in flight (one blocking caller per call in flight), beside redis-benchmark
-// GET/SET on the same server as the floor; and plughost-redis's idle RSS. Starts its own
-// redis-server, plughost-redis and host. Needs REDIS_SERVER_BIN, REDIS_CLI_BIN (meson passes
-// them to `meson test`; run it by hand with
-//   REDIS_SERVER_BIN=$(which redis-server) REDIS_CLI_BIN=$(which redis-cli) \
-//   PLUGHOST_BIN=build/host/app/plughost REDIS_COMPONENT_BIN=build/components/redis/plughost-redis
-//   \ build/bench/plughost-redis-bench [seconds per case]
+// GET/SET on the same server as the floor; pub/sub end to end with one and three replicas; and
+// plughost-redis's RSS. Starts its own redis-server, plughost-redis processes and hosts. Run by
+// hand (one line):
+//   REDIS_SERVER_BIN=$(which redis-server) REDIS_CLI_BIN=$(which redis-cli)
+//   PLUGHOST_BIN=build/host/app/plughost
+//   REDIS_COMPONENT_BIN=build/components/redis/plughost-redis
+//   build/bench/plughost-redis-bench [seconds per case]
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -80,9 +81,8 @@ Figures RedisBenchmark(const TempDir& dir, int port, const std::string& test, in
   std::istringstream lines(process->Log());
   Figures figures;
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("\"" + test, 0) != 0 &&
-        line.rfind("\"" + std::string(test == "get" ? "GET" : "SET"), 0) != 0)
-      continue;
+    const char* row_name = test == "get" ? "\"GET\"" : "\"SET\"";
+    if (line.rfind(row_name, 0) != 0) continue;
     std::vector<std::string> cells;
     std::istringstream row(line);
     for (std::string cell; std::getline(row, cell, ',');) {

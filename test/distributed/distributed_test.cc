@@ -277,7 +277,9 @@ TEST_CASE("1,000 messages: each goes to one replica, and all to the second app",
   std::atomic<int> errors{0};
   OnEveryReplica(cluster, [&](size_t r) {
     for (int i = static_cast<int>(r); i < 1000; i += 3) {
-      if (!Publish(*cluster.replicas[r], "orders", "m-" + std::to_string(i)).ok()) ++errors;
+      if (!Publish(*cluster.replicas[r], "orders", std::string("m-").append(std::to_string(i)))
+               .ok())
+        ++errors;
     }
   });
   CHECK(errors == 0);
@@ -315,7 +317,8 @@ TEST_CASE("a replica killed mid-stream: a survivor delivers its unacked messages
   REQUIRE(survivor1->WaitOpened());
   REQUIRE(doomed->WaitOpened());
   for (int i = 0; i < 300; ++i) {
-    REQUIRE(Publish(*cluster.replicas[i % 2], "jobs", "j-" + std::to_string(i)).ok());
+    REQUIRE(Publish(*cluster.replicas[i % 2], "jobs", std::string("j-").append(std::to_string(i)))
+                .ok());
   }
   REQUIRE(Eventually([&] { return doomed->count() > 0; }));
   size_t held = doomed->count();
