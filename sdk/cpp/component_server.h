@@ -20,10 +20,13 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/status.h"
+#include "sdk/cpp/configuration_service.h"
 #include "sdk/cpp/instance_map.h"
+#include "sdk/cpp/pubsub_service.h"
 #include "sdk/cpp/socket_guard.h"
 #include "sdk/cpp/state_store.h"
 #include "sdk/cpp/state_store_service.h"
+#include "sdk/cpp/unary_kind_services.h"
 
 namespace plughost::sdk {
 
@@ -49,6 +52,28 @@ class ComponentServer {
       AddServices(StateStoreServices(std::make_shared<InstanceMap<StateStore>>(
           [args...] { return std::make_shared<Store>(args...); })));
     }
+  }
+
+  // The other kinds, the same way: one `Impl` (deriving from the kind's base) per instance.
+  template <typename Impl, typename... Args>
+  void AddLock(Args... args) {
+    AddServices(LockServices(Instances<LockStore, Impl>(args...)));
+  }
+  template <typename Impl, typename... Args>
+  void AddSequencer(Args... args) {
+    AddServices(SequencerServices(Instances<Sequencer, Impl>(args...)));
+  }
+  template <typename Impl, typename... Args>
+  void AddOutputBinding(Args... args) {
+    AddServices(OutputBindingServices(Instances<OutputBinding, Impl>(args...)));
+  }
+  template <typename Impl, typename... Args>
+  void AddPubSub(Args... args) {
+    AddServices(PubSubServices(Instances<PubSub, Impl>(args...)));
+  }
+  template <typename Impl, typename... Args>
+  void AddConfiguration(Args... args) {
+    AddServices(ConfigurationServices(Instances<ConfigurationStore, Impl>(args...)));
   }
 
   // Serves any other callback-API service, e.g. AddService<hellopb::Hello>(&hello). `Grpc` is
@@ -82,6 +107,13 @@ class ComponentServer {
   const std::string& name() const { return name_; }
 
  private:
+  template <typename Base, typename Impl, typename... Args>
+  static std::shared_ptr<InstanceMap<Base>> Instances(Args... args) {
+    static_assert(std::is_base_of_v<Base, Impl>, "the implementation must derive from the base");
+    return std::make_shared<InstanceMap<Base>>(
+        [args...] { return std::make_shared<Impl>(args...); });
+  }
+
   std::string name_;
   std::chrono::milliseconds shutdown_grace_{500};
   std::vector<std::string> service_names_;

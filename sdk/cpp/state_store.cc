@@ -5,28 +5,26 @@
 namespace plughost::sdk {
 namespace {
 
-// Runs a synchronous write and answers its (empty) response.
-template <typename Response, typename Write>
-void AnswerWrite(const UnaryReply<Response>& reply, Write&& write) {
-  grpc::Status status;
-  try {
-    status = std::forward<Write>(write)();
-  } catch (...) {
-    status = StatusFromException(std::current_exception());
+// Runs `call(request, &response)` and answers it: here, or on `workers` with a copy of the
+// request (the caller may give up, freeing it, before a worker runs).
+template <typename Request, typename Response, typename Call>
+void Answer(WorkerPool* workers, const Request& request, const UnaryReply<Response>& reply,
+            Call call) {
+  auto run = [reply, call](const Request& in) {
+    Response response;
+    grpc::Status status;
+    try {
+      status = call(in, &response);
+    } catch (...) {
+      status = StatusFromException(std::current_exception());
+    }
+    reply(status, std::move(response));
+  };
+  if (workers == nullptr) {
+    run(request);
+  } else {
+    workers->Post([run, copy = request] { run(copy); });
   }
-  reply(status);
-}
-
-template <typename Response, typename Read>
-void AnswerRead(const UnaryReply<Response>& reply, Read&& read) {
-  Response response;
-  grpc::Status status;
-  try {
-    status = std::forward<Read>(read)(&response);
-  } catch (...) {
-    status = StatusFromException(std::current_exception());
-  }
-  reply(status, std::move(response));
 }
 
 }  // namespace
@@ -70,30 +68,32 @@ grpc::Status StateStore::BulkDelete(const BulkDeleteRequest& request) {
 }
 
 void StateStore::StartGet(const GetRequest& request, UnaryReply<GetResponse> reply) {
-  AnswerRead(reply, [&](GetResponse* response) { return Get(request, response); });
+  Answer(workers(), request, reply,
+         [this](const auto& in, GetResponse* response) { return Get(in, response); });
 }
 
 void StateStore::StartSet(const SetRequest& request, UnaryReply<statepb::SetResponse> reply) {
-  AnswerWrite(reply, [&] { return Set(request); });
+  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Set(in); });
 }
 
 void StateStore::StartDelete(const DeleteRequest& request,
                              UnaryReply<statepb::DeleteResponse> reply) {
-  AnswerWrite(reply, [&] { return Delete(request); });
+  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Delete(in); });
 }
 
 void StateStore::StartBulkGet(const BulkGetRequest& request, UnaryReply<BulkGetResponse> reply) {
-  AnswerRead(reply, [&](BulkGetResponse* response) { return BulkGet(request, response); });
+  Answer(workers(), request, reply,
+         [this](const auto& in, BulkGetResponse* response) { return BulkGet(in, response); });
 }
 
 void StateStore::StartBulkSet(const BulkSetRequest& request,
                               UnaryReply<statepb::BulkSetResponse> reply) {
-  AnswerWrite(reply, [&] { return BulkSet(request); });
+  Answer(workers(), request, reply, [this](const auto& in, auto*) { return BulkSet(in); });
 }
 
 void StateStore::StartBulkDelete(const BulkDeleteRequest& request,
                                  UnaryReply<statepb::BulkDeleteResponse> reply) {
-  AnswerWrite(reply, [&] { return BulkDelete(request); });
+  Answer(workers(), request, reply, [this](const auto& in, auto*) { return BulkDelete(in); });
 }
 
 int64_t TransactionalStateStore::MultiMaxSize() { return -1; }
@@ -101,7 +101,7 @@ int64_t TransactionalStateStore::MultiMaxSize() { return -1; }
 void TransactionalStateStore::StartTransact(
     const TransactionalStateRequest& request,
     UnaryReply<statepb::TransactionalStateResponse> reply) {
-  AnswerWrite(reply, [&] { return Transact(request); });
+  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Transact(in); });
 }
 
 }  // namespace plughost::sdk

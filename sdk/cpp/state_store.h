@@ -19,6 +19,7 @@
 
 #include "dapr/proto/components/v1/state.pb.h"
 #include "sdk/cpp/unary_reaction.h"
+#include "sdk/cpp/worker_pool.h"
 
 namespace plughost::sdk {
 
@@ -48,6 +49,10 @@ class StateStore {
   virtual std::vector<std::string> Features();
   // Health check: the host calls it every second or so. Default: OK.
   virtual grpc::Status Ping();
+  // Where the default Start* variants, Init and Ping run: null (the default) for inline on
+  // gRPC's threads (then nothing may block); a pool the store owns for stores whose calls wait
+  // on a backend (each call then runs there on a copy of its request).
+  virtual WorkerPool* workers() { return nullptr; }
 
   // A missing key is OK with an empty response (no data, no ETag).
   virtual grpc::Status Get(const GetRequest& request, GetResponse* response) = 0;

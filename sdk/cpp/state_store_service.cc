@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
+#include "sdk/cpp/serve_unary.h"
 #include "sdk/cpp/unary_reaction.h"
 
 namespace plughost::sdk {
@@ -22,11 +23,8 @@ class StateStoreService final : public statepb::StateStore::CallbackService {
 
   grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
                                  const statepb::InitRequest* request,
-                                 statepb::InitResponse* /*response*/) override {
-    return ReactUnary(context, [&] {
-      const auto& properties = request->metadata().properties();
-      return lookup_(*context)->Init(Metadata(properties.begin(), properties.end()));
-    });
+                                 statepb::InitResponse* response) override {
+    return ServeInit(context, lookup_(*context), request, response);
   }
 
   grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
@@ -45,9 +43,9 @@ class StateStoreService final : public statepb::StateStore::CallbackService {
   }
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const statepb::PingRequest* /*request*/,
-                                 statepb::PingResponse* /*response*/) override {
-    return ReactUnary(context, [&] { return lookup_(*context)->Ping(); });
+                                 const statepb::PingRequest* request,
+                                 statepb::PingResponse* response) override {
+    return ServePing(context, lookup_(*context), request, response);
   }
 
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,

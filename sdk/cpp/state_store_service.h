@@ -10,15 +10,10 @@
 #include <grpcpp/impl/service_type.h>
 
 #include "sdk/cpp/instance_map.h"
+#include "sdk/cpp/named_service.h"
 #include "sdk/cpp/state_store.h"
 
 namespace plughost::sdk {
-
-// A gRPC service and the full name reflection lists for it.
-struct NamedService {
-  std::string name;
-  std::unique_ptr<grpc::Service> service;
-};
 
 // StateStore alone.
 std::vector<NamedService> StateStoreServices(std::shared_ptr<InstanceMap<StateStore>> instances);

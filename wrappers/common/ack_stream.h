@@ -162,10 +162,12 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
         state_->reading = read_more;
         if (!read_more) release = state_->TakeReactorIfIdle();
       }
+      // Delivered before the next read starts, so messages reach the handler one after the
+      // other, in the stream's order (an ordered subscription depends on it). gRPC keeps this
+      // reactor alive until the reaction returns, even if the hold is gone.
+      owner_->DeliverMessage(std::move(message), state_);
       if (read_more) this->StartRead(&incoming_);
       if (release != nullptr) this->RemoveHold();
-      // gRPC keeps this reactor alive until the reaction returns, even if the hold is gone.
-      owner_->DeliverMessage(std::move(message), state_);
     }
 
     void OnWriteDone(bool ok) override {

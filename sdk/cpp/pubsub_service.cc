@@ -1,0 +1,237 @@
+#include "sdk/cpp/pubsub_service.h"
+
+#include <utility>
+
+#include "dapr/proto/components/v1/pubsub.grpc.pb.h"
+#include "sdk/cpp/serve_unary.h"
+#include "sdk/cpp/stream_outbox.h"
+
+namespace plughost::sdk {
+
+grpc::Status PubSub::BulkPublish(const pubsubpb::BulkPublishRequest& request,
+                                 pubsubpb::BulkPublishResponse* response) {
+  for (const pubsubpb::BulkMessageEntry& entry : request.entries()) {
+    pubsubpb::PublishRequest single;
+    single.set_data(entry.event());
+    single.set_pubsub_name(request.pubsub_name());
+    single.set_topic(request.topic());
+    single.set_content_type(entry.content_type());
+    *single.mutable_metadata() = request.metadata();
+    for (const auto& [key, value] : entry.metadata()) (*single.mutable_metadata())[key] = value;
+    if (grpc::Status status = Publish(single); !status.ok()) {
+      auto* failed = response->add_failed_entries();
+      failed->set_entry_id(entry.entry_id());
+      failed->set_error(status.error_message());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+using Reactor =
+    grpc::ServerBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse>;
+using Outbox = internal::StreamOutbox<Reactor, pubsubpb::PullMessagesResponse>;
+
+// Runs `task` on the broker's workers, or here when it has none.
+template <typename Task>
+void RunFor(PubSub& broker, Task task) {
+  if (WorkerPool* workers = broker.workers()) {
+    workers->Post(std::move(task));
+  } else {
+    task();
+  }
+}
+
+// What the stream's reactor, the author's subscription and the workers share; it outlives the
+// reactor, so the author may keep its MessageStream as long as it likes.
+class StreamCore final : public MessageStream {
+ public:
+  explicit StreamCore(Reactor* reactor) : outbox_(reactor) {}
+
+  bool Send(pubsubpb::PullMessagesResponse message) override {
+    return outbox_.Send(std::move(message));
+  }
+  void End(grpc::Status status) override { Stop(std::move(status)); }
+  bool ended() override { return outbox_.closing(); }
+
+  Outbox& outbox() { return outbox_; }
+
+  // The subscription is in place; false (and it is closed) when the stream ended meanwhile.
+  bool Attach(std::shared_ptr<TopicSubscription> subscription) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!stopped_) {
+        subscription_ = std::move(subscription);
+        return true;
+      }
+    }
+    subscription->Close();
+    return false;
+  }
+
+  std::shared_ptr<TopicSubscription> subscription() {
+    absl::MutexLock lock(&mutex_);
+    return subscription_;
+  }
+
+  bool stopped() {
+    absl::MutexLock lock(&mutex_);
+    return stopped_;
+  }
+
+  // Ends the stream once; the subscription (if any) is closed through `close` so that the
+  // caller picks the thread. May finish the reactor: the caller must not touch it afterwards.
+  template <typename CloseSubscription>
+  void Stop(grpc::Status status, CloseSubscription close) {
+    std::shared_ptr<TopicSubscription> subscription;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+      subscription = std::move(subscription_);
+    }
+    if (subscription) close(std::move(subscription));
+    outbox_.Close(std::move(status));
+  }
+  void Stop(grpc::Status status) {
+    Stop(std::move(status),
+         [](std::shared_ptr<TopicSubscription> subscription) { subscription->Close(); });
+  }
+
+ private:
+  Outbox outbox_;
+  absl::Mutex mutex_;
+  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
+  std::shared_ptr<TopicSubscription> subscription_ ABSL_GUARDED_BY(mutex_);
+};
+
+// One PullMessages stream: the first request names the topic, later ones ack deliveries.
+class PullStream final : public Reactor {
+ public:
+  explicit PullStream(std::shared_ptr<PubSub> broker)
+      : broker_(std::move(broker)), core_(std::make_shared<StreamCore>(this)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Stop(grpc::Status::OK);  // the host half-closed: its acks are all in
+      return;
+    }
+    if (!subscribed_) {
+      subscribed_ = true;
+      if (request_.topic().name().empty()) {
+        Stop(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the first PullMessagesRequest must name a topic"));
+        return;
+      }
+      // Reading goes on meanwhile: acks cannot come before deliveries, and deliveries start
+      // from Subscribe.
+      RunFor(*broker_, [broker = broker_, core = core_, topic = request_.topic()] {
+        absl::StatusOr<std::shared_ptr<TopicSubscription>> subscription =
+            broker->Subscribe(topic, core);
+        if (!subscription.ok()) {
+          core->End(grpc::Status(static_cast<grpc::StatusCode>(subscription.status().code()),
+                                 std::string(subscription.status().message())));
+          return;
+        }
+        if (*subscription) core->Attach(std::move(*subscription));
+      });
+    } else if (!request_.ack_message_id().empty()) {
+      std::optional<std::string> error;
+      if (request_.has_ack_error()) error = request_.ack_error().message();
+      if (auto subscription = core_->subscription()) {
+        RunFor(*broker_, [subscription, id = request_.ack_message_id(), error] {
+          subscription->OnAck(id, error);
+        });
+      }
+    }
+    if (!core_->stopped()) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) Stop(grpc::Status::CANCELLED);  // the host went away; finishes after the write
+    core_->outbox().WriteDone(ok);
+  }
+
+  void OnCancel() override { Stop(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+
+ private:
+  void Stop(grpc::Status status) {
+    core_->Stop(std::move(status), [broker = broker_](std::shared_ptr<TopicSubscription> sub) {
+      RunFor(*broker, [sub] { sub->Close(); });
+    });
+  }
+
+  std::shared_ptr<PubSub> broker_;
+  std::shared_ptr<StreamCore> core_;
+  pubsubpb::PullMessagesRequest request_;
+  bool subscribed_ = false;  // only touched by reactions, which gRPC serialises per stream
+};
+
+class PubSubService final : public pubsubpb::PubSub::CallbackService {
+ public:
+  explicit PubSubService(std::shared_ptr<InstanceMap<PubSub>> instances)
+      : instances_(std::move(instances)) {}
+
+  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
+                                 const pubsubpb::PubSubInitRequest* request,
+                                 pubsubpb::PubSubInitResponse* response) override {
+    return ServeInit(context, instances_->For(*context), request, response);
+  }
+  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
+                                     const pubsubpb::FeaturesRequest* /*request*/,
+                                     pubsubpb::FeaturesResponse* response) override {
+    return ServeFeatures(context, instances_->For(*context), response);
+  }
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
+                                 const pubsubpb::PingRequest* request,
+                                 pubsubpb::PingResponse* response) override {
+    return ServePing(context, instances_->For(*context), request, response);
+  }
+  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
+                                    const pubsubpb::PublishRequest* request,
+                                    pubsubpb::PublishResponse* response) override {
+    auto broker = instances_->For(*context);
+    return ServeUnary(context, broker->workers(), request, response,
+                      [broker](const pubsubpb::PublishRequest& in, pubsubpb::PublishResponse*) {
+                        if (in.topic().empty()) {
+                          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                              "topic is required");
+                        }
+                        return broker->Publish(in);
+                      });
+  }
+  grpc::ServerUnaryReactor* BulkPublish(grpc::CallbackServerContext* context,
+                                        const pubsubpb::BulkPublishRequest* request,
+                                        pubsubpb::BulkPublishResponse* response) override {
+    auto broker = instances_->For(*context);
+    return ServeUnary(
+        context, broker->workers(), request, response,
+        [broker](const pubsubpb::BulkPublishRequest& in, pubsubpb::BulkPublishResponse* out) {
+          if (in.topic().empty()) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "topic is required");
+          }
+          return broker->BulkPublish(in, out);
+        });
+  }
+  Reactor* PullMessages(grpc::CallbackServerContext* context) override {
+    return new PullStream(instances_->For(*context));
+  }
+
+ private:
+  std::shared_ptr<InstanceMap<PubSub>> instances_;
+};
+
+}  // namespace
+
+std::vector<NamedService> PubSubServices(std::shared_ptr<InstanceMap<PubSub>> instances) {
+  std::vector<NamedService> services;
+  services.push_back({pubsubpb::PubSub::service_full_name(),
+                      std::make_unique<PubSubService>(std::move(instances))});
+  return services;
+}
+
+}  // namespace plughost::sdk
