@@ -146,8 +146,8 @@ void MqttClient::Run() {
 void MqttClient::Lost(const std::string& why) {
   absl::MutexLock lock(&mutex_);
   if (connected_) {
-    std::fprintf(stderr, "plughost-mqtt: %s: %s to %s; reconnecting\n",
-                 options_.client_id.c_str(), why.c_str(), options_.broker.url.c_str());
+    std::fprintf(stderr, "plughost-mqtt: client %s lost %s (%s); reconnecting\n",
+                 options_.client_id.c_str(), options_.broker.url.c_str(), why.c_str());
   }
   connected_ = false;
   last_error_ = why;

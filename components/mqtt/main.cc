@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "components/mqtt/bindings.h"
 #include "components/mqtt/pubsub.h"
 #include "sdk/cpp/component_server.h"
+#include "sdk/cpp/input_binding_service.h"
 #include "sdk/cpp/socket_folder.h"
 #include "sdk/cpp/termination_signals.h"
 
@@ -21,11 +23,17 @@ namespace {
 
 using plughost::sdk::ComponentServer;
 
-constexpr const char* kAllKinds[] = {"pubsub"};
+constexpr const char* kAllKinds[] = {"pubsub", "bindings"};
 
 void AddKind(ComponentServer& server, const std::string& kind) {
   using namespace plughost::mqtt;
   if (kind == "pubsub") server.AddPubSub<MqttPubSub>();
+  if (kind == "bindings") {
+    server.AddOutputBinding<MqttOutputBinding>();
+    server.AddServices(plughost::sdk::InputBindingServices(
+        std::make_shared<plughost::sdk::InstanceMap<plughost::sdk::InputBinding>>(
+            [] { return std::make_shared<MqttInputBinding>(); })));
+  }
 }
 
 int Usage(const char* error) {

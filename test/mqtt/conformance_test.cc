@@ -53,4 +53,15 @@ TEST_CASE("mqtt pubsub passes conformance", "[mqtt]") {
   CHECK_THAT(output, Catch::Contains(" 0 failed"));
 }
 
+TEST_CASE("mqtt input and output bindings pass conformance", "[mqtt]") {
+  Fixture fixture;
+  std::string output = fixture.Kit("bindings", {"--metadata", "consumerID=kit", "--metadata",
+                                                "topic=kit/events"});
+  INFO(output);
+  CHECK(Failures(output).empty());
+  CHECK_THAT(output, Catch::Contains("input-binding/init"));
+  CHECK_THAT(output, Catch::Contains("output-binding/init"));
+  CHECK_THAT(output, Catch::Contains(" 0 failed, 0 skipped"));
+}
+
 }  // namespace plughost::testing
