@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "dapr/proto/components/v1/pubsub.grpc.pb.h"
 #include "dapr/proto/runtime/v1/appcallback.grpc.pb.h"
 #include "test/distributed/subscriber.h"
 #include "test/mqtt/mosquitto_broker.h"
@@ -217,6 +218,44 @@ TEST_CASE("an MQTT input binding's events reach the app", "[mqtt]") {
   CHECK(events.front().first.rfind("event-", 0) == 0);
   CHECK(events.front().second == "events/alpha");
   server->Shutdown(std::chrono::system_clock::now() + 500ms);
+}
+
+TEST_CASE("Ping follows the broker, and a host's subscription resumes after a broker restart",
+          "[mqtt]") {
+  TempDir dir;
+  MosquittoBroker broker(dir);
+  REQUIRE(broker.started());
+  auto alpha = StartHost(dir, "alpha", broker);
+  REQUIRE(alpha->host->started());
+
+  namespace cpb = ::dapr::proto::components::v1;
+  auto channel = grpc::CreateChannel("unix:" + alpha->sockets + "/mqtt-pubsub.sock",
+                                     grpc::InsecureChannelCredentials());
+  auto stub = cpb::PubSub::NewStub(channel);
+  auto ping = [&] {
+    auto context = Deadline();
+    context->AddMetadata("x-component-instance", "pubsub");
+    cpb::PingRequest request;
+    cpb::PingResponse response;
+    return stub->Ping(context.get(), request, &response);
+  };
+  CHECK(ping().ok());
+
+  Subscriber orders(alpha->host->dapr(), "pubsub", "orders", true);
+  REQUIRE(orders.WaitOpened());
+  REQUIRE(WarmUp(*alpha->host, "orders", {&orders}));
+
+  broker.Kill();
+  CHECK(Eventually([&] { return ping().error_code() == grpc::StatusCode::UNAVAILABLE; }));
+  CHECK(!Publish(*alpha->host, "orders", "while-down").ok());
+  REQUIRE(broker.Restart());
+  CHECK(Eventually([&] { return ping().ok(); }));
+  // The new broker knows no session: the component subscribes again on connect.
+  int sent = 0;
+  CHECK(Eventually([&] {
+    (void)Publish(*alpha->host, "orders", "after-" + std::to_string(sent++));
+    return !Matching(orders.received(), "after-").empty();
+  }));
 }
 
 }  // namespace plughost::testing

@@ -25,6 +25,11 @@ class MosquittoBroker {
     return started_;
   }
   void Kill() { process_.reset(); }
+  // SIGKILLs the broker (sessions and queued messages are gone) and starts one on the same port.
+  bool Restart() {
+    process_.reset();
+    return Start();
+  }
 
   bool started() const { return started_; }
   int port() const { return port_; }
