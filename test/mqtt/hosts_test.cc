@@ -139,6 +139,37 @@ TEST_CASE("two apps each receive every message published through one of them", "
   CHECK(Matching(at_beta.received(), "m-").size() == kMessages);
 }
 
+TEST_CASE("replicas share a topic through $share: each message goes to one of them", "[mqtt]") {
+  TempDir dir;
+  MosquittoBroker broker(dir);
+  REQUIRE(broker.started());
+  auto first = StartHost(dir, "replica-1", broker);
+  auto second = StartHost(dir, "replica-2", broker);
+  REQUIRE(first->host->started());
+  REQUIRE(second->host->started());
+  Subscriber at_first(first->host->dapr(), "pubsub", "$share/workers/jobs", true);
+  Subscriber at_second(second->host->dapr(), "pubsub", "$share/workers/jobs", true);
+  REQUIRE(at_first.WaitOpened());
+  REQUIRE(at_second.WaitOpened());
+  REQUIRE(WarmUp(*first->host, "jobs", {&at_first, &at_second}));
+
+  constexpr int kMessages = 100;
+  for (int i = 0; i < kMessages; ++i) {
+    REQUIRE(Publish(*first->host, "jobs", "job-" + std::to_string(i)).ok());
+  }
+  auto total = [&] {
+    return Matching(at_first.received(), "job-").size() +
+           Matching(at_second.received(), "job-").size();
+  };
+  CHECK(Eventually([&] { return total() >= kMessages; }));
+  std::set<std::string> all = Matching(at_first.received(), "job-");
+  for (const auto& data : Matching(at_second.received(), "job-")) all.insert(data);
+  CHECK(all.size() == kMessages);
+  CHECK(total() == kMessages);  // none went to both
+  CHECK(!Matching(at_first.received(), "job-").empty());
+  CHECK(!Matching(at_second.received(), "job-").empty());
+}
+
 TEST_CASE("a wildcard subscription receives from the matching topics only", "[mqtt]") {
   TempDir dir;
   MosquittoBroker broker(dir);
