@@ -124,8 +124,8 @@ grpc::Status MqttOutputBinding::Invoke(const sdk::bindingpb::InvokeRequest& requ
     current = settings_;
   }
   std::string topic = current.topic;
-  if (auto it = request.metadata().find("topic"); it != request.metadata().end() &&
-                                                  !it->second.empty()) {
+  if (auto it = request.metadata().find("topic");
+      it != request.metadata().end() && !it->second.empty()) {
     topic = it->second;
   }
   return ToGrpc((*client)->Publish(topic, request.data(), 1, current.retain, kPublishWait));

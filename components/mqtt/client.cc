@@ -74,10 +74,9 @@ absl::Status MqttClient::Configure() {
         broker.client_cert.empty() ? "" : WriteFile(tls_dir_, "cert.pem", broker.client_cert);
     std::string key =
         broker.client_key.empty() ? "" : WriteFile(tls_dir_, "key.pem", broker.client_key);
-    int rc = mosquitto_tls_set(mosq_, ca.empty() ? nullptr : ca.c_str(),
-                               ca.empty() ? "/etc/ssl/certs" : nullptr,
-                               cert.empty() ? nullptr : cert.c_str(),
-                               key.empty() ? nullptr : key.c_str(), nullptr);
+    int rc = mosquitto_tls_set(
+        mosq_, ca.empty() ? nullptr : ca.c_str(), ca.empty() ? "/etc/ssl/certs" : nullptr,
+        cert.empty() ? nullptr : cert.c_str(), key.empty() ? nullptr : key.c_str(), nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
       return absl::InvalidArgumentError(std::string("mqtt: invalid TLS settings: ") +
                                         mosquitto_strerror(rc));
@@ -97,14 +96,15 @@ MqttClient::~MqttClient() {
     mosquitto_destroy(mosq_);
   }
   if (!tls_dir_.empty()) {
-    for (const char* name : {"ca.pem", "cert.pem", "key.pem"}) ::unlink((tls_dir_ + "/" + name).c_str());
+    for (const char* name : {"ca.pem", "cert.pem", "key.pem"})
+      ::unlink((tls_dir_ + "/" + name).c_str());
     ::rmdir(tls_dir_.c_str());
   }
 }
 
 void MqttClient::Run() {
-  Backoff backoff(Backoff::Options{std::chrono::milliseconds(100), 1.6, 0.2,
-                                   std::chrono::milliseconds(5000)});
+  Backoff backoff(
+      Backoff::Options{std::chrono::milliseconds(100), 1.6, 0.2, std::chrono::milliseconds(5000)});
   bool socket_open = false;
   auto stopping = [this] {
     absl::MutexLock lock(&mutex_);
@@ -159,7 +159,8 @@ void MqttClient::Connected(int rc) {
     absl::MutexLock lock(&mutex_);
     if (rc != 0) {
       connected_ = false;
-      last_error_ = std::string("the broker refused the connection: ") + mosquitto_connack_string(rc);
+      last_error_ =
+          std::string("the broker refused the connection: ") + mosquitto_connack_string(rc);
       return;
     }
     connected_ = true;
@@ -192,7 +193,8 @@ absl::Status MqttClient::AwaitAck(int mid, std::chrono::milliseconds wait, const
   if (!connected_) {
     return absl::UnavailableError(std::string("mqtt: ") + what +
                                   ": the connection to the broker was lost before its "
-                                  "acknowledgement (" + last_error_ + ")");
+                                  "acknowledgement (" +
+                                  last_error_ + ")");
   }
   return absl::DeadlineExceededError(std::string("mqtt: ") + what +
                                      ": no acknowledgement from the broker in time");

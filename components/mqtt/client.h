@@ -47,7 +47,8 @@ class MqttClient {
   using MessageHandler = std::function<void(ReceivedMessage)>;
 
   // Starts the network thread; the first connection attempt happens there.
-  static absl::StatusOr<std::unique_ptr<MqttClient>> Create(Options options, MessageHandler handler);
+  static absl::StatusOr<std::unique_ptr<MqttClient>> Create(Options options,
+                                                            MessageHandler handler);
   ~MqttClient();  // stops the thread and disconnects
   MqttClient(const MqttClient&) = delete;
   MqttClient& operator=(const MqttClient&) = delete;

@@ -11,8 +11,9 @@ namespace plughost::mqtt {
 namespace {
 
 void InsertInOrder(std::deque<Kept>& queue, Kept kept) {
-  auto at = std::upper_bound(queue.begin(), queue.end(), kept.sequence,
-                             [](uint64_t sequence, const Kept& k) { return sequence < k.sequence; });
+  auto at =
+      std::upper_bound(queue.begin(), queue.end(), kept.sequence,
+                       [](uint64_t sequence, const Kept& k) { return sequence < k.sequence; });
   queue.insert(at, std::move(kept));
 }
 
@@ -31,8 +32,7 @@ bool FilterMatches(const std::string& filter, const std::string& topic) {
   return result;
 }
 
-Consumer::Consumer(std::weak_ptr<Inbox> inbox, std::string filter, Send send,
-                   InboxOptions options)
+Consumer::Consumer(std::weak_ptr<Inbox> inbox, std::string filter, Send send, InboxOptions options)
     : inbox_(std::move(inbox)),
       filter_(std::move(filter)),
       send_(std::move(send)),
@@ -147,8 +147,8 @@ std::shared_ptr<Consumer> Inbox::Attach(const std::string& filter, Consumer::Sen
     absl::MutexLock lock(&mutex_);
     absl::MutexLock consumer_lock(&consumer->mutex_);
     for (auto it = held_.begin(); it != held_.end();) {
-      bool mine = it->filter.empty() ? FilterMatches(filter, it->kept.message.topic)
-                                     : it->filter == filter;
+      bool mine =
+          it->filter.empty() ? FilterMatches(filter, it->kept.message.topic) : it->filter == filter;
       if (mine) {
         consumer->queue_.push_back(std::move(it->kept));  // held_ is in arrival order
         it = held_.erase(it);
@@ -209,14 +209,14 @@ void Inbox::LaterRetry(std::weak_ptr<Consumer> consumer, Kept kept) {
   for (int i = 1; i < kept.rejections; ++i) delay = backoff.NextDelay();
   std::string filter;
   if (auto alive = consumer.lock()) filter = alive->filter();
-  retries_.After(delay, [consumer, self = weak_from_this(), filter,
-                         kept = std::move(kept)]() mutable {
-    if (auto alive = consumer.lock()) {
-      alive->Take(std::move(kept));
-    } else if (auto inbox = self.lock()) {
-      inbox->Hold({std::move(kept)}, filter);
-    }
-  });
+  retries_.After(delay,
+                 [consumer, self = weak_from_this(), filter, kept = std::move(kept)]() mutable {
+                   if (auto alive = consumer.lock()) {
+                     alive->Take(std::move(kept));
+                   } else if (auto inbox = self.lock()) {
+                     inbox->Hold({std::move(kept)}, filter);
+                   }
+                 });
 }
 
 }  // namespace plughost::mqtt

@@ -68,13 +68,12 @@ grpc::Status MqttPubSub::Publish(const sdk::pubsubpb::PublishRequest& request) {
   if (auto it = request.metadata().find("retain"); it != request.metadata().end()) {
     auto value = ParseBool(it->second);
     if (!value.ok()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "mqtt invalid retain " + it->second);
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "mqtt invalid retain " + it->second);
     }
     retain = *value;
   }
-  return ToGrpc((*client)->Publish(request.topic(), request.data(), current.qos, retain,
-                                   kPublishWait));
+  return ToGrpc(
+      (*client)->Publish(request.topic(), request.data(), current.qos, retain, kPublishWait));
 }
 
 absl::StatusOr<std::shared_ptr<sdk::TopicSubscription>> MqttPubSub::Subscribe(

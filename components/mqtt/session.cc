@@ -20,7 +20,8 @@ grpc::Status Session::Connect(MqttClient::Options options, std::chrono::millisec
   });
   if (!created.ok()) return ToGrpc(created.status());
   std::shared_ptr<MqttClient> client = std::move(*created);
-  for (const std::string& filter : filters) (void)client->Subscribe(filter, std::chrono::milliseconds(0));
+  for (const std::string& filter : filters)
+    (void)client->Subscribe(filter, std::chrono::milliseconds(0));
   {
     // Kept even when the broker does not answer yet: it keeps trying, Ping tells.
     absl::MutexLock lock(&mutex_);

@@ -80,7 +80,8 @@ absl::StatusOr<BrokerSettings> ParseUrl(const std::string& url) {
   } else {
     broker.host = rest;
   }
-  if (broker.host.empty()) return absl::InvalidArgumentError("mqtt: invalid url " + url + ": no host");
+  if (broker.host.empty())
+    return absl::InvalidArgumentError("mqtt: invalid url " + url + ": no host");
   if (!port_text.empty()) {
     auto port = ParseInt("url port", port_text);
     if (!port.ok() || *port <= 0 || *port > 65535) {

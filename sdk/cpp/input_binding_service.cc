@@ -100,10 +100,9 @@ class ReadStream final : public Reactor {
       std::optional<std::string> error;
       if (request_.has_response_error()) error = request_.response_error().message();
       if (auto subscription = core_->subscription()) {
-        RunFor(*binding_, [subscription, id = request_.message_id(), error,
-                           response = request_.response_data()] {
-          subscription->OnAck(id, error, response);
-        });
+        RunFor(*binding_,
+               [subscription, id = request_.message_id(), error,
+                response = request_.response_data()] { subscription->OnAck(id, error, response); });
       }
     }
     if (!core_->stopped()) StartRead(&request_);
@@ -153,7 +152,8 @@ class InputBindingService final : public inputpb::InputBinding::CallbackService 
 
 }  // namespace
 
-std::vector<NamedService> InputBindingServices(std::shared_ptr<InstanceMap<InputBinding>> instances) {
+std::vector<NamedService> InputBindingServices(
+    std::shared_ptr<InstanceMap<InputBinding>> instances) {
   std::vector<NamedService> services;
   services.push_back({inputpb::InputBinding::service_full_name(),
                       std::make_unique<InputBindingService>(std::move(instances))});

@@ -11,6 +11,7 @@
 
 namespace plughost::sdk {
 
-std::vector<NamedService> InputBindingServices(std::shared_ptr<InstanceMap<InputBinding>> instances);
+std::vector<NamedService> InputBindingServices(
+    std::shared_ptr<InstanceMap<InputBinding>> instances);
 
 }  // namespace plughost::sdk

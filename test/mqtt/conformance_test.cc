@@ -33,9 +33,9 @@ struct Fixture {
 
   std::string Kit(const std::string& kind, std::vector<std::string> extra = {}) {
     REQUIRE(WaitForSocket(dir.File("mqtt-" + kind + ".sock"), 10s));
-    std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"), "conformance", "--socket",
-                                     dir.File("mqtt-" + kind + ".sock"), "--metadata",
-                                     "url=" + broker.url()};
+    std::vector<std::string> argv = {
+        RequiredEnv("PLUGHOST_BIN"),        "conformance", "--socket",
+        dir.File("mqtt-" + kind + ".sock"), "--metadata",  "url=" + broker.url()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto kit = ChildProcess::Spawn(argv, dir.File("kit-" + kind + ".log"));
     REQUIRE(kit->WaitExit(120s).has_value());
@@ -55,8 +55,8 @@ TEST_CASE("mqtt pubsub passes conformance", "[mqtt]") {
 
 TEST_CASE("mqtt input and output bindings pass conformance", "[mqtt]") {
   Fixture fixture;
-  std::string output = fixture.Kit("bindings", {"--metadata", "consumerID=kit", "--metadata",
-                                                "topic=kit/events"});
+  std::string output =
+      fixture.Kit("bindings", {"--metadata", "consumerID=kit", "--metadata", "topic=kit/events"});
   INFO(output);
   CHECK(Failures(output).empty());
   CHECK_THAT(output, Catch::Contains("input-binding/init"));

@@ -32,17 +32,19 @@ std::unique_ptr<MqttHost> StartHost(const TempDir& dir, const std::string& app_i
   auto started = std::make_unique<MqttHost>();
   started->sockets = dir.File(app_id);
   ::mkdir(started->sockets.c_str(), 0700);
-  started->component = ChildProcess::Spawn(
-      {RequiredEnv("MQTT_COMPONENT_BIN"), "--sockets-dir", started->sockets},
-      dir.File(app_id + "-mqtt.log"));
+  started->component =
+      ChildProcess::Spawn({RequiredEnv("MQTT_COMPONENT_BIN"), "--sockets-dir", started->sockets},
+                          dir.File(app_id + "-mqtt.log"));
   WaitForSocket(started->sockets + "/mqtt-bindings.sock", 10s);
   std::string config = dir.File(app_id + ".json");
   // consumerID as daprd injects it: the app id.
   WriteFile(config, R"({"app_id": ")" + app_id + R"(", "components": [
     {"name": "pubsub", "type": "pubsub.mqtt-pubsub",
-     "metadata": {"url": ")" + broker.url() + R"(", "consumerID": ")" + app_id + R"("}},
+     "metadata": {"url": ")" +
+                        broker.url() + R"(", "consumerID": ")" + app_id + R"("}},
     {"name": "events", "type": "bindings.mqtt-bindings",
-     "metadata": {"url": ")" + broker.url() + R"(", "consumerID": ")" + app_id +
+     "metadata": {"url": ")" +
+                        broker.url() + R"(", "consumerID": ")" + app_id +
                         R"(", "topic": "events/)" + app_id + R"("}}
   ]})");
   std::vector<std::string> args = {"--config", config};
@@ -76,7 +78,8 @@ bool WarmUp(RunningHost& host, const std::string& topic, std::vector<Subscriber*
       20s);
 }
 
-std::set<std::string> Matching(const std::vector<std::string>& received, const std::string& prefix) {
+std::set<std::string> Matching(const std::vector<std::string>& received,
+                               const std::string& prefix) {
   std::set<std::string> matching;
   for (const auto& data : received) {
     if (data.rfind(prefix, 0) == 0) matching.insert(data);
@@ -184,8 +187,8 @@ TEST_CASE("a wildcard subscription receives from the matching topics only", "[mq
   REQUIRE(WarmUp(*alpha->host, "sensors/probe/temperature", {&sensors}));
   REQUIRE(WarmUp(*alpha->host, "plant/probe", {&everything}));
 
-  for (const char* topic : {"sensors/a/temperature", "sensors/b/temperature",
-                            "sensors/a/humidity", "plant/hall/1", "other/x"}) {
+  for (const char* topic : {"sensors/a/temperature", "sensors/b/temperature", "sensors/a/humidity",
+                            "plant/hall/1", "other/x"}) {
     REQUIRE(Publish(*alpha->host, topic, std::string("on ") + topic).ok());
   }
   CHECK(Eventually([&] {
@@ -207,7 +210,8 @@ TEST_CASE("messages left unanswered come back when the app subscribes again", "[
     Subscriber silent(alpha->host->dapr(), "pubsub", "jobs", /*answer=*/false);
     REQUIRE(silent.WaitOpened());
     REQUIRE(WarmUp(*alpha->host, "jobs", {&silent}));
-    for (int i = 0; i < 20; ++i) REQUIRE(Publish(*alpha->host, "jobs", "job-" + std::to_string(i)).ok());
+    for (int i = 0; i < 20; ++i)
+      REQUIRE(Publish(*alpha->host, "jobs", "job-" + std::to_string(i)).ok());
     REQUIRE(Eventually([&] { return Matching(silent.received(), "job-").size() == 20; }));
   }  // the stream closes with all 20 unanswered
   Subscriber again(alpha->host->dapr(), "pubsub", "jobs", true);
@@ -227,8 +231,8 @@ TEST_CASE("an MQTT input binding's events reach the app", "[mqtt]") {
   builder.RegisterService(&app);
   auto server = builder.BuildAndStart();
   REQUIRE(server);
-  auto alpha = StartHost(dir, "alpha", broker,
-                         {"--app-address", "127.0.0.1:" + std::to_string(app_port)});
+  auto alpha =
+      StartHost(dir, "alpha", broker, {"--app-address", "127.0.0.1:" + std::to_string(app_port)});
   auto beta = StartHost(dir, "beta", broker);
   REQUIRE(alpha->host->started());
   REQUIRE(beta->host->started());

@@ -67,7 +67,8 @@ TEST_CASE("mqtt metadata is parsed as Dapr's mqtt3", "[mqtt]") {
   CHECK(ParseMqttSettings({{"url", "tcp://h:1"}}).status().message() == "mqtt: missing consumerID");
   CHECK_FALSE(ParseMqttSettings({{"url", "http://h:1"}, {"consumerID", "a"}}).ok());
   CHECK_FALSE(ParseMqttSettings({{"url", "tcp://h:1"}, {"consumerID", "a"}, {"qos", "8"}}).ok());
-  CHECK_FALSE(ParseMqttSettings({{"url", "tcp://h:1"}, {"consumerID", "a"}, {"retain", "yes"}}).ok());
+  CHECK_FALSE(
+      ParseMqttSettings({{"url", "tcp://h:1"}, {"consumerID", "a"}, {"retain", "yes"}}).ok());
 }
 
 TEST_CASE("mqtt filters match as MQTT's", "[mqtt]") {
@@ -80,8 +81,9 @@ TEST_CASE("mqtt filters match as MQTT's", "[mqtt]") {
   CHECK_FALSE(FilterMatches("$share/group/a/+", "b/b"));
 }
 
-TEST_CASE("the inbox: acked messages end, rejected ones come back, a detached stream's go to the next",
-          "[mqtt]") {
+TEST_CASE(
+    "the inbox: acked messages end, rejected ones come back, a detached stream's go to the next",
+    "[mqtt]") {
   InboxOptions options;
   options.redelivery = {10ms, 1.0, 0.0, 10ms};
   options.max_in_flight = 2;
