@@ -173,6 +173,35 @@ TEST_CASE("replicas share a topic through $share: each message goes to one of th
   CHECK(!Matching(at_second.received(), "job-").empty());
 }
 
+TEST_CASE("a publish with metadata retain=true reaches a later subscriber", "[mqtt]") {
+  TempDir dir;
+  MosquittoBroker broker(dir);
+  REQUIRE(broker.started());
+  auto alpha = StartHost(dir, "alpha", broker);
+  REQUIRE(alpha->host->started());
+  for (bool retain : {false, true}) {
+    rt::PublishEventRequest request;
+    request.set_pubsub_name("pubsub");
+    request.set_topic(retain ? "status/retained" : "status/plain");
+    request.set_data(retain ? "kept by the broker" : "gone");
+    request.set_data_content_type("text/plain");
+    (*request.mutable_metadata())["retain"] = retain ? "true" : "false";
+    google::protobuf::Empty empty;
+    REQUIRE(alpha->host->dapr().PublishEvent(Deadline().get(), request, &empty).ok());
+  }
+  Subscriber later(alpha->host->dapr(), "pubsub", "status/#", true);
+  REQUIRE(later.WaitOpened());
+  CHECK(Eventually([&] { return later.count() > 0; }));
+  // A probe after the retained one: once it arrived, anything before it would have too.
+  int probe = 0;
+  REQUIRE(Eventually([&] {
+    (void)Publish(*alpha->host, "status/probe", "probe-" + std::to_string(++probe));
+    return !Matching(later.received(), "probe-").empty();
+  }));
+  CHECK(Matching(later.received(), "kept") == std::set<std::string>{"kept by the broker"});
+  CHECK(Matching(later.received(), "gone").empty());
+}
+
 TEST_CASE("a wildcard subscription receives from the matching topics only", "[mqtt]") {
   TempDir dir;
   MosquittoBroker broker(dir);
