@@ -202,6 +202,31 @@ TEST_CASE("a publish with metadata retain=true reaches a later subscriber", "[mq
   CHECK(Matching(later.received(), "gone").empty());
 }
 
+TEST_CASE(
+    "the persistent session: messages published while plughost-mqtt was killed arrive after it "
+    "restarts",
+    "[mqtt]") {
+  TempDir dir;
+  MosquittoBroker broker(dir);
+  REQUIRE(broker.started());
+  auto alpha = StartHost(dir, "alpha", broker);
+  auto beta = StartHost(dir, "beta", broker);
+  REQUIRE(alpha->host->started());
+  REQUIRE(beta->host->started());
+  Subscriber at_beta(beta->host->dapr(), "pubsub", "orders", true);
+  REQUIRE(at_beta.WaitOpened());
+  REQUIRE(WarmUp(*alpha->host, "orders", {&at_beta}));
+
+  beta->component.reset();  // SIGKILL: beta's MQTT client is gone, its session stays
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(Publish(*alpha->host, "orders", "while-away-" + std::to_string(i)).ok());
+  }
+  beta->component =
+      ChildProcess::Spawn({RequiredEnv("MQTT_COMPONENT_BIN"), "--sockets-dir", beta->sockets},
+                          dir.File("beta-mqtt-2.log"));
+  CHECK(Eventually([&] { return Matching(at_beta.received(), "while-away-").size() == 10; }, 30s));
+}
+
 TEST_CASE("a wildcard subscription receives from the matching topics only", "[mqtt]") {
   TempDir dir;
   MosquittoBroker broker(dir);
