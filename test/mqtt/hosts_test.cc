@@ -35,7 +35,9 @@ std::unique_ptr<MqttHost> StartHost(const TempDir& dir, const std::string& app_i
   started->component =
       ChildProcess::Spawn({RequiredEnv("MQTT_COMPONENT_BIN"), "--sockets-dir", started->sockets},
                           dir.File(app_id + "-mqtt.log"));
-  WaitForSocket(started->sockets + "/mqtt-bindings.sock", 10s);
+  for (const char* socket : {"/mqtt-bindings.sock", "/mqtt-pubsub.sock"}) {
+    WaitForSocket(started->sockets + socket, 10s);
+  }
   std::string config = dir.File(app_id + ".json");
   // consumerID as daprd injects it: the app id.
   WriteFile(config, R"({"app_id": ")" + app_id + R"(", "components": [
