@@ -22,8 +22,13 @@ AppChannel::AppChannel(std::string address, std::string app_api_token)
 
 std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
     std::chrono::milliseconds timeout) const {
+  return NewContext(std::optional<std::chrono::milliseconds>(timeout));
+}
+
+std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
+    std::optional<std::chrono::milliseconds> timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (timeout) context->set_deadline(std::chrono::system_clock::now() + *timeout);
   if (!app_api_token_.empty()) context->AddMetadata("dapr-api-token", app_api_token_);
   return context;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <grpcpp/channel.h>
@@ -23,6 +24,9 @@ class AppChannel {
   dapr::proto::runtime::v1::AppCallback::Stub& stub() { return *stub_; }
   // A context for one callback, bounded by `timeout`.
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds timeout) const;
+  // A context for one callback, without a deadline when `timeout` is empty.
+  std::unique_ptr<grpc::ClientContext> NewContext(
+      std::optional<std::chrono::milliseconds> timeout) const;
 
  private:
   std::string address_;

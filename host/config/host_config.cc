@@ -1,5 +1,7 @@
 #include "host/config/host_config.h"
 
+#include "host/config/delivery_config.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,7 +25,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kTopLevelFields[] = {"app_id", "components"};
+constexpr std::string_view kTopLevelFields[] = {"app_id", "components", "subscriptions",
+                                                "pubsub_inbound_policies"};
 constexpr std::string_view kComponentFields[] = {"name", "type", "version", "metadata"};
 constexpr std::string_view kDefaultVersion = "v1";
 
@@ -433,6 +436,14 @@ absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::strin
                  "expected an array of components, got " + std::string(Describe(*it)));
     }
   }
+  ConfigProblems delivery_problems;  // pub/sub delivery fields: host/config/delivery_config.h
+  if (auto it = root.find("subscriptions"); it != root.end()) {
+    ParseSubscriptions(*it, config, delivery_problems);
+  }
+  if (auto it = root.find("pubsub_inbound_policies"); it != root.end()) {
+    ParseInboundPolicies(*it, config, delivery_problems);
+  }
+  for (const auto& [field, problem] : delivery_problems) errors.Add(field, problem);
   if (!errors.empty()) return errors.ToStatus();
   return config;
 }
