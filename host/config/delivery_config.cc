@@ -1,5 +1,6 @@
 #include "host/config/delivery_config.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace plughost {

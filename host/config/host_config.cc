@@ -188,8 +188,9 @@ class ConfigSax {
   }
 
  private:
-  // Root object, components array, component object, metadata object.
-  static constexpr size_t kTrackedDepth = 4;
+  // Root object, components array, component object, metadata object; for subscriptions,
+  // down to subscriptions[i].routes.rules[j] (host/config/delivery_config.h).
+  static constexpr size_t kTrackedDepth = 6;
 
   struct Frame {
     Json* container;
