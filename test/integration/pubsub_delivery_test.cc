@@ -342,4 +342,57 @@ TEST_CASE("DROP and RETRY go to the dead-letter topic, and only then is the even
   }
 }
 
+TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      Setup setup({Sub(pubsub, "stream-dead")});
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(1));
+      auto& dapr = setup.host->dapr();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      auto stream = dapr.SubscribeTopicEventsAlpha1(&context);
+      rt::SubscribeTopicEventsRequestAlpha1 initial;
+      initial.mutable_initial_request()->set_pubsub_name(pubsub);
+      initial.mutable_initial_request()->set_topic("stream");
+      initial.mutable_initial_request()->set_dead_letter_topic("stream-dead");
+      REQUIRE(stream->Write(initial));
+      rt::SubscribeTopicEventsResponseAlpha1 response;
+      REQUIRE(stream->Read(&response));
+      REQUIRE(response.has_initial_response());
+      REQUIRE(Publish(dapr, pubsub, "stream", "drop:s1").ok());
+      REQUIRE(Publish(dapr, pubsub, "stream", "retry:s2").ok());
+      std::map<std::string, std::string> ids;  // data -> event id
+      for (int answered = 0; answered < 2;) {
+        REQUIRE(stream->Read(&response));
+        if (!response.has_event_message()) continue;
+        const auto& event = response.event_message();
+        CHECK(event.pubsub_name() == pubsub);
+        ids[event.data()] = event.id();
+        rt::SubscribeTopicEventsRequestAlpha1 processed;
+        processed.mutable_event_processed()->set_id(event.id());
+        processed.mutable_event_processed()->mutable_status()->set_status(
+            event.data() == "drop:s1" ? rt::TopicEventResponse::DROP
+                                      : rt::TopicEventResponse::RETRY);
+        REQUIRE(stream->Write(processed));
+        ++answered;
+      }
+      REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "stream-dead").size() >= 2; }));
+      CHECK(setup.app.Events(pubsub, "stream-dead", "drop:s1").front().event.id() ==
+            ids["drop:s1"]);
+      CHECK(setup.app.Events(pubsub, "stream-dead", "retry:s2").front().event.id() ==
+            ids["retry:s2"]);
+      stream->WritesDone();
+      while (stream->Read(&response)) {
+        // Acked once dead-lettered: nothing comes back on the stream.
+        CHECK_FALSE(response.has_event_message());
+      }
+      CHECK(stream->Finish().ok());
+    }
+  }
+}
+
 }  // namespace plughost::testing
