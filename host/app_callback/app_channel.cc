@@ -18,6 +18,7 @@ AppChannel::AppChannel(std::string address, std::string app_api_token)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = dapr::proto::runtime::v1::AppCallback::NewStub(channel_);
+  alpha_stub_ = dapr::proto::runtime::v1::AppCallbackAlpha::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -41,6 +42,11 @@ struct Plan {
   int max_concurrency = 1;
   DeliveryPolicySpec policy;
   std::optional<std::chrono::milliseconds> timeout;  // per OnTopicEvent attempt
+  // bulkSubscribe: batches of up to bulk_max_messages, sent once full or bulk_max_await after
+  // the first message queued.
+  bool bulk = false;
+  int bulk_max_messages = 100;
+  std::chrono::milliseconds bulk_max_await{1000};
 };
 
 // The path of a subscription's events. Routing rules carry CEL match expressions this host does
@@ -123,7 +129,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Stop(std::chrono::milliseconds drain) {
     std::shared_ptr<ListCall> list_call;
     std::unique_ptr<grpc::Alarm> retry_timer;
-    std::vector<StatusCallback> queued;
+    std::vector<std::unique_ptr<grpc::Alarm>> batch_timers;
     {
       std::lock_guard lock(mutex_);
       if (stopped_) return;
@@ -134,13 +140,16 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       for (auto& sub : subs_) {
         for (auto& item : sub->queue) held_.push_back(std::move(item.ack));
         sub->queue.clear();
+        // A pending partial batch is held like the rest; its timer is cancelled below.
+        batch_timers.push_back(std::move(sub->batch_timer));
       }
     }
     if (list_call) list_call->context->TryCancel();
     retry_timer.reset();  // cancels a pending retry
+    batch_timers.clear();
 
     // Drain with the streams still open, so the answers of events at the app are acked.
-    std::vector<std::shared_ptr<Run>> unanswered;
+    std::vector<std::shared_ptr<InFlight>> unanswered;
     {
       std::unique_lock lock(mutex_);
       if (!subscriptions_.empty()) {
@@ -216,24 +225,54 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   struct Sub {
     std::shared_ptr<const Plan> plan;
     std::deque<Queued> queue;
-    int active = 0;  // messages at the app (or between their attempts)
+    int active = 0;  // messages (or batches) at the app, or between their attempts
     bool unimplemented_logged = false;
     Clock::time_point last_failure_log{};
+    // Bulk: the timer that sends a partial batch, and whether it has fired.
+    std::unique_ptr<grpc::Alarm> batch_timer;
+    bool batch_armed = false;
+    bool batch_due = false;
+    bool bulk_alpha = false;  // the app has no OnBulkTopicEvent: use OnBulkTopicEventAlpha1
   };
 
-  // One message on its way to the app, through all its attempts. `context` and `retry_timer`
-  // are only replaced under the State's mutex while `cancelled` is false.
-  struct Run {
+  // What Stop cancels: a message (or batch) on its way to the app, through all its attempts.
+  // `context` and `retry_timer` are only replaced under the State's mutex while `cancelled` is
+  // false.
+  struct InFlight {
+    virtual ~InFlight() = default;
     std::shared_ptr<Sub> sub;
-    pubsubpb::PullMessagesResponse message;
-    StatusCallback ack;
-    rt::TopicEventRequest request;
-    rt::TopicEventResponse response;
     std::unique_ptr<grpc::ClientContext> context;
     std::unique_ptr<grpc::Alarm> retry_timer;
     std::optional<Backoff> backoff;
     int retries_done = 0;
     bool cancelled = false;
+  };
+
+  struct Run : InFlight {
+    pubsubpb::PullMessagesResponse message;
+    StatusCallback ack;
+    rt::TopicEventRequest request;
+    rt::TopicEventResponse response;
+  };
+
+  // One batch of a bulk subscription; each entry is settled on its own.
+  struct BulkRun : InFlight {
+    struct Entry {
+      pubsubpb::PullMessagesResponse message;
+      StatusCallback ack;
+      std::string entry_id;
+      rt::TopicEventBulkRequestEntry sent;  // what the app gets for it
+      bool pending = false;  // still to be answered by the app
+    };
+    std::vector<Entry> entries;
+    int unsettled = 0;  // guarded by the State's mutex
+    rt::TopicEventBulkRequest request;
+    rt::TopicEventBulkResponse response;
+  };
+
+  struct Ready {
+    std::vector<std::shared_ptr<Run>> runs;
+    std::vector<std::shared_ptr<BulkRun>> batches;
   };
 
   struct Subscribed {
@@ -359,6 +398,15 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     if (const auto* policy = PolicyOf(plan->pubsub_name)) plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
+    if (subscription.bulk_subscribe().enabled()) {
+      const auto& bulk = subscription.bulk_subscribe();
+      plan->bulk = true;
+      // As daprd without native bulk support in the component: 100 messages, 1000 ms.
+      if (bulk.max_messages_count() > 0) plan->bulk_max_messages = bulk.max_messages_count();
+      if (bulk.max_await_duration_ms() > 0) {
+        plan->bulk_max_await = std::chrono::milliseconds(bulk.max_await_duration_ms());
+      }
+    }
     auto sub = std::make_shared<Sub>();
     sub->plan = plan;
 
@@ -405,7 +453,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Deliver(const std::shared_ptr<Sub>& sub, pubsubpb::PullMessagesResponse message,
                StatusCallback ack) {
     if (options_.lag != nullptr) ack = Tracked(sub->plan, std::move(ack));
-    std::vector<std::shared_ptr<Run>> ready;
+    Ready ready;
     bool queued = false;
     {
       std::lock_guard lock(mutex_);
@@ -419,14 +467,63 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Hold(std::move(ack));
       return;
     }
-    for (auto& run : ready) Begin(run);
+    Start(ready);
+  }
+
+  void Start(Ready& ready) {
+    for (auto& run : ready.runs) Begin(run);
+    for (auto& batch : ready.batches) BeginBatch(batch);
+  }
+
+  // A bulk subscription's batch timer fired: send what is queued.
+  void BatchDue(const std::shared_ptr<Sub>& sub) {
+    Ready ready;
+    {
+      std::lock_guard lock(mutex_);
+      sub->batch_armed = false;
+      sub->batch_due = true;
+      ready = TakeReady(sub);
+    }
+    Start(ready);
   }
 
   // The queued messages of `sub` that may go to the app now.
-  // Called with mutex_ held.
-  std::vector<std::shared_ptr<Run>> TakeReady(const std::shared_ptr<Sub>& sub) {
-    std::vector<std::shared_ptr<Run>> ready;
-    while (!stopped_ && sub->active < sub->plan->max_concurrency && !sub->queue.empty()) {
+  // The queued messages (or batches) of `sub` that may go to the app now. Called with mutex_
+  // held.
+  Ready TakeReady(const std::shared_ptr<Sub>& sub) {
+    Ready ready;
+    const Plan& plan = *sub->plan;
+    while (!stopped_ && sub->active < plan.max_concurrency && !sub->queue.empty()) {
+      if (plan.bulk) {
+        if (static_cast<int>(sub->queue.size()) < plan.bulk_max_messages && !sub->batch_due) {
+          if (!sub->batch_armed) {  // the first message of a batch: send it by max_await
+            sub->batch_armed = true;
+            sub->batch_timer = std::make_unique<grpc::Alarm>();
+            sub->batch_timer->Set(std::chrono::system_clock::now() + plan.bulk_max_await,
+                                  [weak = weak_from_this(), sub](bool fired) {
+                                    if (!fired) return;
+                                    if (auto self = weak.lock()) self->BatchDue(sub);
+                                  });
+          }
+          break;
+        }
+        sub->batch_due = false;
+        auto batch = std::make_shared<BulkRun>();
+        batch->sub = sub;
+        while (!sub->queue.empty() &&
+               static_cast<int>(batch->entries.size()) < plan.bulk_max_messages) {
+          auto& entry = batch->entries.emplace_back();
+          entry.message = std::move(sub->queue.front().message);
+          entry.ack = std::move(sub->queue.front().ack);
+          entry.entry_id = cloud_events::NewUuid();
+          sub->queue.pop_front();
+        }
+        batch->unsettled = static_cast<int>(batch->entries.size());
+        ++sub->active;
+        in_flight_.insert(batch);
+        ready.batches.push_back(std::move(batch));
+        continue;
+      }
       auto run = std::make_shared<Run>();
       run->sub = sub;
       run->message = std::move(sub->queue.front().message);
@@ -434,7 +531,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       sub->queue.pop_front();
       ++sub->active;
       in_flight_.insert(run);
-      ready.push_back(std::move(run));
+      ready.runs.push_back(std::move(run));
     }
     return ready;
   }
@@ -526,6 +623,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   // The attempt failed: retry under the policy, else give up.
   void Failed(const std::shared_ptr<Run>& run, grpc::Status error) {
     const Plan& plan = *run->sub->plan;
+    if (IsCancelled(*run)) {  // shutting down: rejected, never dead-lettered
+      Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
     if (!delivery::MayRetry(plan.policy, run->retries_done)) {
       LogFailure(run, error);
       GiveUp(run, std::move(error));
@@ -591,15 +692,258 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     } catch (const std::exception& e) {
       PH_LOG_ERROR("pubsub", "an ack threw: {}", e.what());
     }
-    std::vector<std::shared_ptr<Run>> ready;
+    Ended(run);
+  }
+
+  // `done` no longer occupies its subscription: the next message (or batch) may go.
+  void Ended(const std::shared_ptr<InFlight>& done) {
+    Ready ready;
     {
       std::lock_guard lock(mutex_);
-      in_flight_.erase(run);
-      --run->sub->active;
-      ready = TakeReady(run->sub);
+      in_flight_.erase(done);
+      --done->sub->active;
+      ready = TakeReady(done->sub);
       if (in_flight_.empty()) idle_.notify_all();
     }
-    for (auto& next : ready) Begin(next);
+    Start(ready);
+  }
+
+  bool IsCancelled(const InFlight& in_flight) {
+    std::lock_guard lock(mutex_);
+    return in_flight.cancelled;
+  }
+
+  // ---- Bulk delivery: OnBulkTopicEvent, else OnBulkTopicEventAlpha1 -------------------------
+
+  void BeginBatch(const std::shared_ptr<BulkRun>& batch) {
+    const Plan& plan = *batch->sub->plan;
+    std::vector<size_t> undeliverable;
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      auto& entry = batch->entries[i];
+      rt::TopicEventRequest event;
+      cloud_events::Received received{plan.pubsub_name, plan.topic, plan.path, plan.raw_payload};
+      auto decoded = cloud_events::ToTopicEvent(entry.message, received, &event);
+      if (!decoded.ok() || *decoded == cloud_events::Decoded::kExpired) {
+        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': message {} {}", plan.topic,
+                    plan.pubsub_name, entry.message.id(),
+                    decoded.ok() ? "has expired" : "cannot be decoded: " +
+                                                       std::string(decoded.status().message()));
+        undeliverable.push_back(i);
+        continue;
+      }
+      auto& sent = entry.sent;
+      sent.set_entry_id(entry.entry_id);
+      sent.mutable_metadata()->insert(entry.message.metadata().begin(),
+                                      entry.message.metadata().end());
+      if (plan.raw_payload) {
+        sent.set_bytes(entry.message.data());
+        sent.set_content_type("application/octet-stream");
+      } else {
+        auto* ce = sent.mutable_cloud_event();
+        ce->set_id(event.id());
+        ce->set_source(event.source());
+        ce->set_type(event.type());
+        ce->set_spec_version(event.spec_version());
+        ce->set_data_content_type(event.data_content_type());
+        ce->set_data(event.data());
+        *ce->mutable_extensions() = event.extensions();
+        sent.set_content_type(entry.message.content_type().empty()
+                                  ? std::string(cloud_events::kContentType)
+                                  : entry.message.content_type());
+      }
+      entry.pending = true;
+    }
+    bool any = std::any_of(batch->entries.begin(), batch->entries.end(),
+                           [](const BulkRun::Entry& e) { return e.pending; });
+    for (size_t i : undeliverable) GiveUpEntry(batch, i, grpc::Status::OK);
+    if (any) AttemptBatch(batch);
+  }
+
+  void AttemptBatch(const std::shared_ptr<BulkRun>& batch) {
+    const Plan& plan = *batch->sub->plan;
+    bool cancelled = false;
+    bool alpha = false;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled = batch->cancelled;
+      alpha = batch->sub->bulk_alpha;
+      if (!cancelled) {
+        batch->context = context_->app_channel->NewContext(plan.timeout);
+        delivery::AddEventMetadata(batch->context.get(), {}, plan.pubsub_name);
+      }
+    }
+    if (cancelled) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
+    auto& request = batch->request;
+    request.Clear();
+    request.set_id(cloud_events::NewUuid());
+    request.set_topic(plan.topic);
+    request.set_pubsub_name(plan.pubsub_name);
+    request.set_type("com.dapr.event.sent.bulk");
+    request.set_path(plan.path);
+    (*request.mutable_metadata())["pubsubName"] = plan.pubsub_name;
+    for (const auto& entry : batch->entries) {
+      if (entry.pending) *request.add_entries() = entry.sent;
+    }
+    batch->response.Clear();
+    auto done = [self = shared_from_this(), batch, alpha](grpc::Status status) {
+      self->BatchAnswered(batch, alpha, status);
+    };
+    if (alpha) {
+      context_->app_channel->alpha_stub().async()->OnBulkTopicEventAlpha1(
+          batch->context.get(), &batch->request, &batch->response, std::move(done));
+    } else {
+      context_->app_channel->stub().async()->OnBulkTopicEvent(
+          batch->context.get(), &batch->request, &batch->response, std::move(done));
+    }
+  }
+
+  void BatchAnswered(const std::shared_ptr<BulkRun>& batch, bool alpha,
+                     const grpc::Status& status) {
+    const Plan& plan = *batch->sub->plan;
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      if (!alpha) {  // as daprd: try the Alpha1 call, and keep to it for this subscription
+        {
+          std::lock_guard lock(mutex_);
+          batch->sub->bulk_alpha = true;
+        }
+        AttemptBatch(batch);
+        return;
+      }
+      bool first = false;
+      {
+        std::lock_guard lock(mutex_);
+        first = !std::exchange(batch->sub->unimplemented_logged, true);
+      }
+      if (first) {
+        PH_LOG_WARN("pubsub",
+                    "topic '{}' of pubsub '{}': the app implements neither "
+                    "AppCallback.OnBulkTopicEvent nor AppCallbackAlpha.OnBulkTopicEventAlpha1; "
+                    "its bulk events are dropped (acked) without being handled",
+                    plan.topic, plan.pubsub_name);
+      }
+      // As an UNIMPLEMENTED OnTopicEvent: acked, not dead-lettered.
+      SettlePending(batch, grpc::Status::OK);
+      return;
+    }
+    if (!status.ok()) {
+      BatchFailed(batch, grpc::Status(status.error_code(),
+                                      "error returned from app while processing bulk pub/sub "
+                                      "event: " + status.error_message()));
+      return;
+    }
+    std::map<std::string, rt::TopicEventResponse::TopicEventResponseStatus> answers;
+    for (const auto& answer : batch->response.statuses()) {
+      answers.emplace(answer.entry_id(), answer.status());
+    }
+    bool any_failed = false;
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      auto& entry = batch->entries[i];
+      if (!entry.pending) continue;
+      auto it = answers.find(entry.entry_id);
+      // An entry the app did not answer counts as RETRY, as in daprd.
+      auto answer = it == answers.end() ? rt::TopicEventResponse::RETRY : it->second;
+      if (answer == rt::TopicEventResponse::SUCCESS) {
+        SettleEntry(batch, i, grpc::Status::OK);
+      } else if (answer == rt::TopicEventResponse::DROP) {
+        GiveUpEntry(batch, i, grpc::Status::OK);
+      } else {
+        any_failed = true;  // still pending: retried below, alone with the other failures
+      }
+    }
+    if (any_failed) {
+      BatchFailed(batch, grpc::Status(grpc::StatusCode::ABORTED,
+                                      "the app asked for bulk entries to be retried"));
+    }
+  }
+
+  // The pending entries failed: retried (only they) under the policy, else given up.
+  void BatchFailed(const std::shared_ptr<BulkRun>& batch, grpc::Status error) {
+    const Plan& plan = *batch->sub->plan;
+    if (IsCancelled(*batch)) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
+    if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
+      for (size_t i = 0; i < batch->entries.size(); ++i) {
+        if (batch->entries[i].pending) GiveUpEntry(batch, i, error);
+      }
+      return;
+    }
+    if (!batch->backoff) batch->backoff = delivery::RetryBackoff(*plan.policy.retry);
+    auto delay = batch->backoff->NextDelay();
+    ++batch->retries_done;
+    bool cancelled = false;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled = batch->cancelled;
+      if (!cancelled) {
+        batch->retry_timer = std::make_unique<grpc::Alarm>();
+        batch->retry_timer->Set(std::chrono::system_clock::now() + delay,
+                                [self = shared_from_this(), batch](bool) {
+                                  self->AttemptBatch(batch);
+                                });
+      }
+    }
+    if (cancelled) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+    }
+  }
+
+  void SettlePending(const std::shared_ptr<BulkRun>& batch, const grpc::Status& status) {
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      if (batch->entries[i].pending) SettleEntry(batch, i, status);
+    }
+  }
+
+  // As GiveUp, for one entry of a batch.
+  void GiveUpEntry(const std::shared_ptr<BulkRun>& batch, size_t index,
+                   grpc::Status without_dead_letter) {
+    const Plan& plan = *batch->sub->plan;
+    batch->entries[index].pending = false;
+    if (plan.dead_letter_topic.empty()) {
+      SettleEntry(batch, index, std::move(without_dead_letter));
+      return;
+    }
+    auto pubsub = context_->instances->Find(ComponentKind::kPubSub, plan.pubsub_name);
+    if (!pubsub) {
+      SettleEntry(batch, index, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                             "the pubsub of the dead-letter topic is gone"));
+      return;
+    }
+    delivery::PublishDeadLetter(
+        pubsub, plan.dead_letter_topic, batch->entries[index].message,
+        [self = shared_from_this(), batch, index](grpc::Status status) {
+          const Plan& plan = *batch->sub->plan;
+          if (status.ok()) {
+            PH_LOG_INFO("pubsub", "topic '{}' of pubsub '{}': message {} sent to dead-letter "
+                        "topic '{}'", plan.topic, plan.pubsub_name,
+                        batch->entries[index].message.id(), plan.dead_letter_topic);
+            self->SettleEntry(batch, index, grpc::Status::OK);
+            return;
+          }
+          self->SettleEntry(batch, index,
+                            grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "dead-letter publish failed: " + status.error_message()));
+        });
+  }
+
+  void SettleEntry(const std::shared_ptr<BulkRun>& batch, size_t index, grpc::Status status) {
+    auto& entry = batch->entries[index];
+    entry.pending = false;
+    try {
+      entry.ack(std::move(status));
+    } catch (const std::exception& e) {
+      PH_LOG_ERROR("pubsub", "an ack threw: {}", e.what());
+    }
+    bool last = false;
+    {
+      std::lock_guard lock(mutex_);
+      last = --batch->unsettled == 0;
+    }
+    if (last) Ended(batch);
   }
 
   // A message that arrived while paused: left unacked until the streams have closed.
@@ -664,7 +1008,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::vector<Subscribed> subscriptions_;
   std::vector<std::shared_ptr<Sub>> subs_;
   std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
-  std::set<std::shared_ptr<Run>> in_flight_;
+  std::set<std::shared_ptr<InFlight>> in_flight_;
 };
 
 TopicDelivery::TopicDelivery(ApiContext* context, TopicDeliveryOptions options)

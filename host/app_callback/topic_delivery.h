@@ -16,7 +16,9 @@
 //                                (or with no policy, at once): to the dead-letter topic then
 //                                ack, or, without one, reject (the component redelivers)
 // An event that cannot be decoded, or has expired, goes to the dead-letter topic, else is
-// acked (and logged): it would never decode later either.
+// acked (and logged): it would never decode later either. A bulkSubscribe subscription gets
+// batches through OnBulkTopicEvent (OnBulkTopicEventAlpha1 when that is UNIMPLEMENTED), each
+// entry settled on its own. docs/pubsub-delivery.md has the details.
 //
 // Shutdown pauses before it closes: no new message goes to the app, events already there get
 // their answers acked on the still-open streams, and only then do the streams close. Messages

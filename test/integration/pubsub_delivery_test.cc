@@ -108,16 +108,78 @@ class DeliveryApp final : public rt::AppCallback::Service {
     return out;
   }
 
+  grpc::Status OnBulkTopicEvent(grpc::ServerContext* context,
+                                const rt::TopicEventBulkRequest* request,
+                                rt::TopicEventBulkResponse* response) override {
+    if (bulk_mode_ != BulkMode::kStable) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
+    return Bulk(context, *request, response, false);
+  }
+
+  enum class BulkMode { kStable, kAlphaOnly, kNone };
+  void set_bulk_mode(BulkMode mode) { bulk_mode_ = mode; }
+  BulkMode bulk_mode() const { return bulk_mode_; }
+
+  struct Batch {
+    bool alpha;
+    rt::TopicEventBulkRequest request;
+    std::multimap<std::string, std::string> metadata;
+  };
+
+  // Answers each entry by its data as OnTopicEvent does; "retry:" entries are left out of the
+  // answer (which counts as RETRY).
+  grpc::Status Bulk(grpc::ServerContext* context, const rt::TopicEventBulkRequest& request,
+                    rt::TopicEventBulkResponse* response, bool alpha) {
+    Batch batch{alpha, request, {}};
+    for (const auto& [key, value] : context->client_metadata()) {
+      batch.metadata.emplace(std::string(key.data(), key.size()),
+                             std::string(value.data(), value.size()));
+    }
+    for (const auto& entry : request.entries()) {
+      const std::string& data = entry.cloud_event().data();
+      if (data.rfind("retry:", 0) == 0) continue;
+      auto* status = response->add_statuses();
+      status->set_entry_id(entry.entry_id());
+      status->set_status(data.rfind("drop:", 0) == 0 ? rt::TopicEventResponse::DROP
+                                                     : rt::TopicEventResponse::SUCCESS);
+    }
+    std::lock_guard lock(mutex_);
+    batches_.push_back(std::move(batch));
+    return grpc::Status::OK;
+  }
+
+  std::vector<Batch> Batches() {
+    std::lock_guard lock(mutex_);
+    return batches_;
+  }
+
   int max_active() const { return max_active_; }
   bool saw_cancelled() const { return cancelled_; }
 
  private:
   std::vector<rt::TopicSubscription> subscriptions_;
+  std::atomic<BulkMode> bulk_mode_{BulkMode::kStable};
   std::mutex mutex_;
   std::vector<Received> events_;
+  std::vector<Batch> batches_;
   std::atomic<int> active_{0};
   std::atomic<int> max_active_{0};
   std::atomic<bool> cancelled_{false};
+};
+
+class AlphaApp final : public rt::AppCallbackAlpha::Service {
+ public:
+  explicit AlphaApp(DeliveryApp* app) : app_(app) {}
+  grpc::Status OnBulkTopicEventAlpha1(grpc::ServerContext* context,
+                                      const rt::TopicEventBulkRequest* request,
+                                      rt::TopicEventBulkResponse* response) override {
+    if (app_->bulk_mode() != DeliveryApp::BulkMode::kAlphaOnly) {
+      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    return app_->Bulk(context, *request, response, true);
+  }
+
+ private:
+  DeliveryApp* app_;
 };
 
 rt::TopicSubscription Sub(const std::string& pubsub, const std::string& topic,
@@ -142,6 +204,7 @@ struct Setup {
     builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
                              grpc::InsecureServerCredentials());
     builder.RegisterService(&app);
+    builder.RegisterService(&alpha);
     server = builder.BuildAndStart();
     json config = {{"app_id", "delivery-app"},
                    {"components", {{{"name", "pubsub"}, {"type", "pubsub.in-memory"}}}}};
@@ -170,6 +233,7 @@ struct Setup {
 
   TempDir dir;
   DeliveryApp app;
+  AlphaApp alpha{&app};
   std::unique_ptr<ChildProcess> sample;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<RunningHost> host;
@@ -391,6 +455,74 @@ TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic
         CHECK_FALSE(response.has_event_message());
       }
       CHECK(stream->Finish().ok());
+    }
+  }
+}
+
+TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alpha1",
+          "[integration][pubsub][delivery]") {
+  using Mode = DeliveryApp::BulkMode;
+  for (Mode mode : {Mode::kStable, Mode::kAlphaOnly, Mode::kNone}) {
+    for (std::string pubsub : kPubsubs) {
+      DYNAMIC_SECTION("pubsub " << pubsub << " mode " << static_cast<int>(mode)) {
+        auto bulk = Sub(pubsub, "bulk", "bulk-dead");
+        bulk.mutable_bulk_subscribe()->set_enabled(true);
+        bulk.mutable_bulk_subscribe()->set_max_messages_count(5);
+        bulk.mutable_bulk_subscribe()->set_max_await_duration_ms(200);
+        Setup setup({bulk, Sub(pubsub, "bulk-dead")});
+        setup.app.set_bulk_mode(mode);
+        REQUIRE(setup.sample);
+        REQUIRE(setup.host->started());
+        INFO("host log:\n" << setup.host->Log());
+        REQUIRE(setup.Subscribed(2));
+        auto& dapr = setup.host->dapr();
+        std::vector<std::string> sent;
+        for (int i = 0; i < 10; ++i) sent.push_back("ok:" + std::to_string(i));
+        sent.push_back("drop:b");
+        sent.push_back("retry:c");
+        for (const auto& data : sent) REQUIRE(Publish(dapr, pubsub, "bulk", data).ok());
+
+        if (mode == Mode::kNone) {
+          // Acked without being handled, and said once.
+          REQUIRE(Eventually([&] {
+            return setup.host->Log().find("implements neither") != std::string::npos;
+          }));
+          std::this_thread::sleep_for(1s);
+          auto log = setup.host->Log();
+          CHECK(log.find("implements neither") == log.rfind("implements neither"));
+          CHECK(setup.app.Events(pubsub, "bulk-dead").empty());
+          continue;
+        }
+        // Every entry arrives; 12 messages in batches of at most 5, the last one partial.
+        auto entries_seen = [&] {
+          std::set<std::string> seen;
+          for (const auto& batch : setup.app.Batches()) {
+            for (const auto& e : batch.request.entries()) seen.insert(e.cloud_event().data());
+          }
+          return seen;
+        };
+        REQUIRE(Eventually([&] { return entries_seen().size() == sent.size(); }));
+        // The dropped and the unanswered (RETRY) entries go to the dead-letter topic alone.
+        REQUIRE(Eventually([&] {
+          return !setup.app.Events(pubsub, "bulk-dead", "drop:b").empty() &&
+                 !setup.app.Events(pubsub, "bulk-dead", "retry:c").empty();
+        }));
+        auto batches = setup.app.Batches();
+        CHECK(batches.size() >= 3);
+        for (const auto& batch : batches) {
+          CHECK(batch.alpha == (mode == Mode::kAlphaOnly));
+          CHECK(batch.request.entries_size() <= 5);
+          CHECK(batch.request.pubsub_name() == pubsub);
+          CHECK(batch.request.topic() == "bulk");
+          CHECK(batch.request.type() == "com.dapr.event.sent.bulk");
+          CHECK(Only(batch.metadata, "pubsubname") == pubsub);
+        }
+        std::this_thread::sleep_for(1s);  // room for a wrong redelivery to show up
+        CHECK(setup.app.Events(pubsub, "bulk-dead").size() == 2);
+        size_t total = 0;
+        for (const auto& batch : setup.app.Batches()) total += batch.request.entries_size();
+        CHECK(total == sent.size());
+      }
     }
   }
 }
