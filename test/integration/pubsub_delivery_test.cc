@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,7 @@ grpc::Status Publish(rt::Dapr::Stub& dapr, const std::string& pubsub, const std:
 struct Received {
   rt::TopicEventRequest event;
   std::multimap<std::string, std::string> metadata;  // the call's gRPC metadata
+  std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
 };
 
 // The app: subscribes to what the test lists, and answers by the event's data (except on
@@ -523,6 +525,55 @@ TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alp
         for (const auto& batch : setup.app.Batches()) total += batch.request.entries_size();
         CHECK(total == sent.size());
       }
+    }
+  }
+}
+
+// Not part of the suite (hidden tag): publish -> OnTopicEvent throughput and latency, in order
+// (the default) and with plughost.io/maxConcurrency 16, printed for bench/RESULTS.md:
+//   build/test/integration/pubsub_delivery_test "[.bench]"   (with the suite's environment)
+TEST_CASE("bench: publish to app delivery", "[.bench]") {
+  constexpr int kCount = 2000;
+  constexpr int kPublishers = 4;
+  for (std::string pubsub : kPubsubs) {
+    for (std::string concurrency : {"1", "16"}) {
+      Setup setup({Sub(pubsub, "bench", "", {{"plughost.io/maxConcurrency", concurrency}})});
+      REQUIRE(setup.host->started());
+      REQUIRE(setup.Subscribed(1));
+      std::mutex mutex;
+      std::map<std::string, std::chrono::steady_clock::time_point> published;
+      auto start = std::chrono::steady_clock::now();
+      std::vector<std::thread> publishers;
+      for (int p = 0; p < kPublishers; ++p) {
+        publishers.emplace_back([&, p] {
+          for (int i = p; i < kCount; i += kPublishers) {
+            std::string data = std::to_string(i);
+            auto at = std::chrono::steady_clock::now();
+            {
+              std::lock_guard lock(mutex);
+              published[data] = at;
+            }
+            Publish(setup.host->dapr(), pubsub, "bench", data);
+          }
+        });
+      }
+      for (auto& t : publishers) t.join();
+      REQUIRE(Eventually(
+          [&] { return setup.app.Events(pubsub, "bench").size() >= size_t{kCount}; }, 120s));
+      auto events = setup.app.Events(pubsub, "bench");
+      std::vector<double> latencies_ms;
+      auto last = start;
+      for (const auto& r : events) {
+        latencies_ms.push_back(
+            std::chrono::duration<double, std::milli>(r.at - published[r.event.data()]).count());
+        last = std::max(last, r.at);
+      }
+      std::sort(latencies_ms.begin(), latencies_ms.end());
+      double seconds = std::chrono::duration<double>(last - start).count();
+      std::printf("pubsub %-10s maxConcurrency %-2s  %d msgs, %d publishers: %.0f msg/s, "
+                  "p50 %.2f ms, p99 %.2f ms\n",
+                  pubsub.c_str(), concurrency.c_str(), kCount, kPublishers, kCount / seconds,
+                  latencies_ms[latencies_ms.size() / 2], latencies_ms[latencies_ms.size() * 99 / 100]);
     }
   }
 }
