@@ -846,6 +846,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       // An entry the app did not answer counts as RETRY, as in daprd.
       auto answer = it == answers.end() ? rt::TopicEventResponse::RETRY : it->second;
       if (answer == rt::TopicEventResponse::SUCCESS) {
+        entry.pending = false;
         SettleEntry(batch, i, grpc::Status::OK);
       } else if (answer == rt::TopicEventResponse::DROP) {
         GiveUpEntry(batch, i, grpc::Status::OK);
@@ -894,7 +895,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void SettlePending(const std::shared_ptr<BulkRun>& batch, const grpc::Status& status) {
     for (size_t i = 0; i < batch->entries.size(); ++i) {
-      if (batch->entries[i].pending) SettleEntry(batch, i, status);
+      if (!batch->entries[i].pending) continue;
+      batch->entries[i].pending = false;
+      SettleEntry(batch, i, status);
     }
   }
 
@@ -930,9 +933,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         });
   }
 
+  // Acks one entry. `pending` was cleared by the caller, on the batch's own thread: this may
+  // run on a component's thread (after a dead-letter publish) and must not touch it.
   void SettleEntry(const std::shared_ptr<BulkRun>& batch, size_t index, grpc::Status status) {
     auto& entry = batch->entries[index];
-    entry.pending = false;
     try {
       entry.ack(std::move(status));
     } catch (const std::exception& e) {
