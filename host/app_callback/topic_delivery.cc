@@ -13,11 +13,13 @@
 #include <vector>
 
 #include "common/backoff.h"
+#include "common/bounded_json.h"
 #include "host/api/cloud_events.h"
 #include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
 #include "host/ops/metrics.h"
+#include "host/pubsub/routing_expression.h"
 
 namespace plughost {
 namespace {
@@ -32,11 +34,20 @@ constexpr auto kCancelledAnswerWait = std::chrono::milliseconds(500);
 // Delivery failures (the app down, timing out) are logged at most this often per subscription.
 constexpr auto kFailureLogInterval = std::chrono::seconds(5);
 
+// A routing rule, compiled: events for which `match` is true (always, when null) go to `path`.
+struct CompiledRule {
+  std::shared_ptr<const RoutingExpression> match;
+  std::string path;
+};
+
 // One subscription as the host delivers it; fixed once subscribed.
 struct Plan {
   std::string pubsub_name;
   std::string topic;
   std::string path;
+  // Rules with match expressions, in order, the default route last; empty when the
+  // subscription has none (then every event goes to `path`).
+  std::vector<CompiledRule> rules;
   bool raw_payload = false;
   std::string dead_letter_topic;
   int max_concurrency = 1;
@@ -49,17 +60,55 @@ struct Plan {
   std::chrono::milliseconds bulk_max_await{1000};
 };
 
-// The path of a subscription's events. Routing rules carry CEL match expressions this host does
-// not evaluate: events take the default route, else the first rule's path.
-std::string PathOf(const rt::TopicSubscription& subscription, bool* ignored_rules) {
+// The path of a subscription without match expressions: its default route, else its first rule.
+std::string PathOf(const rt::TopicSubscription& subscription) {
   const auto& routes = subscription.routes();
-  *ignored_rules = false;
-  for (const auto& rule : routes.rules()) {
-    if (!rule.match().empty()) *ignored_rules = true;
-  }
   if (!routes.default_().empty()) return routes.default_();
   if (routes.rules_size() > 0) return routes.rules(0).path();
   return "";
+}
+
+// The subscription's rules with match expressions compiled, in order, then the default route;
+// empty without any match expression. An expression outside the supported subset is an error
+// naming it.
+absl::StatusOr<std::vector<CompiledRule>> CompileRules(const rt::TopicSubscription& subscription) {
+  const auto& routes = subscription.routes();
+  bool any_match = std::any_of(routes.rules().begin(), routes.rules().end(),
+                               [](const rt::TopicRule& rule) { return !rule.match().empty(); });
+  std::vector<CompiledRule> rules;
+  if (!any_match) return rules;
+  for (const auto& rule : routes.rules()) {
+    CompiledRule compiled{nullptr, rule.path()};
+    if (!rule.match().empty()) {
+      auto expression = RoutingExpression::Compile(rule.match());
+      if (!expression.ok()) {
+        return absl::InvalidArgumentError("routing rule '" + rule.match() +
+                                          "' is not supported: " +
+                                          std::string(expression.status().message()));
+      }
+      compiled.match = std::make_shared<const RoutingExpression>(std::move(*expression));
+    }
+    rules.push_back(std::move(compiled));
+  }
+  if (!routes.default_().empty()) rules.push_back(CompiledRule{nullptr, routes.default_()});
+  return rules;
+}
+
+// The CloudEvent as daprd binds it to `event`: the envelope as received when it is a JSON
+// object, else the attributes of the event the host made of the payload.
+nlohmann::json EventForRouting(const pubsubpb::PullMessagesResponse& message,
+                               const rt::TopicEventRequest& event, bool raw_payload) {
+  if (!raw_payload) {
+    auto parsed = ParseBoundedJson(message.data());
+    if (!parsed.is_discarded() && parsed.is_object()) return parsed;
+  }
+  return {{"id", event.id()},
+          {"source", event.source()},
+          {"type", event.type()},
+          {"specversion", event.spec_version()},
+          {"datacontenttype", event.data_content_type()},
+          {"topic", event.topic()},
+          {"pubsubname", event.pubsub_name()}};
 }
 
 rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
@@ -375,13 +424,18 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     auto plan = std::make_shared<Plan>();
     plan->pubsub_name = subscription.pubsub_name();
     plan->topic = subscription.topic();
-    bool ignored_rules = false;
-    plan->path = PathOf(subscription, &ignored_rules);
-    if (ignored_rules) {
-      PH_LOG_WARN("pubsub",
-                  "topic '{}' of pubsub '{}': routing rules with match expressions are "
-                  "not evaluated; every event goes to path '{}'",
-                  plan->topic, plan->pubsub_name, plan->path);
+    plan->path = PathOf(subscription);
+    auto rules = CompileRules(subscription);
+    if (!rules.ok()) {
+      PH_LOG_ERROR("pubsub", "{} subscription to topic '{}' of pubsub '{}' not made: {}",
+                   type == rt::DECLARATIVE ? "declarative" : "the app's", plan->topic,
+                   plan->pubsub_name, rules.status().message());
+      return;
+    }
+    plan->rules = std::move(*rules);
+    if (!plan->rules.empty() && subscription.bulk_subscribe().enabled()) {
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
+                  "every batch goes to path '{}'", plan->topic, plan->pubsub_name, plan->path);
     }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
@@ -552,7 +606,39 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       GiveUp(run, grpc::Status::OK);
       return;
     }
+    if (!plan.rules.empty() && !Route(run)) return;
     Attempt(run);
+  }
+
+  // Evaluates the rules, first match wins, and sets the event's path; false when the event was
+  // settled instead: no rule matched (acked, dead-lettered if a topic is set), or a rule could
+  // not be evaluated (dead-lettered, else rejected), as daprd.
+  bool Route(const std::shared_ptr<Run>& run) {
+    const Plan& plan = *run->sub->plan;
+    auto event = EventForRouting(run->message, run->request, plan.raw_payload);
+    for (const auto& rule : plan.rules) {
+      if (!rule.match) {
+        run->request.set_path(rule.path);
+        return true;
+      }
+      auto matched = rule.match->Evaluate(event);
+      if (!matched.ok()) {
+        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rule '{}' failed on event {}: {}",
+                    plan.topic, plan.pubsub_name, rule.match->text(), run->request.id(),
+                    matched.status().message());
+        GiveUp(run, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "routing rule failed: " + std::string(matched.status().message())));
+        return false;
+      }
+      if (*matched) {
+        run->request.set_path(rule.path);
+        return true;
+      }
+    }
+    PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
+                "delivered", plan.topic, plan.pubsub_name, run->request.id());
+    GiveUp(run, grpc::Status::OK);
+    return false;
   }
 
   void Attempt(const std::shared_ptr<Run>& run) {

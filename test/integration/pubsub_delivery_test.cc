@@ -529,6 +529,56 @@ TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alp
   }
 }
 
+TEST_CASE("routing rules send each event to the first matching rule's path, else the default",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      auto routed = Sub(pubsub, "routed");
+      auto* rule = routed.mutable_routes()->add_rules();
+      rule->set_match(R"(event.type == "a")");
+      rule->set_path("/a");
+      rule = routed.mutable_routes()->add_rules();
+      rule->set_match("has(event.data.price) && event.data.price > 100");
+      rule->set_path("/expensive");
+      routed.mutable_routes()->set_default_("/other");
+      auto bad = Sub(pubsub, "bad-rule");
+      rule = bad.mutable_routes()->add_rules();
+      rule->set_match("event.type.matches('x')");
+      rule->set_path("/x");
+      json extra = {{"subscriptions",
+                     {{{"name", "declared-bad"}, {"pubsubname", pubsub}, {"topic", "declared-bad"},
+                       {"routes", {{"rules", {{{"match", "event.type ="}, {"path", "/p"}}}}}}}}}};
+      Setup setup({routed, bad}, extra);
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(1));
+      auto& dapr = setup.host->dapr();
+      REQUIRE(Publish(dapr, pubsub, "routed",
+                      R"({"specversion":"1.0","id":"e1","source":"t","type":"a",)"
+                      R"("datacontenttype":"application/json","data":{"price":5}})",
+                      {}, "application/cloudevents+json")
+                  .ok());
+      REQUIRE(Publish(dapr, pubsub, "routed", R"({"price":150})", {}, "application/json").ok());
+      REQUIRE(Publish(dapr, pubsub, "routed", R"({"price":50})", {}, "application/json").ok());
+      REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "routed").size() >= 3; }));
+      std::map<std::string, std::string> paths;  // data -> path
+      for (const auto& r : setup.app.Events(pubsub, "routed")) paths[r.event.data()] = r.event.path();
+      CHECK(paths[R"({"price":5})"] == "/a");
+      CHECK(paths[R"({"price":150})"] == "/expensive");
+      CHECK(paths[R"({"price":50})"] == "/other");
+      // A rule outside the subset is an error naming the subscription and the expression.
+      auto log = setup.host->Log();
+      CHECK_THAT(log, Catch::Contains("subscription to topic 'bad-rule' of pubsub '" + pubsub +
+                                      "' not made: routing rule 'event.type.matches('x')'"));
+      CHECK_THAT(log, Catch::Contains("declarative subscription to topic 'declared-bad'"));
+      rt::GetMetadataResponse metadata;
+      REQUIRE(dapr.GetMetadata(Deadline().get(), rt::GetMetadataRequest{}, &metadata).ok());
+      CHECK(metadata.subscriptions_size() == 1);
+    }
+  }
+}
+
 // Not part of the suite (hidden tag): publish -> OnTopicEvent throughput and latency, in order
 // (the default) and with plughost.io/maxConcurrency 16, printed for bench/RESULTS.md:
 //   build/test/integration/pubsub_delivery_test "[.bench]"   (with the suite's environment)
