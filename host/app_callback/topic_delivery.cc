@@ -130,29 +130,6 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
   return listed;
 }
 
-// A declarative subscription in the shape the app lists its own.
-rt::TopicSubscription FromSpec(const SubscriptionSpec& spec) {
-  rt::TopicSubscription out;
-  out.set_pubsub_name(spec.pubsub_name);
-  out.set_topic(spec.topic);
-  out.mutable_metadata()->insert(spec.metadata.begin(), spec.metadata.end());
-  for (const auto& rule : spec.rules) {
-    if (rule.match.empty()) {
-      out.mutable_routes()->set_default_(rule.path);
-      break;  // an empty match always matches: later rules are never reached
-    }
-    auto* added = out.mutable_routes()->add_rules();
-    added->set_match(rule.match);
-    added->set_path(rule.path);
-  }
-  out.set_dead_letter_topic(spec.dead_letter_topic);
-  out.mutable_bulk_subscribe()->set_enabled(spec.bulk.enabled);
-  out.mutable_bulk_subscribe()->set_max_messages_count(spec.bulk.max_messages_count);
-  out.mutable_bulk_subscribe()->set_max_await_duration_ms(
-      static_cast<int32_t>(spec.bulk.max_await_duration.count()));
-  return out;
-}
-
 }  // namespace
 
 class TopicDelivery::State : public std::enable_shared_from_this<State> {
@@ -361,14 +338,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     // Declarative subscriptions, unless the app subscribed the same topic itself (daprd lets
     // the programmatic one replace the declarative one).
-    for (const auto& spec : options_.declarative) {
-      if (!seen.emplace(spec.pubsub_name, spec.topic).second) {
-        PH_LOG_INFO("pubsub", "subscription '{}' ({}): the app subscribes to topic '{}' of "
-                    "pubsub '{}' itself; its own subscription is used", spec.name, spec.field,
-                    spec.topic, spec.pubsub_name);
+    for (const auto& declared : options_.declarative) {
+      if (!seen.emplace(declared.pubsub_name(), declared.topic()).second) {
+        PH_LOG_INFO("pubsub", "declarative subscription to topic '{}' of pubsub '{}': the app "
+                    "subscribes to it itself; its own subscription is used", declared.topic(),
+                    declared.pubsub_name());
         continue;
       }
-      Subscribe(FromSpec(spec), rt::DECLARATIVE);
+      Subscribe(declared, rt::DECLARATIVE);
     }
   }
 
@@ -1100,6 +1077,28 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
   std::set<std::shared_ptr<InFlight>> in_flight_;
 };
+
+rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {
+  rt::TopicSubscription out;
+  out.set_pubsub_name(spec.pubsub_name);
+  out.set_topic(spec.topic);
+  out.mutable_metadata()->insert(spec.metadata.begin(), spec.metadata.end());
+  for (const auto& rule : spec.rules) {
+    if (rule.match.empty()) {
+      out.mutable_routes()->set_default_(rule.path);
+      break;  // an empty match always matches: later rules are never reached
+    }
+    auto* added = out.mutable_routes()->add_rules();
+    added->set_match(rule.match);
+    added->set_path(rule.path);
+  }
+  out.set_dead_letter_topic(spec.dead_letter_topic);
+  out.mutable_bulk_subscribe()->set_enabled(spec.bulk.enabled);
+  out.mutable_bulk_subscribe()->set_max_messages_count(spec.bulk.max_messages_count);
+  out.mutable_bulk_subscribe()->set_max_await_duration_ms(
+      static_cast<int32_t>(spec.bulk.max_await_duration.count()));
+  return out;
+}
 
 TopicDelivery::TopicDelivery(ApiContext* context, TopicDeliveryOptions options)
     : state_(std::make_shared<State>(context, std::move(options))) {}

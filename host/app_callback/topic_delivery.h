@@ -33,6 +33,7 @@
 #include <optional>
 #include <vector>
 
+#include "dapr/proto/runtime/v1/appcallback.pb.h"
 #include "host/api/api_context.h"
 #include "host/components/kind.h"
 #include "host/config/host_config.h"
@@ -45,9 +46,9 @@ struct TopicDeliveryOptions {
   // Bound on each OnTopicEvent call when the delivery policy sets none; none by default, as
   // daprd (a slow handler is never cancelled and then sent the event again).
   std::optional<std::chrono::milliseconds> callback_timeout;
-  // Declarative subscriptions (HostConfig.subscriptions); one the app also lists for the same
-  // pubsub and topic is replaced by the app's, as in daprd.
-  std::vector<SubscriptionSpec> declarative;
+  // Declarative subscriptions (HostConfig.subscriptions, as DeclaredSubscription gives them);
+  // one the app also lists for the same pubsub and topic is replaced by the app's, as in daprd.
+  std::vector<dapr::proto::runtime::v1::TopicSubscription> declarative;
   // Delivery policies by pubsub name; "" applies to pubsubs without their own.
   std::map<std::string, DeliveryPolicySpec> inbound_policies;
   // Bound on each ListTopicSubscriptions attempt.
@@ -57,6 +58,9 @@ struct TopicDeliveryOptions {
   // Where pending messages are reported (/metrics); none when null. Must outlive deliveries.
   SubscriptionLag* lag = nullptr;
 };
+
+// A declarative subscription in the form the app's own listing takes.
+dapr::proto::runtime::v1::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec);
 
 class TopicDelivery {
  public:

@@ -82,7 +82,9 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   // below, once everything else serves.
   TopicDeliveryOptions topic_options;
   topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
-  topic_options.declarative = host->config_.subscriptions;
+  for (const auto& spec : host->config_.subscriptions) {
+    topic_options.declarative.push_back(DeclaredSubscription(spec));
+  }
   topic_options.inbound_policies = host->config_.pubsub_inbound_policies;
   host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
