@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "host/api/cloud_events.h"
 #include "host/api/dapr_api.h"
 #include "host/api/pubsub_errors.h"
+#include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
 
@@ -325,6 +327,12 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
   void OnDone() override { delete this; }
 
  private:
+  // A message at the app, and the component's ack for it.
+  struct Pending {
+    pubsubpb::PullMessagesResponse message;
+    StatusCallback ack;
+  };
+
   // Everything a delivery may touch, guarded by `mutex`.
   struct Shared {
     std::mutex mutex;
@@ -337,8 +345,10 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     // Responses to write; the front one is being written while `writing`.
     std::deque<StreamResponse> outbox;
     bool writing = false;
-    // Acks of the events sent and not yet processed, by event id (ids may repeat).
-    std::unordered_map<std::string, std::deque<StatusCallback>> pending;
+    std::string dead_letter_topic;
+    // The events sent and not yet processed (kept for the dead-letter topic), by event id
+    // (ids may repeat).
+    std::unordered_map<std::string, std::deque<Pending>> pending;
     std::unique_ptr<Subscription> subscription;
     ActiveSubscriptions::Id registration = 0;
     grpc::Status finish_status;
@@ -374,6 +384,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       shared_->pubsub_name = initial.pubsub_name();
       shared_->topic = initial.topic();
       shared_->raw_payload = *raw;
+      shared_->dead_letter_topic = initial.dead_letter_topic();
       // Queued before subscribing, so it is the first thing the app reads; events delivered
       // meanwhile queue up behind it.
       shared_->outbox.emplace_back().mutable_initial_response();
@@ -436,16 +447,16 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     received.path = "/";
     auto decoded = cloud_events::ToTopicEvent(message, received, &event);
     if (!decoded.ok()) {
-      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': cannot deliver message {}: {}",
+      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': cannot decode message {}: {}",
                   received.pubsub_name, received.topic, message.id(), decoded.status().message());
-      ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       std::string(decoded.status().message())));
+      // It would not decode later either: dead-lettered, else acked, never redelivered.
+      GiveUp(shared, Pending{std::move(message), std::move(ack)}, grpc::Status::OK);
       return;
     }
     if (*decoded == cloud_events::Decoded::kExpired) {
-      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': dropping expired event {}",
+      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': event {} has expired",
                   received.pubsub_name, received.topic, event.id());
-      ack(grpc::Status::OK);
+      GiveUp(shared, Pending{std::move(message), std::move(ack)}, grpc::Status::OK);
       return;
     }
     TopicEventStream* start_write = nullptr;
@@ -457,7 +468,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         accepted = true;
         std::string id = event.id();
         shared->outbox.emplace_back().mutable_event_message()->Swap(&event);
-        shared->pending[id].push_back(std::move(ack));
+        shared->pending[id].push_back(Pending{std::move(message), std::move(ack)});
         if (!shared->writing) {
           shared->writing = true;
           start_write = shared->stream;
@@ -474,34 +485,74 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
   }
 
   void Processed(const runtimepb::SubscribeTopicEventsRequestProcessedAlpha1& processed) {
-    StatusCallback ack;
+    std::optional<Pending> pending;
     {
       std::lock_guard lock(shared_->mutex);
       auto it = shared_->pending.find(processed.id());
       if (it != shared_->pending.end()) {
-        ack = std::move(it->second.front());
+        pending = std::move(it->second.front());
         it->second.pop_front();
         if (it->second.empty()) shared_->pending.erase(it);
       }
     }
-    if (!ack) {
+    if (!pending) {
       PH_LOG_DEBUG("pubsub", "pubsub '{}' topic '{}': the app processed unknown event '{}'",
                    shared_->pubsub_name, shared_->topic, processed.id());
       return;
     }
     switch (processed.status().status()) {
       case EventStatus::SUCCESS:
-        ack(grpc::Status::OK);
+        pending->ack(grpc::Status::OK);
         break;
       case EventStatus::DROP:
         PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': the app dropped event {}",
                     shared_->pubsub_name, shared_->topic, processed.id());
-        ack(grpc::Status::OK);
+        GiveUp(shared_, std::move(*pending), grpc::Status::OK);
         break;
-      default:  // RETRY, and any status this host does not know
-        ack(grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
+      default:  // RETRY, and any status this host does not know: no retry policy here
+        GiveUp(shared_, std::move(*pending),
+               grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
         break;
     }
+  }
+
+  // As daprd: to the stream's dead-letter topic, acked once it is there; without one, settled
+  // with `without_dead_letter` (OK acks, an error has the component redeliver).
+  static void GiveUp(const std::shared_ptr<Shared>& shared, Pending pending,
+                     grpc::Status without_dead_letter) {
+    std::string dead_letter_topic;
+    std::string pubsub_name;
+    {
+      std::lock_guard lock(shared->mutex);
+      dead_letter_topic = shared->dead_letter_topic;
+      pubsub_name = shared->pubsub_name;
+    }
+    if (dead_letter_topic.empty()) {
+      pending.ack(std::move(without_dead_letter));
+      return;
+    }
+    auto pubsub = shared->context->instances->Find(ComponentKind::kPubSub, pubsub_name);
+    if (!pubsub) {
+      pending.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "the pubsub of the dead-letter topic is gone"));
+      return;
+    }
+    auto ack = std::make_shared<StatusCallback>(std::move(pending.ack));
+    delivery::PublishDeadLetter(
+        pubsub, dead_letter_topic, pending.message,
+        [ack, pubsub_name, dead_letter_topic, id = pending.message.id()](grpc::Status status) {
+          if (status.ok()) {
+            PH_LOG_INFO("pubsub", "pubsub '{}': streamed message {} sent to dead-letter topic "
+                        "'{}'", pubsub_name, id, dead_letter_topic);
+            (*ack)(grpc::Status::OK);
+            return;
+          }
+          PH_LOG_WARN("pubsub", "pubsub '{}': publishing message {} to dead-letter topic '{}' "
+                      "failed ({}); it will be redelivered", pubsub_name, id, dead_letter_topic,
+                      status.error_message());
+          (*ack)(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "dead-letter publish failed: " + status.error_message()));
+        });
   }
 
   // Ends the stream once: no more deliveries, the component subscription closed, every event
@@ -510,7 +561,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
   static void Shutdown(const std::shared_ptr<Shared>& shared, grpc::Status status) {
     TopicEventStream* finish = nullptr;
     std::unique_ptr<Subscription> subscription;
-    std::unordered_map<std::string, std::deque<StatusCallback>> unprocessed;
+    std::unordered_map<std::string, std::deque<Pending>> unprocessed;
     ActiveSubscriptions::Id registration = 0;
     {
       std::lock_guard lock(shared->mutex);
@@ -536,9 +587,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
                   shared->pubsub_name, shared->topic);
     }
     if (registration != 0) shared->context->subscriptions.Remove(registration);
-    for (auto& [id, acks] : unprocessed) {
-      for (auto& ack : acks) {
-        ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+    for (auto& [id, events] : unprocessed) {
+      for (auto& event : events) {
+        event.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
       }
     }
     if (finish != nullptr) finish->Finish(status);

@@ -18,6 +18,7 @@ AppChannel::AppChannel(std::string address, std::string app_api_token)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = dapr::proto::runtime::v1::AppCallback::NewStub(channel_);
+  alpha_stub_ = dapr::proto::runtime::v1::AppCallbackAlpha::NewStub(channel_);
 }
 
 AppChannel::AppChannel(std::string address, std::shared_ptr<grpc::Channel> channel,
@@ -31,8 +32,13 @@ AppChannel::AppChannel(std::string address, std::shared_ptr<grpc::Channel> chann
 
 std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
     std::chrono::milliseconds timeout) const {
+  return NewContext(std::optional<std::chrono::milliseconds>(timeout));
+}
+
+std::unique_ptr<grpc::ClientContext> AppChannel::NewContext(
+    std::optional<std::chrono::milliseconds> timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (timeout) context->set_deadline(std::chrono::system_clock::now() + *timeout);
   if (!app_api_token_.empty()) context->AddMetadata("dapr-api-token", app_api_token_);
   return context;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <grpcpp/channel.h>
@@ -25,14 +26,19 @@ class AppChannel {
 
   const std::string& address() const { return address_; }
   dapr::proto::runtime::v1::AppCallback::Stub& stub() { return *stub_; }
+  dapr::proto::runtime::v1::AppCallbackAlpha::Stub& alpha_stub() { return *alpha_stub_; }
   // A context for one callback, bounded by `timeout`.
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds timeout) const;
+  // A context for one callback, without a deadline when `timeout` is empty.
+  std::unique_ptr<grpc::ClientContext> NewContext(
+      std::optional<std::chrono::milliseconds> timeout) const;
 
  private:
   std::string address_;
   std::string app_api_token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<dapr::proto::runtime::v1::AppCallback::Stub> stub_;
+  std::unique_ptr<dapr::proto::runtime::v1::AppCallbackAlpha::Stub> alpha_stub_;
   std::shared_ptr<void> owner_;
 };
 

@@ -4,16 +4,22 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "common/backoff.h"
+#include "common/bounded_json.h"
 #include "host/api/cloud_events.h"
+#include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
 #include "host/ops/metrics.h"
+#include "host/pubsub/routing_expression.h"
 
 namespace plughost {
 namespace {
@@ -28,28 +34,85 @@ constexpr auto kCancelledAnswerWait = std::chrono::milliseconds(500);
 // Delivery failures (the app down, timing out) are logged at most this often per subscription.
 constexpr auto kFailureLogInterval = std::chrono::seconds(5);
 
-// Where one subscription's events go.
-struct Route {
+// A routing rule, compiled: events for which `match` is true (always, when null) go to `path`.
+struct CompiledRule {
+  std::shared_ptr<const RoutingExpression> match;
+  std::string path;
+};
+
+// One subscription as the host delivers it; fixed once subscribed.
+struct Plan {
   std::string pubsub_name;
   std::string topic;
   std::string path;
+  // Rules with match expressions, in order, the default route last; empty when the
+  // subscription has none (then every event goes to `path`).
+  std::vector<CompiledRule> rules;
   bool raw_payload = false;
+  std::string dead_letter_topic;
+  int max_concurrency = 1;
+  DeliveryPolicySpec policy;
+  std::optional<std::chrono::milliseconds> timeout;  // per OnTopicEvent attempt
+  // bulkSubscribe: batches of up to bulk_max_messages, sent once full or bulk_max_await after
+  // the first message queued.
+  bool bulk = false;
+  int bulk_max_messages = 100;
+  std::chrono::milliseconds bulk_max_await{1000};
 };
 
-// The path of a subscription's events. Routing rules carry CEL match expressions this host does
-// not evaluate: events take the default route, else the first rule's path.
-std::string PathOf(const rt::TopicSubscription& subscription, bool* ignored_rules) {
+// The path of a subscription without match expressions: its default route, else its first rule.
+std::string PathOf(const rt::TopicSubscription& subscription) {
   const auto& routes = subscription.routes();
-  *ignored_rules = false;
-  for (const auto& rule : routes.rules()) {
-    if (!rule.match().empty()) *ignored_rules = true;
-  }
   if (!routes.default_().empty()) return routes.default_();
   if (routes.rules_size() > 0) return routes.rules(0).path();
   return "";
 }
 
-rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription) {
+// The subscription's rules with match expressions compiled, in order, then the default route;
+// empty without any match expression. An expression outside the supported subset is an error
+// naming it.
+absl::StatusOr<std::vector<CompiledRule>> CompileRules(const rt::TopicSubscription& subscription) {
+  const auto& routes = subscription.routes();
+  bool any_match = std::any_of(routes.rules().begin(), routes.rules().end(),
+                               [](const rt::TopicRule& rule) { return !rule.match().empty(); });
+  std::vector<CompiledRule> rules;
+  if (!any_match) return rules;
+  for (const auto& rule : routes.rules()) {
+    CompiledRule compiled{nullptr, rule.path()};
+    if (!rule.match().empty()) {
+      auto expression = RoutingExpression::Compile(rule.match());
+      if (!expression.ok()) {
+        return absl::InvalidArgumentError("routing rule '" + rule.match() +
+                                          "' is not supported: " +
+                                          std::string(expression.status().message()));
+      }
+      compiled.match = std::make_shared<const RoutingExpression>(std::move(*expression));
+    }
+    rules.push_back(std::move(compiled));
+  }
+  if (!routes.default_().empty()) rules.push_back(CompiledRule{nullptr, routes.default_()});
+  return rules;
+}
+
+// The CloudEvent as daprd binds it to `event`: the envelope as received when it is a JSON
+// object, else the attributes of the event the host made of the payload.
+nlohmann::json EventForRouting(const pubsubpb::PullMessagesResponse& message,
+                               const rt::TopicEventRequest& event, bool raw_payload) {
+  if (!raw_payload) {
+    auto parsed = ParseBoundedJson(message.data());
+    if (!parsed.is_discarded() && parsed.is_object()) return parsed;
+  }
+  return {{"id", event.id()},
+          {"source", event.source()},
+          {"type", event.type()},
+          {"specversion", event.spec_version()},
+          {"datacontenttype", event.data_content_type()},
+          {"topic", event.topic()},
+          {"pubsubname", event.pubsub_name()}};
+}
+
+rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
+                                   rt::PubsubSubscriptionType type) {
   rt::PubsubSubscription listed;
   listed.set_pubsub_name(subscription.pubsub_name());
   listed.set_topic(subscription.topic());
@@ -63,7 +126,7 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription) {
     listed.mutable_rules()->add_rules()->set_path(subscription.routes().default_());
   }
   listed.set_dead_letter_topic(subscription.dead_letter_topic());
-  listed.set_type(rt::PROGRAMMATIC);
+  listed.set_type(type);
   return listed;
 }
 
@@ -72,7 +135,7 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription) {
 class TopicDelivery::State : public std::enable_shared_from_this<State> {
  public:
   State(ApiContext* context, TopicDeliveryOptions options)
-      : context_(context), options_(options), retry_delay_(options.first_retry) {}
+      : context_(context), options_(std::move(options)), retry_delay_(options_.first_retry) {}
 
   bool HasApp() const { return context_->app_channel != nullptr; }
 
@@ -92,18 +155,27 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Stop(std::chrono::milliseconds drain) {
     std::shared_ptr<ListCall> list_call;
     std::unique_ptr<grpc::Alarm> retry_timer;
+    std::vector<std::unique_ptr<grpc::Alarm>> batch_timers;
     {
       std::lock_guard lock(mutex_);
       if (stopped_) return;
-      stopped_ = true;  // paused: from here on Deliver holds messages instead of sending them
+      stopped_ = true;  // paused: from here on nothing new goes to the app
       list_call = std::move(list_call_);
       retry_timer = std::move(retry_timer_);
+      // Messages waiting their turn are held unacked, like those that arrive from now on.
+      for (auto& sub : subs_) {
+        for (auto& item : sub->queue) held_.push_back(std::move(item.ack));
+        sub->queue.clear();
+        // A pending partial batch is held like the rest; its timer is cancelled below.
+        batch_timers.push_back(std::move(sub->batch_timer));
+      }
     }
     if (list_call) list_call->context->TryCancel();
     retry_timer.reset();  // cancels a pending retry
+    batch_timers.clear();
 
     // Drain with the streams still open, so the answers of events at the app are acked.
-    std::vector<std::shared_ptr<EventCall>> unanswered;
+    std::vector<std::shared_ptr<InFlight>> unanswered;
     {
       std::unique_lock lock(mutex_);
       if (!subscriptions_.empty()) {
@@ -112,10 +184,15 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       }
       idle_.wait_for(lock, drain, [&] { return in_flight_.empty(); });
       unanswered.assign(in_flight_.begin(), in_flight_.end());
+      for (auto& run : unanswered) run->cancelled = true;  // no further attempt starts
     }
     if (!unanswered.empty()) {
-      // Cancelled calls are answered with CANCELLED at once, which rejects their events.
-      for (auto& call : unanswered) call->context->TryCancel();
+      // Cancelled calls are answered with CANCELLED at once, and cancelled retry waits end at
+      // once; both reject their events.
+      for (auto& run : unanswered) {
+        if (run->context) run->context->TryCancel();
+        if (run->retry_timer) run->retry_timer->Cancel();
+      }
       std::unique_lock lock(mutex_);
       idle_.wait_for(lock, kCancelledAnswerWait, [&] { return in_flight_.empty(); });
     }
@@ -141,6 +218,22 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     for (auto& ack : held) SettleUnsent(ack);
   }
 
+  // A pubsub created after the app listed its topics (a hot-plugged socket): subscribe the
+  // topics that were waiting for it.
+  void InstanceAdded(const std::string& name) {
+    std::vector<Waiting> ready;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      auto waiting = std::stable_partition(
+          waiting_.begin(), waiting_.end(),
+          [&](const Waiting& w) { return w.subscription.pubsub_name() != name; });
+      ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiting_.end()));
+      waiting_.erase(waiting, waiting_.end());
+    }
+    for (const auto& w : ready) Subscribe(w.subscription, w.type);
+  }
+
  private:
   struct ListCall {
     std::unique_ptr<grpc::ClientContext> context;
@@ -148,16 +241,74 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     rt::ListTopicSubscriptionsResponse response;
   };
 
-  struct EventCall {
+  // A message waiting for its turn at the app.
+  struct Queued {
+    pubsubpb::PullMessagesResponse message;
+    StatusCallback ack;
+  };
+
+  // One subscription's delivery state; everything but `plan` guarded by the State's mutex.
+  struct Sub {
+    std::shared_ptr<const Plan> plan;
+    std::deque<Queued> queue;
+    int active = 0;  // messages (or batches) at the app, or between their attempts
+    bool unimplemented_logged = false;
+    Clock::time_point last_failure_log{};
+    // Bulk: the timer that sends a partial batch, and whether it has fired.
+    std::unique_ptr<grpc::Alarm> batch_timer;
+    bool batch_armed = false;
+    bool batch_due = false;
+    bool bulk_alpha = false;  // the app has no OnBulkTopicEvent: use OnBulkTopicEventAlpha1
+  };
+
+  // What Stop cancels: a message (or batch) on its way to the app, through all its attempts.
+  // `context` and `retry_timer` are only replaced under the State's mutex while `cancelled` is
+  // false.
+  struct InFlight {
+    virtual ~InFlight() = default;
+    std::shared_ptr<Sub> sub;
     std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::Alarm> retry_timer;
+    std::optional<Backoff> backoff;
+    int retries_done = 0;
+    bool cancelled = false;
+  };
+
+  struct Run : InFlight {
+    pubsubpb::PullMessagesResponse message;
+    StatusCallback ack;
     rt::TopicEventRequest request;
     rt::TopicEventResponse response;
-    StatusCallback ack;
+  };
+
+  // One batch of a bulk subscription; each entry is settled on its own.
+  struct BulkRun : InFlight {
+    struct Entry {
+      pubsubpb::PullMessagesResponse message;
+      StatusCallback ack;
+      std::string entry_id;
+      rt::TopicEventBulkRequestEntry sent;  // what the app gets for it
+      bool pending = false;  // still to be answered by the app
+    };
+    std::vector<Entry> entries;
+    int unsettled = 0;  // guarded by the State's mutex
+    rt::TopicEventBulkRequest request;
+    rt::TopicEventBulkResponse response;
+  };
+
+  struct Ready {
+    std::vector<std::shared_ptr<Run>> runs;
+    std::vector<std::shared_ptr<BulkRun>> batches;
   };
 
   struct Subscribed {
     std::unique_ptr<Subscription> subscription;
     ActiveSubscriptions::Id registration;
+  };
+
+  struct Waiting {
+    rt::TopicSubscription subscription;
+    rt::PubsubSubscriptionType type;
   };
 
   void Listed(const std::shared_ptr<ListCall>& call, const grpc::Status& status) {
@@ -166,31 +317,35 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (list_call_ == call) list_call_.reset();
       if (stopped_) return;
     }
+    std::set<std::pair<std::string, std::string>> seen;
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       PH_LOG_INFO("pubsub", "the app at {} lists no topic subscriptions",
                   context_->app_channel->address());
-      for (const auto& subscription : options_.declarative) Subscribe(subscription);
-      return;
-    }
-    if (!status.ok()) {
+    } else if (!status.ok()) {
       RetryList(status);
       return;
-    }
-    PH_LOG_INFO("pubsub", "the app at {} subscribes to {} topic(s)",
-                context_->app_channel->address(), call->response.subscriptions_size());
-    std::set<std::pair<std::string, std::string>> seen;
-    for (const auto& subscription : options_.declarative) {
-      if (seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
-        Subscribe(subscription);
+    } else {
+      PH_LOG_INFO("pubsub", "the app at {} subscribes to {} topic(s)",
+                  context_->app_channel->address(), call->response.subscriptions_size());
+      for (const auto& subscription : call->response.subscriptions()) {
+        if (!seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
+          PH_LOG_WARN("pubsub", "the app lists topic '{}' of pubsub '{}' twice; subscribed once",
+                      subscription.topic(), subscription.pubsub_name());
+          continue;
+        }
+        Subscribe(subscription, rt::PROGRAMMATIC);
       }
     }
-    for (const auto& subscription : call->response.subscriptions()) {
-      if (!seen.emplace(subscription.pubsub_name(), subscription.topic()).second) {
-        PH_LOG_WARN("pubsub", "the app lists topic '{}' of pubsub '{}' twice; subscribed once",
-                    subscription.topic(), subscription.pubsub_name());
+    // Declarative subscriptions, unless the app subscribed the same topic itself (daprd lets
+    // the programmatic one replace the declarative one).
+    for (const auto& declared : options_.declarative) {
+      if (!seen.emplace(declared.pubsub_name(), declared.topic()).second) {
+        PH_LOG_INFO("pubsub", "declarative subscription to topic '{}' of pubsub '{}': the app "
+                    "subscribes to it itself; its own subscription is used", declared.topic(),
+                    declared.pubsub_name());
         continue;
       }
-      Subscribe(subscription);
+      Subscribe(declared, rt::DECLARATIVE);
     }
   }
 
@@ -216,35 +371,18 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
- public:
-  // A pubsub created after the app listed its topics (a hot-plugged socket): subscribe the
-  // topics that were waiting for it.
-  void InstanceAdded(const std::string& name) {
-    std::vector<rt::TopicSubscription> ready;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
-      auto waiting = std::stable_partition(
-          waiting_.begin(), waiting_.end(),
-          [&](const rt::TopicSubscription& s) { return s.pubsub_name() != name; });
-      ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiting_.end()));
-      waiting_.erase(waiting, waiting_.end());
+  const DeliveryPolicySpec* PolicyOf(const std::string& pubsub_name) const {
+    if (auto it = options_.inbound_policies.find(pubsub_name);
+        it != options_.inbound_policies.end()) {
+      return &it->second;
     }
-    for (const auto& subscription : ready) Subscribe(subscription);
+    if (auto it = options_.inbound_policies.find(""); it != options_.inbound_policies.end()) {
+      return &it->second;
+    }
+    return nullptr;
   }
 
- private:
-
-  // From a Subscription resource (declarative wins over the app's listing of the same topic).
-  bool IsDeclarative(const rt::TopicSubscription& subscription) const {
-    return std::any_of(options_.declarative.begin(), options_.declarative.end(),
-                       [&](const rt::TopicSubscription& declared) {
-                         return declared.pubsub_name() == subscription.pubsub_name() &&
-                                declared.topic() == subscription.topic();
-                       });
-  }
-
-  void Subscribe(const rt::TopicSubscription& subscription) {
+  void Subscribe(const rt::TopicSubscription& subscription, rt::PubsubSubscriptionType type) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
       PH_LOG_WARN("pubsub",
@@ -252,7 +390,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                   "is configured; subscribed if one appears",
                   subscription.topic(), subscription.pubsub_name());
       std::lock_guard lock(mutex_);
-      if (!stopped_) waiting_.push_back(subscription);
+      if (!stopped_) waiting_.push_back(Waiting{subscription, type});
       return;
     }
     if (subscription.topic().empty()) {
@@ -260,40 +398,67 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                   subscription.pubsub_name());
       return;
     }
-    auto route = std::make_shared<Route>();
-    route->pubsub_name = subscription.pubsub_name();
-    route->topic = subscription.topic();
-    bool ignored_rules = false;
-    route->path = PathOf(subscription, &ignored_rules);
-    if (ignored_rules) {
-      PH_LOG_WARN("pubsub",
-                  "topic '{}' of pubsub '{}': routing rules with match expressions are "
-                  "not evaluated; every event goes to path '{}'",
-                  route->topic, route->pubsub_name, route->path);
+    auto plan = std::make_shared<Plan>();
+    plan->pubsub_name = subscription.pubsub_name();
+    plan->topic = subscription.topic();
+    plan->path = PathOf(subscription);
+    auto rules = CompileRules(subscription);
+    if (!rules.ok()) {
+      PH_LOG_ERROR("pubsub", "{} subscription to topic '{}' of pubsub '{}' not made: {}",
+                   type == rt::DECLARATIVE ? "declarative" : "the app's", plan->topic,
+                   plan->pubsub_name, rules.status().message());
+      return;
+    }
+    plan->rules = std::move(*rules);
+    if (!plan->rules.empty() && subscription.bulk_subscribe().enabled()) {
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
+                  "every batch goes to path '{}'", plan->topic, plan->pubsub_name, plan->path);
     }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}; treated as false", route->topic,
-                  route->pubsub_name, raw.status().message());
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}; treated as false", plan->topic,
+                  plan->pubsub_name, raw.status().message());
     }
-    route->raw_payload = raw.ok() && *raw;
+    plan->raw_payload = raw.ok() && *raw;
+    plan->dead_letter_topic = subscription.dead_letter_topic();
+    std::string warning;
+    plan->max_concurrency = delivery::MaxConcurrencyOf(subscription.metadata(), &warning);
+    if (!warning.empty()) {
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}", plan->topic, plan->pubsub_name,
+                  warning);
+    }
+    if (const auto* policy = PolicyOf(plan->pubsub_name)) plan->policy = *policy;
+    plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
+    if (subscription.bulk_subscribe().enabled()) {
+      const auto& bulk = subscription.bulk_subscribe();
+      plan->bulk = true;
+      // As daprd without native bulk support in the component: 100 messages, 1000 ms.
+      if (bulk.max_messages_count() > 0) plan->bulk_max_messages = bulk.max_messages_count();
+      if (bulk.max_await_duration_ms() > 0) {
+        plan->bulk_max_await = std::chrono::milliseconds(bulk.max_await_duration_ms());
+      }
+    }
+    auto sub = std::make_shared<Sub>();
+    sub->plan = plan;
 
     pubsubpb::Topic topic;
     topic.set_name(subscription.topic());
     topic.mutable_metadata()->insert(subscription.metadata().begin(),
                                      subscription.metadata().end());
-    auto listed = ForMetadata(subscription);
-    if (IsDeclarative(subscription)) listed.set_type(rt::DECLARATIVE);
-    auto registration = context_->subscriptions.Add(std::move(listed));
+    auto registration = context_->subscriptions.Add(ForMetadata(subscription, type));
+    {
+      std::lock_guard lock(mutex_);
+      subs_.push_back(sub);
+    }
     auto handle = instance->As<PubSub>()->Subscribe(
-        std::move(topic), [weak = weak_from_this(), route](pubsubpb::PullMessagesResponse message,
-                                                           StatusCallback ack) {
+        std::move(topic), [weak = weak_from_this(), sub](pubsubpb::PullMessagesResponse message,
+                                                         StatusCallback ack) {
           auto self = weak.lock();
           if (!self) {
             ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
             return;
           }
-          self->Deliver(route, std::move(message), std::move(ack));
+          self->Deliver(sub, std::move(message), std::move(ack));
         });
     bool stopped = false;
     {
@@ -306,97 +471,546 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       context_->subscriptions.Remove(registration);
       return;
     }
-    PH_LOG_INFO("pubsub", "delivering topic '{}' of pubsub '{}' to the app{}", route->topic,
-                route->pubsub_name, route->path.empty() ? "" : " at path " + route->path);
+    PH_LOG_INFO("pubsub", "delivering topic '{}' of pubsub '{}' to the app{}{}, {} at a time",
+                plan->topic, plan->pubsub_name,
+                plan->path.empty() ? "" : " at path " + plan->path,
+                plan->dead_letter_topic.empty() ? ""
+                                                : ", dead letters to " + plan->dead_letter_topic,
+                plan->max_concurrency);
   }
 
-  // A message from a component, on one of its threads.
-  void Deliver(const std::shared_ptr<const Route>& route_ptr,
-               pubsubpb::PullMessagesResponse message, StatusCallback ack) {
-    const Route& route = *route_ptr;
-    if (options_.lag != nullptr) ack = Tracked(route_ptr, std::move(ack));
-    if (Paused()) {
+  // A message from a component, on one of its threads: queued behind the subscription's
+  // earlier ones, and started once fewer than its max_concurrency are at the app.
+  void Deliver(const std::shared_ptr<Sub>& sub, pubsubpb::PullMessagesResponse message,
+               StatusCallback ack) {
+    if (options_.lag != nullptr) ack = Tracked(sub->plan, std::move(ack));
+    Ready ready;
+    bool queued = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopped_) {
+        queued = true;
+        sub->queue.push_back(Queued{std::move(message), std::move(ack)});
+        ready = TakeReady(sub);
+      }
+    }
+    if (!queued) {  // paused
       Hold(std::move(ack));
       return;
     }
-    auto call = std::make_shared<EventCall>();
-    cloud_events::Received received{route.pubsub_name, route.topic, route.path, route.raw_payload};
-    auto decoded = cloud_events::ToTopicEvent(message, received, &call->request);
+    Start(ready);
+  }
+
+  void Start(Ready& ready) {
+    for (auto& run : ready.runs) Begin(run);
+    for (auto& batch : ready.batches) BeginBatch(batch);
+  }
+
+  // A bulk subscription's batch timer fired: send what is queued.
+  void BatchDue(const std::shared_ptr<Sub>& sub) {
+    Ready ready;
+    {
+      std::lock_guard lock(mutex_);
+      sub->batch_armed = false;
+      sub->batch_due = true;
+      ready = TakeReady(sub);
+    }
+    Start(ready);
+  }
+
+  // The queued messages of `sub` that may go to the app now.
+  // The queued messages (or batches) of `sub` that may go to the app now. Called with mutex_
+  // held.
+  Ready TakeReady(const std::shared_ptr<Sub>& sub) {
+    Ready ready;
+    const Plan& plan = *sub->plan;
+    while (!stopped_ && sub->active < plan.max_concurrency && !sub->queue.empty()) {
+      if (plan.bulk) {
+        if (static_cast<int>(sub->queue.size()) < plan.bulk_max_messages && !sub->batch_due) {
+          if (!sub->batch_armed) {  // the first message of a batch: send it by max_await
+            sub->batch_armed = true;
+            sub->batch_timer = std::make_unique<grpc::Alarm>();
+            sub->batch_timer->Set(std::chrono::system_clock::now() + plan.bulk_max_await,
+                                  [weak = weak_from_this(), sub](bool fired) {
+                                    if (!fired) return;
+                                    if (auto self = weak.lock()) self->BatchDue(sub);
+                                  });
+          }
+          break;
+        }
+        sub->batch_due = false;
+        auto batch = std::make_shared<BulkRun>();
+        batch->sub = sub;
+        while (!sub->queue.empty() &&
+               static_cast<int>(batch->entries.size()) < plan.bulk_max_messages) {
+          auto& entry = batch->entries.emplace_back();
+          entry.message = std::move(sub->queue.front().message);
+          entry.ack = std::move(sub->queue.front().ack);
+          entry.entry_id = cloud_events::NewUuid();
+          sub->queue.pop_front();
+        }
+        batch->unsettled = static_cast<int>(batch->entries.size());
+        ++sub->active;
+        in_flight_.insert(batch);
+        ready.batches.push_back(std::move(batch));
+        continue;
+      }
+      auto run = std::make_shared<Run>();
+      run->sub = sub;
+      run->message = std::move(sub->queue.front().message);
+      run->ack = std::move(sub->queue.front().ack);
+      sub->queue.pop_front();
+      ++sub->active;
+      in_flight_.insert(run);
+      ready.runs.push_back(std::move(run));
+    }
+    return ready;
+  }
+
+  void Begin(const std::shared_ptr<Run>& run) {
+    const Plan& plan = *run->sub->plan;
+    cloud_events::Received received{plan.pubsub_name, plan.topic, plan.path, plan.raw_payload};
+    auto decoded = cloud_events::ToTopicEvent(run->message, received, &run->request);
     if (!decoded.ok()) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': cannot deliver message {}: {}", route.topic,
-                  route.pubsub_name, message.id(), decoded.status().message());
-      ack(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       std::string(decoded.status().message())));
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': cannot decode message {}: {}", plan.topic,
+                  plan.pubsub_name, run->message.id(), decoded.status().message());
+      GiveUp(run, grpc::Status::OK);  // it would not decode later either: never redelivered
       return;
     }
     if (*decoded == cloud_events::Decoded::kExpired) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': dropping expired event {}", route.topic,
-                  route.pubsub_name, call->request.id());
-      ack(grpc::Status::OK);
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': event {} has expired", plan.topic,
+                  plan.pubsub_name, run->request.id());
+      GiveUp(run, grpc::Status::OK);
       return;
     }
-    call->context = context_->app_channel->NewContext(options_.callback_timeout);
-    call->ack = std::move(ack);
-    bool stopped = false;
+    if (!plan.rules.empty() && !Route(run)) return;
+    Attempt(run);
+  }
+
+  // Evaluates the rules, first match wins, and sets the event's path; false when the event was
+  // settled instead: no rule matched (acked, dead-lettered if a topic is set), or a rule could
+  // not be evaluated (dead-lettered, else rejected), as daprd.
+  bool Route(const std::shared_ptr<Run>& run) {
+    const Plan& plan = *run->sub->plan;
+    auto event = EventForRouting(run->message, run->request, plan.raw_payload);
+    for (const auto& rule : plan.rules) {
+      if (!rule.match) {
+        run->request.set_path(rule.path);
+        return true;
+      }
+      auto matched = rule.match->Evaluate(event);
+      if (!matched.ok()) {
+        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rule '{}' failed on event {}: {}",
+                    plan.topic, plan.pubsub_name, rule.match->text(), run->request.id(),
+                    matched.status().message());
+        GiveUp(run, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "routing rule failed: " + std::string(matched.status().message())));
+        return false;
+      }
+      if (*matched) {
+        run->request.set_path(rule.path);
+        return true;
+      }
+    }
+    PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
+                "delivered", plan.topic, plan.pubsub_name, run->request.id());
+    GiveUp(run, grpc::Status::OK);
+    return false;
+  }
+
+  void Attempt(const std::shared_ptr<Run>& run) {
+    const Plan& plan = *run->sub->plan;
+    bool cancelled = false;
     {
       std::lock_guard lock(mutex_);
-      stopped = stopped_;
-      if (!stopped) in_flight_.insert(call);
+      cancelled = run->cancelled;
+      if (!cancelled) {
+        run->context = context_->app_channel->NewContext(plan.timeout);
+        delivery::AddEventMetadata(run->context.get(), run->message.metadata(), plan.pubsub_name);
+        run->response.Clear();
+      }
     }
-    if (stopped) {
-      Hold(std::move(call->ack));
+    if (cancelled) {
+      Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
     context_->app_channel->stub().async()->OnTopicEvent(
-        call->context.get(), &call->request, &call->response,
-        [self = shared_from_this(), call](grpc::Status status) { self->Answered(call, status); });
+        run->context.get(), &run->request, &run->response,
+        [self = shared_from_this(), run](grpc::Status status) { self->Answered(run, status); });
   }
 
-  void Answered(const std::shared_ptr<EventCall>& call, const grpc::Status& status) {
-    const auto& event = call->request;
-    grpc::Status ack = grpc::Status::OK;
+  void Answered(const std::shared_ptr<Run>& run, const grpc::Status& status) {
+    const auto& event = run->request;
     if (status.ok()) {
-      switch (call->response.status()) {
+      switch (run->response.status()) {
         case rt::TopicEventResponse::SUCCESS:
-          break;
+          Finish(run, grpc::Status::OK);
+          return;
         case rt::TopicEventResponse::DROP:
           PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': the app dropped event {}",
                       event.topic(), event.pubsub_name(), event.id());
-          break;
+          GiveUp(run, grpc::Status::OK);
+          return;
         case rt::TopicEventResponse::RETRY:
-          ack =
-              grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried");
-          break;
+          Failed(run, grpc::Status(grpc::StatusCode::ABORTED,
+                                   "the app asked for the event to be retried"));
+          return;
         default:
-          ack = grpc::Status(grpc::StatusCode::ABORTED,
-                             "unknown status returned from app while processing pub/sub event");
-          break;
+          Failed(run, grpc::Status(grpc::StatusCode::ABORTED,
+                                   "unknown status returned from app while processing pub/sub "
+                                   "event"));
+          return;
       }
-    } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      // An app without OnTopicEvent cannot take the event now or later.
-      PH_LOG_WARN("pubsub",
-                  "topic '{}' of pubsub '{}': the app does not implement OnTopicEvent; "
-                  "event {} acked",
-                  event.topic(), event.pubsub_name(), event.id());
-    } else {
-      ack = grpc::Status(
-          status.error_code(),
-          "error returned from app while processing pub/sub event: " + status.error_message());
-      LogFailure(event, status);
     }
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      // As daprd: an app without OnTopicEvent cannot take the event now or later; acked.
+      bool first = false;
+      {
+        std::lock_guard lock(mutex_);
+        first = !std::exchange(run->sub->unimplemented_logged, true);
+      }
+      if (first) {
+        PH_LOG_WARN("pubsub",
+                    "topic '{}' of pubsub '{}': the app does not implement "
+                    "AppCallback.OnTopicEvent; its events are acked without being handled",
+                    event.topic(), event.pubsub_name());
+      }
+      Finish(run, grpc::Status::OK);
+      return;
+    }
+    Failed(run, grpc::Status(status.error_code(),
+                             "error returned from app while processing pub/sub event: " +
+                                 status.error_message()));
+  }
+
+  // The attempt failed: retry under the policy, else give up.
+  void Failed(const std::shared_ptr<Run>& run, grpc::Status error) {
+    const Plan& plan = *run->sub->plan;
+    if (IsCancelled(*run)) {  // shutting down: rejected, never dead-lettered
+      Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
+    if (!delivery::MayRetry(plan.policy, run->retries_done)) {
+      LogFailure(run, error);
+      GiveUp(run, std::move(error));
+      return;
+    }
+    if (!run->backoff) run->backoff = delivery::RetryBackoff(*plan.policy.retry);
+    auto delay = run->backoff->NextDelay();
+    ++run->retries_done;
+    bool cancelled = false;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled = run->cancelled;
+      if (!cancelled) {
+        run->retry_timer = std::make_unique<grpc::Alarm>();
+        // Fired or cancelled (by Stop), the next attempt runs; a cancelled one ends at once.
+        run->retry_timer->Set(std::chrono::system_clock::now() + delay,
+                              [self = shared_from_this(), run](bool) { self->Attempt(run); });
+      }
+    }
+    if (cancelled) {
+      Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+    }
+  }
+
+  // No more attempts: to the dead-letter topic, and acked once it is there; without a topic,
+  // settled with `without_dead_letter` (OK acks, an error has the component redeliver).
+  void GiveUp(const std::shared_ptr<Run>& run, grpc::Status without_dead_letter) {
+    const Plan& plan = *run->sub->plan;
+    if (plan.dead_letter_topic.empty()) {
+      Finish(run, std::move(without_dead_letter));
+      return;
+    }
+    auto pubsub = context_->instances->Find(ComponentKind::kPubSub, plan.pubsub_name);
+    if (!pubsub) {
+      Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "the pubsub of the dead-letter topic is gone"));
+      return;
+    }
+    delivery::PublishDeadLetter(
+        pubsub, plan.dead_letter_topic, run->message,
+        [self = shared_from_this(), run](grpc::Status status) {
+          const Plan& plan = *run->sub->plan;
+          if (status.ok()) {
+            PH_LOG_INFO("pubsub", "topic '{}' of pubsub '{}': message {} sent to dead-letter "
+                        "topic '{}'", plan.topic, plan.pubsub_name, run->message.id(),
+                        plan.dead_letter_topic);
+            self->Finish(run, grpc::Status::OK);
+            return;
+          }
+          PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': publishing message {} to dead-letter "
+                      "topic '{}' failed ({}); it will be redelivered", plan.topic,
+                      plan.pubsub_name, run->message.id(), plan.dead_letter_topic,
+                      status.error_message());
+          self->Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "dead-letter publish failed: " + status.error_message()));
+        });
+  }
+
+  // Settles the message with the component and lets the subscription's next one go.
+  void Finish(const std::shared_ptr<Run>& run, grpc::Status status) {
     try {
-      call->ack(ack);
+      run->ack(std::move(status));
     } catch (const std::exception& e) {
       PH_LOG_ERROR("pubsub", "an ack threw: {}", e.what());
     }
-    std::lock_guard lock(mutex_);
-    in_flight_.erase(call);
-    if (in_flight_.empty()) idle_.notify_all();
+    Ended(run);
   }
 
-  bool Paused() {
+  // `done` no longer occupies its subscription: the next message (or batch) may go.
+  void Ended(const std::shared_ptr<InFlight>& done) {
+    Ready ready;
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_.erase(done);
+      --done->sub->active;
+      ready = TakeReady(done->sub);
+      if (in_flight_.empty()) idle_.notify_all();
+    }
+    Start(ready);
+  }
+
+  bool IsCancelled(const InFlight& in_flight) {
     std::lock_guard lock(mutex_);
-    return stopped_;
+    return in_flight.cancelled;
+  }
+
+  // ---- Bulk delivery: OnBulkTopicEvent, else OnBulkTopicEventAlpha1 -------------------------
+
+  void BeginBatch(const std::shared_ptr<BulkRun>& batch) {
+    const Plan& plan = *batch->sub->plan;
+    std::vector<size_t> undeliverable;
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      auto& entry = batch->entries[i];
+      rt::TopicEventRequest event;
+      cloud_events::Received received{plan.pubsub_name, plan.topic, plan.path, plan.raw_payload};
+      auto decoded = cloud_events::ToTopicEvent(entry.message, received, &event);
+      if (!decoded.ok() || *decoded == cloud_events::Decoded::kExpired) {
+        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': message {} {}", plan.topic,
+                    plan.pubsub_name, entry.message.id(),
+                    decoded.ok() ? "has expired" : "cannot be decoded: " +
+                                                       std::string(decoded.status().message()));
+        undeliverable.push_back(i);
+        continue;
+      }
+      auto& sent = entry.sent;
+      sent.set_entry_id(entry.entry_id);
+      sent.mutable_metadata()->insert(entry.message.metadata().begin(),
+                                      entry.message.metadata().end());
+      if (plan.raw_payload) {
+        sent.set_bytes(entry.message.data());
+        sent.set_content_type("application/octet-stream");
+      } else {
+        auto* ce = sent.mutable_cloud_event();
+        ce->set_id(event.id());
+        ce->set_source(event.source());
+        ce->set_type(event.type());
+        ce->set_spec_version(event.spec_version());
+        ce->set_data_content_type(event.data_content_type());
+        ce->set_data(event.data());
+        *ce->mutable_extensions() = event.extensions();
+        sent.set_content_type(entry.message.content_type().empty()
+                                  ? std::string(cloud_events::kContentType)
+                                  : entry.message.content_type());
+      }
+      entry.pending = true;
+    }
+    bool any = std::any_of(batch->entries.begin(), batch->entries.end(),
+                           [](const BulkRun::Entry& e) { return e.pending; });
+    for (size_t i : undeliverable) GiveUpEntry(batch, i, grpc::Status::OK);
+    if (any) AttemptBatch(batch);
+  }
+
+  void AttemptBatch(const std::shared_ptr<BulkRun>& batch) {
+    const Plan& plan = *batch->sub->plan;
+    bool cancelled = false;
+    bool alpha = false;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled = batch->cancelled;
+      alpha = batch->sub->bulk_alpha;
+      if (!cancelled) {
+        batch->context = context_->app_channel->NewContext(plan.timeout);
+        delivery::AddEventMetadata(batch->context.get(), {}, plan.pubsub_name);
+      }
+    }
+    if (cancelled) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
+    auto& request = batch->request;
+    request.Clear();
+    request.set_id(cloud_events::NewUuid());
+    request.set_topic(plan.topic);
+    request.set_pubsub_name(plan.pubsub_name);
+    request.set_type("com.dapr.event.sent.bulk");
+    request.set_path(plan.path);
+    (*request.mutable_metadata())["pubsubName"] = plan.pubsub_name;
+    for (const auto& entry : batch->entries) {
+      if (entry.pending) *request.add_entries() = entry.sent;
+    }
+    batch->response.Clear();
+    auto done = [self = shared_from_this(), batch, alpha](grpc::Status status) {
+      self->BatchAnswered(batch, alpha, status);
+    };
+    if (alpha) {
+      context_->app_channel->alpha_stub().async()->OnBulkTopicEventAlpha1(
+          batch->context.get(), &batch->request, &batch->response, std::move(done));
+    } else {
+      context_->app_channel->stub().async()->OnBulkTopicEvent(
+          batch->context.get(), &batch->request, &batch->response, std::move(done));
+    }
+  }
+
+  void BatchAnswered(const std::shared_ptr<BulkRun>& batch, bool alpha,
+                     const grpc::Status& status) {
+    const Plan& plan = *batch->sub->plan;
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      if (!alpha) {  // as daprd: try the Alpha1 call, and keep to it for this subscription
+        {
+          std::lock_guard lock(mutex_);
+          batch->sub->bulk_alpha = true;
+        }
+        AttemptBatch(batch);
+        return;
+      }
+      bool first = false;
+      {
+        std::lock_guard lock(mutex_);
+        first = !std::exchange(batch->sub->unimplemented_logged, true);
+      }
+      if (first) {
+        PH_LOG_WARN("pubsub",
+                    "topic '{}' of pubsub '{}': the app implements neither "
+                    "AppCallback.OnBulkTopicEvent nor AppCallbackAlpha.OnBulkTopicEventAlpha1; "
+                    "its bulk events are dropped (acked) without being handled",
+                    plan.topic, plan.pubsub_name);
+      }
+      // As an UNIMPLEMENTED OnTopicEvent: acked, not dead-lettered.
+      SettlePending(batch, grpc::Status::OK);
+      return;
+    }
+    if (!status.ok()) {
+      BatchFailed(batch, grpc::Status(status.error_code(),
+                                      "error returned from app while processing bulk pub/sub "
+                                      "event: " + status.error_message()));
+      return;
+    }
+    std::map<std::string, rt::TopicEventResponse::TopicEventResponseStatus> answers;
+    for (const auto& answer : batch->response.statuses()) {
+      answers.emplace(answer.entry_id(), answer.status());
+    }
+    bool any_failed = false;
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      auto& entry = batch->entries[i];
+      if (!entry.pending) continue;
+      auto it = answers.find(entry.entry_id);
+      // An entry the app did not answer counts as RETRY, as in daprd.
+      auto answer = it == answers.end() ? rt::TopicEventResponse::RETRY : it->second;
+      if (answer == rt::TopicEventResponse::SUCCESS) {
+        entry.pending = false;
+        SettleEntry(batch, i, grpc::Status::OK);
+      } else if (answer == rt::TopicEventResponse::DROP) {
+        GiveUpEntry(batch, i, grpc::Status::OK);
+      } else {
+        any_failed = true;  // still pending: retried below, alone with the other failures
+      }
+    }
+    if (any_failed) {
+      BatchFailed(batch, grpc::Status(grpc::StatusCode::ABORTED,
+                                      "the app asked for bulk entries to be retried"));
+    }
+  }
+
+  // The pending entries failed: retried (only they) under the policy, else given up.
+  void BatchFailed(const std::shared_ptr<BulkRun>& batch, grpc::Status error) {
+    const Plan& plan = *batch->sub->plan;
+    if (IsCancelled(*batch)) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      return;
+    }
+    if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
+      for (size_t i = 0; i < batch->entries.size(); ++i) {
+        if (batch->entries[i].pending) GiveUpEntry(batch, i, error);
+      }
+      return;
+    }
+    if (!batch->backoff) batch->backoff = delivery::RetryBackoff(*plan.policy.retry);
+    auto delay = batch->backoff->NextDelay();
+    ++batch->retries_done;
+    bool cancelled = false;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled = batch->cancelled;
+      if (!cancelled) {
+        batch->retry_timer = std::make_unique<grpc::Alarm>();
+        batch->retry_timer->Set(std::chrono::system_clock::now() + delay,
+                                [self = shared_from_this(), batch](bool) {
+                                  self->AttemptBatch(batch);
+                                });
+      }
+    }
+    if (cancelled) {
+      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+    }
+  }
+
+  void SettlePending(const std::shared_ptr<BulkRun>& batch, const grpc::Status& status) {
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      if (!batch->entries[i].pending) continue;
+      batch->entries[i].pending = false;
+      SettleEntry(batch, i, status);
+    }
+  }
+
+  // As GiveUp, for one entry of a batch.
+  void GiveUpEntry(const std::shared_ptr<BulkRun>& batch, size_t index,
+                   grpc::Status without_dead_letter) {
+    const Plan& plan = *batch->sub->plan;
+    batch->entries[index].pending = false;
+    if (plan.dead_letter_topic.empty()) {
+      SettleEntry(batch, index, std::move(without_dead_letter));
+      return;
+    }
+    auto pubsub = context_->instances->Find(ComponentKind::kPubSub, plan.pubsub_name);
+    if (!pubsub) {
+      SettleEntry(batch, index, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                             "the pubsub of the dead-letter topic is gone"));
+      return;
+    }
+    delivery::PublishDeadLetter(
+        pubsub, plan.dead_letter_topic, batch->entries[index].message,
+        [self = shared_from_this(), batch, index](grpc::Status status) {
+          const Plan& plan = *batch->sub->plan;
+          if (status.ok()) {
+            PH_LOG_INFO("pubsub", "topic '{}' of pubsub '{}': message {} sent to dead-letter "
+                        "topic '{}'", plan.topic, plan.pubsub_name,
+                        batch->entries[index].message.id(), plan.dead_letter_topic);
+            self->SettleEntry(batch, index, grpc::Status::OK);
+            return;
+          }
+          self->SettleEntry(batch, index,
+                            grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "dead-letter publish failed: " + status.error_message()));
+        });
+  }
+
+  // Acks one entry. `pending` was cleared by the caller, on the batch's own thread: this may
+  // run on a component's thread (after a dead-letter publish) and must not touch it.
+  void SettleEntry(const std::shared_ptr<BulkRun>& batch, size_t index, grpc::Status status) {
+    auto& entry = batch->entries[index];
+    try {
+      entry.ack(std::move(status));
+    } catch (const std::exception& e) {
+      PH_LOG_ERROR("pubsub", "an ack threw: {}", e.what());
+    }
+    bool last = false;
+    {
+      std::lock_guard lock(mutex_);
+      last = --batch->unsettled == 0;
+    }
+    if (last) Ended(batch);
   }
 
   // A message that arrived while paused: left unacked until the streams have closed.
@@ -420,27 +1034,30 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   }
 
   // `ack`, reporting the message as pending in the lag gauge until it is called.
-  StatusCallback Tracked(const std::shared_ptr<const Route>& route, StatusCallback ack) {
+  StatusCallback Tracked(const std::shared_ptr<const Plan>& plan, StatusCallback ack) {
     SubscriptionLag* lag = options_.lag;
-    auto token = lag->Received(route->pubsub_name, route->topic);
-    return [lag, route, token, ack = std::move(ack)](grpc::Status status) mutable {
-      lag->Settled(route->pubsub_name, route->topic, token, status.ok());
+    auto token = lag->Received(plan->pubsub_name, plan->topic);
+    return [lag, plan, token, ack = std::move(ack)](grpc::Status status) mutable {
+      lag->Settled(plan->pubsub_name, plan->topic, token, status.ok());
       ack(std::move(status));
     };
   }
 
-  void LogFailure(const rt::TopicEventRequest& event, const grpc::Status& status) {
+  void LogFailure(const std::shared_ptr<Run>& run, const grpc::Status& status) {
     {
       std::lock_guard lock(mutex_);
       auto now = Clock::now();
-      if (now - last_failure_log_ < kFailureLogInterval) return;
-      last_failure_log_ = now;
+      if (now - run->sub->last_failure_log < kFailureLogInterval) return;
+      run->sub->last_failure_log = now;
     }
+    const Plan& plan = *run->sub->plan;
     PH_LOG_WARN("pubsub",
                 "topic '{}' of pubsub '{}': delivering event {} to the app failed "
-                "({}: {}); it will be redelivered",
-                event.topic(), event.pubsub_name(), event.id(),
-                static_cast<int>(status.error_code()), status.error_message());
+                "({}: {}) after {} retries; {}",
+                plan.topic, plan.pubsub_name, run->request.id(),
+                static_cast<int>(status.error_code()), status.error_message(), run->retries_done,
+                plan.dead_letter_topic.empty() ? "the component redelivers it"
+                                               : "sent to the dead-letter topic");
   }
 
   ApiContext* context_;
@@ -456,13 +1073,35 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::chrono::milliseconds retry_delay_;
   int list_failures_ = 0;
   std::vector<Subscribed> subscriptions_;
-  std::vector<rt::TopicSubscription> waiting_;  // listed by the app, their pubsub not there yet
-  std::set<std::shared_ptr<EventCall>> in_flight_;
-  Clock::time_point last_failure_log_{};
+  std::vector<std::shared_ptr<Sub>> subs_;
+  std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
+  std::set<std::shared_ptr<InFlight>> in_flight_;
 };
 
+rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {
+  rt::TopicSubscription out;
+  out.set_pubsub_name(spec.pubsub_name);
+  out.set_topic(spec.topic);
+  out.mutable_metadata()->insert(spec.metadata.begin(), spec.metadata.end());
+  for (const auto& rule : spec.rules) {
+    if (rule.match.empty()) {
+      out.mutable_routes()->set_default_(rule.path);
+      break;  // an empty match always matches: later rules are never reached
+    }
+    auto* added = out.mutable_routes()->add_rules();
+    added->set_match(rule.match);
+    added->set_path(rule.path);
+  }
+  out.set_dead_letter_topic(spec.dead_letter_topic);
+  out.mutable_bulk_subscribe()->set_enabled(spec.bulk.enabled);
+  out.mutable_bulk_subscribe()->set_max_messages_count(spec.bulk.max_messages_count);
+  out.mutable_bulk_subscribe()->set_max_await_duration_ms(
+      static_cast<int32_t>(spec.bulk.max_await_duration.count()));
+  return out;
+}
+
 TopicDelivery::TopicDelivery(ApiContext* context, TopicDeliveryOptions options)
-    : state_(std::make_shared<State>(context, options)) {}
+    : state_(std::make_shared<State>(context, std::move(options))) {}
 
 TopicDelivery::~TopicDelivery() { Stop(std::chrono::milliseconds(0)); }
 

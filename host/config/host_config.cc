@@ -1,5 +1,7 @@
 #include "host/config/host_config.h"
 
+#include "host/config/delivery_config.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -24,7 +26,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kTopLevelFields[] = {"app_id", "components", "processes"};
+constexpr std::string_view kTopLevelFields[] = {"app_id", "components", "processes",
+                                                 "subscriptions", "pubsub_inbound_policies"};
 constexpr std::string_view kProcessFields[] = {"name", "command", "env", "workdir", "restart"};
 constexpr std::string_view kComponentFields[] = {"name", "type", "version", "metadata"};
 constexpr std::string_view kDefaultVersion = "v1";
@@ -190,8 +193,9 @@ class ConfigSax {
   }
 
  private:
-  // Root object, components array, component object, metadata object.
-  static constexpr size_t kTrackedDepth = 4;
+  // Root object, components array, component object, metadata object; for subscriptions,
+  // down to subscriptions[i].routes.rules[j] (host/config/delivery_config.h).
+  static constexpr size_t kTrackedDepth = 6;
 
   struct Frame {
     Json* container;
@@ -561,6 +565,14 @@ absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::strin
       errors.Add("processes", "expected an array of processes, got " + std::string(Describe(*it)));
     }
   }
+  ConfigProblems delivery_problems;  // pub/sub delivery fields: host/config/delivery_config.h
+  if (auto it = root.find("subscriptions"); it != root.end()) {
+    ParseSubscriptions(*it, config, delivery_problems);
+  }
+  if (auto it = root.find("pubsub_inbound_policies"); it != root.end()) {
+    ParseInboundPolicies(*it, config, delivery_problems);
+  }
+  for (const auto& [field, problem] : delivery_problems) errors.Add(field, problem);
   if (!errors.empty()) return errors.ToStatus();
   return config;
 }

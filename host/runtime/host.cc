@@ -326,36 +326,6 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
   return true;
 }
 
-// Declarative subscriptions in the form the app's own listing takes, so both go one way.
-std::vector<dapr::proto::runtime::v1::TopicSubscription> ToTopicSubscriptions(
-    const std::vector<SubscriptionSpec>& specs) {
-  std::vector<dapr::proto::runtime::v1::TopicSubscription> out;
-  for (const auto& spec : specs) {
-    dapr::proto::runtime::v1::TopicSubscription subscription;
-    subscription.set_pubsub_name(spec.pubsub_name);
-    subscription.set_topic(spec.topic);
-    for (const auto& [key, value] : spec.metadata) (*subscription.mutable_metadata())[key] = value;
-    for (const auto& rule : spec.rules) {
-      if (rule.match.empty()) {
-        subscription.mutable_routes()->set_default_(rule.path);
-      } else {
-        auto* added = subscription.mutable_routes()->add_rules();
-        added->set_match(rule.match);
-        added->set_path(rule.path);
-      }
-    }
-    subscription.set_dead_letter_topic(spec.dead_letter_topic);
-    if (spec.bulk.enabled) {
-      auto* bulk = subscription.mutable_bulk_subscribe();
-      bulk->set_enabled(true);
-      bulk->set_max_messages_count(spec.bulk.max_messages_count);
-      bulk->set_max_await_duration_ms(static_cast<int32_t>(spec.bulk.max_await_duration.count()));
-    }
-    out.push_back(std::move(subscription));
-  }
-  return out;
-}
-
 }  // namespace
 
 Host::~Host() {
@@ -379,7 +349,10 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   // below, once everything else serves.
   TopicDeliveryOptions topic_options;
   topic_options.lag = &host->metrics_.subscription_lag();  // /metrics shows what is pending
-  topic_options.declarative = ToTopicSubscriptions(host->config_.subscriptions);
+  for (const auto& spec : host->config_.subscriptions) {
+    topic_options.declarative.push_back(DeclaredSubscription(spec));
+  }
+  topic_options.inbound_policies = host->config_.pubsub_inbound_policies;
   host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;

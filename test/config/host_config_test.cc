@@ -189,7 +189,7 @@ TEST_CASE("the document must be an object", "[config]") {
 
 TEST_CASE("unknown fields are errors that list the allowed ones", "[config]") {
   CHECK(ErrorOf(R"({"compnents": []})") ==
-        R"(config.json: unknown field "compnents" (expected: app_id, components, processes))");
+        R"(config.json: unknown field "compnents" (expected: app_id, components, processes, subscriptions, pubsub_inbound_policies))");
   CHECK(ErrorOf(OneComponent(R"("name": "s", "type": "state.x", "metdata": {})")) ==
         R"(config.json: components[0]: unknown field "metdata" (expected: name, type, version, metadata))");
 }
@@ -386,6 +386,41 @@ TEST_CASE("embedded defaults: one built-in instance per built-in kind", "[config
 }
 
 }  // namespace
+TEST_CASE("subscriptions and pubsub_inbound_policies: Dapr's fields in the JSON config",
+          "[config]") {
+  auto config = ParseOk(R"({"subscriptions": [
+      {"name": "orders", "pubsubname": "pubsub", "topic": "orders",
+       "routes": {"rules": [{"match": "event.type == 'a'", "path": "/a"}], "default": "/all"},
+       "deadLetterTopic": "dead", "metadata": {"rawPayload": "true"},
+       "bulkSubscribe": {"enabled": true, "maxMessagesCount": 10, "maxAwaitDurationMs": 50}}],
+    "pubsub_inbound_policies": {"pubsub": {"timeout": "1m30s",
+      "retry": {"policy": "exponential", "maxInterval": 2000, "maxRetries": 3}}}})");
+  REQUIRE(config.subscriptions.size() == 1);
+  const auto& spec = config.subscriptions[0];
+  CHECK(spec.topic == "orders");
+  REQUIRE(spec.rules.size() == 2);
+  CHECK(spec.rules[0].path == "/a");
+  CHECK(spec.rules[0].match == "event.type == 'a'");
+  CHECK(spec.rules[1].match.empty());
+  CHECK(spec.rules[1].path == "/all");
+  CHECK(spec.dead_letter_topic == "dead");
+  CHECK(spec.metadata.at("rawPayload") == "true");
+  CHECK(spec.bulk.enabled);
+  CHECK(spec.bulk.max_messages_count == 10);
+  CHECK(spec.bulk.max_await_duration == std::chrono::milliseconds(50));
+  const auto& policy = config.pubsub_inbound_policies.at("pubsub");
+  CHECK(policy.timeout == std::chrono::milliseconds(90000));
+  REQUIRE(policy.retry);
+  CHECK(policy.retry->policy == RetryPolicySpec::Policy::kExponential);
+  CHECK(policy.retry->max_interval == std::chrono::milliseconds(2000));
+  CHECK(policy.retry->max_retries == 3);
+
+  CHECK(ErrorOf(R"({"pubsub_inbound_policies": {"p": {"timeout": "soon"}}})") ==
+        "config.json: pubsub_inbound_policies.p.timeout: expected a duration such as \"5s\"");
+  CHECK(ErrorOf(R"({"subscriptions": [{"pubsubname": "p"}]})") ==
+        "config.json: subscriptions[0].topic: required");
+}
+
 }  // namespace plughost
 
 namespace plughost {

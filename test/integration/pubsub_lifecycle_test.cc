@@ -68,6 +68,8 @@ class App final : public rt::AppCallback::CallbackService {
     auto* subscription = response->add_subscriptions();
     subscription->set_pubsub_name(kPubSub);
     subscription->set_topic(kTopic);
+    // These tests hold many events at the app at once (the default is one at a time).
+    (*subscription->mutable_metadata())["plughost.io/maxConcurrency"] = "32";
     auto* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;

@@ -1,0 +1,51 @@
+// What every pub/sub delivery path shares (the app callback's OnTopicEvent, bulk delivery and
+// streaming subscriptions): the gRPC metadata daprd sends with an event, the dead-letter
+// publish, the per-subscription concurrency setting and the retry waits of a delivery policy.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/map.h>
+#include <grpcpp/client_context.h>
+
+#include "common/backoff.h"
+#include "host/components/pubsub.h"
+#include "host/config/host_config.h"
+#include "host/registry/instance_table.h"
+
+namespace plughost::delivery {
+
+using Metadata = google::protobuf::Map<std::string, std::string>;
+
+// Subscription metadata raising how many of the subscription's messages may be at the app at
+// once (default 1: one at a time, in order, as daprd delivers a pluggable pubsub's messages).
+inline constexpr char kMaxConcurrencyKey[] = "plughost.io/maxConcurrency";
+
+// Adds what daprd sends as gRPC metadata with an event: every message metadata entry (keys
+// lowercased) except content-type and content-length, and "pubsubname". Entries gRPC cannot
+// carry (invalid keys, "-bin" keys, reserved "grpc-" keys, non-printable values) are skipped.
+void AddEventMetadata(grpc::ClientContext* context, const Metadata& message_metadata,
+                      std::string_view pubsub_name);
+
+// The subscription's concurrency: kMaxConcurrencyKey when it is a positive integer, else 1
+// (with `*warning` saying why, when the value was there but unusable).
+int MaxConcurrencyOf(const Metadata& subscription_metadata, std::string* warning);
+
+// Publishes the message as received (its bytes, content type and metadata) to
+// `dead_letter_topic` of `pubsub`, as daprd does, bounded by 30 s. `done` gets the outcome.
+void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter_topic,
+                       const pubsubpb::PullMessagesResponse& message, StatusCallback done);
+
+// The waits between retries of a delivery policy: constant (`duration` each time) or
+// exponential as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
+Backoff RetryBackoff(const RetryPolicySpec& retry);
+
+// True when a policy allows one more attempt after `retries_done` retries.
+inline bool MayRetry(const DeliveryPolicySpec& policy, int retries_done) {
+  if (!policy.retry) return false;
+  return policy.retry->max_retries < 0 || retries_done < policy.retry->max_retries;
+}
+
+}  // namespace plughost::delivery
