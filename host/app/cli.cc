@@ -57,6 +57,9 @@ Flags:
   --init-timeout MS       deadline for each component's Init (default 5000)
   --component-timeout MS  deadline for each component call the app did not bound (default 30000)
   --ping-interval MS      how often each pluggable component is health-checked (default 1000)
+  --ping-timeout MS       deadline for each health check (default 2000)
+  --ping-failures N       failed health checks in a row before /readyz reports a component
+                          that is still connected (default 3); its calls are still served
   --drain-timeout MS      how long shutdown waits for in-flight calls (default 5000)
   --ops-address ADDR      /healthz, /readyz and /metrics over HTTP (default 127.0.0.1:9090;
                           "off" disables)
@@ -117,7 +120,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
         {"--component-timeout", 9}, {"--ping-interval", 10}, {"--drain-timeout", 11},
         {"--api-token", 12}, {"--max-message-bytes", 13}, {"--max-concurrent-calls", 14},
         {"--ops-address", 15}, {"--socket", 16}, {"--kind", 17}, {"--metadata", 18},
-        {"--discovery-wait", 19}};
+        {"--discovery-wait", 19}, {"--ping-timeout", 20}, {"--ping-failures", 21}};
     auto flag = kFlags.find(name);
     if (flag == kFlags.end()) {
       return absl::InvalidArgumentError(fmt::format("unknown flag '{}'", name));
@@ -168,6 +171,22 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
       case 12:
         options.host.api_token = value;
         break;
+      case 20:
+        if (!ParseMillis(value, &options.host.ping_timeout)) {
+          return absl::InvalidArgumentError(fmt::format(
+              "--ping-timeout: expected a positive number of milliseconds, got '{}'", value));
+        }
+        break;
+      case 21: {
+        char* end = nullptr;
+        long number = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || number < 1 || number > 1000) {
+          return absl::InvalidArgumentError(fmt::format(
+              "--ping-failures: expected a whole number from 1 to 1000, got '{}'", value));
+        }
+        options.host.ping_failure_threshold = static_cast<int>(number);
+        break;
+      }
       case 19: {
         // 0 is allowed here: wait for every probe, as before hot-plug took the stragglers.
         std::chrono::milliseconds ms{0};

@@ -96,7 +96,7 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
     } else if (target == "/readyz") {
       std::string not_ready;
       for (const auto& instance : sources_.instances->All()) {
-        if (!instance->health->ready()) {
+        if (!instance->health->counts_as_ready()) {
           not_ready += fmt::format("{} {} ({}): {}\n", KindPrefix(instance->kind), instance->name,
                                    instance->type, instance->health->reason());
         }

@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <thread>
 
+#include "common/backoff.h"
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
 #include "host/api/state_keys.h"
@@ -21,6 +23,7 @@
 #include "host/components/binding_direction.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
+#include "host/discovery/socket_folder.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/ops/metrics_interceptor.h"
 #include "host/ops/ops_server.h"
@@ -41,6 +44,27 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
   std::string list;
   for (const auto& type : types) list += (list.empty() ? "" : ", ") + type;
   return list;
+}
+
+// Why no socket provides `<prefix>.<name>`: where the host looked, how pluggable types are
+// named, and what a socket of that name serves instead.
+std::string ExplainMissingPluggable(const FactoryRegistry& registry, const std::string& folder,
+                                    const std::string& prefix, const std::string& name) {
+  std::string text = fmt::format("Pluggable types come from socket file names: {}.{} needs {}/{}"
+                                 ".sock serving a {} service (folder searched: {})", prefix, name,
+                                 folder, name, prefix, folder);
+  std::set<std::string> other_kinds;
+  for (const auto* factory : registry.All()) {
+    std::string factory_prefix, factory_name;
+    SplitType(factory->type(), &factory_prefix, &factory_name);
+    if (!factory->socket_path().empty() && factory_name == name) other_kinds.insert(factory_prefix);
+  }
+  if (!other_kinds.empty()) {
+    std::string kinds;
+    for (const auto& kind : other_kinds) kinds += (kinds.empty() ? "" : ", ") + kind;
+    text += fmt::format("; the socket named {} serves {}, not {}", name, kinds, prefix);
+  }
+  return text;
 }
 
 // Per-kind settings derived from an instance's metadata before it serves.
@@ -96,10 +120,15 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
 bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
   struct stat st {};
   if (::stat(options.sockets_dir.c_str(), &st) != 0) {
-    // Created private, so no other user can plant a socket in it.
+    // Created private, so no other user can plant a socket in it; said once, so a typo in
+    // --sockets-dir shows in the log rather than as a host without components.
     if (::mkdir(options.sockets_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({})",
-                  options.sockets_dir, std::strerror(errno));
+      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({}); no "
+                  "pluggable components until it exists", options.sockets_dir, std::strerror(errno));
+    } else {
+      PH_LOG_INFO("host", "socket folder {} did not exist: created it (mode 0750); no pluggable "
+                  "components yet, sockets created there later are picked up",
+                  options.sockets_dir);
     }
     return true;
   }
@@ -140,8 +169,9 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   discovery_options.folder = options.sockets_dir;
   discovery_options.probe_timeout = options.probe_timeout;
   discovery_options.settle_after = options.discovery_wait;
-  // Startup may go on without a silent socket only if no configured component needs its type.
-  discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+  // The configured types no built-in has and no discovered socket serves yet.
+  auto missing_types = [&](const std::vector<DiscoveredSocket>& found) {
+    std::set<std::string> missing;
     for (const auto& spec : config_.components) {
       if (builder.HasType(spec.type)) continue;
       bool served = false;
@@ -150,12 +180,43 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
           served = served || MakeType(kind, socket.name) == spec.type;
         }
       }
-      if (!served) return false;
+      if (!served) missing.insert(spec.type);
     }
-    return true;
+    return missing;
+  };
+  // Startup may go on without a silent socket only if no configured component needs its type.
+  discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+    return missing_types(found).empty();
   };
   auto discovered = DiscoverComponents(discovery_options);
+  // A component started together with the host may not have created its socket yet: a type
+  // the configuration names is waited for (up to the longer of --discovery-wait and
+  // --init-timeout), listing the folder again whenever it changes.
+  auto wait_limit = std::max(options.discovery_wait, options.init_timeout);
+  auto wait_until = std::chrono::steady_clock::now() + wait_limit;
+  auto listed = ListSocketFolder(options.sockets_dir).sockets;
+  Backoff relist(Backoff::Options{.initial = std::chrono::milliseconds(20),
+                                  .max = std::chrono::milliseconds(200)});
+  for (auto missing = missing_types(discovered.components);
+       !missing.empty() && std::chrono::steady_clock::now() < wait_until;
+       missing = missing_types(discovered.components)) {
+    if (relist.current() == relist.options().initial) {
+      std::string names;
+      for (const auto& type : missing) names += (names.empty() ? "" : ", ") + type;
+      PH_LOG_INFO("discovery", "waiting up to {} ms for {} (named by the configuration): no "
+                  "socket in {} serves it yet", wait_limit.count(), names, options.sockets_dir);
+    }
+    std::this_thread::sleep_for(relist.NextDelay());
+    auto now_listed = ListSocketFolder(options.sockets_dir).sockets;
+    if (now_listed == listed) continue;
+    listed = std::move(now_listed);
+    discovery_options.settle_after = std::chrono::milliseconds(0);  // wait for every probe
+    discovered = DiscoverComponents(discovery_options);
+  }
   late_sockets_ = discovered.pending;
+  seen_sockets_.insert(discovered.pending.begin(), discovered.pending.end());
+  for (const auto& socket : discovered.components) seen_sockets_.insert(socket.path);
+  for (const auto& entry : discovered.skipped) seen_sockets_.insert(entry.path);
   PH_LOG_INFO("discovery", "{}: {} component socket(s), {} skipped, {} still probing, in {} ms",
               options.sockets_dir, discovered.components.size(), discovered.skipped.size(),
               discovered.pending.size(), discovered.elapsed.count());
@@ -194,9 +255,12 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
     if (factories.empty()) {
       std::string prefix, impl;
       SplitType(spec.type, &prefix, &impl);
-      *error = {2, fmt::format("{}: {}.type: unknown component type \"{}\"; known {} types: {}",
+      *error = {2, fmt::format("{}: {}.type: unknown component type \"{}\"; known {} types: {}. "
+                               "{}",
                                config_.source, spec.field, spec.type, prefix,
-                               KnownTypes(*registry_, KindsForPrefix(prefix)))};
+                               KnownTypes(*registry_, KindsForPrefix(prefix)),
+                               ExplainMissingPluggable(*registry_, options.sockets_dir, prefix,
+                                                       impl))};
       return false;
     }
     size_t created = 0;
@@ -206,6 +270,7 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
                         factory->kind() == ComponentKind::kOutputBinding;
       if (is_binding && !BindingServesAs(spec.metadata, factory->kind())) continue;
       pending.push_back(make_instance(*factory, spec.name, spec.version, spec.metadata));
+      pending.back().configured = true;
       ++created;
     }
     if (created == 0) {
@@ -334,6 +399,8 @@ void Host::StartSupervisor(const HostOptions& options) {
   SupervisorOptions supervisor_options;
   supervisor_options.sockets_dir = options.sockets_dir;
   supervisor_options.ping_interval = options.ping_interval;
+  supervisor_options.ping_timeout = options.ping_timeout;
+  supervisor_options.ping_failure_threshold = options.ping_failure_threshold;
   supervisor_options.probe_timeout = options.probe_timeout;
   supervisor_options.init_timeout = options.init_timeout;
   std::string app_id = config_.app_id;
@@ -350,6 +417,9 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();
+  // Discovery listed the folder before the watch existed: whatever appeared in between is
+  // found by one more listing, now that nothing can slip past the watch.
+  supervisor_->RescanAfterStartup(std::move(seen_sockets_));
   if (!late_sockets_.empty()) supervisor_->ProbeInBackground(late_sockets_);
 }
 

@@ -121,9 +121,10 @@ TEST_CASE("an Init answered after Stop does not keep the supervisor alive", "[li
   std::weak_ptr<int> held = sentinel;
   InstanceTable instances;
 
-  // A pluggable instance that is down while its socket exists: the health check starts a
+  // A pluggable instance that is down while its socket listens: the health check starts a
   // re-Init, which the component answers only after the supervisor has stopped.
-  REQUIRE(testing::MakeDeadSocket(dir.File("slow.sock")));
+  testing::RawListener listener(dir.File("slow.sock"), testing::RawListener::Mode::kHung);
+  REQUIRE(listener.started());
   auto component = std::make_shared<HeldComponent>();
   InstanceInfo info;
   info.name = "slow";
