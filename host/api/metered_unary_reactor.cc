@@ -9,6 +9,7 @@ MeteredUnaryReactor* MeteredUnaryReactor::Start(const ApiContext& context,
                                                 std::string_view method,
                                                 std::string_view component) {
   // On the heap, as OnDone deletes it.
+  InFlightCounter().fetch_add(1, std::memory_order_relaxed);
   return new MeteredUnaryReactor(context, method, component);
 }
 

@@ -8,7 +8,9 @@
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string_view>
 
 namespace plughost {
@@ -33,7 +35,14 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
   // type, never a base pointer, so no call finishes unrecorded.
   void Finish(grpc::Status status);
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    InFlightCounter().fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
+
+  // Unary API calls begun and not yet done, in this process: shutdown waits for these, not
+  // for clients that merely keep a connection open.
+  static int64_t InFlight() { return InFlightCounter().load(std::memory_order_relaxed); }
   void OnCancel() override {}
   // OnDone and OnCancel are trivial, so gRPC may run them on the thread that completes the call,
   // as it does for its own default reactor, instead of handing every call's OnDone to an
@@ -46,6 +55,10 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
                       std::string_view component)
       : context_(context), method_(method), component_(component) {}
   void Record(grpc::StatusCode code) noexcept;
+  static std::atomic<int64_t>& InFlightCounter() {
+    static std::atomic<int64_t> calls{0};
+    return calls;
+  }
 
   const ApiContext& context_;
   std::string_view method_;

@@ -1,12 +1,14 @@
 #include "host/runtime/host.h"
 
 #include <fmt/format.h>
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include "common/backoff.h"
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
+#include "host/api/metered_unary_reactor.h"
 #include "host/api/state_keys.h"
 #include "host/app_callback/binding_delivery.h"
 #include "host/app_callback/topic_delivery.h"
@@ -468,7 +471,27 @@ void Host::Wait() {
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();
   if (supervisor_) supervisor_->Stop();
-  server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+  // gRPC's Shutdown waits for every connection to close, not just for the calls in flight: a
+  // client holding an idle connection would hold shutdown for the whole drain timeout. So it
+  // runs aside while this thread waits for the calls, then cuts the connections left.
+  auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout_;
+  std::atomic<bool> shut_down{false};
+  std::thread shutdown([&] {
+    server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+    shut_down = true;
+  });
+  Backoff poll(Backoff::Options{.initial = std::chrono::milliseconds(5),
+                                .max = std::chrono::milliseconds(100)});
+  while (!shut_down && MeteredUnaryReactor::InFlight() > 0 &&
+         std::chrono::steady_clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(poll.NextDelay());
+  }
+  // Repeated until Shutdown returns, in case it had not begun when the calls were done.
+  while (!shut_down) {
+    grpc_server_cancel_all_calls(server_->c_server());
+    std::this_thread::sleep_for(poll.NextDelay());
+  }
+  shutdown.join();
   server_.reset();
   PH_LOG_INFO("host", "stopped");
 }

@@ -3,7 +3,11 @@
 // type whose component starts after the host, and a socket folder that does not exist.
 #include <catch2/catch.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -13,9 +17,9 @@
 #include "test/support/running_host.h"
 
 namespace plughost::testing {
-namespace {
 namespace rt = ::dapr::proto::runtime::v1;
 using namespace std::chrono_literals;
+namespace {
 
 bool Serves(RunningHost& host, const std::string& store) {
   rt::GetStateRequest request;
@@ -159,6 +163,41 @@ TEST_CASE("a missing socket folder is said in the log", "[integration][discovery
   RunningHost host(dir, dir.File("no-such-folder"));
   REQUIRE(host.started());
   CHECK_THAT(host.Log(), Catch::Contains(dir.File("no-such-folder") + " did not exist"));
+}
+
+}  // namespace plughost::testing
+
+namespace plughost::testing {
+
+TEST_CASE("a client holding an idle connection does not hold shutdown for the drain timeout",
+          "[integration][shutdown]") {
+  TempDir dir;
+  RunningHost host(dir, dir.path(), {"--drain-timeout", "60000"});
+  REQUIRE(host.started());
+  // One call, then the connection stays open and idle.
+  rt::GetMetadataRequest request;
+  rt::GetMetadataResponse response;
+  auto context = Deadline();
+  REQUIRE(host.dapr().GetMetadata(context.get(), request, &response).ok());
+  // And a client that opened HTTP/2 and says nothing more, not even to the GOAWAY.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(host.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  static const char kPrefaceAndSettings[] =
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+  REQUIRE(::write(silent, kPrefaceAndSettings, sizeof(kPrefaceAndSettings) - 1) ==
+          static_cast<ssize_t>(sizeof(kPrefaceAndSettings) - 1));
+  std::this_thread::sleep_for(200ms);  // lets the server take the connection (not asserted)
+  host.process().Signal(SIGTERM);
+  // Well within the 60 s drain timeout (a bound, not a timing).
+  auto code = host.process().WaitExit(20s);
+  INFO(host.Log());
+  ::close(silent);
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
 }
 
 }  // namespace plughost::testing
