@@ -1,6 +1,7 @@
 #include "host/builtins/local_storage_binding.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -10,6 +11,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include "host/builtins/open_beneath.h"
 
 namespace plughost {
 namespace {
@@ -85,6 +88,17 @@ bool WriteAll(int fd, const std::string& data) {
   return true;
 }
 
+// `path` (inside `root`, as Resolve made it) as open_beneath's parts.
+BeneathPath Beneath(const fs::path& path, const fs::path& root) {
+  BeneathPath beneath;
+  SplitBeneath(path.lexically_relative(root).generic_string(), &beneath);
+  return beneath;
+}
+
+// An open beneath the root that met a symlink (or a folder swapped for one) fails with one of
+// these: the name leads outside, or through a link, which the binding never follows.
+bool EscapeErrno(int error) { return error == ELOOP || error == EXDEV || error == ENOTDIR; }
+
 }  // namespace
 
 void LocalStorageBinding::Init(const InitSpec& spec, StatusCallback done) {
@@ -101,15 +115,31 @@ void LocalStorageBinding::Init(const InitSpec& spec, StatusCallback done) {
                                      it->second, ec ? ec.message() : "not a directory")));
     return;
   }
+  int fd = ::open(canonical.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    done(InvalidArgument(fmt::format("metadata \"rootPath\" \"{}\" cannot be opened: {}",
+                                     it->second, std::strerror(errno))));
+    return;
+  }
+  auto root_fd = std::shared_ptr<const int>(new int(fd), [](const int* owned) {
+    ::close(*owned);
+    delete owned;
+  });
   {
     std::lock_guard lock(mutex_);
     root_ = std::move(canonical);
+    root_fd_ = std::move(root_fd);
   }
   done(grpc::Status::OK);
 }
 
 std::vector<std::string> LocalStorageBinding::Operations() const {
   return {std::begin(kOperations), std::end(kOperations)};
+}
+
+std::shared_ptr<const int> LocalStorageBinding::root_fd() const {
+  std::lock_guard lock(mutex_);
+  return root_fd_;
 }
 
 fs::path LocalStorageBinding::root() const {
@@ -174,19 +204,15 @@ grpc::Status LocalStorageBinding::Create(const bindingspb::InvokeRequest& reques
   if (auto status = Resolve(name, &path); !status.ok()) return status;
   if (path == root()) return InvalidArgument(fmt::format("fileName \"{}\" names rootPath", name));
 
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        fmt::format("cannot create the folder for \"{}\": {}", name, ec.message()));
+  // Folders are created and the file opened beneath the root's descriptor, never through a
+  // symlink: a link swapped in after Resolve's check cannot redirect the write.
+  auto base_fd = root_fd();
+  int fd = OpenBeneath(*base_fd, Beneath(path, root()), O_WRONLY | O_CREAT | O_TRUNC, 0640,
+                       /*create_folders=*/true);
+  if (fd < 0 && EscapeErrno(errno)) {
+    return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                                       "symlink", name));
   }
-  // The folders just created (or found) must still lie inside the root.
-  fs::path parent = fs::canonical(path.parent_path(), ec);
-  if (ec || !IsWithin(parent, root())) {
-    return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath", name));
-  }
-  // O_NOFOLLOW: a symlink planted under the name is never written through.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) return ErrnoStatus("create", name, errno);
   bool written = WriteAll(fd, request.data());
   int write_error = errno;
@@ -204,12 +230,22 @@ grpc::Status LocalStorageBinding::Get(const bindingspb::InvokeRequest& request,
   std::string name = MetadataValue(request, kFileNameKey);
   fs::path path;
   if (auto status = Resolve(name, &path); !status.ok()) return status;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
+  const fs::path base = root();
+  if (path == base) return InvalidArgument(fmt::format("\"{}\" is a directory", name));
+  // Opened beneath the root's descriptor with no symlink followed anywhere: what Resolve
+  // checked cannot be swapped for a link to outside before the open.
+  auto base_fd = root_fd();
+  int fd = OpenBeneath(*base_fd, Beneath(path, base), O_RDONLY, 0, /*create_folders=*/false);
+  if (fd < 0 && EscapeErrno(errno)) {
+    return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                                       "symlink", name));
+  }
+  if (fd < 0) return ErrnoStatus("read", name, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
     return InvalidArgument(fmt::format("\"{}\" is a directory", name));
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("read", name, errno);
   std::string data;
   char buffer[64 * 1024];
   while (true) {
@@ -233,17 +269,29 @@ grpc::Status LocalStorageBinding::Delete(const bindingspb::InvokeRequest& reques
   fs::path path;
   if (auto status = Resolve(name, &path); !status.ok()) return status;
   if (path == root()) return InvalidArgument(fmt::format("fileName \"{}\" names rootPath", name));
-  std::error_code ec;
-  auto status = fs::symlink_status(path, ec);
-  if (ec || !fs::exists(status)) {
+  // The entry is looked at and removed through its folder's descriptor, reached beneath the
+  // root without following links; a symlink itself is removed, never its target.
+  auto base_fd = root_fd();
+  BeneathPath beneath = Beneath(path, root());
+  int dir_fd = OpenFolderBeneath(*base_fd, beneath, /*create_folders=*/false);
+  if (dir_fd < 0) {
+    if (EscapeErrno(errno)) {
+      return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                                         "symlink", name));
+    }
     return grpc::Status(grpc::StatusCode::NOT_FOUND, fmt::format("file \"{}\" not found", name));
   }
-  if (fs::is_directory(status)) return InvalidArgument(fmt::format("\"{}\" is a directory", name));
-  // A symlink (inside the root, as Resolve checked) is removed itself, not its target.
-  if (!fs::remove(path, ec) || ec) {
-    return ErrnoStatus("delete", name, ec ? ec.value() : ENOENT);
+  struct stat st {};
+  grpc::Status result = grpc::Status::OK;
+  if (::fstatat(dir_fd, beneath.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    result = grpc::Status(grpc::StatusCode::NOT_FOUND, fmt::format("file \"{}\" not found", name));
+  } else if (S_ISDIR(st.st_mode)) {
+    result = InvalidArgument(fmt::format("\"{}\" is a directory", name));
+  } else if (::unlinkat(dir_fd, beneath.leaf.c_str(), 0) != 0) {
+    result = ErrnoStatus("delete", name, errno);
   }
-  return grpc::Status::OK;
+  ::close(dir_fd);
+  return result;
 }
 
 grpc::Status LocalStorageBinding::List(const bindingspb::InvokeRequest& request,

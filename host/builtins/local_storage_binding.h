@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -39,9 +40,12 @@ class LocalStorageBinding : public OutputBinding {
   // The absolute path `file_name` names inside the root, or INVALID_ARGUMENT when it escapes.
   grpc::Status Resolve(const std::string& file_name, std::filesystem::path* path) const;
   std::filesystem::path root() const;
+  // The root folder's descriptor: every file is opened beneath it (host/builtins/open_beneath.h).
+  std::shared_ptr<const int> root_fd() const;
 
   mutable std::mutex mutex_;
   std::filesystem::path root_;  // canonical
+  std::shared_ptr<const int> root_fd_;  // closed when the last user lets go
 };
 
 }  // namespace plughost
