@@ -244,6 +244,8 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
   if (!sockets_given) {
     std::string from_env = env("PLUGHOST_SOCKETS_DIR");
     if (from_env.empty()) from_env = env("DAPR_COMPONENTS_SOCKETS_FOLDER");
+    // What Dapr's injector sets in a pod (singular COMPONENT), see docs/kubernetes.md.
+    if (from_env.empty()) from_env = env("DAPR_COMPONENT_SOCKETS_FOLDER");
     options.host.sockets_dir = from_env.empty() ? "/tmp/dapr-components-sockets" : from_env;
   }
   if (options.host.api_token.empty()) options.host.api_token = env("DAPR_API_TOKEN");

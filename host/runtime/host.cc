@@ -26,6 +26,7 @@
 #include "host/components/binding_direction.h"
 #include "host/common/log.h"
 #include "host/discovery/discovery.h"
+#include "host/discovery/folder_trust.h"
 #include "host/discovery/socket_folder.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/ops/metrics_interceptor.h"
@@ -135,14 +136,25 @@ bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
     }
     return true;
   }
-  if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) && !options.allow_insecure_sockets_dir) {
-    *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}): anyone "
-                             "could plant a component socket there. Fix: chmod o-w {}, or pass "
-                             "--allow-insecure-sockets-dir",
-                             options.sockets_dir, st.st_mode & 07777, options.sockets_dir)};
-    return false;
+  if (!S_ISDIR(st.st_mode) || !(st.st_mode & S_IWOTH)) return true;
+  if (options.allow_insecure_sockets_dir) {
+    PH_LOG_WARN("host", "socket folder {} is writable by every user (mode {:04o}); accepted "
+                "because of --allow-insecure-sockets-dir", options.sockets_dir, st.st_mode & 07777);
+    return true;
   }
-  return true;
+  // Dapr's injector gives the folder an emptyDir (mode 0777) that only this pod can reach.
+  FolderTrust trust = JudgeWorldWritableFolder(options.sockets_dir);
+  if (trust.pod_local) {
+    PH_LOG_INFO("host", "socket folder {} is writable by every user (mode {:04o}) but is {}: "
+                "accepted", options.sockets_dir, st.st_mode & 07777, trust.why);
+    return true;
+  }
+  *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}) and is not "
+                           "a pod-local volume ({}): anyone could plant a component socket there. "
+                           "Fix: chmod o-w {}, or pass --allow-insecure-sockets-dir",
+                           options.sockets_dir, st.st_mode & 07777, trust.why,
+                           options.sockets_dir)};
+  return false;
 }
 
 bool Host::LoadConfig(const HostOptions& options, StartupError* error) {

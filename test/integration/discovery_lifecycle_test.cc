@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -198,6 +199,30 @@ TEST_CASE("a client holding an idle connection does not hold shutdown for the dr
   ::close(silent);
   REQUIRE(code.has_value());
   CHECK(*code == 0);
+}
+
+}  // namespace plughost::testing
+
+namespace plughost::testing {
+
+TEST_CASE("a world-writable folder is refused in Kubernetes too unless it is an emptyDir",
+          "[integration][folder-trust]") {
+  TempDir dir;
+  std::string open_dir = dir.File("open");
+  std::filesystem::create_directory(open_dir);
+  ::chmod(open_dir.c_str(), 0777);
+  auto refused = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", open_dir, "--grpc-address",
+       "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off"},
+      dir.File("refused.log"), {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}});
+  auto code = refused->WaitExit(20s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 2);
+  CHECK_THAT(refused->Log(), Catch::Contains("is not an emptyDir volume"));
+
+  RunningHost allowed(dir, open_dir, {"--allow-insecure-sockets-dir"});
+  REQUIRE(allowed.started());
+  CHECK_THAT(allowed.Log(), Catch::Contains("accepted because of --allow-insecure-sockets-dir"));
 }
 
 }  // namespace plughost::testing
