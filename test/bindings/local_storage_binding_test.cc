@@ -1,5 +1,7 @@
 #include "host/builtins/local_storage_binding.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -203,24 +205,29 @@ TEST_CASE("bindings.localstorage: a symlink swapped in while reading never leaks
   REQUIRE(InitWith(binding, {{"rootPath", root.string()}}).ok());
 
   // The name is, in turn, a plain file inside and a link to a file outside; its folder is,
-  // in turn, a real folder and a link to the outside folder.
+  // in turn, a real folder and a link to the outside folder. Each swap is one atomic
+  // exchange, as fast as the kernel allows, to hit the gap between a check and an open.
+  std::ofstream(root / "target") << "inside";
+  fs::create_symlink(outside / "secret.txt", root / "target-link");
+  fs::create_directories(root / "sub-swap");
+  std::ofstream(root / "sub-swap" / "secret.txt") << "inside";
+  fs::create_directory_symlink(outside, root / "sub-link");
   std::atomic<bool> stop{false};
+  std::atomic<int> swaps{0};
   std::thread swapper([&] {
-    std::error_code ec;
+    auto exchange = [&](const char* a, const char* b) {
+      ::renameat2(AT_FDCWD, (root / a).c_str(), AT_FDCWD, (root / b).c_str(), RENAME_EXCHANGE);
+    };
     while (!stop) {
-      fs::create_symlink(outside / "secret.txt", root / "swap.tmp", ec);
-      fs::rename(root / "swap.tmp", root / "target", ec);
-      fs::create_directory_symlink(outside, root / "dir.tmp", ec);
-      fs::rename(root / "dir.tmp", root / "sub-swap", ec);
-      { std::ofstream(root / "file.tmp") << "inside"; }
-      fs::rename(root / "file.tmp", root / "target", ec);
-      fs::remove(root / "sub-swap", ec);
-      fs::create_directory(root / "sub-swap", ec);
-      { std::ofstream(root / "sub-swap" / "secret.txt") << "inside"; }
+      exchange("target", "target-link");
+      exchange("sub-swap", "sub-link");
+      swaps++;
     }
   });
   int escaped = 0, served = 0;
-  for (int i = 0; i < 2000; ++i) {
+  // At least 2,000 reads, and on until the swapper has really run alongside (on a loaded
+  // machine it may get the CPU only now and then).
+  for (int i = 0; i < 2000 || (swaps < 20000 && i < 200000); ++i) {
     for (const char* name : {"target", "sub-swap/secret.txt"}) {
       auto outcome = Invoke(binding, "get", name);
       if (!outcome.status.ok()) continue;
@@ -230,6 +237,7 @@ TEST_CASE("bindings.localstorage: a symlink swapped in while reading never leaks
   }
   stop = true;
   swapper.join();
+  INFO("served " << served << ", swaps " << swaps);
   CHECK(escaped == 0);
   CHECK(served > 0);  // the plain file is read whenever it is there
   CHECK(ReadFile(outside / "secret.txt") == "secret");
