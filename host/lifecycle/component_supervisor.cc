@@ -47,6 +47,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         health_timer_(io_) {}
 
   bool Start() {
+    // Who serves each socket now: a later server of the same path must be the same uid.
+    for (const auto& instance : instances_->All()) {
+      if (!instance->socket_path.empty()) PeerTrusted(instance->socket_path);
+    }
     bool watching = StartWatch();
     ScheduleHealthCheck();
     thread_ = std::thread([self = shared_from_this()] { self->io_.run(); });
@@ -289,6 +293,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       for (const auto& instance : existing) Reinitialize(instance);
       return;
     }
+    if (!PeerTrusted(path)) return;
     DiscoveredSocket socket{path, ComponentNameFromSocketFile(FileName(path)), services, {}};
     for (const auto& service : services) {
       if (auto kind = KindForService(service)) socket.kinds.push_back(*kind);
@@ -341,6 +346,11 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   void Reinitialize(const InstancePtr& instance) {
     auto& attempt = AttemptFor(instance.get());
     if (attempt.in_progress) return;
+    if (!PeerTrusted(instance->socket_path)) {
+      instance->health->MarkUnavailable("its socket is served by another user; no Init sent");
+      attempt.next = std::chrono::steady_clock::now() + attempt.backoff.NextDelay();
+      return;
+    }
     attempt.in_progress = true;
     instance->health->MarkReinitializing();
     instance->component->Init(instance->init_spec, [self = shared_from_this(),
@@ -416,6 +426,36 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     }
   }
 
+  // SO_PEERCRED of whoever listens on `path` against the uid expected there: the configured
+  // one, else the first one seen (or, if nobody listened then, the socket file's owner). A
+  // process of another user that bound a dead component's path would otherwise be sent that
+  // instance's metadata, secrets included. True when nobody listens (no Init can happen).
+  bool PeerTrusted(const std::string& path) {
+    SocketCheck check = CheckSocket(path);
+    std::optional<uid_t> expected = options_.expected_peer_uid;
+    auto known = socket_uids_.find(path);
+    if (!expected && known != socket_uids_.end()) expected = known->second;
+    std::optional<uid_t> actual = check.peer_uid;
+    if (!actual) {
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) == 0) actual = st.st_uid;
+    }
+    if (!expected) {
+      if (actual) socket_uids_[path] = *actual;
+      return true;
+    }
+    // A listener whose backlog is full tells no credentials: its socket file's owner stands in.
+    if (!actual || *actual == *expected) {
+      refused_.erase(path);
+      return true;
+    }
+    if (refused_.insert(path).second) {
+      PH_LOG_ERROR("lifecycle", "refusing {}: served by uid {}, expected uid {} (the uid that "
+                   "served it before); no Init or metadata sent", path, *actual, *expected);
+    }
+    return false;
+  }
+
   // On the supervisor's thread. Only a lost connection makes an instance unavailable (and so,
   // later, re-initialised); a component that still listens but fails its Pings keeps serving.
   void PingAnswered(const InstancePtr& instance, const grpc::Status& status) {
@@ -470,6 +510,8 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   std::map<const InstanceInfo*, Attempt> attempts_;
   std::map<const InstanceInfo*, PingWatch> pings_;
   std::map<std::string, Backoff> probe_backoffs_;
+  std::map<std::string, uid_t> socket_uids_;  // who served each socket first
+  std::set<std::string> refused_;             // sockets refused (and logged) for their uid
 };
 
 ComponentSupervisor::ComponentSupervisor(SupervisorOptions options, InstanceTable* instances,

@@ -12,9 +12,12 @@
 // The API never waits on any of this: it reads each instance's InstanceHealth.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -34,6 +37,10 @@ struct SupervisorOptions {
   std::chrono::milliseconds ping_interval{1000};
   std::chrono::milliseconds ping_timeout{2000};
   int ping_failure_threshold = 3;
+  // The uid every component socket must be served by; unset: the uid that served each socket
+  // when the supervisor first saw it (else the socket file's owner). A socket served by
+  // another uid gets no Init (its metadata may hold secrets).
+  std::optional<uid_t> expected_peer_uid;
   std::chrono::milliseconds probe_timeout{2000};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds max_backoff{5000};
