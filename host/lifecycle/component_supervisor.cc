@@ -336,8 +336,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
           PH_LOG_ERROR("lifecycle", "new socket not registered: {}", added.message());
           return;
         }
-        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {})", KindDisplayName(kind),
-                    name, source);
+        // Nothing configured it, so its Init carried no metadata: say how to give it some.
+        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {}); no configuration entry, "
+                    "so it was initialised without metadata: name its type in the config (or a "
+                    "resource file) to give it some", KindDisplayName(kind), name, source);
         if (self->options_.instance_added) self->options_.instance_added(kind, name);
       });
     });

@@ -347,8 +347,10 @@ bool Host::CreateInstances(const HostOptions& options, StartupError* error) {
   }
 
   for (auto& info : pending) {
-    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(info.kind), info.name,
-                info.type, info.source);
+    PH_LOG_INFO("host", "{} '{}' ready ({} from {}){}", KindDisplayName(info.kind), info.name,
+                info.type, info.source,
+                info.configured ? "" : "; no configuration entry, so initialised without "
+                                       "metadata (name its type in the config to give it some)");
     if (auto status = instances_.Add(std::move(info)); !status.ok()) {
       *error = {2, std::string(status.message())};
       return false;

@@ -47,6 +47,8 @@ TEST_CASE("a component started together with the host is registered", "[integrat
     REQUIRE(host.started());
     INFO("round " << round << "\n" << host.Log());
     CHECK(Eventually([&] { return Serves(host, "together"); }));
+    // Nothing configured it: the log line that registers it says it got no metadata.
+    CHECK_THAT(host.Log(), Catch::Contains("initialised without metadata"));
   }
 }
 
