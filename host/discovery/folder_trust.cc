@@ -35,8 +35,8 @@ std::string Unescape(const std::string& field) {
 bool Within(const std::string& path, const std::string& mount_point) {
   if (mount_point == "/") return true;
   return path == mount_point ||
-         (path.size() > mount_point.size() && path.compare(0, mount_point.size(), mount_point) == 0 &&
-          path[mount_point.size()] == '/');
+         (path.size() > mount_point.size() &&
+          path.compare(0, mount_point.size(), mount_point) == 0 && path[mount_point.size()] == '/');
 }
 
 }  // namespace
@@ -45,13 +45,14 @@ FolderTrust JudgeWorldWritableFolder(const std::string& folder, const std::strin
                                      bool in_kubernetes) {
   FolderTrust trust;
   if (!in_kubernetes) {
-    trust.why = "not in a Kubernetes pod (KUBERNETES_SERVICE_HOST unset), so other users may "
-                "share this folder";
+    trust.why =
+        "not in a Kubernetes pod (KUBERNETES_SERVICE_HOST unset), so other users may "
+        "share this folder";
     return trust;
   }
   std::error_code ec;
-  std::string path = std::filesystem::weakly_canonical(std::filesystem::absolute(folder, ec), ec)
-                         .string();
+  std::string path =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(folder, ec), ec).string();
   // The longest mount point holding the folder is the mount it lives on.
   std::string best_point, best_root;
   std::istringstream lines(mountinfo);
@@ -69,9 +70,9 @@ FolderTrust JudgeWorldWritableFolder(const std::string& folder, const std::strin
     trust.pod_local = true;
     trust.why = "a pod-local emptyDir volume (mounted at " + best_point + ")";
   } else {
-    trust.why = "in Kubernetes, but " + (best_point.empty() ? std::string("its mount is unknown")
-                                                            : "its mount " + best_point +
-                                                                  " is not an emptyDir volume");
+    trust.why = "in Kubernetes, but " +
+                (best_point.empty() ? std::string("its mount is unknown")
+                                    : "its mount " + best_point + " is not an emptyDir volume");
   }
   return trust;
 }

@@ -10,7 +10,8 @@ namespace {
 // /proc/self/mountinfo of a daprd-injected pod: the socket folder is an emptyDir bind mount.
 constexpr char kPodMountinfo[] =
     "900 800 0:300 / / rw,relatime - overlay overlay rw,lowerdir=/l\n"
-    "901 900 8:1 /var/lib/kubelet/pods/1f2e/volumes/kubernetes.io~empty-dir/dapr-unix-domain-socket "
+    "901 900 8:1 "
+    "/var/lib/kubelet/pods/1f2e/volumes/kubernetes.io~empty-dir/dapr-unix-domain-socket "
     "/tmp/dapr-components-sockets rw,relatime - ext4 /dev/sda1 rw\n"
     "902 900 8:1 /var/lib/kubelet/pods/1f2e/etc-hosts /etc/hosts rw,relatime - ext4 /dev/sda1 rw\n";
 

@@ -103,8 +103,9 @@ TEST_CASE("a configured component whose socket is removed stays required by /rea
   WriteFile(dir.File("config.json"), R"({"components": [
       {"name": "store", "type": "state.needed", "metadata": {}}]})");
   int ops_port = FreeTcpPort();
-  RunningHost host(dir, dir.File("sockets"), {"--config", dir.File("config.json"),
-                   "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
+  RunningHost host(dir, dir.File("sockets"),
+                   {"--config", dir.File("config.json"), "--ops-address",
+                    "127.0.0.1:" + std::to_string(ops_port)});
   REQUIRE(host.started());
   plugged->Signal(SIGKILL);
   plugged->WaitExit(10s);
@@ -123,10 +124,12 @@ TEST_CASE("startup waits for a type the configuration names", "[integration][dis
        dir.File("config.json"), "--grpc-address", "127.0.0.1:" + std::to_string(FreeTcpPort()),
        "--ops-address", "off", "--init-timeout", "8000"},
       dir.File("host.log"));
-  REQUIRE(Eventually([&] { return host_process->Log().find("waiting up to") != std::string::npos; }));
+  REQUIRE(
+      Eventually([&] { return host_process->Log().find("waiting up to") != std::string::npos; }));
   auto component = SpawnSample(dir.File("sockets/latecomer.sock"), dir.File("late.log"));
   INFO(host_process->Log());
-  CHECK(Eventually([&] { return host_process->Log().find("serving dapr.proto") != std::string::npos; }));
+  CHECK(Eventually(
+      [&] { return host_process->Log().find("serving dapr.proto") != std::string::npos; }));
   CHECK_FALSE(host_process->WaitExit(100ms).has_value());
 }
 
@@ -189,8 +192,7 @@ TEST_CASE("a client holding an idle connection does not hold shutdown for the dr
   address.sin_port = htons(static_cast<uint16_t>(host.port()));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  static const char kPrefaceAndSettings[] =
-      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+  static const char kPrefaceAndSettings[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
   REQUIRE(::write(silent, kPrefaceAndSettings, sizeof(kPrefaceAndSettings) - 1) ==
           static_cast<ssize_t>(sizeof(kPrefaceAndSettings) - 1));
   std::this_thread::sleep_for(200ms);  // lets the server take the connection (not asserted)
@@ -213,10 +215,10 @@ TEST_CASE("a world-writable folder is refused in Kubernetes too unless it is an 
   std::string open_dir = dir.File("open");
   std::filesystem::create_directory(open_dir);
   ::chmod(open_dir.c_str(), 0777);
-  auto refused = ChildProcess::Spawn(
-      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", open_dir, "--grpc-address",
-       "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off"},
-      dir.File("refused.log"), {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}});
+  auto refused =
+      ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", open_dir, "--grpc-address",
+                           "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off"},
+                          dir.File("refused.log"), {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}});
   auto code = refused->WaitExit(20s);
   REQUIRE(code.has_value());
   CHECK(*code == 2);

@@ -40,7 +40,8 @@ class SlowPingStore final : public cpb::StateStore::Service {
   grpc::Status Ping(grpc::ServerContext* context, const cpb::PingRequest*,
                     cpb::PingResponse*) override {
     pings++;
-    // Past any Ping deadline (also the 2 s one hosts had before); ends early when the host gives up on the call.
+    // Past any Ping deadline (also the 2 s one hosts had before); ends early when the host gives up
+    // on the call.
     for (int i = 0; i < 300 && !context->IsCancelled(); ++i) std::this_thread::sleep_for(10ms);
     return grpc::Status::OK;
   }
@@ -73,10 +74,10 @@ TEST_CASE("a component with slow Pings keeps serving and is not initialised agai
   WriteFile(dir.File("config.json"), R"({"components": [
       {"name": "store", "type": "state.slowping", "metadata": {"keyPrefix": "none"}}]})");
   int ops_port = FreeTcpPort();
-  RunningHost host(dir, dir.path(),
-                   {"--config", dir.File("config.json"), "--ping-interval", "50",
-                    "--ping-timeout", "100", "--ping-failures", "3", "--ops-address",
-                    "127.0.0.1:" + std::to_string(ops_port)});
+  RunningHost host(
+      dir, dir.path(),
+      {"--config", dir.File("config.json"), "--ping-interval", "50", "--ping-timeout", "100",
+       "--ping-failures", "3", "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
   REQUIRE(host.started());
   REQUIRE(store.inits == 1);
 
