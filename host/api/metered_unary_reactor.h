@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string_view>
 
 namespace plughost {
@@ -52,7 +53,14 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
   // finishes unrecorded.
   void Finish(grpc::Status status);
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    InFlightCounter().fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
+
+  // Unary API calls begun and not yet done, in this process: shutdown waits for these, not
+  // for clients that merely keep a connection open.
+  static int64_t InFlight() { return InFlightCounter().load(std::memory_order_relaxed); }
   void OnCancel() override {}
   // OnDone and OnCancel are trivial, so gRPC may run them on the thread that completes the call,
   // as it does for its own default reactor, instead of handing every call's OnDone to an
@@ -63,8 +71,14 @@ class MeteredUnaryReactor final : public grpc::ServerUnaryReactor {
  private:
   MeteredUnaryReactor(const ApiContext& context, std::string_view method,
                       std::string_view component)
-      : context_(context), method_(method), component_(component) {}
+      : context_(context), method_(method), component_(component) {
+    InFlightCounter().fetch_add(1, std::memory_order_relaxed);  // OnDone takes it back
+  }
   void Record(grpc::StatusCode code) noexcept;
+  static std::atomic<int64_t>& InFlightCounter() {
+    static std::atomic<int64_t> calls{0};
+    return calls;
+  }
 
   const ApiContext& context_;
   std::string_view method_;

@@ -359,6 +359,19 @@ const std::vector<Flag>& Flags() {
          }
          return absl::OkStatus();
        }},
+      {{"--ping-timeout"},
+       "MS",
+       "deadline for each health check (default 2000)",
+       kServeOnly,
+       kOnce,
+       Millis("--ping-timeout", &HostOptions::ping_timeout)},
+      {{"--ping-failures"},
+       "N",
+       "failed health checks in a row before /readyz reports a component that\n"
+       "is still connected (default 3); its calls are still served",
+       kServeOnly,
+       kOnce,
+       Number("--ping-failures", &HostOptions::ping_failure_threshold, 1, "a whole number above 0")},
       {{"--restart-max-backoff"},
        "MS",
        "longest wait before restarting a launched process (default 10000)",

@@ -23,6 +23,9 @@ struct InitSpec {
   std::chrono::milliseconds timeout{5000};
 };
 
+// The Ping deadline when the caller names none.
+inline constexpr std::chrono::milliseconds kDefaultPingTimeout{2000};
+
 // Per-call options handed down from the app-facing API to a component.
 struct CallOptions {
   // The app's own call, when there is one: its deadline and cancellation reach the component.
@@ -44,6 +47,11 @@ class Component {
 
   // Cheap liveness probe.
   virtual void Ping(StatusCallback done) = 0;
+  // The same under a deadline the caller chooses (the supervisor's --ping-timeout); components
+  // that answer in-process ignore it.
+  virtual void PingWithin(std::chrono::milliseconds /*timeout*/, StatusCallback done) {
+    Ping(std::move(done));
+  }
 };
 
 }  // namespace plughost

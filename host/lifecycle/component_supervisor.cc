@@ -12,11 +12,15 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fmt/format.h>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include "common/backoff.h"
 #include "host/common/log.h"
+#include "host/discovery/socket_folder.h"
+#include "host/lifecycle/socket_liveness.h"
 
 namespace plughost {
 namespace {
@@ -43,6 +47,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         health_timer_(io_) {}
 
   bool Start() {
+    // Who serves each socket now: a later server of the same path must be the same uid.
+    for (const auto& instance : instances_->All()) {
+      if (!instance->socket_path.empty()) PeerTrusted(instance->socket_path);
+    }
     bool watching = StartWatch();
     ScheduleHealthCheck();
     thread_ = std::thread([self = shared_from_this()] { self->io_.run(); });
@@ -68,6 +76,12 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     }
   }
 
+  void RescanAfterStartup(std::set<std::string> known) {
+    PostFromOutside([self = shared_from_this(), known = std::move(known)] {
+      if (!self->stopping_) self->Rescan(known, "appeared during startup discovery");
+    });
+  }
+
   void ProbeInBackground(const std::vector<std::string>& paths) {
     PostFromOutside([self = shared_from_this(), paths] {
       for (const auto& path : paths) {
@@ -87,10 +101,30 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   static constexpr int kMaxProbeAttempts = 6;
 
   struct Attempt {
-    int failures = 0;
+    explicit Attempt(std::chrono::milliseconds max)
+        : backoff(Backoff::Options{.initial = std::chrono::milliseconds(100), .max = max}) {}
+    Backoff backoff;
     std::chrono::steady_clock::time_point next;
     bool in_progress = false;
   };
+
+  // Health checks of one instance.
+  struct PingWatch {
+    bool in_flight = false;  // a slow Ping is waited for, not stacked up
+    int failed_in_a_row = 0;
+  };
+
+  // The waits between probes of a new socket: 50 ms, then longer, restarting per appearance.
+  Backoff& ProbeBackoff(const std::string& path, int attempt) {
+    auto [it, added] = probe_backoffs_.try_emplace(
+        path, Backoff::Options{.initial = std::chrono::milliseconds(50), .multiplier = 2.0});
+    if (attempt == 0 && !added) it->second.Reset();
+    return it->second;
+  }
+
+  Attempt& AttemptFor(const InstanceInfo* instance) {
+    return attempts_.try_emplace(instance, options_.max_backoff).first->second;
+  }
 
   // Runs `handler` on the supervisor's thread, unless Stop() has begun (then it is dropped here,
   // with whatever it holds, instead of waiting forever in a queue nobody runs).
@@ -108,22 +142,61 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     for (auto* timer : retry_timers_) timer->cancel();
   }
 
+  // The inotify descriptor lives as long as the supervisor; the watch on the folder inside it
+  // is armed again whenever the folder comes back (deleted and re-created, or created late).
   bool StartWatch() {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
       PH_LOG_WARN("lifecycle", "cannot watch {}: inotify unavailable", options_.sockets_dir);
       return false;
     }
-    if (::inotify_add_watch(fd, options_.sockets_dir.c_str(),
-                            IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) < 0) {
-      PH_LOG_WARN("lifecycle", "cannot watch socket folder {} ({}); sockets added later will not "
-                  "be seen", options_.sockets_dir, std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
     watch_.assign(fd);
     ReadEvents();
+    return ArmWatch(/*log_failure=*/true);
+  }
+
+  bool ArmWatch(bool log_failure) {
+    int wd = ::inotify_add_watch(watch_.native_handle(), options_.sockets_dir.c_str(),
+                                 IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM |
+                                     IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+    if (wd < 0) {
+      if (log_failure) {
+        PH_LOG_WARN("lifecycle", "cannot watch socket folder {} ({}); watching for it to appear",
+                    options_.sockets_dir, std::strerror(errno));
+      }
+      return false;
+    }
+    watch_descriptor_ = wd;
     return true;
+  }
+
+  // The folder itself went away (or was renamed): nothing inside it can be reached by its
+  // old path any more.
+  void FolderLost() {
+    if (watch_descriptor_ < 0) return;
+    ::inotify_rm_watch(watch_.native_handle(), watch_descriptor_);  // fails once IN_IGNORED came
+    watch_descriptor_ = -1;
+    PH_LOG_WARN("lifecycle", "socket folder {} was removed or moved; hot-plug resumes when it "
+                "is back", options_.sockets_dir);
+    for (const auto& instance : instances_->All()) {
+      if (!instance->socket_path.empty() && !IsSocket(instance->socket_path)) {
+        SocketRemoved(instance->socket_path);
+      }
+    }
+  }
+
+  // Probes every socket in the folder that is not serving yet, except `known` (what startup
+  // discovery already saw): sockets that appeared while nothing watched.
+  void Rescan(const std::set<std::string>& known, const char* why) {
+    for (const auto& path : ListSocketFolder(options_.sockets_dir).sockets) {
+      if (known.count(path) || probing_.count(path)) continue;
+      auto existing = instances_->ForSocket(path);
+      bool serving = !existing.empty();
+      for (const auto& instance : existing) serving = serving && instance->health->ready();
+      if (serving) continue;
+      PH_LOG_INFO("lifecycle", "{} {}: probing it", path, why);
+      SocketAppeared(path);
+    }
   }
 
   void ReadEvents() {
@@ -141,6 +214,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     while (offset + sizeof(inotify_event) <= bytes) {
       auto* event = reinterpret_cast<const inotify_event*>(buffer_.data() + offset);
       offset += sizeof(inotify_event) + event->len;
+      if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+        if (event->wd == watch_descriptor_) FolderLost();
+        continue;
+      }
       if (event->len == 0) continue;
       std::string path = options_.sockets_dir + "/" + event->name;
       if (event->mask & (IN_DELETE | IN_MOVED_FROM)) {
@@ -160,6 +237,14 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         PH_LOG_WARN("lifecycle", "{} '{}' unavailable: socket {} removed",
                     KindDisplayName(instance->kind), instance->name, path);
       }
+      // Only the configuration makes an instance required: one that exists because its
+      // socket did is unplugged with it, and /readyz stops waiting for it.
+      if (!instance->configured && !instance->health->unplugged()) {
+        instance->health->SetUnplugged(true);
+        PH_LOG_INFO("lifecycle", "{} '{}' unplugged: not named by the configuration, so /readyz "
+                    "no longer requires it until {} comes back",
+                    KindDisplayName(instance->kind), instance->name, path);
+      }
     }
   }
 
@@ -170,6 +255,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     probing_.insert(path);
     // Instances of a restarting component must not take calls before their new Init.
     for (const auto& instance : instances_->ForSocket(path)) {
+      instance->health->SetUnplugged(false);
       if (instance->health->MarkUnavailable("its component restarted; initialising again")) {
         PH_LOG_INFO("lifecycle", "{} '{}': socket {} re-created; initialising again",
                     KindDisplayName(instance->kind), instance->name, path);
@@ -183,7 +269,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
                     if (self->stopping_) return;
                     if (!status.ok() && attempt + 1 < kMaxProbeAttempts && IsSocket(path)) {
                       auto timer = std::make_shared<boost::asio::steady_timer>(self->io_);
-                      timer->expires_after(std::chrono::milliseconds(50) * (1 << attempt));
+                      timer->expires_after(self->ProbeBackoff(path, attempt).NextDelay());
                       self->retry_timers_.insert(timer.get());
                       timer->async_wait([self, path, attempt, timer](const boost::system::error_code& e) {
                         self->retry_timers_.erase(timer.get());
@@ -207,6 +293,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       for (const auto& instance : existing) Reinitialize(instance);
       return;
     }
+    if (!PeerTrusted(path)) return;
     DiscoveredSocket socket{path, ComponentNameFromSocketFile(FileName(path)), services, {}};
     for (const auto& service : services) {
       if (auto kind = KindForService(service)) socket.kinds.push_back(*kind);
@@ -249,25 +336,34 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
           PH_LOG_ERROR("lifecycle", "new socket not registered: {}", added.message());
           return;
         }
-        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {})", KindDisplayName(kind),
-                    name, source);
+        // Nothing configured it, so its Init carried no metadata: say how to give it some.
+        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {}); no configuration entry, "
+                    "so it was initialised without metadata: name its type in the config (or a "
+                    "resource file) to give it some", KindDisplayName(kind), name, source);
         if (self->options_.instance_added) self->options_.instance_added(kind, name);
       });
     });
   }
 
   void Reinitialize(const InstancePtr& instance) {
-    auto& attempt = attempts_[instance.get()];
+    auto& attempt = AttemptFor(instance.get());
     if (attempt.in_progress) return;
+    if (!PeerTrusted(instance->socket_path)) {
+      instance->health->MarkUnavailable("its socket is served by another user; no Init sent");
+      attempt.next = std::chrono::steady_clock::now() + attempt.backoff.NextDelay();
+      return;
+    }
     attempt.in_progress = true;
     instance->health->MarkReinitializing();
     instance->component->Init(instance->init_spec, [self = shared_from_this(),
                                                      instance](grpc::Status status) {
       self->PostFromOutside([self, instance, status] {
-        auto& attempt = self->attempts_[instance.get()];
+        auto& attempt = self->AttemptFor(instance.get());
         attempt.in_progress = false;
         if (status.ok()) {
-          attempt.failures = 0;
+          attempt.backoff.Reset();
+          self->pings_[instance.get()] = PingWatch{};
+          instance->health->ClearFailingHealthChecks();
           // Counted before the instance shows ready, so whoever sees it ready sees the count.
           instance->health->recoveries++;
           self->counters.recoveries++;
@@ -276,10 +372,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
                       KindDisplayName(instance->kind), instance->name);
           return;
         }
-        attempt.failures++;
-        auto backoff = std::min<std::chrono::milliseconds>(
-            self->options_.max_backoff,
-            std::chrono::milliseconds(100) * (1 << std::min(attempt.failures, 6)));
+        auto backoff = attempt.backoff.NextDelay();
         attempt.next = std::chrono::steady_clock::now() + backoff;
         self->counters.failed_reinits++;
         instance->health->MarkUnavailable("Init failed: " + status.error_message());
@@ -301,23 +394,30 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
 
   void CheckHealth() {
     auto now = std::chrono::steady_clock::now();
+    if (watch_descriptor_ < 0 && watch_.is_open() && ArmWatch(/*log_failure=*/false)) {
+      PH_LOG_INFO("lifecycle", "socket folder {} is back; watching it again",
+                  options_.sockets_dir);
+      Rescan({}, "appeared while the folder was not watched");
+    }
     for (const auto& instance : instances_->All()) {
       if (instance->socket_path.empty()) continue;  // built-ins live in this process
       switch (instance->health->state()) {
-        case InstanceHealth::State::kReady:
-          instance->component->Ping([self = shared_from_this(), instance](grpc::Status status) {
-            if (status.ok() || status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return;
-            if (instance->health->MarkUnavailable("health check failed: " +
-                                                  status.error_message())) {
-              PH_LOG_WARN("lifecycle", "{} '{}' unavailable: Ping failed ({})",
-                          KindDisplayName(instance->kind), instance->name, status.error_message());
-            }
-          });
+        case InstanceHealth::State::kReady: {
+          auto& watch = pings_[instance.get()];
+          if (watch.in_flight) break;
+          watch.in_flight = true;
+          instance->component->PingWithin(
+              options_.ping_timeout, [self = shared_from_this(), instance](grpc::Status status) {
+                self->PostFromOutside([self, instance, status = std::move(status)] {
+                  self->PingAnswered(instance, status);
+                });
+              });
           break;
+        }
         case InstanceHealth::State::kUnavailable: {
-          auto& attempt = attempts_[instance.get()];
-          if (!attempt.in_progress && now >= attempt.next && IsSocket(instance->socket_path) &&
-              !probing_.count(instance->socket_path)) {
+          auto& attempt = AttemptFor(instance.get());
+          if (!attempt.in_progress && now >= attempt.next && !probing_.count(instance->socket_path) &&
+              CheckSocket(instance->socket_path).liveness == SocketLiveness::kListening) {
             Reinitialize(instance);
           }
           break;
@@ -328,11 +428,79 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     }
   }
 
+  // SO_PEERCRED of whoever listens on `path` against the uid expected there: the configured
+  // one, else the first one seen (or, if nobody listened then, the socket file's owner). A
+  // process of another user that bound a dead component's path would otherwise be sent that
+  // instance's metadata, secrets included. True when nobody listens (no Init can happen).
+  bool PeerTrusted(const std::string& path) {
+    SocketCheck check = CheckSocket(path);
+    std::optional<uid_t> expected = options_.expected_peer_uid;
+    auto known = socket_uids_.find(path);
+    if (!expected && known != socket_uids_.end()) expected = known->second;
+    std::optional<uid_t> actual = check.peer_uid;
+    if (!actual) {
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) == 0) actual = st.st_uid;
+    }
+    if (!expected) {
+      if (actual) socket_uids_[path] = *actual;
+      return true;
+    }
+    // A listener whose backlog is full tells no credentials: its socket file's owner stands in.
+    if (!actual || *actual == *expected) {
+      refused_.erase(path);
+      return true;
+    }
+    if (refused_.insert(path).second) {
+      PH_LOG_ERROR("lifecycle", "refusing {}: served by uid {}, expected uid {} (the uid that "
+                   "served it before); no Init or metadata sent", path, *actual, *expected);
+    }
+    return false;
+  }
+
+  // On the supervisor's thread. Only a lost connection makes an instance unavailable (and so,
+  // later, re-initialised); a component that still listens but fails its Pings keeps serving.
+  void PingAnswered(const InstancePtr& instance, const grpc::Status& status) {
+    auto& watch = pings_[instance.get()];
+    watch.in_flight = false;
+    if (stopping_ || instance->health->state() != InstanceHealth::State::kReady) return;
+    if (status.ok() || status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      watch.failed_in_a_row = 0;
+      if (instance->health->ClearFailingHealthChecks()) {
+        PH_LOG_INFO("lifecycle", "{} '{}' passes its health checks again",
+                    KindDisplayName(instance->kind), instance->name);
+      }
+      return;
+    }
+    counters.failed_pings++;
+    SocketCheck socket = CheckSocket(instance->socket_path);
+    if (socket.liveness != SocketLiveness::kListening) {
+      watch.failed_in_a_row = 0;
+      instance->health->ClearFailingHealthChecks();
+      if (instance->health->MarkUnavailable("connection lost: " + socket.detail)) {
+        PH_LOG_WARN("lifecycle", "{} '{}' unavailable: connection lost ({}; Ping: {})",
+                    KindDisplayName(instance->kind), instance->name, socket.detail,
+                    status.error_message());
+      }
+      return;
+    }
+    if (++watch.failed_in_a_row < options_.ping_failure_threshold) return;
+    if (instance->health->MarkFailingHealthChecks(fmt::format(
+            "{} health checks in a row failed (last: {}); still connected, calls still served",
+            watch.failed_in_a_row, status.error_message()))) {
+      PH_LOG_WARN("lifecycle", "{} '{}' failing its health checks ({} in a row, last: {}); "
+                  "still connected, so its calls are still served",
+                  KindDisplayName(instance->kind), instance->name, watch.failed_in_a_row,
+                  status.error_message());
+    }
+  }
+
   SupervisorOptions options_;
   InstanceTable* instances_;
   SocketFactoryMaker make_factories_;
   boost::asio::io_context io_;
-  boost::asio::posix::stream_descriptor watch_;
+  boost::asio::posix::stream_descriptor watch_;  // the inotify descriptor
+  int watch_descriptor_ = -1;  // the folder's watch inside it; -1 while the folder is missing
   boost::asio::steady_timer health_timer_;
   std::array<char, 16 * 1024> buffer_{};
   std::thread thread_;
@@ -342,6 +510,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   std::set<boost::asio::steady_timer*> retry_timers_;  // probe retries waiting, for Stop
   std::set<std::string> probing_;
   std::map<const InstanceInfo*, Attempt> attempts_;
+  std::map<const InstanceInfo*, PingWatch> pings_;
+  std::map<std::string, Backoff> probe_backoffs_;
+  std::map<std::string, uid_t> socket_uids_;  // who served each socket first
+  std::set<std::string> refused_;             // sockets refused (and logged) for their uid
 };
 
 ComponentSupervisor::ComponentSupervisor(SupervisorOptions options, InstanceTable* instances,
@@ -354,6 +526,10 @@ bool ComponentSupervisor::Start() { return impl_->Start(); }
 
 void ComponentSupervisor::Stop() {
   if (impl_) impl_->Stop();
+}
+
+void ComponentSupervisor::RescanAfterStartup(std::set<std::string> known) {
+  impl_->RescanAfterStartup(std::move(known));
 }
 
 void ComponentSupervisor::ProbeInBackground(const std::vector<std::string>& paths) {

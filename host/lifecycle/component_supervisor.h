@@ -2,15 +2,23 @@
 //  - hot-plug: watches the socket folder (inotify); a new socket is probed and gets an
 //    automatic instance named after it; a socket that comes back restores its instances;
 //  - removal: a socket that disappears marks its instances unavailable at once;
-//  - health: every instance is pinged on an interval; a failed Ping marks it unavailable;
-//  - recovery: an unavailable instance whose socket is back is initialised again (same
-//    metadata) before it takes calls, retried with capped backoff while Init fails.
+//  - health: every instance is pinged on an interval under its own deadline. A failed Ping
+//    whose socket has nobody listening any more marks the instance unavailable at once (the
+//    connection is lost); a failed Ping of a component still listening only counts, and after
+//    `ping_failure_threshold` in a row /readyz reports it while its calls keep being served;
+//  - recovery: an unavailable instance whose socket listens again is initialised again (same
+//    metadata) before it takes calls, retried with backoff while Init fails. A slow Ping never
+//    leads to a second Init of a process that never went away.
 // The API never waits on any of this: it reads each instance's InstanceHealth.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +35,12 @@ using SocketFactoryMaker =
 struct SupervisorOptions {
   std::string sockets_dir;
   std::chrono::milliseconds ping_interval{1000};
+  std::chrono::milliseconds ping_timeout{2000};
+  int ping_failure_threshold = 3;
+  // The uid every component socket must be served by; unset: the uid that served each socket
+  // when the supervisor first saw it (else the socket file's owner). A socket served by
+  // another uid gets no Init (its metadata may hold secrets).
+  std::optional<uid_t> expected_peer_uid;
   std::chrono::milliseconds probe_timeout{2000};
   std::chrono::milliseconds init_timeout{5000};
   std::chrono::milliseconds max_backoff{5000};
@@ -41,6 +55,7 @@ struct SupervisorCounters {
   std::atomic<uint64_t> sockets_removed{0};
   std::atomic<uint64_t> recoveries{0};
   std::atomic<uint64_t> failed_reinits{0};
+  std::atomic<uint64_t> failed_pings{0};
 };
 
 class ComponentSupervisor {
@@ -53,6 +68,11 @@ class ComponentSupervisor {
   // case health checks and recovery still run.
   bool Start();
   void Stop();
+
+  // Lists the folder once more now that the watch is set, and probes every socket not in
+  // `known` (those startup discovery saw): a socket created between the startup scan and the
+  // watch is registered, not missed.
+  void RescanAfterStartup(std::set<std::string> known);
 
   // Sockets that did not answer startup discovery in time: each gets one more probe, under the
   // full probe deadline, and joins like a hot-plugged socket if it answers.

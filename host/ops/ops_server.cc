@@ -97,7 +97,7 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
       std::string not_ready;
       if (sources_.processes) not_ready += ReadinessProblems(sources_.processes());
       for (const auto& instance : sources_.instances->All()) {
-        if (!instance->health->ready()) {
+        if (!instance->health->counts_as_ready()) {
           not_ready += fmt::format("{} {} ({}): {}\n", KindPrefix(instance->kind), instance->name,
                                    instance->type, instance->health->reason());
         }

@@ -18,6 +18,18 @@ void InstanceHealth::MarkReinitializing() {
   state_.store(State::kReinitializing, std::memory_order_release);
 }
 
+bool InstanceHealth::MarkFailingHealthChecks(const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    reason_ = reason;
+  }
+  return !failing_health_checks_.exchange(true, std::memory_order_acq_rel);
+}
+
+bool InstanceHealth::ClearFailingHealthChecks() {
+  return failing_health_checks_.exchange(false, std::memory_order_acq_rel);
+}
+
 std::string InstanceHealth::reason() const {
   std::lock_guard lock(mutex_);
   return reason_;

@@ -31,6 +31,9 @@ struct InstanceInfo {
   InitSpec init_spec;
   // The component's socket; empty for built-ins.
   std::string socket_path;
+  // Named by the configuration (false: an automatic instance named after its socket), so
+  // required by /readyz even when its socket is gone.
+  bool configured = false;
   std::shared_ptr<InstanceHealth> health = std::make_shared<InstanceHealth>();
 
   template <typename Interface>

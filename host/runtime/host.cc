@@ -1,12 +1,14 @@
 #include "host/runtime/host.h"
 
 #include <fmt/format.h>
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -15,11 +17,13 @@
 #include <string_view>
 #include <thread>
 
+#include "common/backoff.h"
 #include "common/status_code_name.h"
 #include "host/api/dapr_api.h"
 #include "host/app_http/http_app_channel.h"
 #include "host/components/binding_direction.h"
 #include "host/api/layotto_api.h"
+#include "host/api/metered_unary_reactor.h"
 #include "host/api/state_keys.h"
 #include "host/app_callback/binding_delivery.h"
 #include "host/app_callback/topic_delivery.h"
@@ -32,6 +36,8 @@
 #include "host/discovery/discovery.h"
 #include "host/http/dapr_http_api.h"
 #include "host/http/http_server.h"
+#include "host/discovery/folder_trust.h"
+#include "host/discovery/socket_folder.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/ops/metrics_interceptor.h"
 #include "host/ops/ops_server.h"
@@ -55,6 +61,27 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
   std::string list;
   for (const auto& type : types) list += (list.empty() ? "" : ", ") + type;
   return list;
+}
+
+// Why no socket provides `<prefix>.<name>`: where the host looked, how pluggable types are
+// named, and what a socket of that name serves instead.
+std::string ExplainMissingPluggable(const FactoryRegistry& registry, const std::string& folder,
+                                    const std::string& prefix, const std::string& name) {
+  std::string text = fmt::format("Pluggable types come from socket file names: {}.{} needs {}/{}"
+                                 ".sock serving a {} service (folder searched: {})", prefix, name,
+                                 folder, name, prefix, folder);
+  std::set<std::string> other_kinds;
+  for (const auto* factory : registry.All()) {
+    std::string factory_prefix, factory_name;
+    SplitType(factory->type(), &factory_prefix, &factory_name);
+    if (!factory->socket_path().empty() && factory_name == name) other_kinds.insert(factory_prefix);
+  }
+  if (!other_kinds.empty()) {
+    std::string kinds;
+    for (const auto& kind : other_kinds) kinds += (kinds.empty() ? "" : ", ") + kind;
+    text += fmt::format("; the socket named {} serves {}, not {}", name, kinds, prefix);
+  }
+  return text;
 }
 
 // Per-kind settings derived from an instance's metadata before it serves.
@@ -116,6 +143,7 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
     info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
     info.socket_path = factory.socket_path();
     instance.spec = spec;
+    info.configured = spec != nullptr;
     return instance;
   };
 
@@ -125,9 +153,11 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
     if (factories.empty()) {
       std::string prefix, impl;
       SplitType(spec.type, &prefix, &impl);
-      *error = {2, fmt::format("{}: unknown component type \"{}\"; known {} types: {}",
+      *error = {2, fmt::format("{}: unknown component type \"{}\"; known {} types: {}. {}",
                                Location(config, spec, ".type", "spec.type"), spec.type, prefix,
-                               KnownTypes(registry, KindsForPrefix(prefix)))};
+                               KnownTypes(registry, KindsForPrefix(prefix)),
+                               ExplainMissingPluggable(registry, options.sockets_dir, prefix,
+                                                       impl))};
       for (const auto& process : config.processes) {
         if (process.name != impl) continue;
         error->message += fmt::format(
@@ -316,8 +346,10 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
   for (size_t i = 0; i < pending.size(); ++i) {
     if (failures.count(i)) continue;
     InstanceInfo& info = pending[i].info;
-    PH_LOG_INFO("host", "{} '{}' ready ({} from {})", KindDisplayName(info.kind), info.name,
-                info.type, info.source);
+    PH_LOG_INFO("host", "{} '{}' ready ({} from {}){}", KindDisplayName(info.kind), info.name,
+                info.type, info.source,
+                info.configured ? "" : "; no configuration entry, so initialised without "
+                                       "metadata (name its type in the config to give it some)");
     if (auto status = instances->Add(std::move(info)); !status.ok()) {
       *error = {2, std::string(status.message())};
       return false;
@@ -368,21 +400,37 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
 bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
   struct stat st {};
   if (::stat(options.sockets_dir.c_str(), &st) != 0) {
-    // Created private, so no other user can plant a socket in it.
+    // Created private, so no other user can plant a socket in it; said once, so a typo in
+    // --sockets-dir shows in the log rather than as a host without components.
     if (::mkdir(options.sockets_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({})",
-                  options.sockets_dir, std::strerror(errno));
+      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({}); no "
+                  "pluggable components until it exists", options.sockets_dir, std::strerror(errno));
+    } else {
+      PH_LOG_INFO("host", "socket folder {} did not exist: created it (mode 0750); no pluggable "
+                  "components yet, sockets created there later are picked up",
+                  options.sockets_dir);
     }
     return true;
   }
-  if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH) && !options.allow_insecure_sockets_dir) {
-    *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}): anyone "
-                             "could plant a component socket there. Fix: chmod o-w {}, or pass "
-                             "--allow-insecure-sockets-dir",
-                             options.sockets_dir, st.st_mode & 07777, options.sockets_dir)};
-    return false;
+  if (!S_ISDIR(st.st_mode) || !(st.st_mode & S_IWOTH)) return true;
+  if (options.allow_insecure_sockets_dir) {
+    PH_LOG_WARN("host", "socket folder {} is writable by every user (mode {:04o}); accepted "
+                "because of --allow-insecure-sockets-dir", options.sockets_dir, st.st_mode & 07777);
+    return true;
   }
-  return true;
+  // Dapr's injector gives the folder an emptyDir (mode 0777) that only this pod can reach.
+  FolderTrust trust = JudgeWorldWritableFolder(options.sockets_dir);
+  if (trust.pod_local) {
+    PH_LOG_INFO("host", "socket folder {} is writable by every user (mode {:04o}) but is {}: "
+                "accepted", options.sockets_dir, st.st_mode & 07777, trust.why);
+    return true;
+  }
+  *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}) and is not "
+                           "a pod-local volume ({}): anyone could plant a component socket there. "
+                           "Fix: chmod o-w {}, or pass --allow-insecure-sockets-dir",
+                           options.sockets_dir, st.st_mode & 07777, trust.why,
+                           options.sockets_dir)};
+  return false;
 }
 
 bool Host::LoadConfig(const HostOptions& options, StartupError* error) {
@@ -491,16 +539,9 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
   discovery_options.folder = options.sockets_dir;
   discovery_options.probe_timeout = options.probe_timeout;
   discovery_options.settle_after = options.discovery_wait;
-  // Startup may go on without a silent socket only if no configured component needs its type.
-  discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
-    // A launched process whose socket is up is waited for like a configured type.
-    for (const auto& process : config_.processes) {
-      if (!processes_ || !SocketAcceptsConnections(processes_->SocketPathOf(process.name)))
-        continue;
-      bool answered = false;
-      for (const auto& socket : found) answered = answered || socket.name == process.name;
-      if (!answered) return false;
-    }
+  // The configured types no built-in has and no discovered socket serves yet.
+  auto missing_types = [&](const std::vector<DiscoveredSocket>& found) {
+    std::set<std::string> missing;
     for (const auto& spec : config_.components) {
       if (builder.HasType(spec.type)) continue;
       bool served = false;
@@ -509,12 +550,51 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
           served = served || MakeType(kind, socket.name) == spec.type;
         }
       }
-      if (!served) return false;
+      if (!served) missing.insert(spec.type);
     }
-    return true;
+    return missing;
+  };
+  // Startup may go on without a silent socket only if no configured component needs its type,
+  // and no launched process whose socket is up has yet to answer (it is waited for the same way).
+  discovery_options.enough = [&](const std::vector<DiscoveredSocket>& found) {
+    for (const auto& process : config_.processes) {
+      if (!processes_ || !SocketAcceptsConnections(processes_->SocketPathOf(process.name)))
+        continue;
+      bool answered = false;
+      for (const auto& socket : found) answered = answered || socket.name == process.name;
+      if (!answered) return false;
+    }
+    return missing_types(found).empty();
   };
   auto discovered = DiscoverComponents(discovery_options);
+  // A component started together with the host may not have created its socket yet: a type
+  // the configuration names is waited for (up to the longer of --discovery-wait and
+  // --init-timeout), listing the folder again whenever it changes.
+  auto wait_limit = std::max(options.discovery_wait, options.init_timeout);
+  auto wait_until = std::chrono::steady_clock::now() + wait_limit;
+  auto listed = ListSocketFolder(options.sockets_dir).sockets;
+  Backoff relist(Backoff::Options{.initial = std::chrono::milliseconds(20),
+                                  .max = std::chrono::milliseconds(200)});
+  for (auto missing = missing_types(discovered.components);
+       !missing.empty() && std::chrono::steady_clock::now() < wait_until;
+       missing = missing_types(discovered.components)) {
+    if (relist.current() == relist.options().initial) {
+      std::string names;
+      for (const auto& type : missing) names += (names.empty() ? "" : ", ") + type;
+      PH_LOG_INFO("discovery", "waiting up to {} ms for {} (named by the configuration): no "
+                  "socket in {} serves it yet", wait_limit.count(), names, options.sockets_dir);
+    }
+    std::this_thread::sleep_for(relist.NextDelay());
+    auto now_listed = ListSocketFolder(options.sockets_dir).sockets;
+    if (now_listed == listed) continue;
+    listed = std::move(now_listed);
+    discovery_options.settle_after = std::chrono::milliseconds(0);  // wait for every probe
+    discovered = DiscoverComponents(discovery_options);
+  }
   late_sockets_ = discovered.pending;
+  seen_sockets_.insert(discovered.pending.begin(), discovered.pending.end());
+  for (const auto& socket : discovered.components) seen_sockets_.insert(socket.path);
+  for (const auto& entry : discovered.skipped) seen_sockets_.insert(entry.path);
   PH_LOG_INFO("discovery", "{}: {} component socket(s), {} skipped, {} still probing, in {} ms",
               options.sockets_dir, discovered.components.size(), discovered.skipped.size(),
               discovered.pending.size(), discovered.elapsed.count());
@@ -661,6 +741,8 @@ void Host::StartSupervisor(const HostOptions& options) {
   SupervisorOptions supervisor_options;
   supervisor_options.sockets_dir = options.sockets_dir;
   supervisor_options.ping_interval = options.ping_interval;
+  supervisor_options.ping_timeout = options.ping_timeout;
+  supervisor_options.ping_failure_threshold = options.ping_failure_threshold;
   supervisor_options.probe_timeout = options.probe_timeout;
   supervisor_options.init_timeout = options.init_timeout;
   std::string app_id = config_.app_id;
@@ -681,6 +763,9 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();
+  // Discovery listed the folder before the watch existed: whatever appeared in between is
+  // found by one more listing, now that nothing can slip past the watch.
+  supervisor_->RescanAfterStartup(std::move(seen_sockets_));
   if (!late_sockets_.empty()) supervisor_->ProbeInBackground(late_sockets_);
 }
 
@@ -770,7 +855,27 @@ void Host::Wait() {
   if (layotto_api_) layotto_api_->CloseConfigurationSubscriptions();
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();  // no new connections while the calls in flight drain
-  server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+  // gRPC's Shutdown waits for every connection to close, not just for the calls in flight: a
+  // client holding an idle connection would hold shutdown for the whole drain timeout. So it
+  // runs aside while this thread waits for the calls, then cuts the connections left.
+  auto drain_deadline = std::chrono::steady_clock::now() + drain_timeout_;
+  std::atomic<bool> shut_down{false};
+  std::thread shutdown([&] {
+    server_->Shutdown(std::chrono::system_clock::now() + drain_timeout_);
+    shut_down = true;
+  });
+  Backoff poll(Backoff::Options{.initial = std::chrono::milliseconds(5),
+                                .max = std::chrono::milliseconds(100)});
+  while (!shut_down && MeteredUnaryReactor::InFlight() > 0 &&
+         std::chrono::steady_clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(poll.NextDelay());
+  }
+  // Repeated until Shutdown returns, in case it had not begun when the calls were done.
+  while (!shut_down) {
+    grpc_server_cancel_all_calls(server_->c_server());
+    std::this_thread::sleep_for(poll.NextDelay());
+  }
+  shutdown.join();
   // After the drain: HTTP calls in flight got their answers; later ones were refused.
   http_server_.reset();
   server_.reset();

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,7 @@ class Host {
   std::string address_;
   std::chrono::milliseconds drain_timeout_{5000};
   std::vector<std::string> late_sockets_;  // still silent when discovery settled
+  std::set<std::string> seen_sockets_;     // every socket startup discovery looked at
 
   std::mutex mutex_;
   std::condition_variable shutdown_cv_;

@@ -43,6 +43,16 @@ TEST_CASE("environment: socket folder and DAPR_GRPC_PORT; flags win") {
   auto dapr_first = Parse(
       {}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"}, {"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}});
   CHECK(dapr_first->host.sockets_dir == "/d");
+  // Dapr's injector sets the singular spelling in a pod; the plural (daprd's) wins over it.
+  auto injected = Parse({}, {{"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}});
+  CHECK(injected->host.sockets_dir == "/k");
+  auto both = Parse({}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}, {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}});
+  CHECK(both->host.sockets_dir == "/d");
+  auto ping = Parse({"--ping-timeout", "300", "--ping-failures", "5"}, {});
+  REQUIRE(ping.ok());
+  CHECK(ping->host.ping_timeout == std::chrono::milliseconds(300));
+  CHECK(ping->host.ping_failure_threshold == 5);
+  CHECK_FALSE(Parse({"--ping-failures", "0"}, {}).ok());
   auto flags = Parse({"--sockets-dir", "/f", "--grpc-address=unix:/tmp/a.sock"},
                      {{"PLUGHOST_SOCKETS_DIR", "/p"}, {"DAPR_GRPC_PORT", "6000"}});
   REQUIRE(flags.ok());

@@ -2,6 +2,10 @@
 // retries waiting, a probe in gRPC's hands and component calls answering after it returned
 // (before the fix, pending handlers kept the supervisor alive forever: LeakSanitizer saw it).
 #include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -121,9 +125,10 @@ TEST_CASE("an Init answered after Stop does not keep the supervisor alive", "[li
   std::weak_ptr<int> held = sentinel;
   InstanceTable instances;
 
-  // A pluggable instance that is down while its socket exists: the health check starts a
+  // A pluggable instance that is down while its socket listens: the health check starts a
   // re-Init, which the component answers only after the supervisor has stopped.
-  REQUIRE(testing::MakeDeadSocket(dir.File("slow.sock")));
+  testing::RawListener listener(dir.File("slow.sock"), testing::RawListener::Mode::kHung);
+  REQUIRE(listener.started());
   auto component = std::make_shared<HeldComponent>();
   InstanceInfo info;
   info.name = "slow";
@@ -149,6 +154,93 @@ TEST_CASE("an Init answered after Stop does not keep the supervisor alive", "[li
   CHECK(held.expired());
   // Its answer came too late to act on: the instance was not marked ready by a stopped host.
   CHECK(health->state() == InstanceHealth::State::kReinitializing);
+}
+
+// SO_PEERCRED: the test cannot start a process of another user, so the uid expected is injected
+// (SupervisorOptions::expected_peer_uid) instead: the listener, of our uid, is then the stranger.
+TEST_CASE("a socket served by an unexpected uid gets no Init", "[lifecycle]") {
+  TempDir dir;
+  InstanceTable instances;
+  testing::RawListener listener(dir.File("stolen.sock"), testing::RawListener::Mode::kHung);
+  REQUIRE(listener.started());
+  auto component = std::make_shared<HeldComponent>();
+  InstanceInfo info;
+  info.name = "stolen";
+  info.type = "state.stolen";
+  info.kind = ComponentKind::kState;
+  info.component = component;
+  info.socket_path = dir.File("stolen.sock");
+  info.health->MarkUnavailable("down for the test");
+  auto health = info.health;
+  REQUIRE(instances.Add(std::move(info)).ok());
+
+  SupervisorOptions options;
+  options.sockets_dir = dir.path();
+  options.ping_interval = 5ms;
+  options.expected_peer_uid = ::getuid() + 1;
+  ComponentSupervisor supervisor(options, &instances, MakerHolding(nullptr));
+  REQUIRE(supervisor.Start());
+  // Many health ticks pass (each would re-Init a trusted socket, see the case above).
+  REQUIRE(Eventually([&] { return health->reason().find("another user") != std::string::npos; }));
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(component->HasPendingInit());
+  CHECK(health->state() == InstanceHealth::State::kUnavailable);
+  supervisor.Stop();
+}
+
+// The real thing, where the test runs as root: the socket was first served by us; a process
+// of another user (nobody) binds the path after it went away and gets no Init.
+TEST_CASE("a process of another user that takes over a socket path gets no Init", "[lifecycle]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot start a process of another user; covered by the injected-uid case");
+    return;
+  }
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  InstanceTable instances;
+  auto listener = std::make_unique<testing::RawListener>(dir.File("taken.sock"),
+                                                         testing::RawListener::Mode::kHung);
+  REQUIRE(listener->started());
+  auto component = std::make_shared<HeldComponent>();
+  InstanceInfo info;
+  info.name = "taken";
+  info.type = "state.taken";
+  info.kind = ComponentKind::kState;
+  info.component = component;
+  info.socket_path = dir.File("taken.sock");
+  auto health = info.health;
+  REQUIRE(instances.Add(std::move(info)).ok());
+  SupervisorOptions options;
+  options.sockets_dir = dir.path();
+  options.ping_interval = 5ms;
+  options.probe_timeout = 50ms;  // the stranger never answers a probe: do not wait long for it
+  ComponentSupervisor supervisor(options, &instances, MakerHolding(nullptr));
+  REQUIRE(supervisor.Start());  // sees uid 0 serving the socket
+
+  // The component dies and its socket goes; the stranger binds the same path.
+  listener.reset();
+  ::unlink(dir.File("taken.sock").c_str());
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(1);
+    testing::RawListener stranger(dir.File("taken.sock"), testing::RawListener::Mode::kHung);
+    char byte = stranger.started() ? 1 : 0;
+    (void)!::write(ready[1], &byte, 1);
+    ::pause();
+    _exit(0);
+  }
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  REQUIRE(byte == 1);
+  health->MarkUnavailable("its socket was removed");  // what inotify reports, without the wait
+  CHECK(Eventually([&] { return health->reason().find("another user") != std::string::npos; }));
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(component->HasPendingInit());
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  supervisor.Stop();
 }
 
 }  // namespace plughost

@@ -47,8 +47,10 @@ void GrpcInputBinding::Init(const InitSpec& spec, StatusCallback done) {
       channel_, stub_.get(), spec, std::move(done));
 }
 
-void GrpcInputBinding::Ping(StatusCallback done) {
-  PingComponent(channel_, stub_.get(), std::move(done));
+void GrpcInputBinding::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcInputBinding::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
 }
 
 std::unique_ptr<Subscription> GrpcInputBinding::Read(BindingEventHandler handler) {

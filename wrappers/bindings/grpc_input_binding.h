@@ -6,6 +6,7 @@
 // events flow again once a restarted component is back.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ class GrpcInputBinding : public InputBinding {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override { return {kFeatureInputBinding}; }
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // InputBinding
   std::unique_ptr<Subscription> Read(BindingEventHandler handler) override;

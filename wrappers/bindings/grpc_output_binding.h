@@ -1,6 +1,7 @@
 // OutputBinding over a component socket: dapr.proto.components.v1.OutputBinding.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@ class GrpcOutputBinding : public OutputBinding {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override { return {kFeatureOutputBinding}; }
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // OutputBinding
   void Invoke(bindingspb::InvokeRequest request, const CallOptions& options,

@@ -92,10 +92,11 @@ void InitOnly(const ComponentChannel& channel, Stub* stub, const InitSpec& spec,
 // The health check: a short deadline and no waiting for a connection, so a dead component is
 // reported at once.
 template <typename Stub>
-void PingComponent(const ComponentChannel& channel, Stub* stub, StatusCallback done) {
+void PingComponent(const ComponentChannel& channel, Stub* stub, std::chrono::milliseconds timeout,
+                   StatusCallback done) {
   namespace componentpb = ::dapr::proto::components::v1;
   StartUnaryCall<componentpb::PingRequest, componentpb::PingResponse>(
-      channel.NewControlContext(std::chrono::seconds(2)), componentpb::PingRequest{},
+      channel.NewControlContext(timeout), componentpb::PingRequest{},
       [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
       [done = std::move(done)](grpc::Status status, componentpb::PingResponse) mutable {
         done(std::move(status));

@@ -306,7 +306,11 @@ void GrpcConfigurationStore::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcConfigurationStore::Features() const { return features_.Get(); }
 
-void GrpcConfigurationStore::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
+void GrpcConfigurationStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcConfigurationStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
+}
 
 void GrpcConfigurationStore::Get(configpb::GetConfigurationRequest request,
                                  const CallOptions& options,

@@ -6,6 +6,7 @@
 // with backoff; Close() cancels the stream and sends Unsubscribe with the current id.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +27,7 @@ class GrpcConfigurationStore : public ConfigurationStore {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // ConfigurationStore
   void Get(configpb::GetConfigurationRequest request, const CallOptions& options,

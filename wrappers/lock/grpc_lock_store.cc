@@ -17,7 +17,11 @@ void GrpcLockStore::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcLockStore::Features() const { return features_.Get(); }
 
-void GrpcLockStore::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
+void GrpcLockStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcLockStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
+}
 
 void GrpcLockStore::TryLock(lockpb::TryLockRequest request, const CallOptions& options,
                             Callback<lockpb::TryLockResponse> done) {

@@ -1,6 +1,7 @@
 // LockStore over a component socket: plughost.components.v1.Lock.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@ class GrpcLockStore : public LockStore {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // LockStore
   void TryLock(lockpb::TryLockRequest request, const CallOptions& options,

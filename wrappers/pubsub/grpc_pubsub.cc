@@ -52,7 +52,11 @@ void GrpcPubSub::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcPubSub::Features() const { return features_.Get(); }
 
-void GrpcPubSub::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
+void GrpcPubSub::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcPubSub::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
+}
 
 void GrpcPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions& options,
                          StatusCallback done) {

@@ -7,6 +7,7 @@
 // stream that has ended are dropped: the component redelivers what was never acked.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,7 @@ class GrpcPubSub : public PubSub {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // PubSub
   void Publish(pubsubpb::PublishRequest request, const CallOptions& options,

@@ -15,7 +15,11 @@ void GrpcSecretStore::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcSecretStore::Features() const { return features_.Get(); }
 
-void GrpcSecretStore::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
+void GrpcSecretStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcSecretStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
+}
 
 void GrpcSecretStore::Get(secretspb::GetSecretRequest request, const CallOptions& options,
                           Callback<secretspb::GetSecretResponse> done) {

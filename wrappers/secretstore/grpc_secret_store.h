@@ -1,6 +1,7 @@
 // SecretStore over a component socket: dapr.proto.components.v1.SecretStore.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@ class GrpcSecretStore : public SecretStore {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // SecretStore
   void Get(secretspb::GetSecretRequest request, const CallOptions& options,

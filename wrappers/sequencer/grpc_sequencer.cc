@@ -17,7 +17,11 @@ void GrpcSequencer::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcSequencer::Features() const { return features_.Get(); }
 
-void GrpcSequencer::Ping(StatusCallback done) { PingComponent(channel_, stub_.get(), std::move(done)); }
+void GrpcSequencer::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcSequencer::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, stub_.get(), timeout, std::move(done));
+}
 
 void GrpcSequencer::GetNextId(sequencerpb::GetNextIdRequest request, const CallOptions& options,
                               Callback<sequencerpb::GetNextIdResponse> done) {

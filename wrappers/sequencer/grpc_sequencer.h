@@ -1,6 +1,7 @@
 // Sequencer over a component socket: plughost.components.v1.Sequencer.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@ class GrpcSequencer : public Sequencer {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // Sequencer
   void GetNextId(sequencerpb::GetNextIdRequest request, const CallOptions& options,

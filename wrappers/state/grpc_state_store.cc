@@ -40,7 +40,11 @@ void GrpcStateStore::Init(const InitSpec& spec, StatusCallback done) {
 
 std::vector<std::string> GrpcStateStore::Features() const { return features_.Get(); }
 
-void GrpcStateStore::Ping(StatusCallback done) { PingComponent(channel_, store_.get(), std::move(done)); }
+void GrpcStateStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+
+void GrpcStateStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
+  PingComponent(channel_, store_.get(), timeout, std::move(done));
+}
 
 void GrpcStateStore::Get(statepb::GetRequest request, const CallOptions& options,
                          Callback<statepb::GetResponse> done) {

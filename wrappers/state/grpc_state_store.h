@@ -2,6 +2,7 @@
 // (TransactionalStateStore, QueriableStateStore, TransactionalStoreMultiMaxSize).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@ class GrpcStateStore : public StateStore {
   void Init(const InitSpec& spec, StatusCallback done) override;
   std::vector<std::string> Features() const override;
   void Ping(StatusCallback done) override;
+  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
 
   // StateStore
   void Get(statepb::GetRequest request, const CallOptions& options,
