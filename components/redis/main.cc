@@ -35,5 +35,9 @@ void AddKind(ComponentServer& server, const std::string& kind) {
 
 int main(int argc, char** argv) {
   return plughost::sdk::RunMultiKindProgram(
-      {"plughost-redis", "redis", {"state", "lock", "sequencer", "pubsub", "configuration", "bindings"}, AddKind}, argc, argv);
+      {"plughost-redis",
+       "redis",
+       {"state", "lock", "sequencer", "pubsub", "configuration", "bindings"},
+       AddKind},
+      argc, argv);
 }

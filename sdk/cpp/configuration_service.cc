@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "plughost/components/v1/configuration.grpc.pb.h"
+#include "sdk/cpp/kind_service.h"
 #include "sdk/cpp/serve_unary.h"
 #include "sdk/cpp/stream_outbox.h"
 
@@ -105,26 +106,14 @@ class SubscriptionStream final : public Reactor {
   std::shared_ptr<Updates> updates_;
 };
 
-class ConfigurationService final : public configpb::Configuration::CallbackService {
+class ConfigurationService final
+    : public FeaturedKindService<configpb::Configuration::CallbackService, ConfigurationStore,
+                                 configpb::ConfigurationInitRequest,
+                                 configpb::ConfigurationInitResponse> {
  public:
   explicit ConfigurationService(std::shared_ptr<InstanceMap<ConfigurationStore>> instances)
-      : instances_(std::move(instances)), table_(std::make_shared<SubscriptionTable>()) {}
+      : FeaturedKindService(std::move(instances)), table_(std::make_shared<SubscriptionTable>()) {}
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const configpb::ConfigurationInitRequest* request,
-                                 configpb::ConfigurationInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
-                                     const commonpb::FeaturesRequest* /*request*/,
-                                     commonpb::FeaturesResponse* response) override {
-    return ServeFeatures(context, instances_->For(*context), response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const commonpb::PingRequest* request,
-                                 commonpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
                                 const configpb::GetConfigurationRequest* request,
                                 configpb::GetConfigurationResponse* response) override {
@@ -164,7 +153,6 @@ class ConfigurationService final : public configpb::Configuration::CallbackServi
   }
 
  private:
-  std::shared_ptr<InstanceMap<ConfigurationStore>> instances_;
   std::shared_ptr<SubscriptionTable> table_;
 };
 

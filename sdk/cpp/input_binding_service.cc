@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "dapr/proto/components/v1/bindings.grpc.pb.h"
+#include "sdk/cpp/kind_service.h"
 #include "sdk/cpp/serve_unary.h"
 #include "sdk/cpp/stream_outbox.h"
 
@@ -127,27 +128,15 @@ class ReadStream final : public Reactor {
   inputpb::ReadRequest request_;
 };
 
-class InputBindingService final : public inputpb::InputBinding::CallbackService {
+class InputBindingService final
+    : public KindService<inputpb::InputBinding::CallbackService, sdk::InputBinding,
+                         inputpb::InputBindingInitRequest, inputpb::InputBindingInitResponse> {
  public:
-  explicit InputBindingService(std::shared_ptr<InstanceMap<sdk::InputBinding>> instances)
-      : instances_(std::move(instances)) {}
+  using KindService::KindService;
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const inputpb::InputBindingInitRequest* request,
-                                 inputpb::InputBindingInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const inputpb::PingRequest* request,
-                                 inputpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   Reactor* Read(grpc::CallbackServerContext* context) override {
     return new ReadStream(instances_->For(*context));
   }
-
- private:
-  std::shared_ptr<InstanceMap<sdk::InputBinding>> instances_;
 };
 
 }  // namespace

@@ -12,8 +12,8 @@
 namespace plughost::sdk {
 
 struct MultiKindProgram {
-  std::string name;            // "plughost-redis": the prefix of every message
-  std::string default_prefix;  // "redis": sockets are <prefix>-<kind>.sock
+  std::string name;                // "plughost-redis": the prefix of every message
+  std::string default_prefix;      // "redis": sockets are <prefix>-<kind>.sock
   std::vector<std::string> kinds;  // every kind it serves, in --help order
   // Adds the services of `kind` (one of `kinds`) to `server`.
   std::function<void(ComponentServer& server, const std::string& kind)> add_kind;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "dapr/proto/components/v1/pubsub.grpc.pb.h"
+#include "sdk/cpp/kind_service.h"
 #include "sdk/cpp/serve_unary.h"
 #include "sdk/cpp/stream_outbox.h"
 
@@ -171,26 +172,12 @@ class PullStream final : public Reactor {
   bool subscribed_ = false;  // only touched by reactions, which gRPC serialises per stream
 };
 
-class PubSubService final : public pubsubpb::PubSub::CallbackService {
+class PubSubService final
+    : public FeaturedKindService<pubsubpb::PubSub::CallbackService, PubSub,
+                                 pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse> {
  public:
-  explicit PubSubService(std::shared_ptr<InstanceMap<PubSub>> instances)
-      : instances_(std::move(instances)) {}
+  using FeaturedKindService::FeaturedKindService;
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const pubsubpb::PubSubInitRequest* request,
-                                 pubsubpb::PubSubInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
-                                     const pubsubpb::FeaturesRequest* /*request*/,
-                                     pubsubpb::FeaturesResponse* response) override {
-    return ServeFeatures(context, instances_->For(*context), response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const pubsubpb::PingRequest* request,
-                                 pubsubpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
                                     const pubsubpb::PublishRequest* request,
                                     pubsubpb::PublishResponse* response) override {
@@ -220,9 +207,6 @@ class PubSubService final : public pubsubpb::PubSub::CallbackService {
   Reactor* PullMessages(grpc::CallbackServerContext* context) override {
     return new PullStream(instances_->For(*context));
   }
-
- private:
-  std::shared_ptr<InstanceMap<PubSub>> instances_;
 };
 
 }  // namespace

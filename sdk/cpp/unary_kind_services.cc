@@ -5,6 +5,7 @@
 #include "dapr/proto/components/v1/bindings.grpc.pb.h"
 #include "plughost/components/v1/lock.grpc.pb.h"
 #include "plughost/components/v1/sequencer.grpc.pb.h"
+#include "sdk/cpp/kind_service.h"
 #include "sdk/cpp/serve_unary.h"
 
 namespace plughost::sdk {
@@ -12,26 +13,12 @@ namespace {
 
 namespace commonpb = ::dapr::proto::components::v1;
 
-class LockService final : public lockpb::Lock::CallbackService {
+class LockService final
+    : public FeaturedKindService<lockpb::Lock::CallbackService, LockStore, lockpb::LockInitRequest,
+                                 lockpb::LockInitResponse> {
  public:
-  explicit LockService(std::shared_ptr<InstanceMap<LockStore>> instances)
-      : instances_(std::move(instances)) {}
+  using FeaturedKindService::FeaturedKindService;
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const lockpb::LockInitRequest* request,
-                                 lockpb::LockInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
-                                     const commonpb::FeaturesRequest* /*request*/,
-                                     commonpb::FeaturesResponse* response) override {
-    return ServeFeatures(context, instances_->For(*context), response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const commonpb::PingRequest* request,
-                                 commonpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   grpc::ServerUnaryReactor* TryLock(grpc::CallbackServerContext* context,
                                     const lockpb::TryLockRequest* request,
                                     lockpb::TryLockResponse* response) override {
@@ -50,31 +37,15 @@ class LockService final : public lockpb::Lock::CallbackService {
                         return store->Unlock(in, out);
                       });
   }
-
- private:
-  std::shared_ptr<InstanceMap<LockStore>> instances_;
 };
 
-class SequencerService final : public sequencerpb::Sequencer::CallbackService {
+class SequencerService final
+    : public FeaturedKindService<sequencerpb::Sequencer::CallbackService, Sequencer,
+                                 sequencerpb::SequencerInitRequest,
+                                 sequencerpb::SequencerInitResponse> {
  public:
-  explicit SequencerService(std::shared_ptr<InstanceMap<Sequencer>> instances)
-      : instances_(std::move(instances)) {}
+  using FeaturedKindService::FeaturedKindService;
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const sequencerpb::SequencerInitRequest* request,
-                                 sequencerpb::SequencerInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Features(grpc::CallbackServerContext* context,
-                                     const commonpb::FeaturesRequest* /*request*/,
-                                     commonpb::FeaturesResponse* response) override {
-    return ServeFeatures(context, instances_->For(*context), response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const commonpb::PingRequest* request,
-                                 commonpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   grpc::ServerUnaryReactor* GetNextId(grpc::CallbackServerContext* context,
                                       const sequencerpb::GetNextIdRequest* request,
                                       sequencerpb::GetNextIdResponse* response) override {
@@ -85,26 +56,15 @@ class SequencerService final : public sequencerpb::Sequencer::CallbackService {
           return store->GetNextId(in, out);
         });
   }
-
- private:
-  std::shared_ptr<InstanceMap<Sequencer>> instances_;
 };
 
-class OutputBindingService final : public bindingpb::OutputBinding::CallbackService {
+class OutputBindingService final
+    : public KindService<bindingpb::OutputBinding::CallbackService, OutputBinding,
+                         bindingpb::OutputBindingInitRequest,
+                         bindingpb::OutputBindingInitResponse> {
  public:
-  explicit OutputBindingService(std::shared_ptr<InstanceMap<OutputBinding>> instances)
-      : instances_(std::move(instances)) {}
+  using KindService::KindService;
 
-  grpc::ServerUnaryReactor* Init(grpc::CallbackServerContext* context,
-                                 const bindingpb::OutputBindingInitRequest* request,
-                                 bindingpb::OutputBindingInitResponse* response) override {
-    return ServeInit(context, instances_->For(*context), request, response);
-  }
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
-                                 const commonpb::PingRequest* request,
-                                 commonpb::PingResponse* response) override {
-    return ServePing(context, instances_->For(*context), request, response);
-  }
   grpc::ServerUnaryReactor* ListOperations(grpc::CallbackServerContext* context,
                                            const bindingpb::ListOperationsRequest* /*request*/,
                                            bindingpb::ListOperationsResponse* response) override {
@@ -126,9 +86,6 @@ class OutputBindingService final : public bindingpb::OutputBinding::CallbackServ
           return binding->Invoke(in, out);
         });
   }
-
- private:
-  std::shared_ptr<InstanceMap<OutputBinding>> instances_;
 };
 
 }  // namespace
