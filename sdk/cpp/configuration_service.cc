@@ -14,18 +14,11 @@
 namespace plughost::sdk {
 namespace {
 
+using internal::RunFor;
+
 namespace commonpb = ::dapr::proto::components::v1;
 using Reactor = grpc::ServerWriteReactor<configpb::SubscribeConfigurationResponse>;
 using Outbox = internal::StreamOutbox<Reactor, configpb::SubscribeConfigurationResponse>;
-
-template <typename Task>
-void RunFor(ConfigurationStore& store, Task task) {
-  if (WorkerPool* workers = store.workers()) {
-    workers->Post(std::move(task));
-  } else {
-    task();
-  }
-}
 
 // Unique across the process and its restarts: a host may hold ids from before a restart.
 std::string NewSubscriptionId() {

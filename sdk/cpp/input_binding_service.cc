@@ -11,69 +11,9 @@ namespace plughost::sdk {
 namespace {
 
 using Reactor = grpc::ServerBidiReactor<inputpb::ReadRequest, inputpb::ReadResponse>;
-using Outbox = internal::StreamOutbox<Reactor, inputpb::ReadResponse>;
-
-template <typename Task>
-void RunFor(InputBinding& binding, Task task) {
-  if (WorkerPool* workers = binding.workers()) {
-    workers->Post(std::move(task));
-  } else {
-    task();
-  }
-}
-
-// What the reactor, the author's subscription and the workers share (outlives the reactor).
-class EventCore final : public EventStream {
- public:
-  explicit EventCore(Reactor* reactor) : outbox_(reactor) {}
-
-  bool Send(inputpb::ReadResponse event) override { return outbox_.Send(std::move(event)); }
-  void End(grpc::Status status) override { Stop(std::move(status), CloseHere); }
-  bool ended() override { return outbox_.closing(); }
-  Outbox& outbox() { return outbox_; }
-
-  bool Attach(std::shared_ptr<ReadSubscription> subscription) {
-    {
-      absl::MutexLock lock(&mutex_);
-      if (!stopped_) {
-        subscription_ = std::move(subscription);
-        return true;
-      }
-    }
-    subscription->Close();
-    return false;
-  }
-  std::shared_ptr<ReadSubscription> subscription() {
-    absl::MutexLock lock(&mutex_);
-    return subscription_;
-  }
-  bool stopped() {
-    absl::MutexLock lock(&mutex_);
-    return stopped_;
-  }
-
-  // Ends the stream once; may finish the reactor, so the caller must not touch it afterwards.
-  template <typename CloseSubscription>
-  void Stop(grpc::Status status, CloseSubscription close) {
-    std::shared_ptr<ReadSubscription> subscription;
-    {
-      absl::MutexLock lock(&mutex_);
-      if (stopped_) return;
-      stopped_ = true;
-      subscription = std::move(subscription_);
-    }
-    if (subscription) close(std::move(subscription));
-    outbox_.Close(std::move(status));
-  }
-
- private:
-  static void CloseHere(std::shared_ptr<ReadSubscription> subscription) { subscription->Close(); }
-
-  Outbox outbox_;
-  absl::Mutex mutex_;
-  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
-  std::shared_ptr<ReadSubscription> subscription_ ABSL_GUARDED_BY(mutex_);
-};
+using EventCore =
+    internal::SharedStream<Reactor, inputpb::ReadResponse, EventStream, ReadSubscription>;
+using internal::RunFor;
 
 // One Read stream: events start at once; every request is an ack.
 class ReadStream final : public Reactor {

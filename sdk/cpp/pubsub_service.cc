@@ -32,80 +32,9 @@ namespace {
 
 using Reactor =
     grpc::ServerBidiReactor<pubsubpb::PullMessagesRequest, pubsubpb::PullMessagesResponse>;
-using Outbox = internal::StreamOutbox<Reactor, pubsubpb::PullMessagesResponse>;
-
-// Runs `task` on the broker's workers, or here when it has none.
-template <typename Task>
-void RunFor(PubSub& broker, Task task) {
-  if (WorkerPool* workers = broker.workers()) {
-    workers->Post(std::move(task));
-  } else {
-    task();
-  }
-}
-
-// What the stream's reactor, the author's subscription and the workers share; it outlives the
-// reactor, so the author may keep its MessageStream as long as it likes.
-class StreamCore final : public MessageStream {
- public:
-  explicit StreamCore(Reactor* reactor) : outbox_(reactor) {}
-
-  bool Send(pubsubpb::PullMessagesResponse message) override {
-    return outbox_.Send(std::move(message));
-  }
-  void End(grpc::Status status) override { Stop(std::move(status)); }
-  bool ended() override { return outbox_.closing(); }
-
-  Outbox& outbox() { return outbox_; }
-
-  // The subscription is in place; false (and it is closed) when the stream ended meanwhile.
-  bool Attach(std::shared_ptr<TopicSubscription> subscription) {
-    {
-      absl::MutexLock lock(&mutex_);
-      if (!stopped_) {
-        subscription_ = std::move(subscription);
-        return true;
-      }
-    }
-    subscription->Close();
-    return false;
-  }
-
-  std::shared_ptr<TopicSubscription> subscription() {
-    absl::MutexLock lock(&mutex_);
-    return subscription_;
-  }
-
-  bool stopped() {
-    absl::MutexLock lock(&mutex_);
-    return stopped_;
-  }
-
-  // Ends the stream once; the subscription (if any) is closed through `close` so that the
-  // caller picks the thread. May finish the reactor: the caller must not touch it afterwards.
-  template <typename CloseSubscription>
-  void Stop(grpc::Status status, CloseSubscription close) {
-    std::shared_ptr<TopicSubscription> subscription;
-    {
-      absl::MutexLock lock(&mutex_);
-      if (stopped_) return;
-      stopped_ = true;
-      subscription = std::move(subscription_);
-    }
-    if (subscription) close(std::move(subscription));
-    outbox_.Close(std::move(status));
-  }
-  void Stop(grpc::Status status) {
-    Stop(std::move(status),
-         [](std::shared_ptr<TopicSubscription> subscription) { subscription->Close(); });
-  }
-
- private:
-  Outbox outbox_;
-  absl::Mutex mutex_;
-  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
-  std::shared_ptr<TopicSubscription> subscription_ ABSL_GUARDED_BY(mutex_);
-};
+using StreamCore = internal::SharedStream<Reactor, pubsubpb::PullMessagesResponse, MessageStream,
+                                          TopicSubscription>;
+using internal::RunFor;
 
 // One PullMessages stream: the first request names the topic, later ones ack deliveries.
 class PullStream final : public Reactor {

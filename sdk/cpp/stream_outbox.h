@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <utility>
 
 #include <grpcpp/support/status.h>
@@ -101,6 +102,77 @@ class StreamOutbox {
   bool closing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Runs `task` on the component's own workers (see WorkerPool), or here when it has none.
+template <typename Component, typename Task>
+void RunFor(Component& component, Task task) {
+  if (auto* workers = component.workers()) {
+    workers->Post(std::move(task));
+  } else {
+    task();
+  }
+}
+
+// What a delivering stream's reactor, the author's subscription and the workers share, as the
+// author's stream interface (`AuthorStream`: Send, End, ended): it outlives the reactor, so the
+// author may keep it as long as it likes. `Subscription` is what the author returned (Close()).
+template <typename Reactor, typename Message, typename AuthorStream, typename Subscription>
+class SharedStream final : public AuthorStream {
+ public:
+  using Outbox = StreamOutbox<Reactor, Message>;
+  explicit SharedStream(Reactor* reactor) : outbox_(reactor) {}
+
+  bool Send(Message message) override { return outbox_.Send(std::move(message)); }
+  void End(grpc::Status status) override { Stop(std::move(status)); }
+  bool ended() override { return outbox_.closing(); }
+  Outbox& outbox() { return outbox_; }
+
+  // The subscription is in place; false (and it is closed) when the stream ended meanwhile.
+  bool Attach(std::shared_ptr<Subscription> subscription) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!stopped_) {
+        subscription_ = std::move(subscription);
+        return true;
+      }
+    }
+    subscription->Close();
+    return false;
+  }
+  std::shared_ptr<Subscription> subscription() {
+    absl::MutexLock lock(&mutex_);
+    return subscription_;
+  }
+  bool stopped() {
+    absl::MutexLock lock(&mutex_);
+    return stopped_;
+  }
+
+  // Ends the stream once; the subscription (if any) is closed through `close`, so that the
+  // caller picks the thread. May finish the reactor: the caller must not touch it afterwards.
+  template <typename CloseSubscription>
+  void Stop(grpc::Status status, CloseSubscription close) {
+    std::shared_ptr<Subscription> subscription;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+      subscription = std::move(subscription_);
+    }
+    if (subscription) close(std::move(subscription));
+    outbox_.Close(std::move(status));
+  }
+  void Stop(grpc::Status status) {
+    Stop(std::move(status),
+         [](std::shared_ptr<Subscription> subscription) { subscription->Close(); });
+  }
+
+ private:
+  Outbox outbox_;
+  absl::Mutex mutex_;
+  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
+  std::shared_ptr<Subscription> subscription_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace plughost::sdk::internal
