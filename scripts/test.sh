@@ -8,12 +8,15 @@ cd "$root"
 meson test -C "$build" --print-errorlogs --num-processes 2
 rc=$?
 
-# Counts a meson test log: prints "passed failed" (skips are neither).
+# Counts a meson test log: prints "passed failed" (skips are neither). The names of failed tests
+# go to $failed_list, so the last lines CI shows say which ones failed.
+failed_list=$(mktemp)
 count_results() {
   if [ ! -f "$1" ]; then echo "0 1"; return; fi
-  /usr/bin/python3 - "$1" <<'PY'
+  /usr/bin/python3 - "$1" "$failed_list" <<'PY'
 import json, sys
 passed = failed = 0
+names = open(sys.argv[2], "a")
 for line in open(sys.argv[1]):
     line = line.strip()
     if not line:
@@ -23,6 +26,7 @@ for line in open(sys.argv[1]):
         passed += result != "SKIP"
     else:
         failed += 1
+        names.write("failed: %s (%s, %s)\n" % (json.loads(line).get("name"), result, sys.argv[1]))
 print(passed, failed)
 PY
 }
@@ -33,6 +37,7 @@ if /usr/bin/python3 scripts/check_includes.py; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))
+  echo "failed: include layering (scripts/check_includes.py)" >>"$failed_list"
 fi
 
 # The clang build (build-fuzz): every object under ASan and UBSan, with clang's thread-safety
@@ -75,6 +80,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
           else
             failed=$((failed + 1))
             echo "fuzz $target: FAILED; log: $fuzz_build/$target.log"
+            echo "failed: fuzz $target" >>"$failed_list"
             tail -n 40 "$fuzz_build/$target.log"
           fi
         done
@@ -92,5 +98,6 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   rm -rf "$probe"
 fi
 
+cat "$failed_list"; rm -f "$failed_list"
 echo "${passed} passed, ${failed} failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]

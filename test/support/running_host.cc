@@ -1,13 +1,21 @@
 #include "test/support/running_host.h"
 
+#include <cstdio>
+
 namespace plughost::testing {
 
 std::unique_ptr<ChildProcess> StartSampleComponent(const TempDir& dir, const std::string& name) {
   std::string socket = dir.File(name + ".sock");
   auto process = ChildProcess::Spawn(
       {RequiredEnv("SAMPLE_COMPONENT_BIN"), "--socket", socket}, dir.File(name + ".log"));
-  if (!WaitForSocket(socket, std::chrono::seconds(10))) return nullptr;
-  return process;
+  // The limit only bounds a broken run (a loaded CI machine can take seconds to start one).
+  if (WaitForSocket(socket, std::chrono::seconds(30))) return process;
+  std::optional<int> exit_code = process->WaitExit(std::chrono::milliseconds(0));
+  std::fprintf(stderr, "sample component %s did not serve %s within 30 s (%s); its log:\n%s\n",
+               name.c_str(), socket.c_str(),
+               exit_code ? ("exited with " + std::to_string(*exit_code)).c_str() : "still running",
+               process->Log().c_str());
+  return nullptr;
 }
 
 RunningHost::RunningHost(const TempDir& dir, const std::string& sockets_dir,
