@@ -8,9 +8,9 @@ namespace {
 using Done = std::function<void(grpc::Status)>;
 
 grpc::Status WrongSize(size_t got, size_t expected) {
-  return grpc::Status(grpc::StatusCode::DATA_LOSS, "value of " + std::to_string(got) +
-                                                       " bytes, expected " +
-                                                       std::to_string(expected));
+  return grpc::Status(
+      grpc::StatusCode::DATA_LOSS,
+      "value of " + std::to_string(got) + " bytes, expected " + std::to_string(expected));
 }
 
 }  // namespace
@@ -116,7 +116,8 @@ grpc::Status CallOnce(const SlotFactory& factory) {
   spec.max_calls = 1;
   LoadResult result = RunLoad(spec, factory);
   if (result.calls == 1 && result.errors == 0) return grpc::Status::OK;
-  if (result.first_error.empty()) return grpc::Status(grpc::StatusCode::UNKNOWN, "no call completed");
+  if (result.first_error.empty())
+    return grpc::Status(grpc::StatusCode::UNKNOWN, "no call completed");
   return grpc::Status(result.first_error_code, result.first_error);
 }
 

@@ -54,8 +54,9 @@ class DiscoveryBench {
     if (!dir_.ok()) return Fail("cannot create a scratch folder under /tmp");
     if (options_.keep_logs) dir_.Keep();
     FolderShape full{options_.good_sockets, options_.dead_sockets, options_.hung_sockets};
-    fmt::print("discovery: probe deadline {} ms, {} timed scan(s) per folder; load average {:.2f}\n",
-               options_.probe_timeout.count(), options_.discovery_runs, LoadAverage());
+    fmt::print(
+        "discovery: probe deadline {} ms, {} timed scan(s) per folder; load average {:.2f}\n",
+        options_.probe_timeout.count(), options_.discovery_runs, LoadAverage());
     if (!MeasureFolder("d1", full, /*with_host=*/true)) return false;
     // Hung sockets cost one probe deadline, which dominates the figure above; the same folder
     // without them shows what the rest of the scan costs.
@@ -151,15 +152,18 @@ class DiscoveryBench {
                shape.dead, shape.hung);
     std::string all_walls;
     for (double w : walls) all_walls += fmt::format("{}{:.0f}", all_walls.empty() ? "" : ", ", w);
-    fmt::print("    plughost components: wall {:.0f} ms median ({} ms each), own figure {:.0f} ms "
-               "median; listed {} ok, {} skipped\n",
-               Median(walls), all_walls, Median(reported), listed_ok, listed_skipped);
+    fmt::print(
+        "    plughost components: wall {:.0f} ms median ({} ms each), own figure {:.0f} ms "
+        "median; listed {} ok, {} skipped\n",
+        Median(walls), all_walls, Median(reported), listed_ok, listed_skipped);
     if (listed_ok != shape.good || listed_skipped != shape.dead + shape.hung) {
       fmt::print("    WARNING: expected {} ok and {} skipped\n", shape.good,
                  shape.dead + shape.hung);
     }
-    fmt::print("    (plughost components waits for every probe: hung sockets cost one probe deadline, "
-               "{} ms, once and in parallel)\n", options_.probe_timeout.count());
+    fmt::print(
+        "    (plughost components waits for every probe: hung sockets cost one probe deadline, "
+        "{} ms, once and in parallel)\n",
+        options_.probe_timeout.count());
     if (with_host && !MeasureHost(folder, shape, probe_ms)) return false;
     server->Stop();
     return true;
@@ -204,14 +208,17 @@ class DiscoveryBench {
           if (skipped_late >= shape.hung) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        fmt::print("    background: {} of {} hung sockets reported skipped after their probe "
-                   "deadline, the host serving meanwhile\n", skipped_late, shape.hung);
+        fmt::print(
+            "    background: {} of {} hung sockets reported skipped after their probe "
+            "deadline, the host serving meanwhile\n",
+            skipped_late, shape.hung);
       }
       host.process->Stop();
     }
-    fmt::print("    host startup: discovery {:.0f} ms median by its log ({}); serving after "
-               "{:.0f} ms median (includes Init of every component)\n",
-               Median(discovery_ms), last_line, Median(serving_ms));
+    fmt::print(
+        "    host startup: discovery {:.0f} ms median by its log ({}); serving after "
+        "{:.0f} ms median (includes Init of every component)\n",
+        Median(discovery_ms), last_line, Median(serving_ms));
     fmt::print("    goal < 300 ms (host startup discovery): {}\n",
                Median(discovery_ms) < 300 ? "met" : "NOT met");
     return true;

@@ -14,8 +14,7 @@ const char* TransportName(Transport transport) {
   return transport == Transport::kUnix ? "unix" : "tcp";
 }
 
-bool Fixture::WaitReady(ChildProcess* process, const std::string& target,
-                        const std::string& what) {
+bool Fixture::WaitReady(ChildProcess* process, const std::string& target, const std::string& what) {
   bool ready = target.rfind("unix:", 0) == 0
                    ? WaitForUnixSocket(target.substr(5), kStartTimeout, process)
                    : WaitForTcpPort(std::atoi(target.substr(target.rfind(':') + 1).c_str()),

@@ -33,7 +33,14 @@ constexpr char kBuiltinStore[] = "statestore";
 constexpr char kPubSub[] = "pubsub";
 
 enum class Path {
-  kEcho, kDirect, kProxy, kGoHop, kHostPluggable, kHostBuiltin, kHostSave, kHostPublish
+  kEcho,
+  kDirect,
+  kProxy,
+  kGoHop,
+  kHostPluggable,
+  kHostBuiltin,
+  kHostSave,
+  kHostPublish
 };
 
 // One line of the table for each in-flight count and value size.
@@ -93,11 +100,12 @@ class LatencyBench {
     hop_cpu_.assign(rows_.size(), std::vector<double>(combos_.size()));
     hop_calls_.assign(rows_.size(), std::vector<int64_t>(combos_.size()));
 
-    fmt::print("latency: {} round(s) per case, each {} after a warm-up of {}; machine: {} CPU(s), "
-               "load average {:.2f}\n",
-               options_.rounds, Bound(options_.calls, options_.duration),
-               Bound(options_.warmup_calls, options_.warmup), std::thread::hardware_concurrency(),
-               LoadAverage());
+    fmt::print(
+        "latency: {} round(s) per case, each {} after a warm-up of {}; machine: {} CPU(s), "
+        "load average {:.2f}\n",
+        options_.rounds, Bound(options_.calls, options_.duration),
+        Bound(options_.warmup_calls, options_.warmup), std::thread::hardware_concurrency(),
+        LoadAverage());
     std::fflush(stdout);
     for (int round = 0; round < options_.rounds; ++round) {
       for (size_t c = 0; c < combos_.size(); ++c) {
@@ -144,11 +152,11 @@ class LatencyBench {
     if (!host_tcp_.process) return Fail(fixture_.error());
     // The peers' technology on the same component: a grpc-go hop doing daprd's GetState work.
     if (!fixture_.binaries().gohop.empty()) {
-      gohop_unix_ = fixture_.StartGoHop("unix:" + dir_.File("gohop.sock"), sample_socket,
-                                        kPluggableStore);
+      gohop_unix_ =
+          fixture_.StartGoHop("unix:" + dir_.File("gohop.sock"), sample_socket, kPluggableStore);
       if (!gohop_unix_.process) return Fail(fixture_.error());
-      gohop_tcp_ = fixture_.StartGoHop("127.0.0.1:" + std::to_string(FreeTcpPort()),
-                                       sample_socket, kPluggableStore);
+      gohop_tcp_ = fixture_.StartGoHop("127.0.0.1:" + std::to_string(FreeTcpPort()), sample_socket,
+                                       kPluggableStore);
       if (!gohop_tcp_.process) return Fail(fixture_.error());
       via_gohop_unix_ = Connect(gohop_unix_.target);
       via_gohop_tcp_ = Connect(gohop_tcp_.target);
@@ -235,22 +243,29 @@ class LatencyBench {
     };
     for (auto& row : rows_) {
       switch (row.path) {
-        case Path::kEcho: row.hop_pid = echo_.process->pid(); break;
-        case Path::kDirect: row.hop_pid = sample_->pid(); break;
-        case Path::kProxy: row.hop_pid = proxy_.process->pid(); break;
+        case Path::kEcho:
+          row.hop_pid = echo_.process->pid();
+          break;
+        case Path::kDirect:
+          row.hop_pid = sample_->pid();
+          break;
+        case Path::kProxy:
+          row.hop_pid = proxy_.process->pid();
+          break;
         case Path::kGoHop: {
           auto& hop = row.app_transport == Transport::kUnix ? gohop_unix_ : gohop_tcp_;
           if (hop.process) {
             row.hop_pid = hop.process->pid();
           } else {
-            row.skipped = "grpc-go hop not built (make bench builds it with bench/gohop/build.sh; "
-                          "needs golang-go, golang-google-grpc-dev, protoc-gen-go, protoc-gen-go-grpc)";
+            row.skipped =
+                "grpc-go hop not built (make bench builds it with bench/gohop/build.sh; "
+                "needs golang-go, golang-google-grpc-dev, protoc-gen-go, protoc-gen-go-grpc)";
           }
           break;
         }
         default:
-          row.hop_pid = (row.app_transport == Transport::kUnix ? host_unix_ : host_tcp_)
-                            .process->pid();
+          row.hop_pid =
+              (row.app_transport == Transport::kUnix ? host_unix_ : host_tcp_).process->pid();
       }
     }
     if (!options_.only.empty()) {
@@ -291,8 +306,7 @@ class LatencyBench {
     results_[r][c].Merge(std::move(result));
   }
 
-  std::optional<LatencySummary> Find(Path path, Transport transport, int in_flight,
-                                     size_t size) {
+  std::optional<LatencySummary> Find(Path path, Transport transport, int in_flight, size_t size) {
     for (size_t r = 0; r < rows_.size(); ++r) {
       if (rows_[r].path != path || rows_[r].app_transport != transport) continue;
       if (!rows_[r].skipped.empty()) return std::nullopt;
@@ -309,8 +323,8 @@ class LatencyBench {
   void PrintTable() {
     summaries_.assign(rows_.size(), std::vector<LatencySummary>(combos_.size()));
     fmt::print("\n{:<28} {:<9} {:>9} {:>7} {:>8} {:>6} {:>9} {:>9} {:>9} {:>10} {:>11}\n", "case",
-               "app side", "in flight", "value", "calls", "errors", "p50 us", "p90 us",
-               "p99 us", "calls/s", "hop CPU us");
+               "app side", "in flight", "value", "calls", "errors", "p50 us", "p90 us", "p99 us",
+               "calls/s", "hop CPU us");
     for (size_t c = 0; c < combos_.size(); ++c) {
       for (size_t r = 0; r < rows_.size(); ++r) {
         const Row& row = rows_[r];
@@ -325,9 +339,8 @@ class LatencyBench {
         summaries_[r][c] = s;
         double hop_cpu_us =
             hop_calls_[r][c] > 0 ? hop_cpu_[r][c] * 1e6 / static_cast<double>(hop_calls_[r][c]) : 0;
-        fmt::print("{} {:>8} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.0f} {:>11.1f}\n", head,
-                   s.calls, s.errors, s.p50_us, s.p90_us, s.p99_us, s.calls_per_second,
-                   hop_cpu_us);
+        fmt::print("{} {:>8} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.0f} {:>11.1f}\n", head, s.calls,
+                   s.errors, s.p50_us, s.p90_us, s.p99_us, s.calls_per_second, hop_cpu_us);
       }
       fmt::print("\n");
     }
@@ -357,7 +370,8 @@ class LatencyBench {
       if (!s) return std::nullopt;
       return s->calls_per_second;
     };
-    fmt::print("product.md section 3 ratios (same run; latency at 1 in flight, throughput at 32):\n");
+    fmt::print(
+        "product.md section 3 ratios (same run; latency at 1 in flight, throughput at 32):\n");
     for (size_t size : kValueSizes) {
       for (Transport t : {Transport::kUnix, Transport::kTcp}) {
         PrintRatio(fmt::format("p50 host->pluggable Get / p50 direct Get, app->host {}, {}",

@@ -208,14 +208,13 @@ int Main(int argc, char** argv) {
   }
 
   options.binaries.self = SelfPath();
-  options.binaries.plughost = Locate(plughost, "PLUGHOST_BIN", options.binaries.self,
-                                     "host/app/plughost");
-  options.binaries.sample =
-      Locate(sample, "SAMPLE_COMPONENT_BIN", options.binaries.self,
-             "examples/components/cpp/plughost-sample-component");
+  options.binaries.plughost =
+      Locate(plughost, "PLUGHOST_BIN", options.binaries.self, "host/app/plughost");
+  options.binaries.sample = Locate(sample, "SAMPLE_COMPONENT_BIN", options.binaries.self,
+                                   "examples/components/cpp/plughost-sample-component");
   // Optional: the grpc-go reference hop, built by `make bench` (bench/gohop/build.sh).
-  options.binaries.gohop = Locate("", "PLUGHOST_GOHOP_BIN", options.binaries.self,
-                                  "bench/gohop/plughost-gohop");
+  options.binaries.gohop =
+      Locate("", "PLUGHOST_GOHOP_BIN", options.binaries.self, "bench/gohop/plughost-gohop");
   if (::access(options.binaries.gohop.c_str(), X_OK) != 0) options.binaries.gohop.clear();
   for (const std::string* binary :
        {&options.binaries.self, &options.binaries.plughost, &options.binaries.sample}) {
@@ -230,8 +229,8 @@ int Main(int argc, char** argv) {
   char date[64];
   std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
   fmt::print("plughost-bench {}{}\n  host {}\n  sample {}\n\n", date,
-             options.smoke ? " (smoke: figures are not meaningful)" : "",
-             options.binaries.plughost, options.binaries.sample);
+             options.smoke ? " (smoke: figures are not meaningful)" : "", options.binaries.plughost,
+             options.binaries.sample);
   std::fflush(stdout);
 
   bool ok = true;

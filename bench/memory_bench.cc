@@ -61,8 +61,8 @@ bool RunMemoryBench(const BenchOptions& options) {
                               i == 0 ? "" : ",\n    ", i, kSampleStore);
   }
   std::string config = dir.File("config.json");
-  if (!WriteTextFile(config, "{\"app_id\": \"bench\",\n  \"components\": [\n    " + components +
-                                 "]}\n")) {
+  if (!WriteTextFile(config,
+                     "{\"app_id\": \"bench\",\n  \"components\": [\n    " + components + "]}\n")) {
     return Fail("memory", "cannot write " + config);
   }
   Served host = fixture.StartHost("memory-host", sockets, Transport::kUnix, {"--config", config});
@@ -86,8 +86,8 @@ bool RunMemoryBench(const BenchOptions& options) {
     spec.max_calls = options.memory_warmup_calls;
     LoadResult result = RunLoad(spec, RoundRobin(std::move(mix)));
     if (result.errors > 0) {
-      return Fail("memory", fmt::format("store-{}: {} failed call(s), first: {}", i,
-                                        result.errors, result.first_error));
+      return Fail("memory", fmt::format("store-{}: {} failed call(s), first: {}", i, result.errors,
+                                        result.first_error));
     }
   }
   std::this_thread::sleep_for(options.memory_idle);
@@ -97,15 +97,17 @@ bool RunMemoryBench(const BenchOptions& options) {
 
   fmt::print("memory: host with {} instances of the sample component (one socket):\n",
              options.memory_instances);
-  fmt::print("  host RSS just started {:.1f} MB; idle after {} calls per instance {:.1f} MB "
-             "= {:.1f} MB private (anon) + {:.1f} MB mapped files, PSS {:.1f} MB "
-             "(peak RSS {:.1f} MB, {} threads)\n",
-             Mb(started.rss_kb), options.memory_warmup_calls, Mb(idle.rss_kb), Mb(idle.anon_kb),
-             Mb(idle.file_kb), Mb(idle.pss_kb), Mb(idle.hwm_kb), idle.threads);
-  fmt::print("  for scale: sample component RSS {:.1f} MB ({:.1f} anon); a bare callback-API "
-             "gRPC server RSS {:.1f} MB ({:.1f} anon)\n",
-             Mb(sample_status.rss_kb), Mb(sample_status.anon_kb), Mb(echo_status.rss_kb),
-             Mb(echo_status.anon_kb));
+  fmt::print(
+      "  host RSS just started {:.1f} MB; idle after {} calls per instance {:.1f} MB "
+      "= {:.1f} MB private (anon) + {:.1f} MB mapped files, PSS {:.1f} MB "
+      "(peak RSS {:.1f} MB, {} threads)\n",
+      Mb(started.rss_kb), options.memory_warmup_calls, Mb(idle.rss_kb), Mb(idle.anon_kb),
+      Mb(idle.file_kb), Mb(idle.pss_kb), Mb(idle.hwm_kb), idle.threads);
+  fmt::print(
+      "  for scale: sample component RSS {:.1f} MB ({:.1f} anon); a bare callback-API "
+      "gRPC server RSS {:.1f} MB ({:.1f} anon)\n",
+      Mb(sample_status.rss_kb), Mb(sample_status.anon_kb), Mb(echo_status.rss_kb),
+      Mb(echo_status.anon_kb));
   if (idle.rss_kb < 0) return Fail("memory", "cannot read the host's /proc status");
   fmt::print("  goal <= 15 MB RSS idle: {}\n", Mb(idle.rss_kb) <= 15.0 ? "met" : "NOT met");
   host.process->Stop();
@@ -148,8 +150,7 @@ bool RunSoak(const BenchOptions& options) {
   ProcStatus start = ReadProcStatus(host.process->pid());
   ProcStatus sample_start = ReadProcStatus(sample->pid());
   fmt::print("soak: {} s, {} in flight, Get/Save on {}; host RSS after {} ms warm-up {:.1f} MB\n",
-             options.soak.count(), kSoakInFlight, stores, spec.duration.count(),
-             Mb(start.rss_kb));
+             options.soak.count(), kSoakInFlight, stores, spec.duration.count(), Mb(start.rss_kb));
 
   int64_t calls = 0;
   int64_t errors = warm.errors;
@@ -173,12 +174,14 @@ bool RunSoak(const BenchOptions& options) {
     last = ReadProcStatus(host.process->pid());
     auto elapsed = std::chrono::steady_clock::now() - started;
     if (!minute_mark && elapsed >= std::chrono::minutes(1)) minute_mark = last;
-    fmt::print("  t={:>5.0f} s  RSS {:>6.1f} MB (anon {:>5.1f})  {:>7.0f} calls/s  p50 {:>7.1f} us"
-               "  p99 {:>7.1f} us  errors {}\n",
-               std::chrono::duration<double>(elapsed).count(), Mb(last.rss_kb), Mb(last.anon_kb),
-               s.calls_per_second, s.p50_us, s.p99_us, chunk.errors);
+    fmt::print(
+        "  t={:>5.0f} s  RSS {:>6.1f} MB (anon {:>5.1f})  {:>7.0f} calls/s  p50 {:>7.1f} us"
+        "  p99 {:>7.1f} us  errors {}\n",
+        std::chrono::duration<double>(elapsed).count(), Mb(last.rss_kb), Mb(last.anon_kb),
+        s.calls_per_second, s.p50_us, s.p99_us, chunk.errors);
     std::fflush(stdout);
-    if (!host.process->Running()) return Fail("soak", "the host exited:\n" + host.process->LogTail());
+    if (!host.process->Running())
+      return Fail("soak", "the host exited:\n" + host.process->LogTail());
   }
   auto growth = [](const ProcStatus& from, const ProcStatus& to) {
     return from.rss_kb > 0 ? 100.0 * static_cast<double>(to.rss_kb - from.rss_kb) /
@@ -187,10 +190,11 @@ bool RunSoak(const BenchOptions& options) {
   };
   double total_growth = growth(start, last);
   ProcStatus sample_end = ReadProcStatus(sample->pid());
-  fmt::print("  host RSS start {:.1f} MB, end {:.1f} MB, growth {:+.1f}% (goal < 5%: {}); "
-             "private (anon) {:.1f} -> {:.1f} MB\n",
-             Mb(start.rss_kb), Mb(last.rss_kb), total_growth,
-             total_growth < 5.0 ? "met" : "NOT met", Mb(start.anon_kb), Mb(last.anon_kb));
+  fmt::print(
+      "  host RSS start {:.1f} MB, end {:.1f} MB, growth {:+.1f}% (goal < 5%: {}); "
+      "private (anon) {:.1f} -> {:.1f} MB\n",
+      Mb(start.rss_kb), Mb(last.rss_kb), total_growth, total_growth < 5.0 ? "met" : "NOT met",
+      Mb(start.anon_kb), Mb(last.anon_kb));
   if (minute_mark) {
     fmt::print("  host RSS growth from the 1-minute mark ({:.1f} MB): {:+.1f}%\n",
                Mb(minute_mark->rss_kb), growth(*minute_mark, last));

@@ -70,11 +70,11 @@ bool WriteTextFile(const std::string& path, const std::string& content);
 // into private memory (anon) and pages of mapped files, mostly shared libraries, which every
 // gRPC process has and which are shared between processes.
 struct ProcStatus {
-  long rss_kb = -1;       // VmRSS
-  long hwm_kb = -1;       // VmHWM, the peak
-  long anon_kb = -1;      // RssAnon
-  long file_kb = -1;      // RssFile
-  long pss_kb = -1;       // Pss from smaps_rollup: shared pages divided among their sharers
+  long rss_kb = -1;   // VmRSS
+  long hwm_kb = -1;   // VmHWM, the peak
+  long anon_kb = -1;  // RssAnon
+  long file_kb = -1;  // RssFile
+  long pss_kb = -1;   // Pss from smaps_rollup: shared pages divided among their sharers
   long threads = -1;
 };
 ProcStatus ReadProcStatus(int pid);

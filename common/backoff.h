@@ -27,8 +27,8 @@ class Backoff {
   // The wait before the next attempt; each call moves one step towards `max`.
   std::chrono::milliseconds NextDelay() {
     double base = static_cast<double>(current_.count());
-    current_ = std::min(options_.max, std::chrono::milliseconds(static_cast<int64_t>(
-                                          base * options_.multiplier)));
+    current_ = std::min(
+        options_.max, std::chrono::milliseconds(static_cast<int64_t>(base * options_.multiplier)));
     std::uniform_real_distribution<double> spread(1.0 - options_.jitter, 1.0 + options_.jitter);
     double waited = std::min(base * spread(Random()), static_cast<double>(options_.max.count()));
     return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(waited)));

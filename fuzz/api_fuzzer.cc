@@ -85,8 +85,7 @@ class RawCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffe
     grpc::Slice slice(payload.data(), payload.size());
     request_ = grpc::ByteBuffer(&slice, 1);
     context_.set_deadline(std::chrono::system_clock::now() + kHangDeadline);
-    stub.PrepareBidiStreamingCall(&context_, std::string(method.path), grpc::StubOptions(),
-                                  this);
+    stub.PrepareBidiStreamingCall(&context_, std::string(method.path), grpc::StubOptions(), this);
   }
 
   std::future<grpc::Status> Run() {
@@ -182,8 +181,8 @@ class Harness {
   Harness() {
     // A line per bad request would drown the fuzzer's output (and slow it down).
     log::SetLevel(log::Level::kError);
-    google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
-                                       const std::string&) {});
+    google::protobuf::SetLogHandler(
+        [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
     char scratch[] = "/tmp/plughost-fuzz-XXXXXX";
     if (::mkdtemp(scratch) == nullptr) Fail("cannot create a scratch folder");
     scratch_ = scratch;
@@ -201,10 +200,10 @@ class Harness {
 
     auto config = EmbeddedDefaults();
     config.app_id = "fuzzed-app";
-    config.components.push_back({"files", "bindings.localstorage", "v1",
-                                 {{"rootPath", scratch_}}, "extra"});
-    config.components.push_back({"prefixed", "state.in-memory", "v1",
-                                 {{"keyPrefix", "name"}}, "extra"});
+    config.components.push_back(
+        {"files", "bindings.localstorage", "v1", {{"rootPath", scratch_}}, "extra"});
+    config.components.push_back(
+        {"prefixed", "state.in-memory", "v1", {{"keyPrefix", "name"}}, "extra"});
     for (const auto& spec : config.components) AddInstance(spec, config.app_id);
 
     context_.instances = &instances_;

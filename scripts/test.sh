@@ -40,6 +40,14 @@ else
   echo "failed: include layering (scripts/check_includes.py)" >>"$failed_list"
 fi
 
+# Formatting: every C++ source as .clang-format writes it (scripts/format.sh; `make format` fixes).
+if ./scripts/format.sh --check; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "failed: formatting (run make format)" >>"$failed_list"
+fi
+
 # The clang build (build-fuzz): every object under ASan and UBSan, with clang's thread-safety
 # analysis as errors. It runs the unit tests of the concurrent middle (test/meson.build,
 # `sanitized_dirs`), then the libFuzzer targets (fuzz/), each briefly from its committed seed

@@ -71,8 +71,7 @@ class SocketFactory : public ComponentFactory {
 
 }  // namespace
 
-std::vector<std::unique_ptr<ComponentFactory>> MakeSocketFactories(
-    const DiscoveredSocket& socket) {
+std::vector<std::unique_ptr<ComponentFactory>> MakeSocketFactories(const DiscoveredSocket& socket) {
   std::vector<std::unique_ptr<ComponentFactory>> factories;
   for (ComponentKind kind : socket.kinds) {
     auto adapter = Adapters().find(kind);

@@ -13,15 +13,23 @@ namespace {
 // Dapr names kinds in messages by their component prefix ("state store", "pubsub", ...).
 std::string_view KindWord(ComponentKind kind) {
   switch (kind) {
-    case ComponentKind::kState: return "state store";
-    case ComponentKind::kPubSub: return "pubsub";
+    case ComponentKind::kState:
+      return "state store";
+    case ComponentKind::kPubSub:
+      return "pubsub";
     case ComponentKind::kInputBinding:
-    case ComponentKind::kOutputBinding: return "binding";
-    case ComponentKind::kSecretStore: return "secret store";
-    case ComponentKind::kConfiguration: return "configuration store";
-    case ComponentKind::kLock: return "lock store";
-    case ComponentKind::kSequencer: return "sequencer";
-    case ComponentKind::kHello: return "hello service";
+    case ComponentKind::kOutputBinding:
+      return "binding";
+    case ComponentKind::kSecretStore:
+      return "secret store";
+    case ComponentKind::kConfiguration:
+      return "configuration store";
+    case ComponentKind::kLock:
+      return "lock store";
+    case ComponentKind::kSequencer:
+      return "sequencer";
+    case ComponentKind::kHello:
+      return "hello service";
   }
   return "component";
 }
@@ -88,25 +96,25 @@ grpc::StatusCode StateErrorCode(const grpc::Status& cause) {
 
 grpc::Status StateGetFailed(std::string_view key, std::string_view store,
                             const grpc::Status& cause) {
-  return grpc::Status(StateErrorCode(cause),
-                      fmt::format("fail to get {} from state store {}: {}", key, store,
-                                  cause.error_message()));
+  return grpc::Status(StateErrorCode(cause), fmt::format("fail to get {} from state store {}: {}",
+                                                         key, store, cause.error_message()));
 }
 
 grpc::Status StateSaveFailed(std::string_view store, const grpc::Status& cause) {
-  return grpc::Status(StateErrorCode(cause), fmt::format("failed saving state in state store {}: {}",
-                                                         store, EtagText(cause)));
+  return grpc::Status(
+      StateErrorCode(cause),
+      fmt::format("failed saving state in state store {}: {}", store, EtagText(cause)));
 }
 
 grpc::Status StateDeleteFailed(std::string_view key, const grpc::Status& cause) {
-  return grpc::Status(StateErrorCode(cause), fmt::format("failed deleting state with key {}: {}",
-                                                         key, EtagText(cause)));
+  return grpc::Status(StateErrorCode(cause),
+                      fmt::format("failed deleting state with key {}: {}", key, EtagText(cause)));
 }
 
 grpc::Status StateBulkDeleteFailed(std::string_view store, const grpc::Status& cause) {
-  return grpc::Status(StateErrorCode(cause),
-                      fmt::format("failed deleting state in state store {}: {}", store,
-                                  EtagText(cause)));
+  return grpc::Status(
+      StateErrorCode(cause),
+      fmt::format("failed deleting state in state store {}: {}", store, EtagText(cause)));
 }
 
 grpc::Status StateTransactionFailed(const grpc::Status& cause) {
@@ -115,8 +123,8 @@ grpc::Status StateTransactionFailed(const grpc::Status& cause) {
   if (code == grpc::StatusCode::ABORTED || code == grpc::StatusCode::INVALID_ARGUMENT) {
     code = grpc::StatusCode::INTERNAL;
   }
-  return grpc::Status(code, fmt::format("error while executing state transaction: {}",
-                                        cause.error_message()));
+  return grpc::Status(
+      code, fmt::format("error while executing state transaction: {}", cause.error_message()));
 }
 
 grpc::Status LockStoresNotConfigured() {
@@ -199,19 +207,18 @@ grpc::Status SecretStoreNotFound(std::string_view store) {
 grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
                              const grpc::Status& cause) {
   return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
-                      fmt::format("failed getting secret with key {} from secret store {}: {}",
-                                  key, store, cause.error_message()));
+                      fmt::format("failed getting secret with key {} from secret store {}: {}", key,
+                                  store, cause.error_message()));
 }
 
 grpc::Status BulkSecretGetFailed(std::string_view store, const grpc::Status& cause) {
-  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
-                      fmt::format("failed getting secrets from secret store {}: {}", store,
-                                  cause.error_message()));
+  return grpc::Status(
+      SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+      fmt::format("failed getting secrets from secret store {}: {}", store, cause.error_message()));
 }
 
 grpc::Status ConfigurationStoresNotConfigured() {
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                      "configuration stores not configured");
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "configuration stores not configured");
 }
 
 grpc::Status ConfigurationStoreNotFound(std::string_view store) {

@@ -28,7 +28,8 @@ grpc::Status EmptyField(std::string_view what);
 // INVALID_ARGUMENT keep their code on Get/Save/Delete, anything else becomes INTERNAL; a failed
 // transaction is always INTERNAL, as in Dapr. Only an INVALID_ARGUMENT carrying the ETag mark
 // (host/components/state_errors.h) is worded "invalid etag value: ...".
-grpc::Status StateGetFailed(std::string_view key, std::string_view store, const grpc::Status& cause);
+grpc::Status StateGetFailed(std::string_view key, std::string_view store,
+                            const grpc::Status& cause);
 grpc::Status StateSaveFailed(std::string_view store, const grpc::Status& cause);
 grpc::Status StateDeleteFailed(std::string_view key, const grpc::Status& cause);
 grpc::Status StateBulkDeleteFailed(std::string_view store, const grpc::Status& cause);

@@ -48,9 +48,9 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
   grpc::ServerUnaryReactor* BulkPublishEvent(grpc::CallbackServerContext* call,
                                              const runtimepb::BulkPublishRequest* request,
                                              runtimepb::BulkPublishResponse* response) override;
-  grpc::ServerUnaryReactor* BulkPublishEventAlpha1(grpc::CallbackServerContext* call,
-                                                   const runtimepb::BulkPublishRequest* request,
-                                                   runtimepb::BulkPublishResponse* response) override;
+  grpc::ServerUnaryReactor* BulkPublishEventAlpha1(
+      grpc::CallbackServerContext* call, const runtimepb::BulkPublishRequest* request,
+      runtimepb::BulkPublishResponse* response) override;
   grpc::ServerBidiReactor<runtimepb::SubscribeTopicEventsRequestAlpha1,
                           runtimepb::SubscribeTopicEventsResponseAlpha1>*
   SubscribeTopicEventsAlpha1(grpc::CallbackServerContext* call) override;
@@ -77,18 +77,18 @@ class DaprApi final : public runtimepb::Dapr::CallbackService {
                                           runtimepb::GetBulkSecretResponse* response) override;
 
   // Configuration (dapr_configuration_api.cc); the Alpha1 names answer the same.
-  grpc::ServerUnaryReactor* GetConfiguration(grpc::CallbackServerContext* call,
-                                             const runtimepb::GetConfigurationRequest* request,
-                                             runtimepb::GetConfigurationResponse* response) override;
+  grpc::ServerUnaryReactor* GetConfiguration(
+      grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
+      runtimepb::GetConfigurationResponse* response) override;
   grpc::ServerUnaryReactor* GetConfigurationAlpha1(
       grpc::CallbackServerContext* call, const runtimepb::GetConfigurationRequest* request,
       runtimepb::GetConfigurationResponse* response) override;
   grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>* SubscribeConfiguration(
       grpc::CallbackServerContext* call,
       const runtimepb::SubscribeConfigurationRequest* request) override;
-  grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>*
-  SubscribeConfigurationAlpha1(grpc::CallbackServerContext* call,
-                               const runtimepb::SubscribeConfigurationRequest* request) override;
+  grpc::ServerWriteReactor<runtimepb::SubscribeConfigurationResponse>* SubscribeConfigurationAlpha1(
+      grpc::CallbackServerContext* call,
+      const runtimepb::SubscribeConfigurationRequest* request) override;
   grpc::ServerUnaryReactor* UnsubscribeConfiguration(
       grpc::CallbackServerContext* call, const runtimepb::UnsubscribeConfigurationRequest* request,
       runtimepb::UnsubscribeConfigurationResponse* response) override;

@@ -5,8 +5,7 @@ namespace plughost {
 
 InstancePtr DaprApi::ResolveOrFinish(grpc::CallbackServerContext* call,
                                      MeteredUnaryReactor* reactor, ComponentKind kind,
-                                     const std::string& name,
-                                     const LookupWording* wording) const {
+                                     const std::string& name, const LookupWording* wording) const {
   return plughost::ResolveOrFinish(*context_, call, reactor, kind, name, wording);
 }
 

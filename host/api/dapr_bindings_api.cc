@@ -36,8 +36,7 @@ bool IsHeaderKey(std::string_view key) {
 }
 
 bool IsHeaderValue(std::string_view value) {
-  return std::all_of(value.begin(), value.end(),
-                     [](char c) { return c >= 0x20 && c <= 0x7e; });
+  return std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 // daprd also returns the binding's response metadata as headers "metadata.<key>".
@@ -104,8 +103,7 @@ grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* ca
   AddCallMetadata(*call, &invoke);
   output->Invoke(
       std::move(invoke), OptionsFor(call),
-      [call, reactor, response, binding](grpc::Status status,
-                                         bindingspb::InvokeResponse result) {
+      [call, reactor, response, binding](grpc::Status status, bindingspb::InvokeResponse result) {
         // Some bindings answer metadata even with an error; daprd passes it on either way.
         AddResponseHeaders(call, result.metadata());
         if (!status.ok()) {

@@ -200,8 +200,10 @@ void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
     // stream ends instead (after the write in flight); it subscribes again and reads afresh.
     // The store's subscription closes when the stream is done (not here: this is its delivery).
     limit_hits::Hit(limit_hits::Limit::kConfigurationQueueFull);
-    PH_LOG_WARN("configuration", "subscription {} to store '{}': the app read none of {} updates; "
-                "ending its stream", id_, store_name_, pending_.size());
+    PH_LOG_WARN("configuration",
+                "subscription {} to store '{}': the app read none of {} updates; "
+                "ending its stream",
+                id_, store_name_, pending_.size());
     FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                               "configuration updates not read in time: subscribe again"));
     return;
@@ -318,8 +320,8 @@ grpc::ServerUnaryReactor* DaprApi::AnswerGetConfiguration(
     const runtimepb::GetConfigurationRequest* request,
     runtimepb::GetConfigurationResponse* response) {
   auto* reactor = MeteredUnaryReactor::Start(*context_, method, request->store_name());
-  auto store = ResolveOrFinish(call, reactor, ComponentKind::kConfiguration,
-                               request->store_name(), &kConfigurationStoreWording);
+  auto store = ResolveOrFinish(call, reactor, ComponentKind::kConfiguration, request->store_name(),
+                               &kConfigurationStoreWording);
   if (!store) return reactor;
   configpb::GetConfigurationRequest get;
   get.mutable_keys()->CopyFrom(request->keys());

@@ -41,8 +41,8 @@ grpc::Status RefusedId(const absl::Status& status) {
 grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* call,
                                                  const runtimepb::TryLockRequest* request,
                                                  runtimepb::TryLockResponse* response) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/TryLockAlpha1",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/TryLockAlpha1", request->store_name());
   grpc::Status error = Authorize(*context_, call);
   if (error.ok() && request->expiry_in_seconds() <= 0) {
     error = api_errors::LockExpiryNotPositive(request->store_name());

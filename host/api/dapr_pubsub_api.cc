@@ -145,8 +145,7 @@ class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
       std::lock_guard lock(mutex_);
       if (!status.ok()) {
         errors_[index] = status.error_message().empty()
-                             ? "publish failed: " +
-                                   std::string(StatusCodeName(status.error_code()))
+                             ? "publish failed: " + std::string(StatusCodeName(status.error_code()))
                              : status.error_message();
       }
       --outstanding_;
@@ -454,8 +453,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       return;
     }
     if (*decoded == cloud_events::Decoded::kExpired) {
-      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': event {} has expired",
-                  received.pubsub_name, received.topic, event.id());
+      PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': event {} has expired", received.pubsub_name,
+                  received.topic, event.id());
       GiveUp(shared, Pending{std::move(message), std::move(ack)}, grpc::Status::OK);
       return;
     }
@@ -510,8 +509,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         GiveUp(shared_, std::move(*pending), grpc::Status::OK);
         break;
       default:  // RETRY, and any status this host does not know: no retry policy here
-        GiveUp(shared_, std::move(*pending),
-               grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
+        GiveUp(
+            shared_, std::move(*pending),
+            grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
         break;
     }
   }
@@ -542,14 +542,17 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         pubsub, dead_letter_topic, pending.message,
         [ack, pubsub_name, dead_letter_topic, id = pending.message.id()](grpc::Status status) {
           if (status.ok()) {
-            PH_LOG_INFO("pubsub", "pubsub '{}': streamed message {} sent to dead-letter topic "
-                        "'{}'", pubsub_name, id, dead_letter_topic);
+            PH_LOG_INFO("pubsub",
+                        "pubsub '{}': streamed message {} sent to dead-letter topic "
+                        "'{}'",
+                        pubsub_name, id, dead_letter_topic);
             (*ack)(grpc::Status::OK);
             return;
           }
-          PH_LOG_WARN("pubsub", "pubsub '{}': publishing message {} to dead-letter topic '{}' "
-                      "failed ({}); it will be redelivered", pubsub_name, id, dead_letter_topic,
-                      status.error_message());
+          PH_LOG_WARN("pubsub",
+                      "pubsub '{}': publishing message {} to dead-letter topic '{}' "
+                      "failed ({}); it will be redelivered",
+                      pubsub_name, id, dead_letter_topic, status.error_message());
           (*ack)(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "dead-letter publish failed: " + status.error_message()));
         });
@@ -607,8 +610,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
 grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* call,
                                                 const runtimepb::PublishEventRequest* request,
                                                 google::protobuf::Empty* /*response*/) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/PublishEvent",
-                                             request->pubsub_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/PublishEvent", request->pubsub_name());
   grpc::Status error;
   bool raw = false;
   auto pubsub = ResolveTopic(*context_, call, request->pubsub_name(), request->topic(),
@@ -658,8 +661,7 @@ grpc::ServerUnaryReactor* DaprApi::BulkPublishEventAlpha1(
 grpc::ServerUnaryReactor* DaprApi::BulkPublishEvent(grpc::CallbackServerContext* call,
                                                     const runtimepb::BulkPublishRequest* request,
                                                     runtimepb::BulkPublishResponse* response) try {
-  return BulkPublish(*context_, "Dapr/BulkPublishEvent", OptionsFor(call), call, request,
-                     response);
+  return BulkPublish(*context_, "Dapr/BulkPublishEvent", OptionsFor(call), call, request, response);
 } catch (...) {
   return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/BulkPublishEvent");
 }

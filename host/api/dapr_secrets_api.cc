@@ -43,8 +43,8 @@ grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* call,
                                                  const runtimepb::GetBulkSecretRequest* request,
                                                  runtimepb::GetBulkSecretResponse* response) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkSecret",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/GetBulkSecret", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kSecretStore, request->store_name(),
                                &kSecretStoreWording);
   if (!store) return reactor;

@@ -28,7 +28,8 @@ absl::Status ToComponentQuery(const std::string& text, statepb::Query* out) {
     if (JsonNestingDepth(text) > kMaxJsonDepth) limit_hits::Hit(limit_hits::Limit::kJsonTooDeep);
     return absl::InvalidArgumentError("failed parsing query: " + error);
   }
-  if (!json.is_object()) return absl::InvalidArgumentError("failed parsing query: not a JSON object");
+  if (!json.is_object())
+    return absl::InvalidArgumentError("failed parsing query: not a JSON object");
   if (auto filter = json.find("filter"); filter != json.end() && !filter->is_null()) {
     if (!filter->is_object()) {
       return absl::InvalidArgumentError("failed parsing query: \"filter\" must be an object");
@@ -223,12 +224,11 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
   if (request->has_etag()) del.mutable_etag()->set_value(request->etag().value());
   del.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   *del.mutable_options() = ToComponentOptions(request->options());
-  store->As<StateStore>()->Delete(std::move(del), OptionsFor(call),
-                                  [reactor, request](grpc::Status status) {
-                                    reactor->Finish(status.ok() ? status
-                                                                : api_errors::StateDeleteFailed(
-                                                                      request->key(), status));
-                                  });
+  store->As<StateStore>()->Delete(
+      std::move(del), OptionsFor(call), [reactor, request](grpc::Status status) {
+        reactor->Finish(status.ok() ? status
+                                    : api_errors::StateDeleteFailed(request->key(), status));
+      });
   return reactor;
 } catch (...) {
   return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/DeleteState");
@@ -237,8 +237,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
 grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* call,
                                                    const runtimepb::DeleteBulkStateRequest* request,
                                                    google::protobuf::Empty*) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteBulkState",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/DeleteBulkState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   statepb::BulkDeleteRequest bulk;
@@ -278,14 +278,13 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     grpc::CallbackServerContext* call, const runtimepb::ExecuteStateTransactionRequest* request,
     google::protobuf::Empty*) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/ExecuteStateTransaction",
-                                             request->storename());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/ExecuteStateTransaction", request->storename());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->storename());
   if (!store) return reactor;
   if (!HasFeature(*store->component, kFeatureTransactional)) {
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::UNIMPLEMENTED,
-        "state store " + store->name + " doesn't support transactions"));
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "state store " + store->name + " doesn't support transactions"));
     return reactor;
   }
   auto transaction = std::make_shared<statepb::TransactionalStateRequest>();
@@ -300,8 +299,8 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
     if (op.operationtype() == "upsert") {
       status = ToSetRequest(store->key_prefix, item, transaction->add_operations()->mutable_set());
     } else if (op.operationtype() == "delete") {
-      status =
-          ToDeleteRequest(store->key_prefix, item, transaction->add_operations()->mutable_delete_());
+      status = ToDeleteRequest(store->key_prefix, item,
+                               transaction->add_operations()->mutable_delete_());
     } else {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                    "operation type " + op.operationtype() + " not supported"));
@@ -318,11 +317,11 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
       [reactor, store, transaction, options](grpc::Status, int64_t max_size) {
         int count = transaction->operations_size();
         if (max_size > 0 && count > max_size) {
-          reactor->Finish(grpc::Status(
-              grpc::StatusCode::INVALID_ARGUMENT,
-              "the transaction contains " + std::to_string(count) +
-                  " operations, which is more than what the state store supports: " +
-                  std::to_string(max_size)));
+          reactor->Finish(
+              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                           "the transaction contains " + std::to_string(count) +
+                               " operations, which is more than what the state store supports: " +
+                               std::to_string(max_size)));
           return;
         }
         store->As<StateStore>()->Transact(
@@ -338,8 +337,8 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
 grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext* call,
                                                     const runtimepb::QueryStateRequest* request,
                                                     runtimepb::QueryStateResponse* response) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/QueryStateAlpha1",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Dapr/QueryStateAlpha1", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
   statepb::QueryRequest query;

@@ -16,8 +16,8 @@ constexpr LookupWording kNoHelloInstance{&NoHelloInstance, &NoHelloInstance};
 grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call,
                                                const layottopb::SayHelloRequest* request,
                                                layottopb::SayHelloResponse* response) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/SayHello",
-                                             request->service_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Runtime/SayHello", request->service_name());
   // Layotto answers an unknown hello service (or none at all) with its untyped ErrNoInstance,
   // which gRPC sends as UNKNOWN "no instance found".
   auto instance = ResolveOrFinish(*context_, call, reactor, ComponentKind::kHello,

@@ -11,7 +11,8 @@ namespace plughost {
 
 namespace layottopb = ::spec::proto::runtime::v1;
 
-// The open SubscribeConfiguration streams, so shutdown can end them (layotto_configuration_stream.cc).
+// The open SubscribeConfiguration streams, so shutdown can end them
+// (layotto_configuration_stream.cc).
 class LayottoConfigurationStreams;
 std::shared_ptr<LayottoConfigurationStreams> NewLayottoConfigurationStreams();
 
@@ -35,9 +36,9 @@ class LayottoApi final : public layottopb::Runtime::CallbackService {
                                       layottopb::GetNextIdResponse* response) override;
 
   // Configuration (layotto_configuration_api.cc)
-  grpc::ServerUnaryReactor* GetConfiguration(grpc::CallbackServerContext* call,
-                                             const layottopb::GetConfigurationRequest* request,
-                                             layottopb::GetConfigurationResponse* response) override;
+  grpc::ServerUnaryReactor* GetConfiguration(
+      grpc::CallbackServerContext* call, const layottopb::GetConfigurationRequest* request,
+      layottopb::GetConfigurationResponse* response) override;
   grpc::ServerUnaryReactor* SaveConfiguration(grpc::CallbackServerContext* call,
                                               const layottopb::SaveConfigurationRequest* request,
                                               google::protobuf::Empty* response) override;

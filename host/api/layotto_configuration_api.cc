@@ -90,8 +90,8 @@ void AppendLayottoItems(google::protobuf::Map<std::string, configpb::Configurati
 grpc::ServerUnaryReactor* LayottoApi::SaveConfiguration(
     grpc::CallbackServerContext* call, const layottopb::SaveConfigurationRequest* request,
     google::protobuf::Empty* /*response*/) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/SaveConfiguration",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Runtime/SaveConfiguration", request->store_name());
   auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
                                request->store_name(), &kLayottoConfigurationWording);
   if (!store) return reactor;
@@ -103,9 +103,9 @@ grpc::ServerUnaryReactor* LayottoApi::SaveConfiguration(
     item.mutable_metadata()->insert(metadata.begin(), metadata.end());
     items[in.key()] = std::move(item);  // a repeated key: the last one wins
   }
-  store->As<ConfigurationStore>()->Save(
-      std::move(items), {request->metadata().begin(), request->metadata().end()},
-      OptionsFor(*context_, call), FinishWrite(reactor, store));
+  store->As<ConfigurationStore>()->Save(std::move(items),
+                                        {request->metadata().begin(), request->metadata().end()},
+                                        OptionsFor(*context_, call), FinishWrite(reactor, store));
   return reactor;
 } catch (...) {
   return MeteredUnaryReactor::FinishThrown(*context_, "Runtime/SaveConfiguration");
@@ -114,8 +114,8 @@ grpc::ServerUnaryReactor* LayottoApi::SaveConfiguration(
 grpc::ServerUnaryReactor* LayottoApi::DeleteConfiguration(
     grpc::CallbackServerContext* call, const layottopb::DeleteConfigurationRequest* request,
     google::protobuf::Empty* /*response*/) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/DeleteConfiguration",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Runtime/DeleteConfiguration", request->store_name());
   auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
                                request->store_name(), &kLayottoConfigurationWording);
   if (!store) return reactor;
@@ -131,8 +131,8 @@ grpc::ServerUnaryReactor* LayottoApi::DeleteConfiguration(
 grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
     grpc::CallbackServerContext* call, const layottopb::GetConfigurationRequest* request,
     layottopb::GetConfigurationResponse* response) try {
-  auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/GetConfiguration",
-                                             request->store_name());
+  auto* reactor =
+      MeteredUnaryReactor::Start(*context_, "Runtime/GetConfiguration", request->store_name());
   auto store = ResolveOrFinish(*context_, call, reactor, ComponentKind::kConfiguration,
                                request->store_name(), &kLayottoConfigurationWording);
   if (!store) return reactor;

@@ -7,8 +7,9 @@
 // don't support now", and so does the app closing its side (plughost ends the stream with OK).
 // Backpressure: at most kMaxPendingBatches batches wait for an app that does not read; one more
 // ends the stream with RESOURCE_EXHAUSTED (counted in /metrics as
-// plughost_limit_hits_total{limit="configuration_queue_full"}) and closes its subscriptions, so a stalled app cannot grow the
-// host. The store's subscriptions close whenever the stream ends, and at host shutdown.
+// plughost_limit_hits_total{limit="configuration_queue_full"}) and closes its subscriptions, so a
+// stalled app cannot grow the host. The store's subscriptions close whenever the stream ends, and
+// at host shutdown.
 #include <fmt/format.h>
 
 #include <deque>
@@ -49,9 +50,8 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   void OnStreamDone();
 
  private:
-  void OnUpdate(const std::string& store_name, const std::string& app_id,
-                const std::string& group, const std::string& label,
-                configpb::SubscribeConfigurationResponse batch);
+  void OnUpdate(const std::string& store_name, const std::string& app_id, const std::string& group,
+                const std::string& label, configpb::SubscribeConfigurationResponse batch);
   void WriteNextLocked();
   void FinishLocked(grpc::Status status);
 
@@ -150,8 +150,8 @@ void StreamSession::OnRequest(grpc::CallbackServerContext* call, AppRequest requ
     if (stopped_) return;
   }
   grpc::Status error;
-  auto store = ResolveInstance(*context_, call, ComponentKind::kConfiguration,
-                               request.store_name(), &error, &kLayottoConfigurationWording);
+  auto store = ResolveInstance(*context_, call, ComponentKind::kConfiguration, request.store_name(),
+                               &error, &kLayottoConfigurationWording);
   if (!store) {
     Stop(error);
     return;
@@ -174,9 +174,9 @@ void StreamSession::OnRequest(grpc::CallbackServerContext* call, AppRequest requ
       [weak, store_name = store->name](grpc::Status status, std::string /*id*/) {
         if (status.ok()) return;
         if (auto self = weak.lock()) {
-          self->Stop(grpc::Status(status.error_code(),
-                                  fmt::format("configuration store {}: {}", store_name,
-                                              status.error_message())));
+          self->Stop(grpc::Status(
+              status.error_code(),
+              fmt::format("configuration store {}: {}", store_name, status.error_message())));
         }
       });
   {

@@ -74,12 +74,14 @@ InstancePtr ResolveLockStore(const ApiContext& context, grpc::CallbackServerCont
 
 layottopb::UnlockResponse::Status ToLayottoStatus(lockpb::UnlockResponse::Status status) {
   switch (status) {
-    case lockpb::UnlockResponse::SUCCESS: return layottopb::UnlockResponse::SUCCESS;
+    case lockpb::UnlockResponse::SUCCESS:
+      return layottopb::UnlockResponse::SUCCESS;
     case lockpb::UnlockResponse::LOCK_DOES_NOT_EXIST:
       return layottopb::UnlockResponse::LOCK_UNEXIST;
     case lockpb::UnlockResponse::LOCK_BELONGS_TO_OTHERS:
       return layottopb::UnlockResponse::LOCK_BELONG_TO_OTHERS;
-    default: return layottopb::UnlockResponse::INTERNAL_ERROR;
+    default:
+      return layottopb::UnlockResponse::INTERNAL_ERROR;
   }
 }
 

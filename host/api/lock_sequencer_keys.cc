@@ -15,8 +15,7 @@ absl::StatusOr<std::string> Namespaced(std::string_view api, std::string_view ap
         fmt::format("input key/keyPrefix '{}' can't contain '{}'", id, kKeySeparator));
   }
   std::string key;
-  key.reserve(api.size() + api_separator.size() + prefix.size() + kKeySeparator.size() +
-              id.size());
+  key.reserve(api.size() + api_separator.size() + prefix.size() + kKeySeparator.size() + id.size());
   key.append(api).append(api_separator);
   if (!prefix.empty()) key.append(prefix).append(kKeySeparator);
   key.append(id);
@@ -29,8 +28,7 @@ absl::StatusOr<std::string> DaprLockKey(std::string_view prefix, std::string_vie
   return Namespaced("lock", "||", prefix, resource_id);
 }
 
-absl::StatusOr<std::string> LayottoLockKey(std::string_view prefix,
-                                           std::string_view resource_id) {
+absl::StatusOr<std::string> LayottoLockKey(std::string_view prefix, std::string_view resource_id) {
   return Namespaced("lock", "|||", prefix, resource_id);
 }
 

@@ -30,8 +30,7 @@ std::string Describe(std::exception_ptr error) {
 
 }  // namespace
 
-MeteredUnaryReactor* MeteredUnaryReactor::Start(const ApiContext& context,
-                                                std::string_view method,
+MeteredUnaryReactor* MeteredUnaryReactor::Start(const ApiContext& context, std::string_view method,
                                                 std::string_view component) {
   t_started = nullptr;
   // On the heap, as OnDone deletes it.

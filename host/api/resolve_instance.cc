@@ -24,7 +24,8 @@ grpc::Status Authorize(const ApiContext& context, const grpc::CallbackServerCont
   auto it = metadata.find("dapr-api-token");
   if (it == metadata.end() ||
       !SameToken(std::string_view(it->second.data(), it->second.size()), context.api_token)) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authentication error: api token mismatch");
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "authentication error: api token mismatch");
   }
   return grpc::Status::OK;
 }
@@ -47,9 +48,9 @@ InstancePtr ResolveInstance(const ApiContext& context, const grpc::CallbackServe
   }
   auto& health = *instance->health;
   if (!health.ready()) {
-    *error = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          fmt::format("{} {} is unavailable: {}", KindDisplayName(kind), name,
-                                      health.reason()));
+    *error = grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        fmt::format("{} {} is unavailable: {}", KindDisplayName(kind), name, health.reason()));
     return nullptr;
   }
   if (context.max_concurrent_calls <= 0) return instance;

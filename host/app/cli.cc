@@ -354,7 +354,8 @@ const std::vector<Flag>& Flags() {
        [](const std::string& value, CliOptions& options) {
          for (size_t start = 0; start <= value.size();) {
            size_t comma = std::min(value.find(',', start), value.size());
-           if (comma > start) options.conformance.operations.insert(value.substr(start, comma - start));
+           if (comma > start)
+             options.conformance.operations.insert(value.substr(start, comma - start));
            start = comma + 1;
          }
          return absl::OkStatus();
@@ -371,7 +372,8 @@ const std::vector<Flag>& Flags() {
        "is still connected (default 3); its calls are still served",
        kServeOnly,
        kOnce,
-       Number("--ping-failures", &HostOptions::ping_failure_threshold, 1, "a whole number above 0")},
+       Number("--ping-failures", &HostOptions::ping_failure_threshold, 1,
+              "a whole number above 0")},
       {{"--restart-max-backoff"},
        "MS",
        "longest wait before restarting a launched process (default 10000)",

@@ -86,8 +86,8 @@ int RunComponentsCommand(const CliOptions& options, std::FILE* out) {
     std::string launched = processes.erase(socket.name)
                                ? " (process '" + socket.name + "', launched by the host)"
                                : "";
-    rows.push_back(
-        {socket.path, Joined(kinds), Joined(types), "ok" + launched + ": " + Joined(socket.services)});
+    rows.push_back({socket.path, Joined(kinds), Joined(types),
+                    "ok" + launched + ": " + Joined(socket.services)});
   }
   for (const auto& name : processes) {
     rows.push_back({folder + "/" + name + ".sock", "-", "-",

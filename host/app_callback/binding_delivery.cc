@@ -84,8 +84,10 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     for (auto& subscription : subscriptions) subscription->Close();
     retry.reset();  // cancels a pending retry of the listing
     if (!in_flight_.WaitFor(drain)) {
-      PH_LOG_WARN("bindings", "stopping with {} input binding event(s) still at the app; the "
-                  "components will see them unacked", in_flight_.in_flight());
+      PH_LOG_WARN("bindings",
+                  "stopping with {} input binding event(s) still at the app; the "
+                  "components will see them unacked",
+                  in_flight_.in_flight());
     }
   }
 
@@ -105,7 +107,8 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
       }
       if (!status.ok()) {
         // Dapr reads no listed binding for an app that lists none; explicit ones still are.
-        PH_LOG_INFO("bindings", "the app does not implement ListInputBindings: only input "
+        PH_LOG_INFO("bindings",
+                    "the app does not implement ListInputBindings: only input "
                     "bindings whose direction metadata names \"input\" are read");
       }
       to_read = ToRead(status.ok() ? listed : appcallbackpb::ListInputBindingsResponse{});
@@ -147,13 +150,17 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     for (const std::string& name : listed.bindings()) {
       auto instance = context_->instances->Find(ComponentKind::kInputBinding, name);
       if (!instance) {
-        PH_LOG_INFO("bindings", "the app listed input binding '{}', but none is configured; "
-                    "skipped", name);
+        PH_LOG_INFO("bindings",
+                    "the app listed input binding '{}', but none is configured; "
+                    "skipped",
+                    name);
         continue;
       }
       if (!BindingServesAs(instance->metadata, ComponentKind::kInputBinding)) {
-        PH_LOG_INFO("bindings", "the app listed input binding '{}', but its direction metadata "
-                    "leaves out \"input\"; skipped", name);
+        PH_LOG_INFO("bindings",
+                    "the app listed input binding '{}', but its direction metadata "
+                    "leaves out \"input\"; skipped",
+                    name);
         continue;
       }
       if (chosen.insert(name).second) to_read.emplace_back(name, std::move(instance));
@@ -174,11 +181,13 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
     auto delay = retry_backoff_.NextDelay();
     ++failures_;
     if (failures_ == 1) {
-      PH_LOG_WARN("bindings", "app at {} not reachable for ListInputBindings ({}); retrying with "
-                  "backoff", app_->address(), status.error_message());
+      PH_LOG_WARN("bindings",
+                  "app at {} not reachable for ListInputBindings ({}); retrying with "
+                  "backoff",
+                  app_->address(), status.error_message());
     } else {
-      PH_LOG_DEBUG("bindings", "ListInputBindings attempt {} failed ({}); next in {} ms",
-                   failures_, status.error_message(), delay.count());
+      PH_LOG_DEBUG("bindings", "ListInputBindings attempt {} failed ({}); next in {} ms", failures_,
+                   status.error_message(), delay.count());
     }
     retry_ = std::make_unique<grpc::Alarm>();
     retry_->Set(std::chrono::system_clock::now() + delay, [weak = weak_from_this()](bool fired) {
@@ -204,8 +213,8 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
         [stub](auto* ctx, auto* req, auto* resp, auto cb) {
           stub->async()->OnBindingEvent(ctx, req, resp, std::move(cb));
         },
-        [self = shared_from_this(), name, message_id = event.message_id(),
-         reply = std::move(reply), entered = std::make_shared<Gate::Holder>(std::move(entered))](
+        [self = shared_from_this(), name, message_id = event.message_id(), reply = std::move(reply),
+         entered = std::make_shared<Gate::Holder>(std::move(entered))](
             grpc::Status status, appcallbackpb::BindingEventResponse response) mutable {
           // Leaves the gate once the ack is handed back, without any lock held.
           auto finish = [entered, reply = std::move(reply)](grpc::Status ack,
@@ -216,9 +225,9 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
           if (!status.ok()) {
             PH_LOG_WARN("bindings", "input binding '{}': the app did not handle event '{}': {}",
                         name, message_id, status.error_message());
-            finish(grpc::Status(status.error_code(),
-                                "error invoking app: " + status.error_message()),
-                   {});
+            finish(
+                grpc::Status(status.error_code(), "error invoking app: " + status.error_message()),
+                {});
             return;
           }
           // The ack waits for sequential sends to the bindings in `to`, as daprd's does.

@@ -44,23 +44,28 @@ void SaveStates(const ApiContext& context, const std::string& binding_name,
   const std::string& store_name = response.store_name();
   auto store = context.instances->Find(ComponentKind::kState, store_name);
   if (!store) {
-    PH_LOG_WARN("bindings", "input binding '{}': the app's response names state store '{}', "
-                "which is not configured; {} state(s) dropped", binding_name, store_name,
-                response.states_size());
+    PH_LOG_WARN("bindings",
+                "input binding '{}': the app's response names state store '{}', "
+                "which is not configured; {} state(s) dropped",
+                binding_name, store_name, response.states_size());
     return;
   }
   statepb::BulkSetRequest bulk;
   for (auto& item : *response.mutable_states()) {
     if (auto status = ToSetRequest(store->key_prefix, item, bulk.add_items()); !status.ok()) {
-      PH_LOG_WARN("bindings", "input binding '{}': the app's states for state store '{}' are "
-                  "dropped: {}", binding_name, store_name, status.message());
+      PH_LOG_WARN("bindings",
+                  "input binding '{}': the app's states for state store '{}' are "
+                  "dropped: {}",
+                  binding_name, store_name, status.message());
       return;
     }
   }
   auto logged = [binding_name, store](grpc::Status status) {
     if (status.ok()) return;
-    PH_LOG_WARN("bindings", "input binding '{}': saving the app's states in state store '{}' "
-                "failed: {}", binding_name, store->name, status.error_message());
+    PH_LOG_WARN("bindings",
+                "input binding '{}': saving the app's states in state store '{}' "
+                "failed: {}",
+                binding_name, store->name, status.error_message());
   };
   // One item through Set, several through BulkSet, as SaveState does.
   if (bulk.items_size() == 1) {
@@ -115,8 +120,10 @@ struct SequentialSend : std::enable_shared_from_this<SequentialSend> {
     }
     const Destination& to = destinations[next];
     if (!to.binding) {
-      PH_LOG_WARN("bindings", "input binding '{}': the app's response data was not sent to '{}' "
-                  "(nor to any binding after it): {}", source, to.name, to.problem);
+      PH_LOG_WARN("bindings",
+                  "input binding '{}': the app's response data was not sent to '{}' "
+                  "(nor to any binding after it): {}",
+                  source, to.name, to.problem);
       Finish();
       return;
     }
@@ -128,9 +135,10 @@ struct SequentialSend : std::enable_shared_from_this<SequentialSend> {
         [self = shared_from_this(), next](grpc::Status status, bindingspb::InvokeResponse) {
           Guarded("sending an app's binding response", [&] {
             if (!status.ok()) {
-              PH_LOG_WARN("bindings", "input binding '{}': sending the app's response data to "
-                          "'{}' failed: {}; the bindings after it were skipped", self->source,
-                          self->destinations[next].name, status.error_message());
+              PH_LOG_WARN("bindings",
+                          "input binding '{}': sending the app's response data to "
+                          "'{}' failed: {}; the bindings after it were skipped",
+                          self->source, self->destinations[next].name, status.error_message());
               self->Finish();
               return;
             }
@@ -150,8 +158,10 @@ void SendInParallel(const std::string& source, const std::string& data,
                     std::vector<Destination> destinations, const CallOptions& options) {
   for (auto& to : destinations) {
     if (!to.binding) {
-      PH_LOG_WARN("bindings", "input binding '{}': the app's response data was not sent to "
-                  "'{}': {}", source, to.name, to.problem);
+      PH_LOG_WARN("bindings",
+                  "input binding '{}': the app's response data was not sent to "
+                  "'{}': {}",
+                  source, to.name, to.problem);
       continue;
     }
     bindingspb::InvokeRequest request;
@@ -160,10 +170,12 @@ void SendInParallel(const std::string& source, const std::string& data,
     to.binding->As<OutputBinding>()->Invoke(
         std::move(request), options,
         [source, name = to.name, keep = to.binding](grpc::Status status,
-                                                   bindingspb::InvokeResponse) {
+                                                    bindingspb::InvokeResponse) {
           if (status.ok()) return;
-          PH_LOG_WARN("bindings", "input binding '{}': sending the app's response data to '{}' "
-                      "failed: {}", source, name, status.error_message());
+          PH_LOG_WARN("bindings",
+                      "input binding '{}': sending the app's response data to '{}' "
+                      "failed: {}",
+                      source, name, status.error_message());
         });
   }
 }
@@ -171,8 +183,7 @@ void SendInParallel(const std::string& source, const std::string& data,
 }  // namespace
 
 void ApplyBindingEventResponse(const ApiContext& context, const std::string& binding_name,
-                               rt::BindingEventResponse response,
-                               absl::AnyInvocable<void()> done) {
+                               rt::BindingEventResponse response, absl::AnyInvocable<void()> done) {
   if (response.states_size() > 0) SaveStates(context, binding_name, response);
   if (response.to().empty()) {
     done();
@@ -181,8 +192,7 @@ void ApplyBindingEventResponse(const ApiContext& context, const std::string& bin
   std::vector<Destination> destinations;
   for (const auto& name : response.to()) destinations.push_back(Resolve(context, name));
   if (response.concurrency() == rt::BindingEventResponse::PARALLEL) {
-    SendInParallel(binding_name, response.data(), std::move(destinations),
-                   BackgroundCall(context));
+    SendInParallel(binding_name, response.data(), std::move(destinations), BackgroundCall(context));
     done();
     return;
   }

@@ -70,10 +70,9 @@ void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter
   CallOptions options;
   options.default_timeout = kDeadLetterTimeout;
   // The instance pointer holds the component alive until the publish has answered.
-  pubsub->As<PubSub>()->Publish(std::move(request), options,
-                                [pubsub, done = std::move(done)](grpc::Status status) mutable {
-                                  done(std::move(status));
-                                });
+  pubsub->As<PubSub>()->Publish(
+      std::move(request), options,
+      [pubsub, done = std::move(done)](grpc::Status status) mutable { done(std::move(status)); });
 }
 
 Backoff RetryBackoff(const RetryPolicySpec& retry) {

@@ -82,8 +82,7 @@ absl::StatusOr<std::vector<CompiledRule>> CompileRules(const rt::TopicSubscripti
     if (!rule.match().empty()) {
       auto expression = RoutingExpression::Compile(rule.match());
       if (!expression.ok()) {
-        return absl::InvalidArgumentError("routing rule '" + rule.match() +
-                                          "' is not supported: " +
+        return absl::InvalidArgumentError("routing rule '" + rule.match() + "' is not supported: " +
                                           std::string(expression.status().message()));
       }
       compiled.match = std::make_shared<const RoutingExpression>(std::move(*expression));
@@ -179,8 +178,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     {
       std::unique_lock lock(mutex_);
       if (!subscriptions_.empty()) {
-        PH_LOG_INFO("pubsub", "subscriptions paused: {} event(s) at the app, waiting up to {} ms "
-                    "for their answers", in_flight_.size(), drain.count());
+        PH_LOG_INFO("pubsub",
+                    "subscriptions paused: {} event(s) at the app, waiting up to {} ms "
+                    "for their answers",
+                    in_flight_.size(), drain.count());
       }
       idle_.wait_for(lock, drain, [&] { return in_flight_.empty(); });
       unanswered.assign(in_flight_.begin(), in_flight_.end());
@@ -225,9 +226,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     {
       std::lock_guard lock(mutex_);
       if (stopped_) return;
-      auto waiting = std::stable_partition(
-          waiting_.begin(), waiting_.end(),
-          [&](const Waiting& w) { return w.subscription.pubsub_name() != name; });
+      auto waiting = std::stable_partition(waiting_.begin(), waiting_.end(), [&](const Waiting& w) {
+        return w.subscription.pubsub_name() != name;
+      });
       ready.assign(std::make_move_iterator(waiting), std::make_move_iterator(waiting_.end()));
       waiting_.erase(waiting, waiting_.end());
     }
@@ -288,7 +289,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       StatusCallback ack;
       std::string entry_id;
       rt::TopicEventBulkRequestEntry sent;  // what the app gets for it
-      bool pending = false;  // still to be answered by the app
+      bool pending = false;                 // still to be answered by the app
     };
     std::vector<Entry> entries;
     int unsettled = 0;  // guarded by the State's mutex
@@ -340,9 +341,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     // the programmatic one replace the declarative one).
     for (const auto& declared : options_.declarative) {
       if (!seen.emplace(declared.pubsub_name(), declared.topic()).second) {
-        PH_LOG_INFO("pubsub", "declarative subscription to topic '{}' of pubsub '{}': the app "
-                    "subscribes to it itself; its own subscription is used", declared.topic(),
-                    declared.pubsub_name());
+        PH_LOG_INFO("pubsub",
+                    "declarative subscription to topic '{}' of pubsub '{}': the app "
+                    "subscribes to it itself; its own subscription is used",
+                    declared.topic(), declared.pubsub_name());
         continue;
       }
       Subscribe(declared, rt::DECLARATIVE);
@@ -411,8 +413,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     plan->rules = std::move(*rules);
     if (!plan->rules.empty() && subscription.bulk_subscribe().enabled()) {
-      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
-                  "every batch goes to path '{}'", plan->topic, plan->pubsub_name, plan->path);
+      PH_LOG_WARN("pubsub",
+                  "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
+                  "every batch goes to path '{}'",
+                  plan->topic, plan->pubsub_name, plan->path);
     }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
@@ -451,8 +455,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       subs_.push_back(sub);
     }
     auto handle = instance->As<PubSub>()->Subscribe(
-        std::move(topic), [weak = weak_from_this(), sub](pubsubpb::PullMessagesResponse message,
-                                                         StatusCallback ack) {
+        std::move(topic),
+        [weak = weak_from_this(), sub](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
           auto self = weak.lock();
           if (!self) {
             ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
@@ -471,12 +475,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       context_->subscriptions.Remove(registration);
       return;
     }
-    PH_LOG_INFO("pubsub", "delivering topic '{}' of pubsub '{}' to the app{}{}, {} at a time",
-                plan->topic, plan->pubsub_name,
-                plan->path.empty() ? "" : " at path " + plan->path,
-                plan->dead_letter_topic.empty() ? ""
-                                                : ", dead letters to " + plan->dead_letter_topic,
-                plan->max_concurrency);
+    PH_LOG_INFO(
+        "pubsub", "delivering topic '{}' of pubsub '{}' to the app{}{}, {} at a time", plan->topic,
+        plan->pubsub_name, plan->path.empty() ? "" : " at path " + plan->path,
+        plan->dead_letter_topic.empty() ? "" : ", dead letters to " + plan->dead_letter_topic,
+        plan->max_concurrency);
   }
 
   // A message from a component, on one of its threads: queued behind the subscription's
@@ -603,8 +606,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rule '{}' failed on event {}: {}",
                     plan.topic, plan.pubsub_name, rule.match->text(), run->request.id(),
                     matched.status().message());
-        GiveUp(run, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "routing rule failed: " + std::string(matched.status().message())));
+        GiveUp(run,
+               grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "routing rule failed: " + std::string(matched.status().message())));
         return false;
       }
       if (*matched) {
@@ -612,8 +616,10 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         return true;
       }
     }
-    PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
-                "delivered", plan.topic, plan.pubsub_name, run->request.id());
+    PH_LOG_WARN("pubsub",
+                "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
+                "delivered",
+                plan.topic, plan.pubsub_name, run->request.id());
     GiveUp(run, grpc::Status::OK);
     return false;
   }
@@ -733,15 +739,17 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         [self = shared_from_this(), run](grpc::Status status) {
           const Plan& plan = *run->sub->plan;
           if (status.ok()) {
-            PH_LOG_INFO("pubsub", "topic '{}' of pubsub '{}': message {} sent to dead-letter "
-                        "topic '{}'", plan.topic, plan.pubsub_name, run->message.id(),
-                        plan.dead_letter_topic);
+            PH_LOG_INFO("pubsub",
+                        "topic '{}' of pubsub '{}': message {} sent to dead-letter "
+                        "topic '{}'",
+                        plan.topic, plan.pubsub_name, run->message.id(), plan.dead_letter_topic);
             self->Finish(run, grpc::Status::OK);
             return;
           }
-          PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': publishing message {} to dead-letter "
-                      "topic '{}' failed ({}); it will be redelivered", plan.topic,
-                      plan.pubsub_name, run->message.id(), plan.dead_letter_topic,
+          PH_LOG_WARN("pubsub",
+                      "topic '{}' of pubsub '{}': publishing message {} to dead-letter "
+                      "topic '{}' failed ({}); it will be redelivered",
+                      plan.topic, plan.pubsub_name, run->message.id(), plan.dead_letter_topic,
                       status.error_message());
           self->Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                          "dead-letter publish failed: " + status.error_message()));
@@ -789,8 +797,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (!decoded.ok() || *decoded == cloud_events::Decoded::kExpired) {
         PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': message {} {}", plan.topic,
                     plan.pubsub_name, entry.message.id(),
-                    decoded.ok() ? "has expired" : "cannot be decoded: " +
-                                                       std::string(decoded.status().message()));
+                    decoded.ok() ? "has expired"
+                                 : "cannot be decoded: " + std::string(decoded.status().message()));
         undeliverable.push_back(i);
         continue;
       }
@@ -836,7 +844,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       }
     }
     if (cancelled) {
-      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      SettlePending(batch,
+                    grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
     auto& request = batch->request;
@@ -858,8 +867,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       context_->app_channel->alpha_stub().async()->OnBulkTopicEventAlpha1(
           batch->context.get(), &batch->request, &batch->response, std::move(done));
     } else {
-      context_->app_channel->stub().async()->OnBulkTopicEvent(
-          batch->context.get(), &batch->request, &batch->response, std::move(done));
+      context_->app_channel->stub().async()->OnBulkTopicEvent(batch->context.get(), &batch->request,
+                                                              &batch->response, std::move(done));
     }
   }
 
@@ -894,7 +903,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (!status.ok()) {
       BatchFailed(batch, grpc::Status(status.error_code(),
                                       "error returned from app while processing bulk pub/sub "
-                                      "event: " + status.error_message()));
+                                      "event: " +
+                                          status.error_message()));
       return;
     }
     std::map<std::string, rt::TopicEventResponse::TopicEventResponseStatus> answers;
@@ -927,7 +937,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void BatchFailed(const std::shared_ptr<BulkRun>& batch, grpc::Status error) {
     const Plan& plan = *batch->sub->plan;
     if (IsCancelled(*batch)) {
-      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      SettlePending(batch,
+                    grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
     if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
@@ -945,14 +956,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       cancelled = batch->cancelled;
       if (!cancelled) {
         batch->retry_timer = std::make_unique<grpc::Alarm>();
-        batch->retry_timer->Set(std::chrono::system_clock::now() + delay,
-                                [self = shared_from_this(), batch](bool) {
-                                  self->AttemptBatch(batch);
-                                });
+        batch->retry_timer->Set(
+            std::chrono::system_clock::now() + delay,
+            [self = shared_from_this(), batch](bool) { self->AttemptBatch(batch); });
       }
     }
     if (cancelled) {
-      SettlePending(batch, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
+      SettlePending(batch,
+                    grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
     }
   }
 
@@ -975,8 +986,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     auto pubsub = context_->instances->Find(ComponentKind::kPubSub, plan.pubsub_name);
     if (!pubsub) {
-      SettleEntry(batch, index, grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                             "the pubsub of the dead-letter topic is gone"));
+      SettleEntry(batch, index,
+                  grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "the pubsub of the dead-letter topic is gone"));
       return;
     }
     delivery::PublishDeadLetter(
@@ -984,9 +996,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         [self = shared_from_this(), batch, index](grpc::Status status) {
           const Plan& plan = *batch->sub->plan;
           if (status.ok()) {
-            PH_LOG_INFO("pubsub", "topic '{}' of pubsub '{}': message {} sent to dead-letter "
-                        "topic '{}'", plan.topic, plan.pubsub_name,
-                        batch->entries[index].message.id(), plan.dead_letter_topic);
+            PH_LOG_INFO("pubsub",
+                        "topic '{}' of pubsub '{}': message {} sent to dead-letter "
+                        "topic '{}'",
+                        plan.topic, plan.pubsub_name, batch->entries[index].message.id(),
+                        plan.dead_letter_topic);
             self->SettleEntry(batch, index, grpc::Status::OK);
             return;
           }
@@ -1065,8 +1079,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   std::mutex mutex_;
   std::condition_variable idle_;
-  bool stopped_ = false;  // paused: nothing more goes to the app
-  bool closed_ = false;   // the subscriptions are closed and the held messages settled
+  bool stopped_ = false;              // paused: nothing more goes to the app
+  bool closed_ = false;               // the subscriptions are closed and the held messages settled
   std::vector<StatusCallback> held_;  // arrived while paused, never acked
   std::shared_ptr<ListCall> list_call_;
   std::unique_ptr<grpc::Alarm> retry_timer_;

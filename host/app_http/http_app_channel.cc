@@ -40,14 +40,12 @@ void AddMetadataHeaders(const grpc::CallbackServerContext& context, HttpRequest&
   for (const auto& [key_ref, value_ref] : context.client_metadata()) {
     std::string key = Lower(std::string_view(key_ref.data(), key_ref.size()));
     if (key.empty() || key.front() == ':' || key.rfind("grpc-", 0) == 0 ||
-        (key.size() > 4 && key.compare(key.size() - 4, 4, "-bin") == 0) ||
-        key == "content-type" || key == "content-length" || key == "te" ||
-        key == "user-agent" || key == "dapr-api-token" || key == "connection" ||
-        key == "host") {
+        (key.size() > 4 && key.compare(key.size() - 4, 4, "-bin") == 0) || key == "content-type" ||
+        key == "content-length" || key == "te" || key == "user-agent" || key == "dapr-api-token" ||
+        key == "connection" || key == "host") {
       continue;
     }
-    request.headers.emplace_back(std::move(key),
-                                 std::string(value_ref.data(), value_ref.size()));
+    request.headers.emplace_back(std::move(key), std::string(value_ref.data(), value_ref.size()));
   }
 }
 
@@ -164,8 +162,10 @@ bool ParseSubscription(const json& item, appcallbackpb::TopicSubscription* out) 
   }
   if (out->pubsub_name().empty() || out->topic().empty() ||
       (routes->rules_size() == 0 && routes->default_().empty())) {
-    PH_LOG_WARN("app", "GET /dapr/subscribe: skipping an item without pubsubname, topic or "
-                "route: {}", item.dump(-1, ' ', false, json::error_handler_t::replace));
+    PH_LOG_WARN("app",
+                "GET /dapr/subscribe: skipping an item without pubsubname, topic or "
+                "route: {}",
+                item.dump(-1, ' ', false, json::error_handler_t::replace));
     return false;
   }
   return true;
@@ -194,7 +194,8 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
                    }
                    json items = ParseBoundedJson(answer.body);
                    if (!answer.body.empty() && !items.is_array()) {
-                     PH_LOG_WARN("app", "GET /dapr/subscribe: the answer is not a JSON array: "
+                     PH_LOG_WARN("app",
+                                 "GET /dapr/subscribe: the answer is not a JSON array: "
                                  "no subscriptions");
                      return reactor->Finish(grpc::Status::OK);
                    }
@@ -226,7 +227,8 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
                    if (!status.ok()) return reactor->Finish(status);
                    response->set_status(TopicOutcome(answer));
                    if (answer.status == 404) {
-                     PH_LOG_ERROR("app", "POST {} answered 404: the event is dropped", Target(where));
+                     PH_LOG_ERROR("app", "POST {} answered 404: the event is dropped",
+                                  Target(where));
                    }
                    reactor->Finish(grpc::Status::OK);
                  });
@@ -237,8 +239,8 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
       grpc::CallbackServerContext* context, const google::protobuf::Empty* /*request*/,
       appcallbackpb::ListInputBindingsResponse* response) override {
     auto* reactor = context->DefaultReactor();
-    auto bindings = options_.input_bindings ? options_.input_bindings()
-                                            : std::vector<HttpInputBindingRoute>{};
+    auto bindings =
+        options_.input_bindings ? options_.input_bindings() : std::vector<HttpInputBindingRoute>{};
     if (bindings.empty()) {
       reactor->Finish(grpc::Status::OK);
       return reactor;
@@ -257,27 +259,27 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
         std::lock_guard lock(routes_mutex_);
         routes_[binding.name] = binding.route;
       }
-      client_.Send(NewRequest("OPTIONS", Target(binding.route)), options_.binding_options_timeout,
-                   [reactor, response, probe, name = binding.name](grpc::Status status,
-                                                                   HttpResponse answer) {
-                     bool last = false;
-                     {
-                       std::lock_guard lock(probe->mutex);
-                       if (!status.ok()) {
-                         probe->failure = status;
-                       } else if ((answer.status >= 200 && answer.status <= 299) ||
-                                  answer.status == 405) {
-                         probe->handled.push_back(name);
-                       }
-                       last = --probe->remaining == 0;
-                     }
-                     if (!last) return;
-                     // A transport error: the app is not up yet; the host asks again.
-                     if (!probe->failure.ok()) return reactor->Finish(probe->failure);
-                     std::sort(probe->handled.begin(), probe->handled.end());
-                     for (auto& handled : probe->handled) response->add_bindings(handled);
-                     reactor->Finish(grpc::Status::OK);
-                   });
+      client_.Send(
+          NewRequest("OPTIONS", Target(binding.route)), options_.binding_options_timeout,
+          [reactor, response, probe, name = binding.name](grpc::Status status,
+                                                          HttpResponse answer) {
+            bool last = false;
+            {
+              std::lock_guard lock(probe->mutex);
+              if (!status.ok()) {
+                probe->failure = status;
+              } else if ((answer.status >= 200 && answer.status <= 299) || answer.status == 405) {
+                probe->handled.push_back(name);
+              }
+              last = --probe->remaining == 0;
+            }
+            if (!last) return;
+            // A transport error: the app is not up yet; the host asks again.
+            if (!probe->failure.ok()) return reactor->Finish(probe->failure);
+            std::sort(probe->handled.begin(), probe->handled.end());
+            for (auto& handled : probe->handled) response->add_bindings(handled);
+            reactor->Finish(grpc::Status::OK);
+          });
     }
     return reactor;
   }
@@ -299,9 +301,9 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
                  [reactor, response](grpc::Status status, HttpResponse answer) {
                    if (!status.ok()) return reactor->Finish(status);
                    if (answer.status < 200 || answer.status > 299) {
-                     return reactor->Finish(grpc::Status(
-                         grpc::StatusCode::UNKNOWN,
-                         "the app answered HTTP " + std::to_string(answer.status)));
+                     return reactor->Finish(
+                         grpc::Status(grpc::StatusCode::UNKNOWN,
+                                      "the app answered HTTP " + std::to_string(answer.status)));
                    }
                    response->set_data(std::move(answer.body));
                    reactor->Finish(grpc::Status::OK);

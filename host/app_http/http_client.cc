@@ -94,14 +94,13 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
       return;
     }
     auto resolver = std::make_shared<tcp::resolver>(io_);
-    resolver->async_resolve(
-        options_.host, options_.port,
-        [self = shared_from_this(), resolver, exchange](beast::error_code error,
-                                                        tcp::resolver::results_type results) {
-          if (error) return self->Fail(exchange, error, "resolving");
-          self->endpoints_ = results;
-          self->Connect(exchange);
-        });
+    resolver->async_resolve(options_.host, options_.port,
+                            [self = shared_from_this(), resolver, exchange](
+                                beast::error_code error, tcp::resolver::results_type results) {
+                              if (error) return self->Fail(exchange, error, "resolving");
+                              self->endpoints_ = results;
+                              self->Connect(exchange);
+                            });
   }
 
   void Arm(Exchange& exchange) {
@@ -113,12 +112,11 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   void Connect(ExchangePtr exchange) {
-    exchange->stream->async_connect(
-        endpoints_, [self = shared_from_this(), exchange](beast::error_code error,
-                                                          const tcp::endpoint&) {
-          if (error) return self->Fail(exchange, error, "connecting");
-          self->Write(exchange);
-        });
+    exchange->stream->async_connect(endpoints_, [self = shared_from_this(), exchange](
+                                                    beast::error_code error, const tcp::endpoint&) {
+      if (error) return self->Fail(exchange, error, "connecting");
+      self->Write(exchange);
+    });
   }
 
   void Write(ExchangePtr exchange) {

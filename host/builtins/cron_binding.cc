@@ -13,8 +13,8 @@ namespace {
 constexpr char kScheduleKey[] = "schedule";
 
 std::string FormatRfc3339Utc(std::chrono::system_clock::time_point when) {
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    when.time_since_epoch()).count() % 1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() % 1000;
   std::time_t seconds = std::chrono::system_clock::to_time_t(when);
   std::tm utc{};
   gmtime_r(&seconds, &utc);

@@ -32,8 +32,7 @@ constexpr FieldSpec kMonth{"month", 1, 12, kMonthNames, 12};
 constexpr FieldSpec kDayOfWeek{"day-of-week", 0, 6, kWeekdayNames, 7};
 
 absl::Status FieldError(const FieldSpec& spec, std::string_view field, std::string_view reason) {
-  return absl::InvalidArgumentError(
-      fmt::format("{} field \"{}\": {}", spec.name, field, reason));
+  return absl::InvalidArgumentError(fmt::format("{} field \"{}\": {}", spec.name, field, reason));
 }
 
 std::vector<std::string_view> Split(std::string_view text, char separator) {
@@ -127,8 +126,7 @@ absl::Status ParseField(const FieldSpec& spec, std::string_view field, uint64_t*
       std::string_view text = range_and_step[1];
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), step);
       if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || step <= 0) {
-        return FieldError(spec, field,
-                          fmt::format("step \"{}\" is not a positive number", text));
+        return FieldError(spec, field, fmt::format("step \"{}\" is not a positive number", text));
       }
     }
     for (int value = low; value <= high; value += step) *bits |= uint64_t{1} << value;
@@ -153,8 +151,8 @@ struct Unit {
 
 // Longest suffixes first, so "ms" is not read as "m" followed by garbage.
 constexpr Unit kUnits[] = {
-    {"ns", 1},   {"us", 1e3},   {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
-    {"ms", 1e6}, {"s", 1e9},    {"m", 60e9},        {"h", 3600e9},
+    {"ns", 1},   {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
+    {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
 };
 
 }  // namespace
@@ -264,8 +262,8 @@ absl::StatusOr<CronSchedule> CronSchedule::Parse(std::string_view text) {
                             &schedule.any_day_of_month_))
            .ok() ||
       !(status = ParseField(kMonth, fields[4], &schedule.months_)).ok() ||
-      !(status = ParseField(kDayOfWeek, fields[5], &schedule.days_of_week_,
-                            &schedule.any_day_of_week_))
+      !(status =
+            ParseField(kDayOfWeek, fields[5], &schedule.days_of_week_, &schedule.any_day_of_week_))
            .ok()) {
     return status;
   }

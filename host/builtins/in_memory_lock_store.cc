@@ -41,8 +41,7 @@ void InMemoryLockStore::TryLock(lockpb::TryLockRequest request, const CallOption
     if (held_.find(request.resource_id()) == held_.end()) {
       auto expiry = expiries_.emplace(now + std::chrono::seconds(request.expiry_in_seconds()),
                                       request.resource_id());
-      held_.emplace(request.resource_id(),
-                    Held{std::move(*request.mutable_lock_owner()), expiry});
+      held_.emplace(request.resource_id(), Held{std::move(*request.mutable_lock_owner()), expiry});
       response.set_success(true);
     }
   }

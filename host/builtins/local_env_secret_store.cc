@@ -14,9 +14,11 @@ void LocalEnvSecretStore::Init(const InitSpec& spec, StatusCallback done) {
   std::string prefix;
   if (auto it = spec.metadata.find("prefix"); it != spec.metadata.end()) prefix = it->second;
   if (prefix.empty()) {
-    PH_LOG_WARN("secrets", "secret store '{}' ({}) has no \"prefix\" metadata: every "
+    PH_LOG_WARN("secrets",
+                "secret store '{}' ({}) has no \"prefix\" metadata: every "
                 "environment variable of the host, credentials included, is readable by any API "
-                "caller", spec.instance_name, spec.type);
+                "caller",
+                spec.instance_name, spec.type);
   }
   {
     std::lock_guard lock(mutex_);

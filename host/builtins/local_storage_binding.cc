@@ -210,8 +210,10 @@ grpc::Status LocalStorageBinding::Create(const bindingspb::InvokeRequest& reques
   int fd = OpenBeneath(*base_fd, Beneath(path, root()), O_WRONLY | O_CREAT | O_TRUNC, 0640,
                        /*create_folders=*/true);
   if (fd < 0 && EscapeErrno(errno)) {
-    return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
-                                       "symlink", name));
+    return InvalidArgument(
+        fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                    "symlink",
+                    name));
   }
   if (fd < 0) return ErrnoStatus("create", name, errno);
   bool written = WriteAll(fd, request.data());
@@ -237,8 +239,10 @@ grpc::Status LocalStorageBinding::Get(const bindingspb::InvokeRequest& request,
   auto base_fd = root_fd();
   int fd = OpenBeneath(*base_fd, Beneath(path, base), O_RDONLY, 0, /*create_folders=*/false);
   if (fd < 0 && EscapeErrno(errno)) {
-    return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
-                                       "symlink", name));
+    return InvalidArgument(
+        fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                    "symlink",
+                    name));
   }
   if (fd < 0) return ErrnoStatus("read", name, errno);
   struct stat st {};
@@ -276,8 +280,10 @@ grpc::Status LocalStorageBinding::Delete(const bindingspb::InvokeRequest& reques
   int dir_fd = OpenFolderBeneath(*base_fd, beneath, /*create_folders=*/false);
   if (dir_fd < 0) {
     if (EscapeErrno(errno)) {
-      return InvalidArgument(fmt::format("fileName \"{}\" resolves outside rootPath or through a "
-                                         "symlink", name));
+      return InvalidArgument(
+          fmt::format("fileName \"{}\" resolves outside rootPath or through a "
+                      "symlink",
+                      name));
     }
     return grpc::Status(grpc::StatusCode::NOT_FOUND, fmt::format("file \"{}\" not found", name));
   }
@@ -314,9 +320,9 @@ grpc::Status LocalStorageBinding::List(const bindingspb::InvokeRequest& request,
     names.push_back(it->path().lexically_relative(base).generic_string());
   }
   if (ec) {
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        fmt::format("cannot list \"{}\": {}", name.empty() ? "." : name,
-                                    ec.message()));
+    return grpc::Status(
+        grpc::StatusCode::INTERNAL,
+        fmt::format("cannot list \"{}\": {}", name.empty() ? "." : name, ec.message()));
   }
   std::sort(names.begin(), names.end());
   response->set_data(nlohmann::json(names).dump());

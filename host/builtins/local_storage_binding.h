@@ -44,7 +44,7 @@ class LocalStorageBinding : public OutputBinding {
   std::shared_ptr<const int> root_fd() const;
 
   mutable std::mutex mutex_;
-  std::filesystem::path root_;  // canonical
+  std::filesystem::path root_;          // canonical
   std::shared_ptr<const int> root_fd_;  // closed when the last user lets go
 };
 

@@ -17,10 +17,14 @@ std::atomic<bool> g_json{false};
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarn: return "WARN";
-    case Level::kError: return "ERROR";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
   }
   return "INFO";
 }
@@ -28,7 +32,8 @@ std::string_view LevelName(Level level) {
 std::string Timestamp() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
@@ -64,29 +69,34 @@ std::string EscapeControl(std::string_view text) {
 }  // namespace
 
 bool ParseLevel(std::string_view text, Level* level) {
-  if (text == "debug") *level = Level::kDebug;
-  else if (text == "info") *level = Level::kInfo;
-  else if (text == "warn") *level = Level::kWarn;
-  else if (text == "error") *level = Level::kError;
-  else return false;
+  if (text == "debug")
+    *level = Level::kDebug;
+  else if (text == "info")
+    *level = Level::kInfo;
+  else if (text == "warn")
+    *level = Level::kWarn;
+  else if (text == "error")
+    *level = Level::kError;
+  else
+    return false;
   return true;
 }
 
 void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 void SetJsonFormat(bool json) { g_json.store(json); }
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void Write(Level level, std::string_view component, std::string_view message) {
   std::string line;
   if (g_json.load(std::memory_order_relaxed)) {
-    nlohmann::json j = {{"time", Timestamp()},
-                        {"level", LevelName(level)},
-                        {"scope", component},
-                        {"msg", message}};
+    nlohmann::json j = {
+        {"time", Timestamp()}, {"level", LevelName(level)}, {"scope", component}, {"msg", message}};
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
-    line = fmt::format("{} {:<5} {}: {}\n", Timestamp(), LevelName(level),
-                       EscapeControl(component), EscapeControl(message));
+    line = fmt::format("{} {:<5} {}: {}\n", Timestamp(), LevelName(level), EscapeControl(component),
+                       EscapeControl(message));
   }
   // One write(2) per line keeps lines from concurrent threads whole.
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());

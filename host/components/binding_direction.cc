@@ -52,8 +52,7 @@ bool BindingServesAs(const std::map<std::string, std::string>& metadata, Compone
   return DirectionNames(metadata, SideOf(kind)).value_or(true);
 }
 
-bool BindingDirectionNames(const std::map<std::string, std::string>& metadata,
-                           ComponentKind kind) {
+bool BindingDirectionNames(const std::map<std::string, std::string>& metadata, ComponentKind kind) {
   return DirectionNames(metadata, SideOf(kind)).value_or(false);
 }
 

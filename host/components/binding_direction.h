@@ -17,7 +17,6 @@ namespace plughost {
 bool BindingServesAs(const std::map<std::string, std::string>& metadata, ComponentKind kind);
 
 // Whether the direction metadata is present and names the side of `kind`.
-bool BindingDirectionNames(const std::map<std::string, std::string>& metadata,
-                           ComponentKind kind);
+bool BindingDirectionNames(const std::map<std::string, std::string>& metadata, ComponentKind kind);
 
 }  // namespace plughost

@@ -17,8 +17,8 @@ namespace plughost {
 
 // What an instance is initialised with.
 struct InitSpec {
-  std::string instance_name;          // the name apps use, e.g. "statestore"
-  std::string type;                   // e.g. "state.redis"
+  std::string instance_name;                    // the name apps use, e.g. "statestore"
+  std::string type;                             // e.g. "state.redis"
   std::map<std::string, std::string> metadata;  // the config entry's metadata
   std::chrono::milliseconds timeout{5000};
 };

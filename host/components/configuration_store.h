@@ -33,8 +33,8 @@ class ConfigurationStore : public Component {
   // is empty is deleted instead, as Layotto's API says. Subscribers see the changes.
   // `metadata` is the request's. Stores that cannot write answer UNIMPLEMENTED.
   virtual void Save(std::map<std::string, configpb::ConfigurationItem> /*items*/,
-                    std::map<std::string, std::string> /*metadata*/,
-                    const CallOptions& /*options*/, StatusCallback done) {
+                    std::map<std::string, std::string> /*metadata*/, const CallOptions& /*options*/,
+                    StatusCallback done) {
     done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       "this configuration store does not support saving items"));
   }

@@ -42,8 +42,8 @@ bool ParseDuration(const Json& value, std::chrono::milliseconds* out) {
   }
   if (!value.is_string()) return false;
   std::string text = value.get<std::string>();
-  if (!text.empty() && std::all_of(text.begin(), text.end(),
-                                   [](unsigned char c) { return std::isdigit(c); })) {
+  if (!text.empty() &&
+      std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
     *out = std::chrono::milliseconds(std::stoll(text));
     return true;
   }

@@ -27,7 +27,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kTopLevelFields[] = {"app_id", "components", "processes",
-                                                 "subscriptions", "pubsub_inbound_policies"};
+                                                "subscriptions", "pubsub_inbound_policies"};
 constexpr std::string_view kProcessFields[] = {"name", "command", "env", "workdir", "restart"};
 constexpr std::string_view kComponentFields[] = {"name", "type", "version", "metadata"};
 constexpr std::string_view kDefaultVersion = "v1";
@@ -75,15 +75,22 @@ std::string Quote(std::string_view text) {
 
 std::string_view Describe(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "a number";
-    case Json::value_t::null: return "null";
-    default: return "an unsupported value";
+    case Json::value_t::number_float:
+      return "a number";
+    case Json::value_t::null:
+      return "null";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -395,8 +402,7 @@ void ParseComponents(const Json& components, const std::map<std::string, std::st
     if (!spec.name.empty()) {
       auto [existing, inserted] = first_use.emplace(spec.name, field);
       if (!inserted) {
-        errors.Add(field + ".name",
-                   Quote(spec.name) + " is already used by " + existing->second);
+        errors.Add(field + ".name", Quote(spec.name) + " is already used by " + existing->second);
       }
     }
     config.components.push_back(std::move(spec));
@@ -514,7 +520,8 @@ void ParseProcesses(const Json& processes, HostConfig& config, Errors& errors) {
   }
 }
 
-absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::string_view source_name) {
+absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text,
+                                          std::string_view source_name) {
   Errors errors(source_name);
   // The document is built, walked and copied recursively: refuse absurd nesting up front.
   if (JsonNestingDepth(json_text) > kMaxJsonDepth) {
@@ -535,8 +542,10 @@ absl::StatusOr<HostConfig> ParseUnchecked(std::string_view json_text, std::strin
 
   const Json& root = sax.root();
   if (!root.is_object()) {
-    errors.Add("", "expected a JSON object such as {\"app_id\": \"myapp\", \"components\": []}, "
-                   "got " + std::string(Describe(root)));
+    errors.Add("",
+               "expected a JSON object such as {\"app_id\": \"myapp\", \"components\": []}, "
+               "got " +
+                   std::string(Describe(root)));
     return errors.ToStatus();
   }
   CheckKnownFields(root, kTopLevelFields, "", errors);

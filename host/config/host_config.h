@@ -29,10 +29,10 @@ struct SecretKeyRef {
 
 struct ComponentSpec {
   std::string name;
-  std::string type;     // "<kind prefix>.<impl>", e.g. "state.redis"
-  std::string version;  // "v1" when absent
+  std::string type;                             // "<kind prefix>.<impl>", e.g. "state.redis"
+  std::string version;                          // "v1" when absent
   std::map<std::string, std::string> metadata;  // numbers and booleans are kept as text
-  std::string field;    // where it was declared, for messages: "components[2]" or "a.yaml[1]"
+  std::string field;  // where it was declared, for messages: "components[2]" or "a.yaml[1]"
   // The resource file that declared it; empty when it came from HostConfig::source.
   std::string source;
   // Metadata entries whose value comes from a secret store (resource files only).
@@ -65,7 +65,7 @@ struct SubscriptionSpec {
   std::string dead_letter_topic;
   BulkSubscribeSpec bulk;
   std::map<std::string, std::string> metadata;
-  std::string field;  // where it was declared, for messages: "subs.yaml[0]"
+  std::string field;                // where it was declared, for messages: "subs.yaml[0]"
   std::vector<std::string> scopes;  // empty: every app
 };
 
@@ -89,13 +89,13 @@ struct ProcessSpec {
   std::string name;                  // its socket is <sockets-dir>/<name>.sock
   std::vector<std::string> command;  // argv; `{socket}` and `{sockets_dir}` expanded
   std::map<std::string, std::string> env;
-  std::string workdir;               // empty: the host's working directory
+  std::string workdir;  // empty: the host's working directory
   Restart restart = Restart::kAlways;
-  std::string field;                 // "processes[0]" or "procs.yaml[0]"
+  std::string field;  // "processes[0]" or "procs.yaml[0]"
 };
 
 struct HostConfig {
-  std::string source;   // the file it came from, or "embedded defaults"
+  std::string source;  // the file it came from, or "embedded defaults"
   std::string app_id;
   std::vector<ComponentSpec> components;
   std::vector<SubscriptionSpec> subscriptions;  // declarative, from resource files
@@ -110,7 +110,8 @@ struct HostConfig {
 // components an array of objects; name and type present non-empty strings; type of the form
 // "<kind>.<impl>" with a known kind prefix; version a string; metadata an object of scalars;
 // no two components with one name; no unknown top-level or component fields.
-absl::StatusOr<HostConfig> ParseHostConfig(std::string_view json_text, std::string_view source_name);
+absl::StatusOr<HostConfig> ParseHostConfig(std::string_view json_text,
+                                           std::string_view source_name);
 
 // Parses one entry of a `processes` list (JSON, or YAML converted to JSON); `where` names it in
 // messages ("processes[0]", "procs.yaml[1]"). The error lists every problem, one

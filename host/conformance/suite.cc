@@ -105,8 +105,8 @@ bool Suite::RunOptional(std::string_view name, std::string_view operation,
                         std::initializer_list<std::string_view> needs,
                         const std::function<CaseResult()>& body) {
   if (context_.operations.count(std::string(operation)) == 0) {
-    SkipCase(name, "optional operation, not asked for (--operations " + std::string(operation) +
-                       ")");
+    SkipCase(name,
+             "optional operation, not asked for (--operations " + std::string(operation) + ")");
     return false;
   }
   return Run(name, needs, body);

@@ -75,8 +75,8 @@ std::string DescribeProbeFailure(const grpc::Status& status, std::chrono::millis
     case grpc::StatusCode::UNKNOWN:
       return OneLine("not a gRPC server (or handshake failed): " + message);
     default:
-      return OneLine("reflection failed: " + std::string(StatusCodeName(status.error_code())) + ": " +
-                     message);
+      return OneLine("reflection failed: " + std::string(StatusCodeName(status.error_code())) +
+                     ": " + message);
   }
 }
 
@@ -131,19 +131,20 @@ std::shared_ptr<ProbeBoard> StartProbes(const std::vector<std::string>& sockets,
                                         std::chrono::milliseconds timeout) {
   auto board = std::make_shared<ProbeBoard>(sockets.size());
   for (size_t i = 0; i < sockets.size(); ++i) {
-    ProbeSocket(sockets[i], timeout,
-                [board, i](grpc::Status status, std::vector<std::string> services) {
-                  // Runs on a gRPC thread: record and signal only, never block beyond the lock.
-                  std::lock_guard<std::mutex> lock(board->mutex);
-                  ProbeOutcome& outcome = board->outcomes[i];
-                  if (outcome.reported) return;
-                  outcome.reported = true;
-                  outcome.status = std::move(status);
-                  outcome.services = std::move(services);
-                  --board->pending;
-                  board->all_reported.notify_all();  // WaitForAliveProbes wakes on each one
-                },
-                &board->channels[i]);
+    ProbeSocket(
+        sockets[i], timeout,
+        [board, i](grpc::Status status, std::vector<std::string> services) {
+          // Runs on a gRPC thread: record and signal only, never block beyond the lock.
+          std::lock_guard<std::mutex> lock(board->mutex);
+          ProbeOutcome& outcome = board->outcomes[i];
+          if (outcome.reported) return;
+          outcome.reported = true;
+          outcome.status = std::move(status);
+          outcome.services = std::move(services);
+          --board->pending;
+          board->all_reported.notify_all();  // WaitForAliveProbes wakes on each one
+        },
+        &board->channels[i]);
   }
   return board;
 }
@@ -236,11 +237,11 @@ void ProbeSocket(const std::string& path, std::chrono::milliseconds timeout,
   try {
     std::optional<std::string> target = SocketTarget(path);
     if (!target) {
-      (*report)(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                             "socket path too long (" + std::to_string(path.size()) +
-                                 " bytes; Unix sockets allow " +
-                                 std::to_string(kMaxSocketPath) + ")"),
-                {});
+      (*report)(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "socket path too long (" + std::to_string(path.size()) +
+                           " bytes; Unix sockets allow " + std::to_string(kMaxSocketPath) + ")"),
+          {});
       return;
     }
     grpc::ChannelArguments args;
@@ -322,15 +323,17 @@ DiscoveryResult DiscoverComponents(const DiscoveryOptions& options) {
         PH_LOG_WARN(kLogScope, "skipping {}: {}", entry.path, entry.reason);
       }
       if (!result.pending.empty()) {
-        PH_LOG_INFO(kLogScope, "{} socket(s) not answering after {} ms, probed in the background "
-                    "(up to {} ms) and added when they answer: {}", result.pending.size(),
-                    options.settle_after.count(), options.probe_timeout.count(),
-                    Join(result.pending));
+        PH_LOG_INFO(kLogScope,
+                    "{} socket(s) not answering after {} ms, probed in the background "
+                    "(up to {} ms) and added when they answer: {}",
+                    result.pending.size(), options.settle_after.count(),
+                    options.probe_timeout.count(), Join(result.pending));
       }
     }
   } catch (const std::exception& e) {
     // Startup goes on without pluggable components rather than dying on an allocation failure.
-    if (options.log) PH_LOG_ERROR(kLogScope, "discovery in {} failed: {}", options.folder, e.what());
+    if (options.log)
+      PH_LOG_ERROR(kLogScope, "discovery in {} failed: {}", options.folder, e.what());
   } catch (...) {
     if (options.log) PH_LOG_ERROR(kLogScope, "discovery in {} failed", options.folder);
   }

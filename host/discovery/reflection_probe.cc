@@ -26,7 +26,6 @@ using ReflectionStub = grpc::TemplatedGenericStub<Request, Response>;
 
 enum class Protocol { kV1Alpha, kV1 };
 
-
 const char* MethodPath(Protocol protocol) {
   return protocol == Protocol::kV1Alpha
              ? "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
@@ -151,9 +150,9 @@ class ListServicesCall final : public grpc::ClientBidiReactor<Request, Response>
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory reading reply");
     }
     if (error_code_ != 0) {
-      return grpc::Status(grpc::StatusCode::UNKNOWN,
-                          "reflection answered with error " + std::to_string(error_code_) +
-                              ": " + error_message_);
+      return grpc::Status(
+          grpc::StatusCode::UNKNOWN,
+          "reflection answered with error " + std::to_string(error_code_) + ": " + error_message_);
     }
     if (!got_service_list_) {
       return grpc::Status(grpc::StatusCode::UNKNOWN,

@@ -12,14 +12,22 @@ namespace fs = std::filesystem;
 // Empty when the entry is a socket; otherwise why it is not probed.
 std::string SkipReason(fs::file_type type) {
   switch (type) {
-    case fs::file_type::socket: return "";
-    case fs::file_type::directory: return "directory";
-    case fs::file_type::regular: return "regular file, not a socket";
-    case fs::file_type::symlink: return "symlink, not followed";
-    case fs::file_type::fifo: return "other file type (fifo)";
-    case fs::file_type::block: return "other file type (block device)";
-    case fs::file_type::character: return "other file type (character device)";
-    default: return "other file type";
+    case fs::file_type::socket:
+      return "";
+    case fs::file_type::directory:
+      return "directory";
+    case fs::file_type::regular:
+      return "regular file, not a socket";
+    case fs::file_type::symlink:
+      return "symlink, not followed";
+    case fs::file_type::fifo:
+      return "other file type (fifo)";
+    case fs::file_type::block:
+      return "other file type (block device)";
+    case fs::file_type::character:
+      return "other file type (character device)";
+    default:
+      return "other file type";
   }
 }
 

@@ -9,8 +9,8 @@
 namespace plughost {
 
 struct SocketFolderListing {
-  bool folder_missing = false;       // the folder does not exist: no pluggable components
-  std::vector<std::string> sockets;  // "<folder>/<file>" for every Unix socket, sorted
+  bool folder_missing = false;        // the folder does not exist: no pluggable components
+  std::vector<std::string> sockets;   // "<folder>/<file>" for every Unix socket, sorted
   std::vector<SkippedEntry> skipped;  // everything that is not a socket, with the reason
 };
 

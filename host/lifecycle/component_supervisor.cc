@@ -176,8 +176,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     if (watch_descriptor_ < 0) return;
     ::inotify_rm_watch(watch_.native_handle(), watch_descriptor_);  // fails once IN_IGNORED came
     watch_descriptor_ = -1;
-    PH_LOG_WARN("lifecycle", "socket folder {} was removed or moved; hot-plug resumes when it "
-                "is back", options_.sockets_dir);
+    PH_LOG_WARN("lifecycle",
+                "socket folder {} was removed or moved; hot-plug resumes when it "
+                "is back",
+                options_.sockets_dir);
     for (const auto& instance : instances_->All()) {
       if (!instance->socket_path.empty() && !IsSocket(instance->socket_path)) {
         SocketRemoved(instance->socket_path);
@@ -241,7 +243,8 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       // socket did is unplugged with it, and /readyz stops waiting for it.
       if (!instance->configured && !instance->health->unplugged()) {
         instance->health->SetUnplugged(true);
-        PH_LOG_INFO("lifecycle", "{} '{}' unplugged: not named by the configuration, so /readyz "
+        PH_LOG_INFO("lifecycle",
+                    "{} '{}' unplugged: not named by the configuration, so /readyz "
                     "no longer requires it until {} comes back",
                     KindDisplayName(instance->kind), instance->name, path);
       }
@@ -261,30 +264,30 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
                     KindDisplayName(instance->kind), instance->name, path);
       }
     }
-    ProbeSocket(path, options_.probe_timeout,
-                [self = shared_from_this(), path, attempt](grpc::Status status,
-                                                           std::vector<std::string> services) {
-                  self->PostFromOutside([self, path, attempt, status,
-                                         services = std::move(services)] {
-                    if (self->stopping_) return;
-                    if (!status.ok() && attempt + 1 < kMaxProbeAttempts && IsSocket(path)) {
-                      auto timer = std::make_shared<boost::asio::steady_timer>(self->io_);
-                      timer->expires_after(self->ProbeBackoff(path, attempt).NextDelay());
-                      self->retry_timers_.insert(timer.get());
-                      timer->async_wait([self, path, attempt, timer](const boost::system::error_code& e) {
-                        self->retry_timers_.erase(timer.get());
-                        if (!e && !self->stopping_) self->SocketAppeared(path, attempt + 1);
-                      });
-                      return;
-                    }
-                    self->probing_.erase(path);
-                    if (!status.ok()) {
-                      PH_LOG_WARN("lifecycle", "skipping {}: {}", path, status.error_message());
-                      return;
-                    }
-                    self->Probed(path, services);
-                  });
-                });
+    ProbeSocket(
+        path, options_.probe_timeout,
+        [self = shared_from_this(), path, attempt](grpc::Status status,
+                                                   std::vector<std::string> services) {
+          self->PostFromOutside([self, path, attempt, status, services = std::move(services)] {
+            if (self->stopping_) return;
+            if (!status.ok() && attempt + 1 < kMaxProbeAttempts && IsSocket(path)) {
+              auto timer = std::make_shared<boost::asio::steady_timer>(self->io_);
+              timer->expires_after(self->ProbeBackoff(path, attempt).NextDelay());
+              self->retry_timers_.insert(timer.get());
+              timer->async_wait([self, path, attempt, timer](const boost::system::error_code& e) {
+                self->retry_timers_.erase(timer.get());
+                if (!e && !self->stopping_) self->SocketAppeared(path, attempt + 1);
+              });
+              return;
+            }
+            self->probing_.erase(path);
+            if (!status.ok()) {
+              PH_LOG_WARN("lifecycle", "skipping {}: {}", path, status.error_message());
+              return;
+            }
+            self->Probed(path, services);
+          });
+        });
   }
 
   void Probed(const std::string& path, const std::vector<std::string>& services) {
@@ -337,9 +340,11 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
           return;
         }
         // Nothing configured it, so its Init carried no metadata: say how to give it some.
-        PH_LOG_INFO("lifecycle", "{} '{}' ready (hot-plugged from {}); no configuration entry, "
+        PH_LOG_INFO("lifecycle",
+                    "{} '{}' ready (hot-plugged from {}); no configuration entry, "
                     "so it was initialised without metadata: name its type in the config (or a "
-                    "resource file) to give it some", KindDisplayName(kind), name, source);
+                    "resource file) to give it some",
+                    KindDisplayName(kind), name, source);
         if (self->options_.instance_added) self->options_.instance_added(kind, name);
       });
     });
@@ -355,32 +360,32 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     }
     attempt.in_progress = true;
     instance->health->MarkReinitializing();
-    instance->component->Init(instance->init_spec, [self = shared_from_this(),
-                                                     instance](grpc::Status status) {
-      self->PostFromOutside([self, instance, status] {
-        auto& attempt = self->AttemptFor(instance.get());
-        attempt.in_progress = false;
-        if (status.ok()) {
-          attempt.backoff.Reset();
-          self->pings_[instance.get()] = PingWatch{};
-          instance->health->ClearFailingHealthChecks();
-          // Counted before the instance shows ready, so whoever sees it ready sees the count.
-          instance->health->recoveries++;
-          self->counters.recoveries++;
-          instance->health->MarkReady();
-          PH_LOG_INFO("lifecycle", "{} '{}' recovered: initialised again and serving",
-                      KindDisplayName(instance->kind), instance->name);
-          return;
-        }
-        auto backoff = attempt.backoff.NextDelay();
-        attempt.next = std::chrono::steady_clock::now() + backoff;
-        self->counters.failed_reinits++;
-        instance->health->MarkUnavailable("Init failed: " + status.error_message());
-        PH_LOG_WARN("lifecycle", "{} '{}': Init failed ({}); retrying in {} ms",
-                    KindDisplayName(instance->kind), instance->name, status.error_message(),
-                    backoff.count());
-      });
-    });
+    instance->component->Init(
+        instance->init_spec, [self = shared_from_this(), instance](grpc::Status status) {
+          self->PostFromOutside([self, instance, status] {
+            auto& attempt = self->AttemptFor(instance.get());
+            attempt.in_progress = false;
+            if (status.ok()) {
+              attempt.backoff.Reset();
+              self->pings_[instance.get()] = PingWatch{};
+              instance->health->ClearFailingHealthChecks();
+              // Counted before the instance shows ready, so whoever sees it ready sees the count.
+              instance->health->recoveries++;
+              self->counters.recoveries++;
+              instance->health->MarkReady();
+              PH_LOG_INFO("lifecycle", "{} '{}' recovered: initialised again and serving",
+                          KindDisplayName(instance->kind), instance->name);
+              return;
+            }
+            auto backoff = attempt.backoff.NextDelay();
+            attempt.next = std::chrono::steady_clock::now() + backoff;
+            self->counters.failed_reinits++;
+            instance->health->MarkUnavailable("Init failed: " + status.error_message());
+            PH_LOG_WARN("lifecycle", "{} '{}': Init failed ({}); retrying in {} ms",
+                        KindDisplayName(instance->kind), instance->name, status.error_message(),
+                        backoff.count());
+          });
+        });
   }
 
   void ScheduleHealthCheck() {
@@ -395,8 +400,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
   void CheckHealth() {
     auto now = std::chrono::steady_clock::now();
     if (watch_descriptor_ < 0 && watch_.is_open() && ArmWatch(/*log_failure=*/false)) {
-      PH_LOG_INFO("lifecycle", "socket folder {} is back; watching it again",
-                  options_.sockets_dir);
+      PH_LOG_INFO("lifecycle", "socket folder {} is back; watching it again", options_.sockets_dir);
       Rescan({}, "appeared while the folder was not watched");
     }
     for (const auto& instance : instances_->All()) {
@@ -416,7 +420,8 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         }
         case InstanceHealth::State::kUnavailable: {
           auto& attempt = AttemptFor(instance.get());
-          if (!attempt.in_progress && now >= attempt.next && !probing_.count(instance->socket_path) &&
+          if (!attempt.in_progress && now >= attempt.next &&
+              !probing_.count(instance->socket_path) &&
               CheckSocket(instance->socket_path).liveness == SocketLiveness::kListening) {
             Reinitialize(instance);
           }
@@ -452,8 +457,10 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
       return true;
     }
     if (refused_.insert(path).second) {
-      PH_LOG_ERROR("lifecycle", "refusing {}: served by uid {}, expected uid {} (the uid that "
-                   "served it before); no Init or metadata sent", path, *actual, *expected);
+      PH_LOG_ERROR("lifecycle",
+                   "refusing {}: served by uid {}, expected uid {} (the uid that "
+                   "served it before); no Init or metadata sent",
+                   path, *actual, *expected);
     }
     return false;
   }
@@ -488,7 +495,8 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     if (instance->health->MarkFailingHealthChecks(fmt::format(
             "{} health checks in a row failed (last: {}); still connected, calls still served",
             watch.failed_in_a_row, status.error_message()))) {
-      PH_LOG_WARN("lifecycle", "{} '{}' failing its health checks ({} in a row, last: {}); "
+      PH_LOG_WARN("lifecycle",
+                  "{} '{}' failing its health checks ({} in a row, last: {}); "
                   "still connected, so its calls are still served",
                   KindDisplayName(instance->kind), instance->name, watch.failed_in_a_row,
                   status.error_message());

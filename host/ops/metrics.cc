@@ -28,7 +28,6 @@ std::string Escape(std::string_view value) {
   return out;
 }
 
-
 }  // namespace
 
 SubscriptionLag::Token SubscriptionLag::Received(std::string_view pubsub, std::string_view topic) {
@@ -83,9 +82,8 @@ void SubscriptionLag::Render(std::string& out, Clock::time_point now) const {
                             std::max(age, 0.0));
       settled += fmt::format("plughost_subscription_messages_total{{{},outcome=\"acked\"}} {}\n",
                              labels, topic.acked);
-      settled += fmt::format(
-          "plughost_subscription_messages_total{{{},outcome=\"rejected\"}} {}\n", labels,
-          topic.rejected);
+      settled += fmt::format("plughost_subscription_messages_total{{{},outcome=\"rejected\"}} {}\n",
+                             labels, topic.rejected);
     }
   }
   out += pending + oldest + settled;
@@ -104,8 +102,8 @@ Metrics::Series& Metrics::SeriesFor(std::string_view method, std::string_view co
   return *slot;
 }
 
-void Metrics::RecordCall(std::string_view method, std::string_view component,
-                         grpc::StatusCode code, std::chrono::nanoseconds latency) {
+void Metrics::RecordCall(std::string_view method, std::string_view component, grpc::StatusCode code,
+                         std::chrono::nanoseconds latency) {
   auto& series = SeriesFor(method, component);
   double seconds = std::chrono::duration<double>(latency).count();
   size_t bucket = 0;
@@ -148,11 +146,10 @@ std::string Metrics::Render(const InstanceTable& instances,
         histogram += fmt::format("plughost_api_call_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
                                  labels, le, cumulative);
       }
-      histogram += fmt::format(
-          "plughost_api_call_duration_seconds_sum{{{}}} {:.9f}\n", labels,
-          series->sum_nanos.load(std::memory_order_relaxed) / 1e9);
-      histogram += fmt::format("plughost_api_call_duration_seconds_count{{{}}} {}\n", labels,
-                               cumulative);
+      histogram += fmt::format("plughost_api_call_duration_seconds_sum{{{}}} {:.9f}\n", labels,
+                               series->sum_nanos.load(std::memory_order_relaxed) / 1e9);
+      histogram +=
+          fmt::format("plughost_api_call_duration_seconds_count{{{}}} {}\n", labels, cumulative);
     }
   }
   out += errors + histogram;
@@ -165,8 +162,8 @@ std::string Metrics::Render(const InstanceTable& instances,
   for (const auto& instance : instances.All()) {
     auto labels = fmt::format("name=\"{}\",type=\"{}\",kind=\"{}\"", Escape(instance->name),
                               Escape(instance->type), KindPrefix(instance->kind));
-    out += fmt::format("plughost_component_up{{{}}} {}\n", labels,
-                       instance->health->ready() ? 1 : 0);
+    out +=
+        fmt::format("plughost_component_up{{{}}} {}\n", labels, instance->health->ready() ? 1 : 0);
     recoveries += fmt::format("plughost_component_recoveries_total{{{}}} {}\n", labels,
                               instance->health->recoveries.load());
   }

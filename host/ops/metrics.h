@@ -66,9 +66,8 @@ inline constexpr char kUnknownMethod[] = "unknown";
 class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds.
-  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                       0.005,  0.01,    0.025,  0.05,  0.1,
-                                                       0.25,   1,       2.5,    10};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10};
 
   void RecordCall(std::string_view method, std::string_view component, grpc::StatusCode code,
                   std::chrono::nanoseconds latency);

@@ -19,7 +19,8 @@ namespace {
 const google::protobuf::FieldDescriptor* ComponentField(const google::protobuf::Descriptor* type) {
   static std::mutex mutex;
   static std::unordered_map<const google::protobuf::Descriptor*,
-                            const google::protobuf::FieldDescriptor*> cache;
+                            const google::protobuf::FieldDescriptor*>
+      cache;
   std::lock_guard lock(mutex);
   auto it = cache.find(type);
   if (it != cache.end()) return it->second;
@@ -84,8 +85,8 @@ std::string MethodLabel(std::string_view path) {
   std::string full_name(path.substr(1));
   full_name[slash - 1] = '.';
   // gRPC's own health service is not in the protobuf pool (it is built on upb).
-  bool health = full_name == "grpc.health.v1.Health.Check" ||
-                full_name == "grpc.health.v1.Health.Watch";
+  bool health =
+      full_name == "grpc.health.v1.Health.Check" || full_name == "grpc.health.v1.Health.Watch";
   if (!health &&
       google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) == nullptr) {
     limit_hits::Hit(limit_hits::Limit::kUnknownMethodLabel);
@@ -117,8 +118,8 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
 }  // namespace
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
-    Metrics* metrics, const InstanceTable* instances) {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeMetricsInterceptorFactory(Metrics* metrics, const InstanceTable* instances) {
   return std::make_unique<MetricsInterceptorFactory>(metrics, instances);
 }
 

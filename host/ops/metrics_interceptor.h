@@ -15,7 +15,7 @@ namespace plughost {
 
 class InstanceTable;
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory(
-    Metrics* metrics, const InstanceTable* instances);
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeMetricsInterceptorFactory(Metrics* metrics, const InstanceTable* instances);
 
 }  // namespace plughost

@@ -26,14 +26,16 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
     if (colon == std::string::npos) return absl::InvalidArgumentError("expected host:port");
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address.substr(0, colon), ec);
-    if (ec) return absl::InvalidArgumentError("'" + address.substr(0, colon) + "' is not an IP address");
+    if (ec)
+      return absl::InvalidArgumentError("'" + address.substr(0, colon) + "' is not an IP address");
     int port = std::atoi(address.substr(colon + 1).c_str());
     tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address, ec.message()));
+    if (ec)
+      return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address, ec.message()));
     auto bound = acceptor_.local_endpoint();
     address_ = fmt::format("{}:{}", bound.address().to_string(), bound.port());
     Accept();
@@ -61,23 +63,23 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
   };
 
   void Accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       tcp::socket socket) {
-      if (ec) return;  // stopped
-      auto session = std::make_shared<Session>(std::move(socket), self);
-      http::async_read(session->socket, session->buffer, session->request,
-                       [session](boost::system::error_code ec, size_t) {
-                         if (ec) return;
-                         session->server->Answer(*session);
-                         http::async_write(session->socket, session->response,
-                                           [session](boost::system::error_code, size_t) {
-                                             boost::system::error_code ignored;
-                                             session->socket.shutdown(tcp::socket::shutdown_both,
-                                                                      ignored);
-                                           });
-                       });
-      self->Accept();
-    });
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec) return;  // stopped
+          auto session = std::make_shared<Session>(std::move(socket), self);
+          http::async_read(session->socket, session->buffer, session->request,
+                           [session](boost::system::error_code ec, size_t) {
+                             if (ec) return;
+                             session->server->Answer(*session);
+                             http::async_write(session->socket, session->response,
+                                               [session](boost::system::error_code, size_t) {
+                                                 boost::system::error_code ignored;
+                                                 session->socket.shutdown(
+                                                     tcp::socket::shutdown_both, ignored);
+                                               });
+                           });
+          self->Accept();
+        });
   }
 
   void Answer(Session& session) {

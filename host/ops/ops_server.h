@@ -31,7 +31,7 @@ class OpsServer {
 
   // Binds `address` ("host:port"; port 0 picks one) and starts serving.
   static absl::StatusOr<std::unique_ptr<OpsServer>> Start(const std::string& address,
-                                                         Sources sources);
+                                                          Sources sources);
   ~OpsServer();
 
   // The bound "host:port".

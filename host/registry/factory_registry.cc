@@ -15,11 +15,11 @@ absl::Status FactoryRegistry::Builder::Register(std::unique_ptr<ComponentFactory
   auto key = std::make_pair(factory->kind(), factory->type());
   auto [it, inserted] = factories_.try_emplace(key, nullptr);
   if (!inserted) {
-    return absl::AlreadyExistsError(fmt::format(
-        "component type {} ({}) is provided twice: by {} and by {}; rename one of them "
-        "(a socket's type is its file name minus the extension)",
-        factory->type(), KindDisplayName(factory->kind()), it->second->source(),
-        factory->source()));
+    return absl::AlreadyExistsError(
+        fmt::format("component type {} ({}) is provided twice: by {} and by {}; rename one of them "
+                    "(a socket's type is its file name minus the extension)",
+                    factory->type(), KindDisplayName(factory->kind()), it->second->source(),
+                    factory->source()));
   }
   it->second = std::move(factory);
   return absl::OkStatus();

@@ -85,16 +85,17 @@ class GrpcTcpListener::Impl {
   // Out of descriptors (or memory): wait and try again; the backlog keeps new connections.
   void Failed(const boost::system::error_code& error) {
     bool resource = error == asio::error::no_descriptors || error == asio::error::no_memory ||
-                    error == asio::error::no_buffer_space ||
-                    error.value() == ENFILE;
+                    error == asio::error::no_buffer_space || error.value() == ENFILE;
     if (!resource) {  // e.g. a client that reset before we accepted: just go on
       Accept();
       return;
     }
     auto delay = backoff_.NextDelay();
     if (failures_++ % 100 == 0) {
-      PH_LOG_WARN("host", "cannot accept API connections: {}; trying again in {} ms (raise the "
-                  "descriptor limit, or fewer idle clients)", error.message(), delay.count());
+      PH_LOG_WARN("host",
+                  "cannot accept API connections: {}; trying again in {} ms (raise the "
+                  "descriptor limit, or fewer idle clients)",
+                  error.message(), delay.count());
     }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this](boost::system::error_code waited) {
@@ -120,8 +121,8 @@ class GrpcTcpListener::Impl {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
-  Backoff backoff_{Backoff::Options{std::chrono::milliseconds(10), 2.0, 0.2,
-                                    std::chrono::milliseconds(1000)}};
+  Backoff backoff_{
+      Backoff::Options{std::chrono::milliseconds(10), 2.0, 0.2, std::chrono::milliseconds(1000)}};
   uint64_t failures_ = 0;  // consecutive; touched on the I/O thread only
   int port_ = 0;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_acceptor_;

@@ -67,9 +67,10 @@ std::string KnownTypes(const FactoryRegistry& registry, const std::vector<Compon
 // named, and what a socket of that name serves instead.
 std::string ExplainMissingPluggable(const FactoryRegistry& registry, const std::string& folder,
                                     const std::string& prefix, const std::string& name) {
-  std::string text = fmt::format("Pluggable types come from socket file names: {}.{} needs {}/{}"
-                                 ".sock serving a {} service (folder searched: {})", prefix, name,
-                                 folder, name, prefix, folder);
+  std::string text = fmt::format(
+      "Pluggable types come from socket file names: {}.{} needs {}/{}"
+      ".sock serving a {} service (folder searched: {})",
+      prefix, name, folder, name, prefix, folder);
   std::set<std::string> other_kinds;
   for (const auto* factory : registry.All()) {
     std::string factory_prefix, factory_name;
@@ -92,7 +93,8 @@ absl::Status PrepareInstance(InstanceInfo& info, const std::string& app_id) {
   if (!prefixes_keys) return absl::OkStatus();
   auto prefix = StateKeyPrefix(info.metadata, info.name, app_id);
   if (!prefix.ok()) {
-    return absl::InvalidArgumentError("metadata.keyPrefix: " + std::string(prefix.status().message()));
+    return absl::InvalidArgumentError("metadata.keyPrefix: " +
+                                      std::string(prefix.status().message()));
   }
   info.key_prefix = std::move(*prefix);
   return absl::OkStatus();
@@ -126,26 +128,25 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
                                                           StartupError* error) {
   std::vector<PendingInstance> pending;
   std::set<std::string> configured_types;
-  auto make_instance = [&](const ComponentFactory& factory, const std::string& name,
-                           const std::string& version,
-                           const std::map<std::string, std::string>& metadata,
-                           const ComponentSpec* spec) {
-    PendingInstance instance;
-    InstanceInfo& info = instance.info;
-    info.name = name;
-    info.type = factory.type();
-    info.version = version;
-    info.kind = factory.kind();
-    info.source = factory.source();
-    info.metadata = metadata;
-    info.component = factory.Create(name);
-    auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
-    info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
-    info.socket_path = factory.socket_path();
-    instance.spec = spec;
-    info.configured = spec != nullptr;
-    return instance;
-  };
+  auto make_instance =
+      [&](const ComponentFactory& factory, const std::string& name, const std::string& version,
+          const std::map<std::string, std::string>& metadata, const ComponentSpec* spec) {
+        PendingInstance instance;
+        InstanceInfo& info = instance.info;
+        info.name = name;
+        info.type = factory.type();
+        info.version = version;
+        info.kind = factory.kind();
+        info.source = factory.source();
+        info.metadata = metadata;
+        info.component = factory.Create(name);
+        auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
+        info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
+        info.socket_path = factory.socket_path();
+        instance.spec = spec;
+        info.configured = spec != nullptr;
+        return instance;
+      };
 
   for (const auto& spec : config.components) {
     configured_types.insert(spec.type);
@@ -153,11 +154,11 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
     if (factories.empty()) {
       std::string prefix, impl;
       SplitType(spec.type, &prefix, &impl);
-      *error = {2, fmt::format("{}: unknown component type \"{}\"; known {} types: {}. {}",
-                               Location(config, spec, ".type", "spec.type"), spec.type, prefix,
-                               KnownTypes(registry, KindsForPrefix(prefix)),
-                               ExplainMissingPluggable(registry, options.sockets_dir, prefix,
-                                                       impl))};
+      *error = {2,
+                fmt::format("{}: unknown component type \"{}\"; known {} types: {}. {}",
+                            Location(config, spec, ".type", "spec.type"), spec.type, prefix,
+                            KnownTypes(registry, KindsForPrefix(prefix)),
+                            ExplainMissingPluggable(registry, options.sockets_dir, prefix, impl))};
       for (const auto& process : config.processes) {
         if (process.name != impl) continue;
         error->message += fmt::format(
@@ -177,9 +178,10 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
       ++created;
     }
     if (created == 0) {
-      *error = {2, fmt::format("{}: names no side that {} serves (input, output)",
-                               Location(config, spec, ".metadata.direction",
-                                        "spec.metadata.direction"), spec.type)};
+      *error = {
+          2, fmt::format("{}: names no side that {} serves (input, output)",
+                         Location(config, spec, ".metadata.direction", "spec.metadata.direction"),
+                         spec.type)};
       return std::nullopt;
     }
   }
@@ -201,14 +203,16 @@ bool PrepareInstances(std::vector<PendingInstance>& pending, const HostConfig& c
     PrepareComponentMetadata(info.kind, metadata_context, &info.metadata);
     info.init_spec.metadata = info.metadata;
     if (auto status = PrepareInstance(info, config.app_id); !status.ok()) {
-      *error = {2, fmt::format("{}: component '{}' {}", spec && !spec->source.empty()
-                                                            ? spec->source : config.source,
+      *error = {2, fmt::format("{}: component '{}' {}",
+                               spec && !spec->source.empty() ? spec->source : config.source,
                                info.name, std::string(status.message()))};
       return false;
     }
     if (info.kind == ComponentKind::kState && info.key_prefix.empty() && config.app_id.empty()) {
-      PH_LOG_WARN("host", "state store '{}': no app id (--app-id), so its keys carry no app "
-                  "prefix; daprd would store them as '<app-id>||<key>'", info.name);
+      PH_LOG_WARN("host",
+                  "state store '{}': no app id (--app-id), so its keys carry no app "
+                  "prefix; daprd would store them as '<app-id>||<key>'",
+                  info.name);
     }
   }
   return true;
@@ -224,9 +228,11 @@ bool ResolveSecretRefs(std::vector<PendingInstance>& pending, const HostConfig& 
   for (auto& instance : pending) {
     const ComponentSpec* spec = instance.spec;
     std::string failure;
-    for (const auto& [name, ref] : spec ? spec->secret_refs : std::map<std::string, SecretKeyRef>{}) {
+    for (const auto& [name, ref] :
+         spec ? spec->secret_refs : std::map<std::string, SecretKeyRef>{}) {
       if (!failure.empty()) break;
-      std::string where = Location(config, *spec, "", fmt::format("spec.metadata '{}'.secretKeyRef", name));
+      std::string where =
+          Location(config, *spec, "", fmt::format("spec.metadata '{}'.secretKeyRef", name));
       auto store = instances.Find(ComponentKind::kSecretStore, ref.store);
       if (!store) {
         failure = fmt::format("{}: secret store '{}' (auth.secretStore) does not exist", where,
@@ -254,9 +260,11 @@ bool ResolveSecretRefs(std::vector<PendingInstance>& pending, const HostConfig& 
       auto done = [&read]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read->mutex) {
         return read->status.has_value();
       };
-      if (!read->mutex.AwaitWithTimeout(absl::Condition(&done),
-                                        absl::FromChrono(options.component_timeout + std::chrono::seconds(1)))) {
-        failure = fmt::format("{}: secret '{}' of '{}' did not come back", where, ref.name, ref.store);
+      if (!read->mutex.AwaitWithTimeout(
+              absl::Condition(&done),
+              absl::FromChrono(options.component_timeout + std::chrono::seconds(1)))) {
+        failure =
+            fmt::format("{}: secret '{}' of '{}' did not come back", where, ref.name, ref.store);
       } else if (!read->status->ok()) {
         failure = fmt::format("{}: reading secret '{}' of '{}' failed: {} ({})", where, ref.name,
                               ref.store, read->status->error_message(),
@@ -311,9 +319,9 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
     info.component->Init(info.init_spec, [results, label, i](grpc::Status status) {
       absl::MutexLock lock(&results->mutex);
       if (!status.ok()) {
-        results->failures[i] = fmt::format("{}: Init failed: {} ({})", label,
-                                           status.error_message(),
-                                           StatusCodeName(status.error_code()));
+        results->failures[i] =
+            fmt::format("{}: Init failed: {} ({})", label, status.error_message(),
+                        StatusCodeName(status.error_code()));
       }
       --results->remaining;
     });
@@ -348,8 +356,9 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
     InstanceInfo& info = pending[i].info;
     PH_LOG_INFO("host", "{} '{}' ready ({} from {}){}", KindDisplayName(info.kind), info.name,
                 info.type, info.source,
-                info.configured ? "" : "; no configuration entry, so initialised without "
-                                       "metadata (name its type in the config to give it some)");
+                info.configured ? ""
+                                : "; no configuration entry, so initialised without "
+                                  "metadata (name its type in the config to give it some)");
     if (auto status = instances->Add(std::move(info)); !status.ok()) {
       *error = {2, std::string(status.message())};
       return false;
@@ -403,10 +412,13 @@ bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
     // Created private, so no other user can plant a socket in it; said once, so a typo in
     // --sockets-dir shows in the log rather than as a host without components.
     if (::mkdir(options.sockets_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      PH_LOG_WARN("host", "socket folder {} does not exist and cannot be created ({}); no "
-                  "pluggable components until it exists", options.sockets_dir, std::strerror(errno));
+      PH_LOG_WARN("host",
+                  "socket folder {} does not exist and cannot be created ({}); no "
+                  "pluggable components until it exists",
+                  options.sockets_dir, std::strerror(errno));
     } else {
-      PH_LOG_INFO("host", "socket folder {} did not exist: created it (mode 0750); no pluggable "
+      PH_LOG_INFO("host",
+                  "socket folder {} did not exist: created it (mode 0750); no pluggable "
                   "components yet, sockets created there later are picked up",
                   options.sockets_dir);
     }
@@ -414,22 +426,26 @@ bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
   }
   if (!S_ISDIR(st.st_mode) || !(st.st_mode & S_IWOTH)) return true;
   if (options.allow_insecure_sockets_dir) {
-    PH_LOG_WARN("host", "socket folder {} is writable by every user (mode {:04o}); accepted "
-                "because of --allow-insecure-sockets-dir", options.sockets_dir, st.st_mode & 07777);
+    PH_LOG_WARN("host",
+                "socket folder {} is writable by every user (mode {:04o}); accepted "
+                "because of --allow-insecure-sockets-dir",
+                options.sockets_dir, st.st_mode & 07777);
     return true;
   }
   // Dapr's injector gives the folder an emptyDir (mode 0777) that only this pod can reach.
   FolderTrust trust = JudgeWorldWritableFolder(options.sockets_dir);
   if (trust.pod_local) {
-    PH_LOG_INFO("host", "socket folder {} is writable by every user (mode {:04o}) but is {}: "
-                "accepted", options.sockets_dir, st.st_mode & 07777, trust.why);
+    PH_LOG_INFO("host",
+                "socket folder {} is writable by every user (mode {:04o}) but is {}: "
+                "accepted",
+                options.sockets_dir, st.st_mode & 07777, trust.why);
     return true;
   }
-  *error = {2, fmt::format("socket folder {} is writable by every user (mode {:04o}) and is not "
-                           "a pod-local volume ({}): anyone could plant a component socket there. "
-                           "Fix: chmod o-w {}, or pass --allow-insecure-sockets-dir",
-                           options.sockets_dir, st.st_mode & 07777, trust.why,
-                           options.sockets_dir)};
+  *error = {2,
+            fmt::format("socket folder {} is writable by every user (mode {:04o}) and is not "
+                        "a pod-local volume ({}): anyone could plant a component socket there. "
+                        "Fix: chmod o-w {}, or pass --allow-insecure-sockets-dir",
+                        options.sockets_dir, st.st_mode & 07777, trust.why, options.sockets_dir)};
   return false;
 }
 
@@ -452,11 +468,11 @@ bool Host::LoadConfig(const HostOptions& options, StartupError* error) {
     *error = {2, std::string(status.message())};
     return false;
   }
-  PH_LOG_INFO("host", "configuration from {}{}: app id '{}', {} component(s), {} subscription(s)",
-              config_.source,
-              options.resources_paths.empty() || options.config_path.empty() ? ""
-                                                                             : " and resource files",
-              config_.app_id, config_.components.size(), config_.subscriptions.size());
+  PH_LOG_INFO(
+      "host", "configuration from {}{}: app id '{}', {} component(s), {} subscription(s)",
+      config_.source,
+      options.resources_paths.empty() || options.config_path.empty() ? "" : " and resource files",
+      config_.app_id, config_.components.size(), config_.subscriptions.size());
   return true;
 }
 
@@ -581,8 +597,10 @@ bool Host::BuildRegistry(const HostOptions& options, StartupError* error) {
     if (relist.current() == relist.options().initial) {
       std::string names;
       for (const auto& type : missing) names += (names.empty() ? "" : ", ") + type;
-      PH_LOG_INFO("discovery", "waiting up to {} ms for {} (named by the configuration): no "
-                  "socket in {} serves it yet", wait_limit.count(), names, options.sockets_dir);
+      PH_LOG_INFO("discovery",
+                  "waiting up to {} ms for {} (named by the configuration): no "
+                  "socket in {} serves it yet",
+                  wait_limit.count(), names, options.sockets_dir);
     }
     std::this_thread::sleep_for(relist.NextDelay());
     auto now_listed = ListSocketFolder(options.sockets_dir).sockets;
@@ -747,19 +765,19 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_options.init_timeout = options.init_timeout;
   std::string app_id = config_.app_id;
   // topic_delivery_ exists before the supervisor starts and outlives it (~Host stops it first).
-  supervisor_options.instance_added = [delivery = topic_delivery_.get()](
-                                          ComponentKind kind, const std::string& name) {
+  supervisor_options.instance_added = [delivery = topic_delivery_.get()](ComponentKind kind,
+                                                                         const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
-  supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id)](
-                                            InstanceInfo& info) {
-    // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
-    PrepareComponentMetadata(info.kind, context, &info.metadata);
-    info.init_spec.metadata = info.metadata;
-    if (auto status = PrepareInstance(info, app_id); !status.ok()) {
-      PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
-    }
-  };
+  supervisor_options.prepare_instance =
+      [app_id, context = ProcessMetadataContext(app_id)](InstanceInfo& info) {
+        // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
+        PrepareComponentMetadata(info.kind, context, &info.metadata);
+        info.init_spec.metadata = info.metadata;
+        if (auto status = PrepareInstance(info, app_id); !status.ok()) {
+          PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
+        }
+      };
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();
@@ -783,7 +801,8 @@ bool Host::StartOpsServer(const HostOptions& options, StartupError* error) {
   auto server = OpsServer::Start(options.ops_address, std::move(sources));
   if (!server.ok()) {
     if (options.ops_address_explicit) {
-      *error = {1, fmt::format("--ops-address {}: {}", options.ops_address, server.status().message())};
+      *error = {
+          1, fmt::format("--ops-address {}: {}", options.ops_address, server.status().message())};
       return false;
     }
     PH_LOG_ERROR("host", "operator endpoints disabled: {} (choose one with --ops-address)",
@@ -813,11 +832,11 @@ bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
       server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
   HttpServerOptions server_options;
   server_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
-  auto server = HttpServer::Start(address, server_options,
-                                  [api = dapr_http_api_.get()](HttpRequest&& request,
-                                                               HttpReply reply) {
-                                    api->Handle(std::move(request), std::move(reply));
-                                  });
+  auto server =
+      HttpServer::Start(address, server_options,
+                        [api = dapr_http_api_.get()](HttpRequest&& request, HttpReply reply) {
+                          api->Handle(std::move(request), std::move(reply));
+                        });
   if (!server.ok()) {
     if (options.http_address_explicit) {
       *error = {1, fmt::format("--http-address {}: {}", address, server.status().message())};

@@ -37,8 +37,8 @@ struct HostOptions {
   std::string config_path;  // empty: embedded defaults
   std::string sockets_dir;
   std::string grpc_address = "127.0.0.1:50001";
-  std::string app_id;       // overrides the config's app_id when set
-  std::string app_address;  // the app's callback server; empty: no callbacks
+  std::string app_id;                 // overrides the config's app_id when set
+  std::string app_address;            // the app's callback server; empty: no callbacks
   std::string app_protocol = "grpc";  // how the host calls the app: "grpc" or "http"
   // Dapr's HTTP API (daprd's routes); "off" disables it.
   std::string http_address = "127.0.0.1:3500";
@@ -59,9 +59,9 @@ struct HostOptions {
   int ping_failure_threshold = 3;  // consecutive failed Pings before an instance is unhealthy
   // Bound on each component call when the app set no tighter deadline.
   std::chrono::milliseconds component_timeout{30000};
-  std::string api_token;              // DAPR_API_TOKEN: required on every API call when set
-  int64_t max_concurrent_calls = 0;   // per component instance; 0 = unlimited
-  int max_message_bytes = 4 << 20;    // larger requests get RESOURCE_EXHAUSTED
+  std::string api_token;             // DAPR_API_TOKEN: required on every API call when set
+  int64_t max_concurrent_calls = 0;  // per component instance; 0 = unlimited
+  int max_message_bytes = 4 << 20;   // larger requests get RESOURCE_EXHAUSTED
   bool allow_insecure_sockets_dir = false;
   // Operator endpoints (/healthz, /readyz, /metrics); empty or "off" disables them. When the
   // default address is busy the host logs it and runs without them; an address given

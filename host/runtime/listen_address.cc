@@ -40,8 +40,8 @@ absl::StatusOr<ListenAddress> PrepareListenAddress(const std::string& address) {
     struct stat st {};
     if (::lstat(out.unix_path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) {
-        return absl::FailedPreconditionError(fmt::format("{} exists and is not a socket",
-                                                         out.unix_path));
+        return absl::FailedPreconditionError(
+            fmt::format("{} exists and is not a socket", out.unix_path));
       }
       if (SocketIsLive(out.unix_path)) {
         return absl::FailedPreconditionError(

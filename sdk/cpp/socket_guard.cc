@@ -94,7 +94,8 @@ absl::StatusOr<int> LockExclusively(const std::string& lock_path, const std::str
     }
     // The previous owner unlinks the lock file on exit; if it did so after our open(), we hold
     // a lock on a file nobody else will ever open, and must lock the current one instead.
-    struct stat held {}, current {};
+    struct stat held {
+    }, current{};
     if (fstat(fd, &held) == 0 && stat(lock_path.c_str(), &current) == 0 &&
         held.st_dev == current.st_dev && held.st_ino == current.st_ino) {
       return fd;
@@ -111,8 +112,7 @@ absl::StatusOr<std::unique_ptr<SocketGuard>> SocketGuard::Claim(const std::strin
   // sun_path holds 108 bytes with the terminator; gRPC fails late and vaguely beyond that.
   if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
     return absl::InvalidArgumentError("socket path " + socket_path + " is longer than " +
-                                      std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
-                                      " bytes");
+                                      std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
   }
   if (absl::Status made = MakeFolders(ParentOf(socket_path)); !made.ok()) return made;
 
@@ -135,8 +135,7 @@ absl::StatusOr<std::unique_ptr<SocketGuard>> SocketGuard::Claim(const std::strin
     case Probe::kLive:
       break;
   }
-  return absl::FailedPreconditionError("socket " + socket_path +
-                                       " is in use by another process");
+  return absl::FailedPreconditionError("socket " + socket_path + " is in use by another process");
 }
 
 absl::Status SocketGuard::MarkBound() {

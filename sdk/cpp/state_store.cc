@@ -98,9 +98,8 @@ void StateStore::StartBulkDelete(const BulkDeleteRequest& request,
 
 int64_t TransactionalStateStore::MultiMaxSize() { return -1; }
 
-void TransactionalStateStore::StartTransact(
-    const TransactionalStateRequest& request,
-    UnaryReply<statepb::TransactionalStateResponse> reply) {
+void TransactionalStateStore::StartTransact(const TransactionalStateRequest& request,
+                                            UnaryReply<statepb::TransactionalStateResponse> reply) {
   Answer(workers(), request, reply, [this](const auto& in, auto*) { return Transact(in); });
 }
 

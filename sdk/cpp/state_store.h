@@ -74,8 +74,7 @@ class StateStore {
   // cancellation). A call never answered ends when the caller gives up.
   virtual void StartGet(const GetRequest& request, UnaryReply<GetResponse> reply);
   virtual void StartSet(const SetRequest& request, UnaryReply<statepb::SetResponse> reply);
-  virtual void StartDelete(const DeleteRequest& request,
-                           UnaryReply<statepb::DeleteResponse> reply);
+  virtual void StartDelete(const DeleteRequest& request, UnaryReply<statepb::DeleteResponse> reply);
   virtual void StartBulkGet(const BulkGetRequest& request, UnaryReply<BulkGetResponse> reply);
   virtual void StartBulkSet(const BulkSetRequest& request,
                             UnaryReply<statepb::BulkSetResponse> reply);

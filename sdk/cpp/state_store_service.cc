@@ -33,8 +33,8 @@ class StateStoreService final : public statepb::StateStore::CallbackService {
     return ReactUnary(context, [&] {
       std::vector<std::string> features = lookup_(*context)->Features();
       // A host only sends transactions to a store that says it takes them.
-      if (transactional_ && std::find(features.begin(), features.end(), kTransactionalFeature) ==
-                                features.end()) {
+      if (transactional_ &&
+          std::find(features.begin(), features.end(), kTransactionalFeature) == features.end()) {
         features.push_back(kTransactionalFeature);
       }
       for (std::string& feature : features) response->add_features(std::move(feature));
@@ -51,49 +51,43 @@ class StateStoreService final : public statepb::StateStore::CallbackService {
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
                                 const statepb::GetRequest* request,
                                 statepb::GetResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartGet(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartGet(*request, reply); });
   }
 
   grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* context,
                                 const statepb::SetRequest* request,
                                 statepb::SetResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartSet(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartSet(*request, reply); });
   }
 
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context,
                                    const statepb::DeleteRequest* request,
                                    statepb::DeleteResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartDelete(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartDelete(*request, reply); });
   }
 
   grpc::ServerUnaryReactor* BulkGet(grpc::CallbackServerContext* context,
                                     const statepb::BulkGetRequest* request,
                                     statepb::BulkGetResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartBulkGet(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartBulkGet(*request, reply); });
   }
 
   grpc::ServerUnaryReactor* BulkSet(grpc::CallbackServerContext* context,
                                     const statepb::BulkSetRequest* request,
                                     statepb::BulkSetResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartBulkSet(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartBulkSet(*request, reply); });
   }
 
   grpc::ServerUnaryReactor* BulkDelete(grpc::CallbackServerContext* context,
                                        const statepb::BulkDeleteRequest* request,
                                        statepb::BulkDeleteResponse* response) override {
-    return ReactLater(context, response, [&](auto reply) {
-      lookup_(*context)->StartBulkDelete(*request, reply);
-    });
+    return ReactLater(context, response,
+                      [&](auto reply) { lookup_(*context)->StartBulkDelete(*request, reply); });
   }
 
  private:
@@ -140,12 +134,11 @@ class MultiMaxSizeService final : public statepb::TransactionalStoreMultiMaxSize
 
 std::vector<NamedService> StateStoreServices(std::shared_ptr<InstanceMap<StateStore>> instances) {
   std::vector<NamedService> services;
-  services.push_back({statepb::StateStore::service_full_name(),
-                      std::make_unique<StateStoreService>(
-                          [instances](const grpc::ServerContextBase& context) {
-                            return instances->For(context);
-                          },
-                          /*transactional=*/false)});
+  services.push_back(
+      {statepb::StateStore::service_full_name(),
+       std::make_unique<StateStoreService>(
+           [instances](const grpc::ServerContextBase& context) { return instances->For(context); },
+           /*transactional=*/false)});
   return services;
 }
 

@@ -34,8 +34,8 @@ void OnTerminationSignal(int signal_number) {
 absl::Status Install() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    return absl::ErrnoToStatus(errno, std::string("cannot create the signal pipe: ") +
-                                          std::strerror(errno));
+    return absl::ErrnoToStatus(
+        errno, std::string("cannot create the signal pipe: ") + std::strerror(errno));
   }
   fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
   pipe_read_fd = fds[0];
@@ -47,8 +47,8 @@ absl::Status Install() {
   action.sa_flags = SA_RESTART;
   for (int signal_number : {SIGINT, SIGTERM}) {
     if (sigaction(signal_number, &action, nullptr) != 0) {
-      return absl::ErrnoToStatus(errno, std::string("cannot handle signal: ") +
-                                            std::strerror(errno));
+      return absl::ErrnoToStatus(errno,
+                                 std::string("cannot handle signal: ") + std::strerror(errno));
     }
   }
   return absl::OkStatus();

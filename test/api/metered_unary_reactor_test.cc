@@ -143,8 +143,7 @@ std::string ValueOf(const std::string& metrics, const std::string& series) {
 
 }  // namespace
 
-TEST_CASE("a unary call is recorded once, under its method, component and code",
-          "[api][metrics]") {
+TEST_CASE("a unary call is recorded once, under its method, component and code", "[api][metrics]") {
   MeteredApi api;
   REQUIRE(api.GetState("statestore", "k") == grpc::StatusCode::OK);
   REQUIRE(api.GetState("statestore", "k") == grpc::StatusCode::OK);
@@ -170,16 +169,19 @@ TEST_CASE("names no instance has share the (unknown) label; other kinds' names k
   REQUIRE(api.GetState("greeter", "k") == grpc::StatusCode::INVALID_ARGUMENT);
 
   auto metrics = api.Rendered();
-  CHECK_THAT(metrics, Catch::Contains(
-      R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 2)x"));
-  CHECK_THAT(metrics, Catch::Contains(
-      R"(plughost_api_calls_total{method="Dapr/GetState",component="greeter",code="INVALID_ARGUMENT"} 1)"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 2)x"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="Dapr/GetState",component="greeter",code="INVALID_ARGUMENT"} 1)"));
   CHECK_THAT(metrics, !Catch::Contains("nosuchstore"));
   CHECK_THAT(metrics, !Catch::Contains("other-missing"));
 }
 
-TEST_CASE("each unary method records under its own name, Alpha1 names included",
-          "[api][metrics]") {
+TEST_CASE("each unary method records under its own name, Alpha1 names included", "[api][metrics]") {
   MeteredApi api;
   {
     grpc::ClientContext call;
@@ -207,12 +209,18 @@ TEST_CASE("each unary method records under its own name, Alpha1 names included",
 
   auto metrics = api.Rendered();
   // A call that names no component has the empty label.
-  CHECK_THAT(metrics, Catch::Contains(
-      R"(plughost_api_calls_total{method="Dapr/GetMetadata",component="",code="OK"} 1)"));
-  CHECK_THAT(metrics, Catch::Contains(
-      R"(plughost_api_calls_total{method="Runtime/SayHello",component="greeter",code="OK"} 1)"));
-  CHECK_THAT(metrics, Catch::Contains(
-      R"x(plughost_api_calls_total{method="Dapr/GetConfigurationAlpha1",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="Dapr/GetMetadata",component="",code="OK"} 1)"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="Runtime/SayHello",component="greeter",code="OK"} 1)"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"x(plughost_api_calls_total{method="Dapr/GetConfigurationAlpha1",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
   CHECK_THAT(metrics, !Catch::Contains(R"(method="Dapr/GetConfiguration",)"));
 }
 
@@ -238,10 +246,14 @@ TEST_CASE("streams and methods the host does not serve are still recorded", "[ap
   }
 
   auto metrics = api.Rendered();
-  CHECK_THAT(metrics, Catch::Contains(
-      R"x(plughost_api_calls_total{method="Dapr/SubscribeConfiguration",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
-  CHECK_THAT(metrics, Catch::Contains(
-      R"(plughost_api_calls_total{method="StateStore/Ping",component="",code="UNIMPLEMENTED"} 1)"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"x(plughost_api_calls_total{method="Dapr/SubscribeConfiguration",component="(unknown)",code="FAILED_PRECONDITION"} 1)x"));
+  CHECK_THAT(
+      metrics,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="StateStore/Ping",component="",code="UNIMPLEMENTED"} 1)"));
 }
 
 TEST_CASE("a handler that throws answers INTERNAL, finishes its reactor and is counted",
@@ -256,7 +268,11 @@ TEST_CASE("a handler that throws answers INTERNAL, finishes its reactor and is c
   // The host still serves, and every call was recorded once.
   CHECK(api.GetState("statestore", "k") == grpc::StatusCode::OK);
   auto metrics = api.Rendered();
-  CHECK(ValueOf(metrics, R"(plughost_api_calls_total{method="Dapr/GetState",component="throwing",code="INTERNAL"})") == "100");
+  CHECK(
+      ValueOf(
+          metrics,
+          R"(plughost_api_calls_total{method="Dapr/GetState",component="throwing",code="INTERNAL"})") ==
+      "100");
   CHECK(limit_hits::Hits(limit_hits::Limit::kHandlerException) - hits_before == 100);
   CHECK_THAT(metrics, Catch::Contains(R"(plughost_limit_hits_total{limit="handler_exception"})"));
 }
@@ -264,9 +280,9 @@ TEST_CASE("a handler that throws answers INTERNAL, finishes its reactor and is c
 TEST_CASE("QueryStateAlpha1 refuses fields of the wrong type as daprd's decoder does",
           "[api][state]") {
   MeteredApi api;
-  for (std::string query : {R"({"sort":[{"key":"a","order":1}]})", R"({"sort":{"key":"a"}})",
-                            R"({"sort":[{"key":7}]})", R"({"page":{"limit":"ten"}})",
-                            R"({"page":{"token":1}})", R"({"page":[]})", R"([])", "{"}) {
+  for (std::string query :
+       {R"({"sort":[{"key":"a","order":1}]})", R"({"sort":{"key":"a"}})", R"({"sort":[{"key":7}]})",
+        R"({"page":{"limit":"ten"}})", R"({"page":{"token":1}})", R"({"page":[]})", R"([])", "{"}) {
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     rt::QueryStateRequest request;
@@ -298,16 +314,15 @@ TEST_CASE("calls to made-up method names share one bounded label", "[api][metric
     grpc::Slice empty("");
     request = grpc::ByteBuffer(&empty, 1);
     std::string path = i % 2 == 0 ? "/made.up.Service" + std::to_string(i) + "/Call"
-                                   : "/dapr.proto.runtime.v1.Dapr/NoSuchMethod" + std::to_string(i);
+                                  : "/dapr.proto.runtime.v1.Dapr/NoSuchMethod" + std::to_string(i);
     std::mutex mutex;
     std::condition_variable cv;
     std::optional<grpc::Status> status;
-    generic.UnaryCall(&call, path, grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        std::lock_guard lock(mutex);
-                        status = s;
-                        cv.notify_all();
-                      });
+    generic.UnaryCall(&call, path, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      std::lock_guard lock(mutex);
+      status = s;
+      cv.notify_all();
+    });
     std::unique_lock lock(mutex);
     cv.wait(lock, [&] { return status.has_value(); });
     REQUIRE(status->error_code() == grpc::StatusCode::UNIMPLEMENTED);
@@ -319,7 +334,10 @@ TEST_CASE("calls to made-up method names share one bounded label", "[api][metric
     ++series;
   }
   CHECK(series == 1);
-  CHECK(ValueOf(metrics, R"(plughost_api_calls_total{method="unknown",component="",code="UNIMPLEMENTED"})") == "2000");
+  CHECK(
+      ValueOf(metrics,
+              R"(plughost_api_calls_total{method="unknown",component="",code="UNIMPLEMENTED"})") ==
+      "2000");
   CHECK_THAT(metrics, !Catch::Contains("made.up"));
   CHECK_THAT(metrics, !Catch::Contains("NoSuchMethod"));
 }
@@ -339,7 +357,11 @@ TEST_CASE("subscription lag keeps a bounded number of topic series", "[api][metr
     ++series;
   }
   CHECK(series == SubscriptionLag::kMaxTopicSeries + 1);
-  CHECK(ValueOf(out, R"x(plughost_subscription_messages_total{pubsub="pubsub",topic="(other)",outcome="acked"})x") == "500");
+  CHECK(
+      ValueOf(
+          out,
+          R"x(plughost_subscription_messages_total{pubsub="pubsub",topic="(other)",outcome="acked"})x") ==
+      "500");
 }
 
 TEST_CASE("DeleteBulkState with one item calls the store's Delete, as daprd does", "[api][state]") {

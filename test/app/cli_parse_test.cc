@@ -14,11 +14,10 @@ namespace {
 absl::StatusOr<CliOptions> Parse(std::vector<const char*> args,
                                  std::map<std::string, std::string> env = {}) {
   args.insert(args.begin(), "plughost");
-  return ParseCommandLine(static_cast<int>(args.size()), args.data(),
-                          [env](const char* name) {
-                            auto it = env.find(name);
-                            return it == env.end() ? std::string() : it->second;
-                          });
+  return ParseCommandLine(static_cast<int>(args.size()), args.data(), [env](const char* name) {
+    auto it = env.find(name);
+    return it == env.end() ? std::string() : it->second;
+  });
 }
 
 }  // namespace
@@ -46,7 +45,8 @@ TEST_CASE("environment: socket folder and DAPR_GRPC_PORT; flags win") {
   // Dapr's injector sets the singular spelling in a pod; the plural (daprd's) wins over it.
   auto injected = Parse({}, {{"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}});
   CHECK(injected->host.sockets_dir == "/k");
-  auto both = Parse({}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}, {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}});
+  auto both = Parse(
+      {}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}, {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}});
   CHECK(both->host.sockets_dir == "/d");
   auto ping = Parse({"--ping-timeout", "300", "--ping-failures", "5"}, {});
   REQUIRE(ping.ok());
@@ -61,9 +61,9 @@ TEST_CASE("environment: socket folder and DAPR_GRPC_PORT; flags win") {
 }
 
 TEST_CASE("every flag is parsed; bad ones are named") {
-  auto options = Parse({"--config", "c.json", "--app-id", "a", "--app-address",
-                        "127.0.0.1:3000", "--log-level", "debug", "--log-format", "json",
-                        "--probe-timeout", "500", "--init-timeout=900"});
+  auto options = Parse({"--config", "c.json", "--app-id", "a", "--app-address", "127.0.0.1:3000",
+                        "--log-level", "debug", "--log-format", "json", "--probe-timeout", "500",
+                        "--init-timeout=900"});
   REQUIRE(options.ok());
   CHECK(options->command == Command::kServe);
   CHECK(options->host.config_path == "c.json");
@@ -99,10 +99,10 @@ TEST_CASE("every flag is parsed; bad ones are named") {
 }
 
 TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
-  auto options = Parse({"--app-id", "myapp", "--app-port", "3000", "--app-protocol", "HTTP",
-                        "--dapr-grpc-port", "50002", "--dapr-http-port=3501", "--resources-path",
-                        "/r1", "--components-path", "/r2", "--resources-path=/r3,/r4",
-                        "--log-level", "warn"});
+  auto options =
+      Parse({"--app-id", "myapp", "--app-port", "3000", "--app-protocol", "HTTP",
+             "--dapr-grpc-port", "50002", "--dapr-http-port=3501", "--resources-path", "/r1",
+             "--components-path", "/r2", "--resources-path=/r3,/r4", "--log-level", "warn"});
   REQUIRE(options.ok());
   CHECK(options->host.app_id == "myapp");
   CHECK(options->host.app_address == "127.0.0.1:3000");
@@ -114,8 +114,8 @@ TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
   CHECK(options->log_level == "warn");
   CHECK(Parse({"--log-level", "fatal"})->log_level == "error");
 
-  auto env = Parse({}, {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"},
-                        {"DAPR_API_TOKEN", "tok"}});
+  auto env = Parse(
+      {}, {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"}, {"DAPR_API_TOKEN", "tok"}});
   REQUIRE(env.ok());
   CHECK(env->host.http_address == "127.0.0.1:3600");
   CHECK(env->host.grpc_address == "127.0.0.1:6000");
@@ -136,9 +136,11 @@ TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
 TEST_CASE("the socket folder: one resolution, in its documented order") {
   CHECK(Parse({}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"}})->host.sockets_dir == "/l");
   CHECK(Parse({}, {{"LAYOTTO_COMPONENTS_SOCKETS_FOLDER", "/l"},
-                   {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})->host.sockets_dir == "/k");
-  CHECK(Parse({}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"},
-                   {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})->host.sockets_dir == "/d");
+                   {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})
+            ->host.sockets_dir == "/k");
+  CHECK(
+      Parse({}, {{"DAPR_COMPONENTS_SOCKETS_FOLDER", "/d"}, {"DAPR_COMPONENT_SOCKETS_FOLDER", "/k"}})
+          ->host.sockets_dir == "/d");
 }
 
 TEST_CASE("subcommands refuse flags they do not take; --help names each command's flags") {

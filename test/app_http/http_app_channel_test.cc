@@ -57,31 +57,31 @@ struct HttpAppSetup {
   std::unique_ptr<ChildProcess> app;
 
   HttpAppSetup() {
-    app = ChildProcess::Spawn({RequiredEnv("PYTHON_BIN"), RequiredEnv("HTTP_APP"),
-                               std::to_string(app_port), record},
-                              dir.File("app.log"));
+    app = ChildProcess::Spawn(
+        {RequiredEnv("PYTHON_BIN"), RequiredEnv("HTTP_APP"), std::to_string(app_port), record},
+        dir.File("app.log"));
     REQUIRE(WaitForPort(app_port, 10s));
   }
 
   std::string WriteConfig() const {
-    json config = {
-        {"app_id", "http-app"},
-        {"components",
-         {{{"name", "pubsub"}, {"type", "pubsub.in-memory"}},
-          {{"name", "ticker"},
-           {"type", "bindings.cron"},
-           {"metadata", {{"schedule", "@every 200ms"}}}},
-          {{"name", "unlisted"},
-           {"type", "bindings.cron"},
-           {"metadata", {{"schedule", "@every 200ms"}}}}}}};
+    json config = {{"app_id", "http-app"},
+                   {"components",
+                    {{{"name", "pubsub"}, {"type", "pubsub.in-memory"}},
+                     {{"name", "ticker"},
+                      {"type", "bindings.cron"},
+                      {"metadata", {{"schedule", "@every 200ms"}}}},
+                     {{"name", "unlisted"},
+                      {"type", "bindings.cron"},
+                      {"metadata", {{"schedule", "@every 200ms"}}}}}}};
     std::string path = dir.File("config.json");
     WriteFile(path, config.dump(2));
     return path;
   }
 };
 
-TEST_CASE("HTTP app: subscriptions come from GET /dapr/subscribe and events arrive as daprd "
-          "sends them") {
+TEST_CASE(
+    "HTTP app: subscriptions come from GET /dapr/subscribe and events arrive as daprd "
+    "sends them") {
   HttpAppSetup setup;
   RunningHost host(setup.dir, setup.dir.path(),
                    {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
@@ -122,7 +122,8 @@ TEST_CASE("HTTP app: subscriptions come from GET /dapr/subscribe and events arri
   SECTION("RETRY and an HTTP error are retried; the event comes again with the same id") {
     REQUIRE(Publish(host.dapr(), "retries", R"({"r":1})").ok());
     REQUIRE(Publish(host.dapr(), "teapots", R"({"t":1})").ok());
-    REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/retry-once").size() >= 2; }));
+    REQUIRE(
+        Eventually([&] { return RequestsTo(setup.record, "POST", "/retry-once").size() >= 2; }));
     REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/teapot").size() >= 2; }));
     auto retries = RequestsTo(setup.record, "POST", "/retry-once");
     CHECK(json::parse(retries[0]["body"].get<std::string>())["id"] ==

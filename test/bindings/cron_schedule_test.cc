@@ -105,13 +105,13 @@ TEST_CASE("cron: descriptors", "[cron]") {
 }
 
 TEST_CASE("cron: @every keeps its exact interval, sub-second ones included", "[cron]") {
-  for (auto [text, interval] : {std::pair<const char*, std::chrono::nanoseconds>{
-                                    "@every 500ms", milliseconds(500)},
-                                {"@every 1s", seconds(1)},
-                                {"@every 15m", minutes(15)},
-                                {"@every 1h", hours(1)},
-                                {"@every 1h30m", minutes(90)},
-                                {"@every 1.5s", milliseconds(1500)}}) {
+  for (auto [text, interval] :
+       {std::pair<const char*, std::chrono::nanoseconds>{"@every 500ms", milliseconds(500)},
+        {"@every 1s", seconds(1)},
+        {"@every 15m", minutes(15)},
+        {"@every 1h", hours(1)},
+        {"@every 1h30m", minutes(90)},
+        {"@every 1.5s", milliseconds(1500)}}) {
     auto schedule = CronSchedule::Parse(text);
     INFO(text);
     REQUIRE(schedule.ok());

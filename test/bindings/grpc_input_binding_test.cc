@@ -150,8 +150,7 @@ bindingspb::ReadResponse Event(const std::string& id, const std::string& data) {
 
 // One run of the fake component on `socket`.
 struct FakeComponent {
-  FakeComponent(const std::string& socket, Seen* seen,
-                std::vector<bindingspb::ReadResponse> events)
+  FakeComponent(const std::string& socket, Seen* seen, std::vector<bindingspb::ReadResponse> events)
       : service(seen, std::move(events)) {
     ::unlink(socket.c_str());
     grpc::ServerBuilder builder;
@@ -200,26 +199,26 @@ TEST_CASE("GrpcInputBinding: events in, acks out, and the stream survives a rest
   });
   {
     std::unique_lock lock(init_mutex);
-    REQUIRE(init_done.wait_for(
-        lock, 10s, [&] { return init.error_code() != grpc::StatusCode::UNKNOWN; }));
+    REQUIRE(init_done.wait_for(lock, 10s,
+                               [&] { return init.error_code() != grpc::StatusCode::UNKNOWN; }));
   }
   REQUIRE(init.ok());
 
   // The handler answers "one" with data and "two" with an error.
   Handled handled;
-  auto subscription = binding.Read([&](bindingspb::ReadResponse event,
-                                       Callback<std::string> reply) {
-    if (event.data() == "two") {
-      reply(grpc::Status(grpc::StatusCode::INTERNAL, "app refused two"), "");
-    } else {
-      reply(grpc::Status::OK, "handled " + event.data());
-    }
-    {
-      std::lock_guard lock(handled.mutex);
-      handled.events.push_back(std::move(event));
-    }
-    handled.changed.notify_all();
-  });
+  auto subscription =
+      binding.Read([&](bindingspb::ReadResponse event, Callback<std::string> reply) {
+        if (event.data() == "two") {
+          reply(grpc::Status(grpc::StatusCode::INTERNAL, "app refused two"), "");
+        } else {
+          reply(grpc::Status::OK, "handled " + event.data());
+        }
+        {
+          std::lock_guard lock(handled.mutex);
+          handled.events.push_back(std::move(event));
+        }
+        handled.changed.notify_all();
+      });
 
   REQUIRE(handled.WaitFor(2));
   REQUIRE(seen.WaitUntil([&] { return seen.acks.size() >= 2; }));

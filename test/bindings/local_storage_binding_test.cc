@@ -101,8 +101,9 @@ TEST_CASE("bindings.localstorage: create, get, list and delete files", "[localst
   auto unnamed = Invoke(binding, "create", "", "hello");
   REQUIRE(unnamed.status.ok());
   std::string generated = unnamed.response.metadata().at("fileName");
-  CHECK(std::regex_match(generated, std::regex(
-      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  CHECK(std::regex_match(
+      generated,
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   CHECK(Invoke(binding, "get", generated).response.data() == "hello");
 
   // Sub-folders are created; a second create replaces the content.
@@ -144,8 +145,7 @@ TEST_CASE("bindings.localstorage: missing files and names", "[localstorage]") {
     CHECK_THAT(unnamed.status.error_message(), Catch::Contains("fileName"));
   }
   REQUIRE(Invoke(binding, "create", "folder/x", "x").status.ok());
-  CHECK(Invoke(binding, "get", "folder").status.error_code() ==
-        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(Invoke(binding, "get", "folder").status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(Invoke(binding, "delete", "folder").status.error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(Invoke(binding, "rename", "x").status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
@@ -168,8 +168,8 @@ TEST_CASE("bindings.localstorage: no file name escapes rootPath", "[localstorage
   fs::create_symlink(root / "inside.txt", root / "in-link");
 
   const std::vector<std::string> escaping = {
-      "../outside/secret.txt", "a/../../outside/secret.txt", "..", "/etc/passwd",
-      (outside / "secret.txt").string(), "out-dir/secret.txt", "out-file", "dangling"};
+      "../outside/secret.txt",           "a/../../outside/secret.txt", "..",       "/etc/passwd",
+      (outside / "secret.txt").string(), "out-dir/secret.txt",         "out-file", "dangling"};
   for (const std::string& name : escaping) {
     for (const char* operation : {"create", "get", "delete"}) {
       INFO(operation << " " << name);

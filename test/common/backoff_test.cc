@@ -8,8 +8,8 @@ using plughost::Backoff;
 using std::chrono::milliseconds;
 
 TEST_CASE("Backoff grows by the multiplier, stays within the jitter and stops at the cap") {
-  Backoff backoff({.initial = milliseconds(100), .multiplier = 2.0, .jitter = 0.2,
-                   .max = milliseconds(1000)});
+  Backoff backoff(
+      {.initial = milliseconds(100), .multiplier = 2.0, .jitter = 0.2, .max = milliseconds(1000)});
   int64_t expected = 100;
   for (int attempt = 0; attempt < 10; ++attempt) {
     auto delay = backoff.NextDelay().count();
@@ -22,8 +22,8 @@ TEST_CASE("Backoff grows by the multiplier, stays within the jitter and stops at
 }
 
 TEST_CASE("Backoff starts over after Reset") {
-  Backoff backoff({.initial = milliseconds(50), .multiplier = 3.0, .jitter = 0.0,
-                   .max = milliseconds(5000)});
+  Backoff backoff(
+      {.initial = milliseconds(50), .multiplier = 3.0, .jitter = 0.0, .max = milliseconds(5000)});
   CHECK(backoff.NextDelay() == milliseconds(50));
   CHECK(backoff.NextDelay() == milliseconds(150));
   backoff.Reset();
@@ -33,7 +33,9 @@ TEST_CASE("Backoff starts over after Reset") {
 TEST_CASE("Backoff jitter spreads retriers that start together") {
   std::set<int64_t> delays;
   for (int i = 0; i < 20; ++i) {
-    Backoff backoff({.initial = milliseconds(1000), .multiplier = 2.0, .jitter = 0.5,
+    Backoff backoff({.initial = milliseconds(1000),
+                     .multiplier = 2.0,
+                     .jitter = 0.5,
                      .max = milliseconds(60000)});
     delays.insert(backoff.NextDelay().count());
   }

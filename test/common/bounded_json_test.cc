@@ -15,8 +15,8 @@ TEST_CASE("ParseBoundedJson refuses a document nested past the bound without rec
 }
 
 TEST_CASE("ParseBoundedJson accepts documents up to the bound") {
-  std::string ok = std::string(plughost::kMaxJsonDepth, '[') +
-                   std::string(plughost::kMaxJsonDepth, ']');
+  std::string ok =
+      std::string(plughost::kMaxJsonDepth, '[') + std::string(plughost::kMaxJsonDepth, ']');
   CHECK_FALSE(ParseBoundedJson(ok).is_discarded());
   std::string over = "[" + ok + "]";
   CHECK(ParseBoundedJson(over).is_discarded());

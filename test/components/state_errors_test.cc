@@ -24,8 +24,7 @@ TEST_CASE("the ETag mark tells a malformed ETag from other INVALID_ARGUMENT erro
 
   CHECK_FALSE(IsEtagInvalid(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad ttl")));
   // The mark on another code is not an ETag error.
-  CHECK_FALSE(IsEtagInvalid(
-      grpc::Status(grpc::StatusCode::ABORTED, "x", marked.error_details())));
+  CHECK_FALSE(IsEtagInvalid(grpc::Status(grpc::StatusCode::ABORTED, "x", marked.error_details())));
   CHECK_FALSE(IsEtagInvalid(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "x", "garbage")));
 
   // A BadRequest about another field is not the mark.
@@ -34,8 +33,8 @@ TEST_CASE("the ETag mark tells a malformed ETag from other INVALID_ARGUMENT erro
   google::rpc::Status other_details;
   other_details.set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   other_details.add_details()->PackFrom(other);
-  CHECK_FALSE(IsEtagInvalid(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "x",
-                                         other_details.SerializeAsString())));
+  CHECK_FALSE(IsEtagInvalid(
+      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "x", other_details.SerializeAsString())));
 }
 
 }  // namespace plughost

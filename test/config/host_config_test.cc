@@ -84,8 +84,8 @@ TEST_CASE("a config with every field parses into specs", "[config]") {
   CHECK(state.type == "state.redis");
   CHECK(state.version == "v2");
   CHECK(state.field == "components[0]");
-  CHECK(state.metadata == std::map<std::string, std::string>{{"redisHost", "localhost:6379"},
-                                                             {"keyPrefix", "none"}});
+  CHECK(state.metadata ==
+        std::map<std::string, std::string>{{"redisHost", "localhost:6379"}, {"keyPrefix", "none"}});
 
   const ComponentSpec& hello = config.components[1];
   CHECK(hello.name == "greeter");
@@ -188,10 +188,12 @@ TEST_CASE("the document must be an object", "[config]") {
 }
 
 TEST_CASE("unknown fields are errors that list the allowed ones", "[config]") {
-  CHECK(ErrorOf(R"({"compnents": []})") ==
-        R"(config.json: unknown field "compnents" (expected: app_id, components, processes, subscriptions, pubsub_inbound_policies))");
-  CHECK(ErrorOf(OneComponent(R"("name": "s", "type": "state.x", "metdata": {})")) ==
-        R"(config.json: components[0]: unknown field "metdata" (expected: name, type, version, metadata))");
+  CHECK(
+      ErrorOf(R"({"compnents": []})") ==
+      R"(config.json: unknown field "compnents" (expected: app_id, components, processes, subscriptions, pubsub_inbound_policies))");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "s", "type": "state.x", "metdata": {})")) ==
+      R"(config.json: components[0]: unknown field "metdata" (expected: name, type, version, metadata))");
 }
 
 TEST_CASE("app_id and components must have the right shape", "[config]") {
@@ -210,35 +212,40 @@ TEST_CASE("name is a required non-empty string", "[config]") {
   CHECK(ErrorOf(OneComponent(R"("name": 3, "type": "state.x")")) ==
         "config.json: components[0].name: required, a non-empty string, got a number");
   // It travels in a gRPC header, where blanks and control characters do not survive.
-  CHECK(ErrorOf(OneComponent(R"("name": "my store", "type": "state.x")")) ==
-        R"(config.json: components[0].name: must not contain spaces or control characters, got "my store")");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "my store", "type": "state.x")")) ==
+      R"(config.json: components[0].name: must not contain spaces or control characters, got "my store")");
   CHECK_THAT(ErrorOf(OneComponent(R"("name": "a\nb", "type": "state.x")")),
              Catch::EndsWith(R"(got "a\nb")"));
 }
 
 TEST_CASE("type is <kind>.<impl> with a known kind", "[config]") {
-  CHECK(ErrorOf(R"({"components": [{"name": "a", "type": "state.x"},
+  CHECK(
+      ErrorOf(R"({"components": [{"name": "a", "type": "state.x"},
                                     {"name": "b", "type": "redis"}]})") ==
-        R"(config.json: components[1].type: expected "<kind>.<impl>" such as "state.redis", got "redis")");
+      R"(config.json: components[1].type: expected "<kind>.<impl>" such as "state.redis", got "redis")");
   CHECK_THAT(ErrorOf(OneComponent(R"("name": "a", "type": "state.")")),
              Catch::EndsWith(R"(got "state.")"));
   CHECK_THAT(ErrorOf(OneComponent(R"("name": "a", "type": ".redis")")),
              Catch::EndsWith(R"(got ".redis")"));
-  CHECK(ErrorOf(OneComponent(R"("name": "a")")) ==
-        R"(config.json: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
-  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": ["state.x"])")) ==
-        R"(config.json: components[0].type: expected a string "<kind>.<impl>" such as "state.redis", got an array)");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "a")")) ==
+      R"(config.json: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "a", "type": ["state.x"])")) ==
+      R"(config.json: components[0].type: expected a string "<kind>.<impl>" such as "state.redis", got an array)");
 
   std::string unknown = ErrorOf(OneComponent(R"("name": "a", "type": "cache.redis")"));
-  CHECK_THAT(unknown, Catch::StartsWith(
-                          R"(config.json: components[0].type: unknown kind "cache" in "cache.redis")"));
+  CHECK_THAT(unknown,
+             Catch::StartsWith(
+                 R"(config.json: components[0].type: unknown kind "cache" in "cache.redis")"));
   for (const char* known : {"state", "pubsub", "bindings", "secretstores", "configuration", "lock",
                             "sequencer", "hello"}) {
     CHECK_THAT(unknown, Catch::Contains(known));
   }
-  CHECK_THAT(unknown, Catch::EndsWith(
-                          "(known kinds: state, pubsub, bindings, secretstores, configuration, "
-                          "lock, sequencer, hello)"));
+  CHECK_THAT(unknown,
+             Catch::EndsWith("(known kinds: state, pubsub, bindings, secretstores, configuration, "
+                             "lock, sequencer, hello)"));
 }
 
 TEST_CASE("version must be a string", "[config]") {
@@ -253,11 +260,13 @@ TEST_CASE("metadata is an object of scalars", "[config]") {
   CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"hosts": ["a"]})")) ==
         "config.json: components[0].metadata.hosts: expected a string, number or boolean, got an "
         "array");
-  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"password": null})")) ==
-        "config.json: components[0].metadata.password: expected a string, number or boolean, got "
-        "null");
-  CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": ["port", 1])")) ==
-        "config.json: components[0].metadata: expected an object of name/value pairs, got an array");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"password": null})")) ==
+      "config.json: components[0].metadata.password: expected a string, number or boolean, got "
+      "null");
+  CHECK(
+      ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": ["port", 1])")) ==
+      "config.json: components[0].metadata: expected an object of name/value pairs, got an array");
   CHECK(ErrorOf(OneComponent(R"("name": "a", "type": "state.x", "metadata": {"": "x"})")) ==
         "config.json: components[0].metadata: field names must be non-empty");
   // A nested value is one error, whatever it holds.
@@ -303,7 +312,8 @@ TEST_CASE("every error is reported, one complete message per line", "[config]") 
   CHECK_THAT(message, Catch::Contains("components[1].metadata.port: expected a string"));
   CHECK_THAT(message, Catch::Contains("components[2].version: expected a string"));
   // A component with other errors still claims its name.
-  CHECK_THAT(message, Catch::Contains(R"(components[2].name: "a" is already used by components[0])"));
+  CHECK_THAT(message,
+             Catch::Contains(R"(components[2].name: "a" is already used by components[0])"));
 }
 
 TEST_CASE("hostile input gives an error, never an exception or a crash", "[config]") {
@@ -358,7 +368,8 @@ TEST_CASE("LoadHostConfig reads a file and names it in errors", "[config]") {
     auto config = LoadHostConfig(path);
     REQUIRE_FALSE(config.ok());
     CHECK(std::string(config.status().message()) ==
-          path + R"(: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
+          path +
+              R"(: components[0].type: required, a string "<kind>.<impl>" such as "state.redis")");
   }
 }
 

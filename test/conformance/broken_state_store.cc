@@ -152,8 +152,7 @@ class BrokenStateStore final : public statepb::StateStore::CallbackService {
       if (existing == data.end() || existing->second.etag != etag) {
         return grpc::Status(grpc::StatusCode::ABORTED, "etag mismatch");
       }
-    } else if (request.options().concurrency() ==
-                   statepb::StateOptions::CONCURRENCY_FIRST_WRITE &&
+    } else if (request.options().concurrency() == statepb::StateOptions::CONCURRENCY_FIRST_WRITE &&
                existing != data.end()) {
       return grpc::Status(grpc::StatusCode::ABORTED, "first-write: the key exists");
     }

@@ -21,8 +21,8 @@ std::string Error(std::vector<const char*> args) {
 }  // namespace
 
 TEST_CASE("conformance: socket, kind and repeated metadata") {
-  auto options = Parse({"conformance", "--socket", "/s/x.sock", "--kind=state", "--metadata",
-                        "a=1", "--metadata=b=x=y", "--metadata", "empty="});
+  auto options = Parse({"conformance", "--socket", "/s/x.sock", "--kind=state", "--metadata", "a=1",
+                        "--metadata=b=x=y", "--metadata", "empty="});
   REQUIRE(options.ok());
   CHECK(options->command == Command::kConformance);
   CHECK(options->conformance.socket == "/s/x.sock");
@@ -37,7 +37,8 @@ TEST_CASE("conformance: bad usage is named") {
              Catch::Contains("--metadata: expected KEY=VALUE, got 'novalue'"));
   CHECK_THAT(Error({"conformance", "--socket", "/s", "--metadata", "=v"}),
              Catch::Contains("--metadata: expected KEY=VALUE"));
-  CHECK_THAT(Error({"--socket", "/s"}), Catch::Contains("--socket belongs to 'plughost conformance'"));
+  CHECK_THAT(Error({"--socket", "/s"}),
+             Catch::Contains("--socket belongs to 'plughost conformance'"));
   CHECK_THAT(Error({"components", "--kind", "state"}), Catch::Contains("--kind belongs to"));
 }
 

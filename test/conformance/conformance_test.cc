@@ -164,18 +164,18 @@ TEST_CASE("a store that gets ETags wrong fails the ETag cases, naming the conven
                             Catch::EndsWith("(needs feature ETAG)"));
   auto stale_delete = LineFor(run.output, "state/etag-mismatch-delete");
   CHECK_THAT(stale_delete, Catch::StartsWith("FAIL ") && Catch::Contains("got OK") &&
-                               Catch::Contains("is gone") && Catch::Contains("FAILED_PRECONDITION"));
-  CHECK_THAT(LineFor(run.output, "state/etag-malformed"),
-             Catch::StartsWith("FAIL ") && Catch::Contains("INVALID_ARGUMENT") &&
-                 Catch::Contains("got UNKNOWN"));
+                               Catch::Contains("is gone") &&
+                               Catch::Contains("FAILED_PRECONDITION"));
+  CHECK_THAT(LineFor(run.output, "state/etag-malformed"), Catch::StartsWith("FAIL ") &&
+                                                              Catch::Contains("INVALID_ARGUMENT") &&
+                                                              Catch::Contains("got UNKNOWN"));
   CHECK_THAT(LineFor(run.output, "state/first-write-without-etag"),
-             Catch::StartsWith("FAIL ") && Catch::Contains("ABORTED") &&
-                 Catch::Contains("got OK"));
+             Catch::StartsWith("FAIL ") && Catch::Contains("ABORTED") && Catch::Contains("got OK"));
   // What it does right passes; what it does not advertise is skipped.
-  for (const char* name : {"state/init", "state/get-missing", "state/set-get",
-                           "state/overwrite-changes-etag", "state/set-with-current-etag",
-                           "state/delete", "state/delete-missing", "state/bulk-set-get",
-                           "state/bulk-delete", "state/instances-isolated"}) {
+  for (const char* name :
+       {"state/init", "state/get-missing", "state/set-get", "state/overwrite-changes-etag",
+        "state/set-with-current-etag", "state/delete", "state/delete-missing", "state/bulk-set-get",
+        "state/bulk-delete", "state/instances-isolated"}) {
     CHECK(LineFor(run.output, name).rfind("PASS ", 0) == 0);
   }
   CHECK_THAT(LineFor(run.output, "state/ttl"),
@@ -216,8 +216,8 @@ TEST_CASE("unreachable sockets and bad usage exit 2 with a clear message", "[con
   REQUIRE(broken.started());
   auto unknown_kind = RunKit(dir, {"--socket", dir.File("broken.sock"), "--kind", "queues"});
   CHECK(unknown_kind.exit_code == 2);
-  CHECK_THAT(unknown_kind.output, Catch::Contains("unknown kind 'queues'") &&
-                                      Catch::Contains("state, pubsub"));
+  CHECK_THAT(unknown_kind.output,
+             Catch::Contains("unknown kind 'queues'") && Catch::Contains("state, pubsub"));
   auto not_served = RunKit(dir, {"--socket", dir.File("broken.sock"), "--kind", "lock"});
   CHECK(not_served.exit_code == 2);
   CHECK_THAT(not_served.output, Catch::Contains("serves no lock component (it serves: state)"));

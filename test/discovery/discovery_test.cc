@@ -126,11 +126,10 @@ TEST_CASE("every bad entry is skipped with its reason and the good sockets regis
   options.probe_timeout = milliseconds(1000);
   const auto start = std::chrono::steady_clock::now();
   DiscoveryResult result = DiscoverComponents(options);
-  const auto wall = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                             start);
+  const auto wall =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
   std::printf("mixed folder (11 entries, 7 sockets): discovery took %lld ms (reported %lld ms)\n",
-              static_cast<long long>(wall.count()),
-              static_cast<long long>(result.elapsed.count()));
+              static_cast<long long>(wall.count()), static_cast<long long>(result.elapsed.count()));
 
   {  // only sockets serving a known component service register
     REQUIRE(result.components.size() == 3);
@@ -247,9 +246,8 @@ TEST_CASE("twenty good sockets are all found", "[discovery]") {
   for (int i = 0; i < 20; ++i) {
     char name[16];
     std::snprintf(name, sizeof(name), "c%02d.sock", i);
-    servers.push_back(std::make_unique<TestServer>(dir.File(name),
-                                                   std::vector<std::string>{testing::kStateStore},
-                                                   Reflection::kV1Alpha));
+    servers.push_back(std::make_unique<TestServer>(
+        dir.File(name), std::vector<std::string>{testing::kStateStore}, Reflection::kV1Alpha));
     REQUIRE(servers.back()->started());
   }
 

@@ -29,8 +29,8 @@ class TempDir {
 };
 
 enum class Reflection {
-  kNone,       // no reflection service at all
-  kV1Alpha,    // the library plugin (Debian's serves v1alpha only)
+  kNone,        // no reflection service at all
+  kV1Alpha,     // the library plugin (Debian's serves v1alpha only)
   kV1OnlyFake,  // a hand-written v1-only reflection service, as grpc-go's RegisterV1 gives
   kV1OnlySlow   // the same, answering only after 700 ms: a gRPC server that is merely slow
 };

@@ -114,7 +114,7 @@ TEST_CASE("bad entries in the socket folder are skipped; good components registe
 
   WriteFile(dir.File("notes.txt"), "not a socket");
   ::mkdir(dir.File("subdir").c_str(), 0750);
-  ::close(BindUnix(dir.File("dead.sock")));  // a socket file nobody listens on
+  ::close(BindUnix(dir.File("dead.sock")));    // a socket file nobody listens on
   int hung = BindUnix(dir.File("hung.sock"));  // accepts connections, never speaks
   REQUIRE(::listen(hung, 16) == 0);
 
@@ -169,8 +169,7 @@ TEST_CASE("a socket still silent when startup settles joins once it answers", "[
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log());
   // The one skipped entry is the host's own log file, which the test keeps in the folder.
-  CHECK(host.Log().find("0 component socket(s), 1 skipped, 1 still probing") !=
-        std::string::npos);
+  CHECK(host.Log().find("0 component socket(s), 1 skipped, 1 still probing") != std::string::npos);
 
   rt::GetStateRequest get;
   get.set_store_name("slow");

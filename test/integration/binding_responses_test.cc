@@ -160,9 +160,10 @@ std::string WriteConfig(const TempDir& dir, const std::string& files_root) {
 
 }  // namespace
 
-TEST_CASE("the app's binding response sends data on and saves states; direction decides "
-          "which sides serve",
-          "[integration][bindings]") {
+TEST_CASE(
+    "the app's binding response sends data on and saves states; direction decides "
+    "which sides serve",
+    "[integration][bindings]") {
   TempDir dir;
   auto sample = StartSampleComponent(dir, "cpp-sample");
   REQUIRE(sample);
@@ -232,8 +233,9 @@ TEST_CASE("the app's binding response sends data on and saves states; direction 
     CHECK_FALSE(AcksFor(dapr, "cpp-sample", "st3").front().contains("error"));
   }
 
-  SECTION("direction: output-only is not read, input-only takes no calls, an explicit input "
-          "is read unlisted") {
+  SECTION(
+      "direction: output-only is not read, input-only takes no calls, an explicit input "
+      "is read unlisted") {
     rt::InvokeBindingResponse response;
     auto refused = Invoke(dapr, "in-only", "echo", "x", {}, &response);
     CHECK(refused.error_code() == grpc::StatusCode::INTERNAL);
@@ -243,8 +245,9 @@ TEST_CASE("the app's binding response sends data on and saves states; direction 
 
     CHECK(Eventually([&] {
       // Its direction leaves out "input", so no input side was created at all (as in Dapr).
-      return host.Log().find("listed input binding 'out-only', but none is configured; "
-                             "skipped") != std::string::npos;
+      return host.Log().find(
+                 "listed input binding 'out-only', but none is configured; "
+                 "skipped") != std::string::npos;
     }));
     // The app never listed the cron binding; its explicit direction gets it read.
     CHECK(Eventually([&] { return app.app.EventsFrom("ticker") >= 2; }));

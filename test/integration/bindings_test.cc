@@ -110,15 +110,14 @@ struct RunningApp {
 };
 
 std::string WriteConfig(const TempDir& dir, const std::string& files_root) {
-  nlohmann::json config = {
-      {"app_id", "bindings-test"},
-      {"components",
-       {{{"name", "files"},
-         {"type", "bindings.localstorage"},
-         {"metadata", {{"rootPath", files_root}}}},
-        {{"name", "ticker"},
-         {"type", "bindings.cron"},
-         {"metadata", {{"schedule", "@every 200ms"}}}}}}};
+  nlohmann::json config = {{"app_id", "bindings-test"},
+                           {"components",
+                            {{{"name", "files"},
+                              {"type", "bindings.localstorage"},
+                              {"metadata", {{"rootPath", files_root}}}},
+                             {{"name", "ticker"},
+                              {"type", "bindings.cron"},
+                              {"metadata", {{"schedule", "@every 200ms"}}}}}}};
   std::string path = dir.File("config.json");
   WriteFile(path, config.dump(2));
   return path;
@@ -177,9 +176,9 @@ TEST_CASE("InvokeBinding reaches bindings.localstorage and the pluggable sample"
           "error invoking output binding files: file \"greeting.txt\" not found");
     auto escape = Invoke(dapr, "files", "create", "x", {{"fileName", "../escaped.txt"}});
     CHECK(escape.status.error_code() == grpc::StatusCode::INTERNAL);
-    CHECK_THAT(escape.status.error_message(),
-               Catch::StartsWith(
-                   "error invoking output binding files: fileName \"../escaped.txt\""));
+    CHECK_THAT(
+        escape.status.error_message(),
+        Catch::StartsWith("error invoking output binding files: fileName \"../escaped.txt\""));
     CHECK_FALSE(std::filesystem::exists(dir.File("escaped.txt")));
   }
 
@@ -271,8 +270,9 @@ TEST_CASE("input binding events reach the app and its answers reach the componen
   INFO("host log:\n" << host.Log());
   auto& dapr = host.dapr();
 
-  SECTION("a record created through the output side arrives as an event; the app's answer is "
-          "the ack") {
+  SECTION(
+      "a record created through the output side arrives as an event; the app's answer is "
+      "the ack") {
     REQUIRE(Invoke(dapr, "cpp-sample", "create", "hello app", {{"key", "k1"}}).status.ok());
     REQUIRE(Eventually([&] { return !app.app.Events("cpp-sample").empty(); }));
     auto event = app.app.Events("cpp-sample").front();
@@ -335,8 +335,7 @@ TEST_CASE("events wait for an app that starts after the host", "[integration][bi
   CHECK(app.app.Events("cpp-sample").front().data == "early");
 }
 
-TEST_CASE("the Read stream comes back after the component restarts",
-          "[integration][bindings]") {
+TEST_CASE("the Read stream comes back after the component restarts", "[integration][bindings]") {
   TempDir dir;
   auto sample = StartSampleComponent(dir, "cpp-sample");
   REQUIRE(sample);

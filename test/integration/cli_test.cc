@@ -42,13 +42,14 @@ TEST_CASE("--version and --help", "[integration][cli]") {
   CHECK_THAT(bad.output, Catch::Contains("unknown flag '--no-such-flag'"));
 }
 
-TEST_CASE("bad configuration stops startup with exit 2 naming file and field", "[integration][cli]") {
+TEST_CASE("bad configuration stops startup with exit 2 naming file and field",
+          "[integration][cli]") {
   TempDir dir;
   auto port = "127.0.0.1:" + std::to_string(FreeTcpPort());
 
   WriteFile(dir.File("bad.json"), R"({"components": [{"name": "s", "type": "redis"}]})");
-  auto bad_type = RunHost(dir, {"--config", dir.File("bad.json"), "--sockets-dir", dir.path(),
-                                "--grpc-address", port});
+  auto bad_type = RunHost(
+      dir, {"--config", dir.File("bad.json"), "--sockets-dir", dir.path(), "--grpc-address", port});
   CHECK(bad_type.exit_code == 2);
   CHECK_THAT(bad_type.output, Catch::Contains(dir.File("bad.json")));
   CHECK_THAT(bad_type.output, Catch::Contains("components[0].type"));
@@ -63,8 +64,8 @@ TEST_CASE("bad configuration stops startup with exit 2 naming file and field", "
 
   WriteFile(dir.File("dup.json"), R"({"components": [{"name": "s", "type": "state.in-memory"},
                                                        {"name": "s", "type": "state.in-memory"}]})");
-  auto duplicate = RunHost(dir, {"--config", dir.File("dup.json"), "--sockets-dir", dir.path(),
-                                 "--grpc-address", port});
+  auto duplicate = RunHost(
+      dir, {"--config", dir.File("dup.json"), "--sockets-dir", dir.path(), "--grpc-address", port});
   CHECK(duplicate.exit_code == 2);
   CHECK_THAT(duplicate.output, Catch::Contains("components[1].name"));
 
@@ -122,8 +123,8 @@ TEST_CASE("plughost components runs the host's folder checks and says what the h
   auto insecure = RunHost(dir, {"components", "--sockets-dir", open_folder});
   CHECK(insecure.exit_code == 2);
   CHECK_THAT(insecure.output, Catch::Contains("the host would refuse to start"));
-  auto allowed = RunHost(dir, {"components", "--sockets-dir", open_folder,
-                               "--allow-insecure-sockets-dir"});
+  auto allowed =
+      RunHost(dir, {"components", "--sockets-dir", open_folder, "--allow-insecure-sockets-dir"});
   CHECK(allowed.exit_code == 0);
 
   auto refused = RunHost(dir, {"components", "--app-id", "orders"});
@@ -131,8 +132,8 @@ TEST_CASE("plughost components runs the host's folder checks and says what the h
   CHECK_THAT(refused.output, Catch::Contains("--app-id belongs to 'plughost', not 'plughost "
                                              "components'"));
   // --config is read (it marks the sockets of declared processes): a missing file is an error.
-  auto missing_config = RunHost(dir, {"components", "--sockets-dir", dir.path(), "--config",
-                                      "/nonexistent.json"});
+  auto missing_config =
+      RunHost(dir, {"components", "--sockets-dir", dir.path(), "--config", "/nonexistent.json"});
   CHECK(missing_config.exit_code == 2);
   CHECK_THAT(missing_config.output, Catch::Contains("/nonexistent.json"));
 }
@@ -142,9 +143,9 @@ TEST_CASE("plughost components: one row per socket, columns aligned to long path
   TempDir dir;
   std::string deep = dir.File("a-rather-long-folder-name-for-sockets-of-components");
   ::mkdir(deep.c_str(), 0750);
-  auto process = ChildProcess::Spawn({RequiredEnv("SAMPLE_COMPONENT_BIN"), "--socket",
-                                      deep + "/long-socket-name-lister.sock"},
-                                     dir.File("sample.log"));
+  auto process = ChildProcess::Spawn(
+      {RequiredEnv("SAMPLE_COMPONENT_BIN"), "--socket", deep + "/long-socket-name-lister.sock"},
+      dir.File("sample.log"));
   REQUIRE(WaitForSocket(deep + "/long-socket-name-lister.sock", std::chrono::seconds(10)));
   auto listing = RunHost(dir, {"components", "--sockets-dir", deep});
   CHECK(listing.exit_code == 0);
@@ -185,7 +186,9 @@ TEST_CASE("an app's Shutdown call stops the host", "[integration][cli]") {
   RunningHost host(dir, dir.path());
   REQUIRE(host.started());
   google::protobuf::Empty empty;
-  REQUIRE(host.dapr().Shutdown(Deadline().get(), dapr::proto::runtime::v1::ShutdownRequest{}, &empty).ok());
+  REQUIRE(host.dapr()
+              .Shutdown(Deadline().get(), dapr::proto::runtime::v1::ShutdownRequest{}, &empty)
+              .ok());
   auto code = host.process().WaitExit(std::chrono::seconds(10));
   REQUIRE(code.has_value());
   CHECK(*code == 0);

@@ -35,11 +35,11 @@ TEST_CASE("after a connection flood exhausts the host's descriptors, the API por
   TempDir dir;
   int port = FreeTcpPort();
   // The hard limit too: the host raises its soft limit to the hard one at start.
-  auto host = ChildProcess::Spawn(
-      {"/usr/bin/prlimit", "--nofile=128:128", RequiredEnv("PLUGHOST_BIN"), "--sockets-dir",
-       dir.path(), "--grpc-address", "127.0.0.1:" + std::to_string(port), "--ops-address",
-       "127.0.0.1:0"},
-      dir.File("host.log"));
+  auto host =
+      ChildProcess::Spawn({"/usr/bin/prlimit", "--nofile=128:128", RequiredEnv("PLUGHOST_BIN"),
+                           "--sockets-dir", dir.path(), "--grpc-address",
+                           "127.0.0.1:" + std::to_string(port), "--ops-address", "127.0.0.1:0"},
+                          dir.File("host.log"));
   REQUIRE(WaitForPort(port, 10s));
 
   std::vector<int> flood;
@@ -57,8 +57,8 @@ TEST_CASE("after a connection flood exhausts the host's descriptors, the API por
   }));
   for (int fd : flood) ::close(fd);
 
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto dapr = rt::Dapr::NewStub(channel);
   bool answered = Eventually([&] {
     rt::GetMetadataRequest request;

@@ -23,7 +23,8 @@ std::string WriteConfig(const TempDir& dir) {
     "app_id": "config-app",
     "components": [
       {"name": "local", "type": "configuration.in-memory",
-       "metadata": {"file": ")" + dir.File("items.json") + R"("}},
+       "metadata": {"file": ")" + dir.File("items.json") +
+                                         R"("}},
       {"name": "remote", "type": "configuration.cpp-sample",
        "metadata": {"config.color": "blue"}}
     ]})");

@@ -78,9 +78,8 @@ bool DaprLocked(rt::Dapr::Stub& dapr, const std::string& store, const std::strin
   return success;
 }
 
-grpc::Status DaprUnlock(rt::Dapr::Stub& dapr, const std::string& store,
-                        const std::string& resource, const std::string& owner,
-                        rt::UnlockResponse::Status* result = nullptr) {
+grpc::Status DaprUnlock(rt::Dapr::Stub& dapr, const std::string& store, const std::string& resource,
+                        const std::string& owner, rt::UnlockResponse::Status* result = nullptr) {
   rt::UnlockRequest request;
   request.set_store_name(store);
   request.set_resource_id(resource);
@@ -101,8 +100,8 @@ rt::UnlockResponse::Status DaprUnlocked(rt::Dapr::Stub& dapr, const std::string&
 }
 
 grpc::Status LayottoTryLock(layotto::Runtime::Stub& api, const std::string& store,
-                            const std::string& resource, const std::string& owner,
-                            int32_t expire, bool* success = nullptr) {
+                            const std::string& resource, const std::string& owner, int32_t expire,
+                            bool* success = nullptr) {
   layotto::TryLockRequest request;
   request.set_store_name(store);
   request.set_resource_id(resource);
@@ -417,9 +416,8 @@ TEST_CASE("sequencer ids stay unique and ordered under 8 concurrent callers", "[
             // Each caller has its own connection, so the calls really overlap in the host.
             grpc::ChannelArguments args;
             args.SetInt("caller", c);
-            auto channel = grpc::CreateCustomChannel(
-                "127.0.0.1:" + std::to_string(env.host.port()), grpc::InsecureChannelCredentials(),
-                args);
+            auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(env.host.port()),
+                                                     grpc::InsecureChannelCredentials(), args);
             auto api = layotto::Runtime::NewStub(channel);
             for (int i = 0; i < kCalls; ++i) {
               int64_t id = 0;
@@ -452,8 +450,7 @@ TEST_CASE("sequencer ids stay unique and ordered under 8 concurrent callers", "[
   }
 }
 
-TEST_CASE("concurrent lock callers through the host never hold a lock together",
-          "[integration]") {
+TEST_CASE("concurrent lock callers through the host never hold a lock together", "[integration]") {
   HostWithSample env;
   REQUIRE(env.sample);
   REQUIRE(env.host.started());

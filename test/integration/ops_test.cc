@@ -19,8 +19,9 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   auto sample = StartSampleComponent(dir, "watched");
   REQUIRE(sample);
   int ops_port = FreeTcpPort();
-  RunningHost host(dir, dir.path(), {"--ops-address", "127.0.0.1:" + std::to_string(ops_port),
-                                     "--ping-interval", "200"});
+  RunningHost host(
+      dir, dir.path(),
+      {"--ops-address", "127.0.0.1:" + std::to_string(ops_port), "--ping-interval", "200"});
   REQUIRE(host.started());
   REQUIRE(WaitForPort(ops_port, std::chrono::seconds(5)));
 
@@ -44,20 +45,30 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
 
   auto metrics = HttpGet(ops_port, "/metrics");
   REQUIRE(metrics.status == 200);
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_api_calls_total{method="Dapr/GetState",component="statestore",code="OK"} 2)"));
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_api_calls_total{method="Dapr/GetState",component="watched",code="OK"} 1)"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="Dapr/GetState",component="statestore",code="OK"} 2)"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains(
+          R"(plughost_api_calls_total{method="Dapr/GetState",component="watched",code="OK"} 1)"));
   // A name no instance has is not kept as its own series.
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 1)x"));
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"x(plughost_api_errors_total{method="Dapr/GetState",component="(unknown)"} 1)x"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains(
+          R"x(plughost_api_calls_total{method="Dapr/GetState",component="(unknown)",code="INVALID_ARGUMENT"} 1)x"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(
+                 R"x(plughost_api_errors_total{method="Dapr/GetState",component="(unknown)"} 1)x"));
   CHECK_THAT(metrics.body, !Catch::Contains("nosuchstore"));
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_api_call_duration_seconds_count{method="Dapr/GetState",component="statestore"} 2)"));
-  CHECK_THAT(metrics.body, Catch::Contains(
-      R"(plughost_component_up{name="watched",type="state.watched",kind="state"} 1)"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains(
+          R"(plughost_api_call_duration_seconds_count{method="Dapr/GetState",component="statestore"} 2)"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains(
+                 R"(plughost_component_up{name="watched",type="state.watched",kind="state"} 1)"));
   CHECK_THAT(metrics.body, Catch::Contains(R"(plughost_discovery_sockets{result="registered"} 1)"));
 
   // The component dies: readiness and the up gauge follow.
@@ -65,8 +76,9 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   REQUIRE(sample->WaitExit(std::chrono::seconds(5)).has_value());
   CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 503; }, kWait));
   CHECK_THAT(HttpGet(ops_port, "/readyz").body, Catch::Contains("watched"));
-  CHECK_THAT(HttpGet(ops_port, "/metrics").body, Catch::Contains(
-      R"(plughost_component_up{name="watched",type="state.watched",kind="state"} 0)"));
+  CHECK_THAT(HttpGet(ops_port, "/metrics").body,
+             Catch::Contains(
+                 R"(plughost_component_up{name="watched",type="state.watched",kind="state"} 0)"));
   CHECK(HttpGet(ops_port, "/healthz").status == 200);
 
   // It comes back: ready again, and the recovery is counted.
@@ -74,8 +86,10 @@ TEST_CASE("healthz, readyz and metrics reflect the host and its components", "[i
   REQUIRE(restarted);
   CHECK(Eventually([&] { return HttpGet(ops_port, "/readyz").status == 200; }, kWait));
   auto after = HttpGet(ops_port, "/metrics").body;
-  CHECK_THAT(after, Catch::Contains(
-      R"(plughost_component_recoveries_total{name="watched",type="state.watched",kind="state"} 1)"));
+  CHECK_THAT(
+      after,
+      Catch::Contains(
+          R"(plughost_component_recoveries_total{name="watched",type="state.watched",kind="state"} 1)"));
   // The socket backs one instance per kind the sample serves; each was brought back.
   auto total_at = after.find("\nplughost_recoveries_total ");
   REQUIRE(total_at != std::string::npos);
@@ -87,11 +101,10 @@ TEST_CASE("an explicit ops address that cannot be bound stops startup", "[integr
   RunningHost first(dir, dir.path());
   REQUIRE(first.started());
   // The first host's API port is taken; asking for it as the ops address must fail loudly.
-  auto second = ChildProcess::Spawn(
-      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(), "--grpc-address",
-       "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address",
-       "127.0.0.1:" + std::to_string(first.port())},
-      dir.File("second.log"));
+  auto second = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(),
+                                     "--grpc-address", "127.0.0.1:" + std::to_string(FreeTcpPort()),
+                                     "--ops-address", "127.0.0.1:" + std::to_string(first.port())},
+                                    dir.File("second.log"));
   auto code = second->WaitExit(std::chrono::seconds(10));
   REQUIRE(code.has_value());
   CHECK(*code == 1);

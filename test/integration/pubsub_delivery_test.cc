@@ -243,8 +243,8 @@ struct Setup {
 
 std::string Only(const std::multimap<std::string, std::string>& metadata, const std::string& key) {
   auto [begin, end] = metadata.equal_range(key);
-  if (begin == end || std::next(begin) != end) return "<" + std::to_string(
-      std::distance(begin, end)) + " values>";
+  if (begin == end || std::next(begin) != end)
+    return "<" + std::to_string(std::distance(begin, end)) + " values>";
   return begin->second;
 }
 
@@ -284,8 +284,8 @@ TEST_CASE("a subscription's events reach the app one at a time and in order",
       for (int i = 0; i < kCount; ++i) {
         REQUIRE(Publish(setup.host->dapr(), pubsub, "ordered", std::to_string(i)).ok());
       }
-      REQUIRE(Eventually(
-          [&] { return setup.app.Events(pubsub, "ordered").size() >= size_t{kCount}; }));
+      REQUIRE(
+          Eventually([&] { return setup.app.Events(pubsub, "ordered").size() >= size_t{kCount}; }));
       auto events = setup.app.Events(pubsub, "ordered");
       REQUIRE(events.size() == size_t{kCount});
       int out_of_order = 0;
@@ -320,14 +320,14 @@ TEST_CASE("plughost.io/maxConcurrency lets a subscription's events overlap",
 TEST_CASE("a slow handler is not cancelled without a policy timeout; with one it is retried",
           "[integration][pubsub][delivery]") {
   // The in-memory pubsub gets a 300 ms timeout (and retries); the sample none.
-  json policies = {{"pubsub_inbound_policies",
-                    {{"pubsub",
-                      {{"timeout", "300ms"},
-                       {"retry", {{"policy", "constant"}, {"duration", "50ms"},
-                                  {"maxRetries", 1}}}}}}}};
-  Setup setup({Sub("pubsub", "slow", "slow-dead"), Sub("cpp-sample", "slow"),
-               Sub("pubsub", "slow-dead")},
-              policies);
+  json policies = {
+      {"pubsub_inbound_policies",
+       {{"pubsub",
+         {{"timeout", "300ms"},
+          {"retry", {{"policy", "constant"}, {"duration", "50ms"}, {"maxRetries", 1}}}}}}}};
+  Setup setup(
+      {Sub("pubsub", "slow", "slow-dead"), Sub("cpp-sample", "slow"), Sub("pubsub", "slow-dead")},
+      policies);
   REQUIRE(setup.sample);
   REQUIRE(setup.host->started());
   INFO("host log:\n" << setup.host->Log());
@@ -347,14 +347,16 @@ TEST_CASE("DROP and RETRY go to the dead-letter topic, and only then is the even
   for (bool with_policy : {false, true}) {
     for (std::string pubsub : kPubsubs) {
       DYNAMIC_SECTION("pubsub " << pubsub << (with_policy ? " with a retry policy" : "")) {
-        json extra = {
-            {"subscriptions",
-             {{{"name", "declared"}, {"pubsubname", pubsub}, {"topic", "declared"},
-               {"route", "/declared"}, {"deadLetterTopic", "declared-dead"}}}}};
+        json extra = {{"subscriptions",
+                       {{{"name", "declared"},
+                         {"pubsubname", pubsub},
+                         {"topic", "declared"},
+                         {"route", "/declared"},
+                         {"deadLetterTopic", "declared-dead"}}}}};
         if (with_policy) {
           extra["pubsub_inbound_policies"] = {
-              {pubsub, {{"retry", {{"policy", "constant"}, {"duration", "20ms"},
-                                   {"maxRetries", 2}}}}}};
+              {pubsub,
+               {{"retry", {{"policy", "constant"}, {"duration", "20ms"}, {"maxRetries", 2}}}}}};
         }
         Setup setup({Sub(pubsub, "orders", "orders-dead"), Sub(pubsub, "orders-dead"),
                      Sub(pubsub, "declared-dead")},
@@ -394,8 +396,7 @@ TEST_CASE("DROP and RETRY go to the dead-letter topic, and only then is the even
         // The original bytes: the same CloudEvent, id included.
         CHECK(dead.front().event.id() == dropped.front().event.id());
         CHECK(Only(dead.front().metadata, "pubsubname") == pubsub);
-        CHECK(setup.app.Events(pubsub, "declared", "drop:3").front().event.path() ==
-              "/declared");
+        CHECK(setup.app.Events(pubsub, "declared", "drop:3").front().event.path() == "/declared");
         std::this_thread::sleep_for(1s);  // room for a wrong redelivery to show up
         CHECK(setup.app.Events(pubsub, "orders", "drop:1").size() == 1);
         CHECK(setup.app.Events(pubsub, "orders", "retry:2").size() == (with_policy ? 3 : 1));
@@ -486,9 +487,8 @@ TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alp
 
         if (mode == Mode::kNone) {
           // Acked without being handled, and said once.
-          REQUIRE(Eventually([&] {
-            return setup.host->Log().find("implements neither") != std::string::npos;
-          }));
+          REQUIRE(Eventually(
+              [&] { return setup.host->Log().find("implements neither") != std::string::npos; }));
           std::this_thread::sleep_for(1s);
           auto log = setup.host->Log();
           CHECK(log.find("implements neither") == log.rfind("implements neither"));
@@ -546,7 +546,9 @@ TEST_CASE("routing rules send each event to the first matching rule's path, else
       rule->set_match("event.type.matches('x')");
       rule->set_path("/x");
       json extra = {{"subscriptions",
-                     {{{"name", "declared-bad"}, {"pubsubname", pubsub}, {"topic", "declared-bad"},
+                     {{{"name", "declared-bad"},
+                       {"pubsubname", pubsub},
+                       {"topic", "declared-bad"},
                        {"routes", {{"rules", {{{"match", "event.type ="}, {"path", "/p"}}}}}}}}}};
       Setup setup({routed, bad}, extra);
       REQUIRE(setup.sample);
@@ -563,7 +565,8 @@ TEST_CASE("routing rules send each event to the first matching rule's path, else
       REQUIRE(Publish(dapr, pubsub, "routed", R"({"price":50})", {}, "application/json").ok());
       REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "routed").size() >= 3; }));
       std::map<std::string, std::string> paths;  // data -> path
-      for (const auto& r : setup.app.Events(pubsub, "routed")) paths[r.event.data()] = r.event.path();
+      for (const auto& r : setup.app.Events(pubsub, "routed"))
+        paths[r.event.data()] = r.event.path();
       CHECK(paths[R"({"price":5})"] == "/a");
       CHECK(paths[R"({"price":150})"] == "/expensive");
       CHECK(paths[R"({"price":50})"] == "/other");
@@ -608,8 +611,8 @@ TEST_CASE("bench: publish to app delivery", "[.bench]") {
         });
       }
       for (auto& t : publishers) t.join();
-      REQUIRE(Eventually(
-          [&] { return setup.app.Events(pubsub, "bench").size() >= size_t{kCount}; }, 120s));
+      REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "bench").size() >= size_t{kCount}; },
+                         120s));
       auto events = setup.app.Events(pubsub, "bench");
       std::vector<double> latencies_ms;
       auto last = start;
@@ -620,10 +623,11 @@ TEST_CASE("bench: publish to app delivery", "[.bench]") {
       }
       std::sort(latencies_ms.begin(), latencies_ms.end());
       double seconds = std::chrono::duration<double>(last - start).count();
-      std::printf("pubsub %-10s maxConcurrency %-2s  %d msgs, %d publishers: %.0f msg/s, "
-                  "p50 %.2f ms, p99 %.2f ms\n",
-                  pubsub.c_str(), concurrency.c_str(), kCount, kPublishers, kCount / seconds,
-                  latencies_ms[latencies_ms.size() / 2], latencies_ms[latencies_ms.size() * 99 / 100]);
+      std::printf(
+          "pubsub %-10s maxConcurrency %-2s  %d msgs, %d publishers: %.0f msg/s, "
+          "p50 %.2f ms, p99 %.2f ms\n",
+          pubsub.c_str(), concurrency.c_str(), kCount, kPublishers, kCount / seconds,
+          latencies_ms[latencies_ms.size() / 2], latencies_ms[latencies_ms.size() * 99 / 100]);
     }
   }
 }

@@ -170,8 +170,7 @@ struct Metric {
   }
 };
 
-std::vector<std::string> HostArgs(int app_port, int ops_port,
-                                  std::vector<std::string> more = {}) {
+std::vector<std::string> HostArgs(int app_port, int ops_port, std::vector<std::string> more = {}) {
   std::vector<std::string> args = {"--app-address", "127.0.0.1:" + std::to_string(app_port),
                                    "--ops-address", "127.0.0.1:" + std::to_string(ops_port)};
   args.insert(args.end(), more.begin(), more.end());
@@ -209,8 +208,10 @@ TEST_CASE("/metrics shows the messages the app has not answered, and how long th
   CHECK(metric.Is("plughost_subscription_messages_total", 0, "outcome=\"rejected\""));
 }
 
-TEST_CASE("shutdown pauses subscriptions: events at the app are acked, later ones wait for the "
-          "next host", "[integration][pubsub][lifecycle]") {
+TEST_CASE(
+    "shutdown pauses subscriptions: events at the app are acked, later ones wait for the "
+    "next host",
+    "[integration][pubsub][lifecycle]") {
   TempDir dir;
   auto sample = StartSampleComponent(dir, kPubSub);
   REQUIRE(sample);
@@ -232,8 +233,8 @@ TEST_CASE("shutdown pauses subscriptions: events at the app are acked, later one
 
   // Shutdown begins; the host pauses, then waits for the app.
   first->process().Signal(SIGTERM);
-  REQUIRE(Eventually(
-      [&] { return first->Log().find("subscriptions paused") != std::string::npos; }));
+  REQUIRE(
+      Eventually([&] { return first->Log().find("subscriptions paused") != std::string::npos; }));
   // Published while paused (the API still serves during the drain): the host may read them
   // from its open stream, but must not hand them to the app.
   for (const auto& data : late) REQUIRE(Publish(first->dapr(), data).ok());
@@ -288,9 +289,8 @@ TEST_CASE("a pubsub that appears after the app listed its topics gets the app's 
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log());
   // The app has listed its topic while no pubsub of that name exists.
-  REQUIRE(Eventually([&] {
-    return host.Log().find("subscribed if one appears") != std::string::npos;
-  }));
+  REQUIRE(Eventually(
+      [&] { return host.Log().find("subscribed if one appears") != std::string::npos; }));
   CHECK_FALSE(AppSubscribed(host.dapr()));
 
   auto sample = StartSampleComponent(dir, kPubSub);  // hot-plugged into the watched folder
@@ -300,16 +300,18 @@ TEST_CASE("a pubsub that appears after the app listed its topics gets the app's 
   CHECK(Eventually([&] { return app.app.DataSince(0).count("to a late pubsub") == 1; }));
 }
 
-TEST_CASE("a pub/sub component SIGKILLed while messages flow: the stream re-opens on restart "
-          "and every message published after recovery is delivered",
-          "[integration][pubsub][lifecycle][resilience]") {
+TEST_CASE(
+    "a pub/sub component SIGKILLed while messages flow: the stream re-opens on restart "
+    "and every message published after recovery is delivered",
+    "[integration][pubsub][lifecycle][resilience]") {
   TempDir dir;
   auto sample = StartSampleComponent(dir, kPubSub);
   REQUIRE(sample);
   int app_port = FreeTcpPort();
   RunningApp app(app_port);
-  RunningHost host(dir, dir.path(), {"--app-address", "127.0.0.1:" + std::to_string(app_port),
-                                     "--ping-interval", "200"});
+  RunningHost host(
+      dir, dir.path(),
+      {"--app-address", "127.0.0.1:" + std::to_string(app_port), "--ping-interval", "200"});
   REQUIRE(host.started());
   auto& dapr = host.dapr();
   REQUIRE(Eventually([&] { return AppSubscribed(dapr); }));
@@ -409,7 +411,8 @@ TEST_CASE("a pub/sub component SIGKILLed while messages flow: the stream re-open
   INFO("accepted before the kill but never delivered, with later ones delivered");
   CHECK(gaps.empty());
   WARN("accepted before the kill: " << accepted_before.size() << ", delivered: " << last_seen
-       << ", gone with the killed process: " << accepted_before.size() - last_seen);
+                                    << ", gone with the killed process: "
+                                    << accepted_before.size() - last_seen);
 
   CHECK_THAT(host.Log(), Catch::Contains("recovered"));
   CHECK_THAT(host.Log(), Catch::Contains("message stream for topic orders ended"));

@@ -57,8 +57,8 @@ class RedisServer {
     const char* binary = std::getenv("REDIS_SERVER_BIN");
     process_ = ChildProcess::Spawn(
         {binary != nullptr && *binary != '\0' ? binary : "/usr/bin/redis-server", "--port",
-         std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", dir.path()},
+         std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+         dir.path()},
         dir.File("redis.log"));
     started_ = WaitForPort(port_, kStartPatience);
   }
@@ -79,8 +79,8 @@ std::string WriteConfig(const TempDir& dir, const json& components,
 }
 
 grpc::Status Save(rt::Dapr::Stub& dapr, const std::string& store, const std::string& key,
-                  const std::string& value, const std::string& etag = "",
-                  bool first_write = false, std::map<std::string, std::string> metadata = {}) {
+                  const std::string& value, const std::string& etag = "", bool first_write = false,
+                  std::map<std::string, std::string> metadata = {}) {
   rt::SaveStateRequest request;
   request.set_store_name(store);
   auto* item = request.add_states();
@@ -214,8 +214,8 @@ void CheckStateBehaviour(rt::Dapr::Stub& dapr, const std::string& store) {
   REQUIRE(Transact(dapr, store, {{"upsert", "t1", "one", ""}, {"delete", "b", "", ""}}).ok());
   CHECK(Get(dapr, store, "t1").data() == "one");
   CHECK(Get(dapr, store, "b").data().empty());
-  auto failed = Transact(dapr, store,
-                         {{"upsert", "t2", "two", ""}, {"upsert", "t1", "uno", "424242"}});
+  auto failed =
+      Transact(dapr, store, {{"upsert", "t2", "two", ""}, {"upsert", "t1", "uno", "424242"}});
   CHECK(failed.error_code() == grpc::StatusCode::INTERNAL);
   CHECK_THAT(failed.error_message(), Catch::Contains("error while executing state transaction"));
   CHECK(Get(dapr, store, "t2").data().empty());
@@ -348,9 +348,10 @@ std::string RunParityCalls(rt::Dapr::Stub& dapr, const std::string& store) {
   t.Record("bulk delete", BulkDelete(dapr, store, {"b1", "nothing"}));
   get("get b1 after bulk delete", "b1");
 
-  t.Record("transaction", Transact(dapr, store, {{"upsert", "t1", "one", ""},
-                                                 {"upsert", "t1", "one again", ""},
-                                                 {"delete", "b2", "", ""}}));
+  t.Record("transaction", Transact(dapr, store,
+                                   {{"upsert", "t1", "one", ""},
+                                    {"upsert", "t1", "one again", ""},
+                                    {"delete", "b2", "", ""}}));
   get("get t1", "t1");
   get("get b2", "b2");
   t.Record("transaction with a conflict",
@@ -485,13 +486,17 @@ TEST_CASE("the Python state store serves Dapr's state API per instance", "[integ
   TempDir dir;
   auto sample = StartPythonSample(dir, "state_store.py", "py-state");
   REQUIRE(sample);
-  RunningHost host(dir, dir.path(),
-                   {"--config", WriteConfig(dir, json::array({
-                        {{"name", "alpha"}, {"type", "state.py-state"},
-                         {"metadata", {{"color", "red"}}}},
-                        {{"name", "beta"}, {"type", "state.py-state"},
-                         {"metadata", {{"color", "blue"}, {"size", 3}}}},
-                    }))});
+  RunningHost host(
+      dir, dir.path(),
+      {"--config",
+       WriteConfig(
+           dir,
+           json::array({
+               {{"name", "alpha"}, {"type", "state.py-state"}, {"metadata", {{"color", "red"}}}},
+               {{"name", "beta"},
+                {"type", "state.py-state"},
+                {"metadata", {{"color", "blue"}, {"size", 3}}}},
+           }))});
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log() << "\nsample log:\n" << sample->Log());
   auto& dapr = host.dapr();
@@ -581,12 +586,15 @@ TEST_CASE("the C++ sample and the Python state stores answer the same calls the 
   REQUIRE(python);
   REQUIRE(python_redis);
   RunningHost host(dir, dir.path(),
-                   {"--config", WriteConfig(dir, json::array({
-                        {{"name", "store-cpp"}, {"type", "state.cpp"}},
-                        {{"name", "store-py"}, {"type", "state.py"}},
-                        {{"name", "store-redis"}, {"type", "state.pyredis"},
-                         {"metadata", {{"redisHost", redis.address()}}}},
-                    }), "parity")});
+                   {"--config", WriteConfig(dir,
+                                            json::array({
+                                                {{"name", "store-cpp"}, {"type", "state.cpp"}},
+                                                {{"name", "store-py"}, {"type", "state.py"}},
+                                                {{"name", "store-redis"},
+                                                 {"type", "state.pyredis"},
+                                                 {"metadata", {{"redisHost", redis.address()}}}},
+                                            }),
+                                            "parity")});
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log());
 
@@ -607,11 +615,13 @@ TEST_CASE("the Python Redis state store keeps state in a real Redis", "[integrat
   REQUIRE(redis.started());
   auto sample = StartPythonSample(dir, "redis_state_store.py", "py-redis");
   REQUIRE(sample);
-  RunningHost host(dir, dir.path(),
-                   {"--config", WriteConfig(dir, json::array({
-                        {{"name", "cache"}, {"type", "state.py-redis"},
-                         {"metadata", {{"redisHost", redis.address()}}}},
-                    }))});
+  RunningHost host(
+      dir, dir.path(),
+      {"--config", WriteConfig(dir, json::array({
+                                        {{"name", "cache"},
+                                         {"type", "state.py-redis"},
+                                         {"metadata", {{"redisHost", redis.address()}}}},
+                                    }))});
   REQUIRE(host.started());
   INFO("host log:\n" << host.Log() << "\nsample log:\n" << sample->Log());
   auto& dapr = host.dapr();
@@ -648,10 +658,12 @@ TEST_CASE("a Redis store whose Redis is down stops the host, naming the componen
   auto sample = StartPythonSample(dir, "redis_state_store.py", "py-redis");
   REQUIRE(sample);
   int nothing_listens = FreeTcpPort();
-  std::string config = WriteConfig(dir, json::array({
-      {{"name", "orders-cache"}, {"type", "state.py-redis"},
-       {"metadata", {{"redisHost", "127.0.0.1:" + std::to_string(nothing_listens)}}}},
-  }));
+  std::string config = WriteConfig(
+      dir, json::array({
+               {{"name", "orders-cache"},
+                {"type", "state.py-redis"},
+                {"metadata", {{"redisHost", "127.0.0.1:" + std::to_string(nothing_listens)}}}},
+           }));
   auto host = ChildProcess::Spawn(
       {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(), "--grpc-address",
        "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off", "--config", config},
@@ -666,8 +678,8 @@ TEST_CASE("a Redis store whose Redis is down stops the host, naming the componen
 
   // A missing redisHost is refused with a message naming the field.
   std::string no_host = WriteConfig(dir, json::array({
-      {{"name", "no-host"}, {"type", "state.py-redis"}},
-  }));
+                                             {{"name", "no-host"}, {"type", "state.py-redis"}},
+                                         }));
   auto second = ChildProcess::Spawn(
       {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", dir.path(), "--grpc-address",
        "127.0.0.1:" + std::to_string(FreeTcpPort()), "--ops-address", "off", "--config", no_host},

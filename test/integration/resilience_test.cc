@@ -53,7 +53,8 @@ TEST_CASE("a component killed under load fails calls fast, then is re-initialise
   REQUIRE(sample);
   WriteFile(dir.File("config.json"), R"({"components": [
       {"name": "store", "type": "state.churn", "metadata": {"keyPrefix": "none", "marker": "m1"}}]})");
-  RunningHost host(dir, dir.path(), {"--config", dir.File("config.json"), "--ping-interval", "200"});
+  RunningHost host(dir, dir.path(),
+                   {"--config", dir.File("config.json"), "--ping-interval", "200"});
   REQUIRE(host.started());
   auto& dapr = host.dapr();
   REQUIRE(GetState(dapr, "store", "k").ok());
@@ -98,7 +99,8 @@ TEST_CASE("a component killed under load fails calls fast, then is re-initialise
   REQUIRE(recovered.has_value());
   auto recovery = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - socket_back);
   WARN("recovery after the socket reappeared: " << recovery.count()
-       << " ms; slowest failed call during the outage: " << slowest_failure.count() << " ms");
+                                                << " ms; slowest failed call during the outage: "
+                                                << slowest_failure.count() << " ms");
 
   // The new process was initialised again, with the instance's metadata, before serving.
   REQUIRE(GetState(dapr, "store", "__init_metadata__", &value).ok());
@@ -159,16 +161,15 @@ TEST_CASE("a hung component call ends at its deadline; other components keep ser
 
   std::thread hung([&] {
     // The host's own bound applies when the app sets a generous deadline.
-    CHECK(GetState(dapr, "slow", "k__hang__").error_code() ==
-          grpc::StatusCode::DEADLINE_EXCEEDED);
+    CHECK(GetState(dapr, "slow", "k__hang__").error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
   });
   // Meanwhile the built-in store and the same component answer other calls.
   CHECK(GetState(dapr, "statestore", "k").ok());
   CHECK(GetState(dapr, "slow", "k").ok());
   hung.join();
   // The app's own, tighter deadline reaches the component call too.
-  CHECK(GetState(dapr, "slow", "k__hang__", nullptr, std::chrono::milliseconds(200))
-            .error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(GetState(dapr, "slow", "k__hang__", nullptr, std::chrono::milliseconds(200)).error_code() ==
+        grpc::StatusCode::DEADLINE_EXCEEDED);
   CHECK(GetState(dapr, "slow", "k").ok());
 }
 
@@ -220,9 +221,9 @@ TEST_CASE("a socket folder every user can write to is refused unless allowed",
   ::mkdir(open_dir.c_str(), 0777);
   ::chmod(open_dir.c_str(), 0777);
   auto port = "127.0.0.1:" + std::to_string(FreeTcpPort());
-  auto refused = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", open_dir,
-                                      "--grpc-address", port},
-                                     dir.File("refused.log"));
+  auto refused = ChildProcess::Spawn(
+      {RequiredEnv("PLUGHOST_BIN"), "--sockets-dir", open_dir, "--grpc-address", port},
+      dir.File("refused.log"));
   auto code = refused->WaitExit(std::chrono::seconds(10));
   REQUIRE(code.has_value());
   CHECK(*code == 2);

@@ -221,8 +221,8 @@ TEST_CASE("a local.file store without a usable secretsFile stops the host, namin
 TEST_CASE("the embedded defaults include secretstore (local.env) and configstore",
           "[integration][secrets]") {
   TempDir dir;
-  HostWithEnv host(dir, "", {{"PLUGHOST_SECRET_PH_IT_DEFAULT", "from-env"},
-                             {"PH_IT_NOT_A_SECRET", "hidden"}});
+  HostWithEnv host(
+      dir, "", {{"PLUGHOST_SECRET_PH_IT_DEFAULT", "from-env"}, {"PH_IT_NOT_A_SECRET", "hidden"}});
   INFO(host.process->Log());
   REQUIRE(host.started);
   // Only variables under the default prefix are secrets, named without it.

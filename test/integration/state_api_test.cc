@@ -45,8 +45,10 @@ rt::GetStateResponse Get(rt::Dapr::Stub& dapr, const std::string& store, const s
   request.set_key(key);
   rt::GetStateResponse response;
   auto s = dapr.GetState(Deadline().get(), request, &response);
-  if (status) *status = s;
-  else REQUIRE(s.ok());
+  if (status)
+    *status = s;
+  else
+    REQUIRE(s.ok());
   return response;
 }
 
@@ -91,7 +93,8 @@ TEST_CASE("state RPCs work through the host for built-in and pluggable stores", 
       // ETag rules: a wrong ETag is a conflict (ABORTED), a malformed one INVALID_ARGUMENT.
       auto conflict = Save(dapr, store, "a", "x", "999999");
       CHECK(conflict.error_code() == grpc::StatusCode::ABORTED);
-      CHECK_THAT(conflict.error_message(), Catch::Contains("failed saving state in state store " + store));
+      CHECK_THAT(conflict.error_message(),
+                 Catch::Contains("failed saving state in state store " + store));
       CHECK_THAT(conflict.error_message(), Catch::Contains("possible etag mismatch"));
       CHECK(Save(dapr, store, "a", "x", "not-a-number").error_code() ==
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -144,7 +147,8 @@ TEST_CASE("state RPCs work through the host for built-in and pluggable stores", 
       auto tx_status = dapr.ExecuteStateTransaction(Deadline().get(), bad_tx, &empty);
       // Dapr reports every failed transaction as INTERNAL (it maps no ETag details on Transact).
       CHECK(tx_status.error_code() == grpc::StatusCode::INTERNAL);
-      CHECK_THAT(tx_status.error_message(), Catch::Contains("error while executing state transaction"));
+      CHECK_THAT(tx_status.error_message(),
+                 Catch::Contains("error while executing state transaction"));
       CHECK(Get(dapr, store, "t2").data().empty());
       CHECK(Get(dapr, store, "t1").data() == "one");
 
@@ -206,8 +210,8 @@ TEST_CASE("state RPCs work through the host for built-in and pluggable stores", 
     REQUIRE(dapr.GetMetadata(Deadline().get(), rt::GetMetadataRequest{}, &metadata).ok());
     std::map<std::string, std::pair<std::string, std::set<std::string>>> components;
     for (const auto& c : metadata.registered_components()) {
-      components[c.name() + "/" + c.type()] = {
-          c.version(), {c.capabilities().begin(), c.capabilities().end()}};
+      components[c.name() + "/" + c.type()] = {c.version(),
+                                               {c.capabilities().begin(), c.capabilities().end()}};
     }
     REQUIRE(components.count("statestore/state.in-memory"));
     CHECK(components["statestore/state.in-memory"].second.count("ETAG"));

@@ -12,8 +12,8 @@ namespace {
 
 using Increment = sequencerpb::GetNextIdRequest::Increment;
 
-grpc::Status NextIdStatus(InMemorySequencer& sequencer, const std::string& key,
-                          Increment increment, int64_t* id) {
+grpc::Status NextIdStatus(InMemorySequencer& sequencer, const std::string& key, Increment increment,
+                          int64_t* id) {
   sequencerpb::GetNextIdRequest request;
   request.set_key(key);
   request.set_increment(increment);

@@ -55,8 +55,9 @@ TEST_CASE("lock API errors carry Dapr's codes and messages") {
   CHECK(unlock_failed.error_code() == grpc::StatusCode::INTERNAL);
   CHECK(unlock_failed.error_message() == "failed to release lock: x");
   // A component that is down stays visibly down.
-  CHECK(api_errors::TryLockFailed(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gone"))
-            .error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(
+      api_errors::TryLockFailed(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gone")).error_code() ==
+      grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace plughost

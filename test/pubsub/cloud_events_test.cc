@@ -78,8 +78,10 @@ TEST_CASE("a new envelope carries Dapr's CloudEvent 1.0 fields", "[pubsub][cloud
   CHECK(Wrap("text/plain", "x")["id"] != Wrap("text/plain", "x")["id"]);
 }
 
-TEST_CASE("a new envelope is one JSON object with sorted keys; bytes that are not UTF-8 "
-          "cannot break it", "[pubsub][cloudevents]") {
+TEST_CASE(
+    "a new envelope is one JSON object with sorted keys; bytes that are not UTF-8 "
+    "cannot break it",
+    "[pubsub][cloudevents]") {
   Published event;
   event.topic = "orders";
   event.data_content_type = "text/plain";

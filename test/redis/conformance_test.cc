@@ -35,10 +35,14 @@ struct Fixture {
 
   std::string Kit(const std::string& kind, std::vector<std::string> extra = {}) {
     REQUIRE(WaitForSocket(dir.File("redis-" + kind + ".sock"), 10s));
-    std::vector<std::string> argv = {
-        RequiredEnv("PLUGHOST_BIN"),         "conformance", "--socket",
-        dir.File("redis-" + kind + ".sock"), "--metadata",  "redisHost=" + redis.address(),
-        "--operations",                      "first-write"};
+    std::vector<std::string> argv = {RequiredEnv("PLUGHOST_BIN"),
+                                     "conformance",
+                                     "--socket",
+                                     dir.File("redis-" + kind + ".sock"),
+                                     "--metadata",
+                                     "redisHost=" + redis.address(),
+                                     "--operations",
+                                     "first-write"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto kit = ChildProcess::Spawn(argv, dir.File("kit-" + kind + ".log"));
     REQUIRE(kit->WaitExit(120s).has_value());

@@ -33,8 +33,10 @@ class FakeFactory : public ComponentFactory {
 
 TEST_CASE("the factory registry refuses a second factory for one type, naming both sources") {
   FactoryRegistry::Builder builder;
-  REQUIRE(builder.Register(std::make_unique<FakeFactory>(ComponentKind::kState, "state.redis",
-                                                         "built-in")).ok());
+  REQUIRE(
+      builder
+          .Register(std::make_unique<FakeFactory>(ComponentKind::kState, "state.redis", "built-in"))
+          .ok());
   auto clash = builder.Register(
       std::make_unique<FakeFactory>(ComponentKind::kState, "state.redis", "socket /s/redis.sock"));
   REQUIRE_FALSE(clash.ok());
@@ -42,10 +44,14 @@ TEST_CASE("the factory registry refuses a second factory for one type, naming bo
   CHECK_THAT(std::string(clash.message()), Catch::Contains("built-in"));
   CHECK_THAT(std::string(clash.message()), Catch::Contains("socket /s/redis.sock"));
   // Input and output bindings may share a type.
-  REQUIRE(builder.Register(std::make_unique<FakeFactory>(ComponentKind::kInputBinding,
-                                                         "bindings.kafka", "socket k")).ok());
-  REQUIRE(builder.Register(std::make_unique<FakeFactory>(ComponentKind::kOutputBinding,
-                                                         "bindings.kafka", "socket k")).ok());
+  REQUIRE(builder
+              .Register(std::make_unique<FakeFactory>(ComponentKind::kInputBinding,
+                                                      "bindings.kafka", "socket k"))
+              .ok());
+  REQUIRE(builder
+              .Register(std::make_unique<FakeFactory>(ComponentKind::kOutputBinding,
+                                                      "bindings.kafka", "socket k"))
+              .ok());
 
   auto registry = std::move(builder).Build();
   CHECK(registry.Find(ComponentKind::kState, "state.redis")->source() == "built-in");
@@ -57,8 +63,14 @@ TEST_CASE("the factory registry refuses a second factory for one type, naming bo
 TEST_CASE("the instance table refuses two instances of one kind with one name") {
   InstanceTable table;
   auto make = [](std::string name, std::string type, std::string source) {
-    return InstanceInfo{std::move(name), std::move(type), "v1", ComponentKind::kState,
-                        std::move(source), {}, "", std::make_shared<FakeComponent>()};
+    return InstanceInfo{std::move(name),
+                        std::move(type),
+                        "v1",
+                        ComponentKind::kState,
+                        std::move(source),
+                        {},
+                        "",
+                        std::make_shared<FakeComponent>()};
   };
   REQUIRE(table.Add(make("store", "state.in-memory", "built-in")).ok());
   auto clash = table.Add(make("store", "state.redis", "socket /s/redis.sock"));

@@ -164,9 +164,9 @@ TEST_CASE("a started server is discoverable by reflection on a 0660 socket, remo
   REQUIRE(server.Start(socket).ok());
 
   auto services = ReflectedServices(socket);
-  for (const char* name : {"dapr.proto.components.v1.StateStore",
-                           "dapr.proto.components.v1.TransactionalStateStore",
-                           "dapr.proto.components.v1.TransactionalStoreMultiMaxSize"}) {
+  for (const char* name :
+       {"dapr.proto.components.v1.StateStore", "dapr.proto.components.v1.TransactionalStateStore",
+        "dapr.proto.components.v1.TransactionalStoreMultiMaxSize"}) {
     CHECK(std::find(services.begin(), services.end(), name) != services.end());
   }
   CHECK(server.service_names().size() == 3);
@@ -236,8 +236,7 @@ TEST_CASE("each x-component-instance has its own store object", "[sdk]") {
   CHECK(status.error_message() == "told to fail");
 }
 
-TEST_CASE("the defaults: features, ping, bulk calls over the single ones, transactions",
-          "[sdk]") {
+TEST_CASE("the defaults: features, ping, bulk calls over the single ones, transactions", "[sdk]") {
   TempDir dir;
   ComponentServer plain("plain");
   plain.AddStateStore<TestStore>();
@@ -284,8 +283,8 @@ TEST_CASE("the defaults: features, ping, bulk calls over the single ones, transa
   ComponentServer transactional("tx");
   transactional.AddStateStore<TestTransactionalStore>();
   REQUIRE(transactional.Start(dir.File("tx.sock")).ok());
-  auto channel = grpc::CreateChannel("unix:" + dir.File("tx.sock"),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("unix:" + dir.File("tx.sock"), grpc::InsecureChannelCredentials());
   // The store listed no features; a transactional store always reports TRANSACTIONAL.
   CHECK(Features(*statepb::StateStore::NewStub(channel)) ==
         std::vector<std::string>{"TRANSACTIONAL"});

@@ -71,21 +71,19 @@ std::string LineFor(const std::string& output, const std::string& case_name) {
 TEST_CASE("the minimal SDK store passes the conformance kit", "[sdk][integration]") {
   TempDir dir;
   auto component = StartServing(dir, dir.File("cpp-minimal.sock"));
-  auto kit = ChildProcess::Spawn(
-      {RequiredEnv("PLUGHOST_BIN"), "conformance", "--socket", dir.File("cpp-minimal.sock"),
-       "--operations", "first-write"},
-      dir.File("kit.log"));
+  auto kit = ChildProcess::Spawn({RequiredEnv("PLUGHOST_BIN"), "conformance", "--socket",
+                                  dir.File("cpp-minimal.sock"), "--operations", "first-write"},
+                                 dir.File("kit.log"));
   auto code = kit->WaitExit(120s);
   REQUIRE(code.has_value());
   std::string output = kit->Log();
   INFO(output);
   CHECK(*code == 0);
   CHECK_THAT(output, Catch::Contains(" 0 failed, "));
-  for (const char* name : {"state/init", "state/features", "state/set-get",
-                           "state/etag-mismatch-set", "state/etag-mismatch-delete",
-                           "state/etag-malformed", "state/first-write-without-etag",
-                           "state/bulk-set-get", "state/bulk-delete", "state/instances-isolated",
-                           "state/ping"}) {
+  for (const char* name :
+       {"state/init", "state/features", "state/set-get", "state/etag-mismatch-set",
+        "state/etag-mismatch-delete", "state/etag-malformed", "state/first-write-without-etag",
+        "state/bulk-set-get", "state/bulk-delete", "state/instances-isolated", "state/ping"}) {
     CHECK(LineFor(output, name).rfind("PASS ", 0) == 0);
   }
 }

@@ -109,8 +109,7 @@ TEST_CASE("paths that are not sockets or too long are refused", "[sdk]") {
   CHECK_THAT(std::string(long_path.status().message()), Catch::Contains("longer than 107 bytes"));
 }
 
-TEST_CASE("the bound socket gets mode 0660 and is removed only while it is still ours",
-          "[sdk]") {
+TEST_CASE("the bound socket gets mode 0660 and is removed only while it is still ours", "[sdk]") {
   TempDir dir;
   const std::string socket = dir.File("bound.sock");
   {

@@ -61,8 +61,7 @@ TEST_CASE("EtagInvalid reaches the app as INVALID_ARGUMENT", "[sdk]") {
 }
 
 TEST_CASE("BulkDeleteRowMismatch carries both counts to the host", "[sdk]") {
-  grpc::Status decoded =
-      DecodeStateError(BulkDeleteRowMismatch(3, 1), StateOperation::kBulkDelete);
+  grpc::Status decoded = DecodeStateError(BulkDeleteRowMismatch(3, 1), StateOperation::kBulkDelete);
   CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
   CHECK(decoded.error_message() == "delete affected only 1 row(s), expected 3");
 }

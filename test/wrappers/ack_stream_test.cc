@@ -46,7 +46,8 @@ struct Seen {
 class FakePull final : public grpc::ServerBidiReactor<pubsubpb::PullMessagesRequest,
                                                       pubsubpb::PullMessagesResponse> {
  public:
-  FakePull(Seen* seen, int count, int end_after) : seen_(seen), count_(count), end_after_(end_after) {
+  FakePull(Seen* seen, int count, int end_after)
+      : seen_(seen), count_(count), end_after_(end_after) {
     StartRead(&incoming_);
   }
   void OnReadDone(bool ok) override {
@@ -119,9 +120,10 @@ class FakePubSub final : public pubsubpb::PubSub::CallbackService {
     {
       std::lock_guard lock(seen_->mutex);
       auto header = context->client_metadata().find(kInstanceHeader);
-      seen_->instances.emplace_back(header == context->client_metadata().end()
-                                        ? std::string()
-                                        : std::string(header->second.data(), header->second.size()));
+      seen_->instances.emplace_back(
+          header == context->client_metadata().end()
+              ? std::string()
+              : std::string(header->second.data(), header->second.size()));
     }
     return new FakePull(seen_, count_, end_after_);
   }
@@ -231,11 +233,11 @@ TEST_CASE("AckStream: a stream the component ends is reopened with the first req
       grpc::CreateChannel("unix:" + dir.File("c.sock"), grpc::InsecureChannelCredentials()));
 
   std::atomic<int> delivered{0};
-  auto stream = Engine::Open(OptionsFor(stub), [&](pubsubpb::PullMessagesResponse message,
-                                                   Engine::Ack ack) {
-    delivered++;
-    ack(AckOf(message));
-  });
+  auto stream =
+      Engine::Open(OptionsFor(stub), [&](pubsubpb::PullMessagesResponse message, Engine::Ack ack) {
+        delivered++;
+        ack(AckOf(message));
+      });
   REQUIRE(seen.WaitUntil([&] { return seen.topics.size() >= 3; }));
   stream->Close();
   CHECK(delivered >= 2);

@@ -55,23 +55,23 @@ grpc::Status RowMismatch(int64_t expected, int64_t affected) {
 
 TEST_CASE("etag mismatch round-trips to ABORTED for writes and bulk deletes") {
   for (StateOperation op : {StateOperation::kWrite, StateOperation::kBulkDelete}) {
-    grpc::Status decoded = DecodeStateError(
-        EtagError(grpc::StatusCode::FAILED_PRECONDITION, "stale etag"), op);
+    grpc::Status decoded =
+        DecodeStateError(EtagError(grpc::StatusCode::FAILED_PRECONDITION, "stale etag"), op);
     CHECK(decoded.error_code() == grpc::StatusCode::ABORTED);
     CHECK(decoded.error_message() == "stale etag");
     CHECK(IsEtagMismatch(decoded));  // marked: it came in Dapr's convention
   }
   // A bare ABORTED passes through unmarked (the conformance kit warns about it).
-  grpc::Status bare = DecodeStateError(grpc::Status(grpc::StatusCode::ABORTED, "stale"),
-                                       StateOperation::kWrite);
+  grpc::Status bare =
+      DecodeStateError(grpc::Status(grpc::StatusCode::ABORTED, "stale"), StateOperation::kWrite);
   CHECK(bare.error_code() == grpc::StatusCode::ABORTED);
   CHECK_FALSE(IsEtagMismatch(bare));
 }
 
 TEST_CASE("etag invalid round-trips to INVALID_ARGUMENT for writes and bulk deletes") {
   for (StateOperation op : {StateOperation::kWrite, StateOperation::kBulkDelete}) {
-    grpc::Status decoded = DecodeStateError(
-        EtagError(grpc::StatusCode::INVALID_ARGUMENT, "bad etag"), op);
+    grpc::Status decoded =
+        DecodeStateError(EtagError(grpc::StatusCode::INVALID_ARGUMENT, "bad etag"), op);
     CHECK(decoded.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(decoded.error_message() == "bad etag");
     CHECK(IsEtagInvalid(decoded));  // so the API words it as a bad ETag
@@ -89,8 +89,7 @@ TEST_CASE("a plain INVALID_ARGUMENT from a store is not taken for a bad etag") {
 }
 
 TEST_CASE("row mismatch round-trips for bulk delete with both counts in the message") {
-  grpc::Status decoded =
-      DecodeStateError(RowMismatch(7, 2), StateOperation::kBulkDelete);
+  grpc::Status decoded = DecodeStateError(RowMismatch(7, 2), StateOperation::kBulkDelete);
   CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
   CHECK(decoded.error_message() == "delete affected only 2 row(s), expected 7");
   CHECK(decoded.error_details().empty());
@@ -122,17 +121,16 @@ TEST_CASE("row mismatch with a missing count passes through") {
   google::rpc::Status rich;
   rich.set_code(grpc::StatusCode::INTERNAL);
   rich.add_details()->PackFrom(info);
-  grpc::Status decoded =
-      DecodeStateError(WithDetails(grpc::StatusCode::INTERNAL, "boom", rich),
-                       StateOperation::kBulkDelete);
+  grpc::Status decoded = DecodeStateError(WithDetails(grpc::StatusCode::INTERNAL, "boom", rich),
+                                          StateOperation::kBulkDelete);
   CHECK(decoded.error_code() == grpc::StatusCode::INTERNAL);
   CHECK(decoded.error_message() == "boom");
 }
 
 TEST_CASE("etag details are ignored for reads and transactions") {
   for (StateOperation op : {StateOperation::kRead, StateOperation::kTransact}) {
-    grpc::Status decoded = DecodeStateError(
-        EtagError(grpc::StatusCode::FAILED_PRECONDITION, "stale etag"), op);
+    grpc::Status decoded =
+        DecodeStateError(EtagError(grpc::StatusCode::FAILED_PRECONDITION, "stale etag"), op);
     CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
     CHECK(decoded.error_message() == "stale etag");
     CHECK(decoded.error_details().empty());
@@ -143,9 +141,9 @@ TEST_CASE("two details are not Dapr's convention and pass through") {
   google::rpc::Status rich =
       EtagBadRequest(grpc::StatusCode::FAILED_PRECONDITION, "etag", "stale etag");
   *rich.add_details() = rich.details(0);
-  grpc::Status decoded = DecodeStateError(
-      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
-      StateOperation::kWrite);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+                       StateOperation::kWrite);
   CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(decoded.error_message() == "outer message");
   CHECK(decoded.error_details().empty());
@@ -154,9 +152,9 @@ TEST_CASE("two details are not Dapr's convention and pass through") {
 TEST_CASE("zero details pass through") {
   google::rpc::Status rich;
   rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
-  grpc::Status decoded = DecodeStateError(
-      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
-      StateOperation::kWrite);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+                       StateOperation::kWrite);
   CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(decoded.error_message() == "outer message");
 }
@@ -181,18 +179,18 @@ TEST_CASE("two field violations pass through even if one is the etag") {
   google::rpc::Status rich;
   rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
   rich.add_details()->PackFrom(bad_request);
-  grpc::Status decoded = DecodeStateError(
-      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
-      StateOperation::kWrite);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+                       StateOperation::kWrite);
   CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(decoded.error_message() == "outer message");
 }
 
 TEST_CASE("an etag BadRequest under an unrelated code passes through") {
-  grpc::Status decoded = DecodeStateError(
-      WithDetails(grpc::StatusCode::UNAVAILABLE, "outer message",
-                  EtagBadRequest(grpc::StatusCode::UNAVAILABLE, "etag", "stale")),
-      StateOperation::kWrite);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::UNAVAILABLE, "outer message",
+                                   EtagBadRequest(grpc::StatusCode::UNAVAILABLE, "etag", "stale")),
+                       StateOperation::kWrite);
   CHECK(decoded.error_code() == grpc::StatusCode::UNAVAILABLE);
   CHECK(decoded.error_message() == "outer message");
 }
@@ -200,9 +198,9 @@ TEST_CASE("an etag BadRequest under an unrelated code passes through") {
 TEST_CASE("an ErrorInfo under FAILED_PRECONDITION is not an etag error") {
   google::rpc::Status rich = RowMismatchInfo("1", "0");
   rich.set_code(grpc::StatusCode::FAILED_PRECONDITION);
-  grpc::Status decoded = DecodeStateError(
-      WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
-      StateOperation::kBulkDelete);
+  grpc::Status decoded =
+      DecodeStateError(WithDetails(grpc::StatusCode::FAILED_PRECONDITION, "outer message", rich),
+                       StateOperation::kBulkDelete);
   CHECK(decoded.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(decoded.error_message() == "outer message");
 }

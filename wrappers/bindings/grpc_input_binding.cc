@@ -47,7 +47,9 @@ void GrpcInputBinding::Init(const InitSpec& spec, StatusCallback done) {
       channel_, stub_.get(), spec, std::move(done));
 }
 
-void GrpcInputBinding::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+void GrpcInputBinding::Ping(StatusCallback done) {
+  PingWithin(kDefaultPingTimeout, std::move(done));
+}
 
 void GrpcInputBinding::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
   PingComponent(channel_, stub_.get(), timeout, std::move(done));
@@ -67,10 +69,10 @@ std::unique_ptr<Subscription> GrpcInputBinding::Read(BindingEventHandler handler
   auto deliver = [handler = std::move(handler)](bindingspb::ReadResponse event,
                                                 ReadStream::Ack ack) {
     std::string id = event.message_id();
-    handler(std::move(event), [ack = std::move(ack), id = std::move(id)](grpc::Status status,
-                                                                         std::string data) {
-      ack(AckFor(id, status, std::move(data)));
-    });
+    handler(std::move(event),
+            [ack = std::move(ack), id = std::move(id)](grpc::Status status, std::string data) {
+              ack(AckFor(id, status, std::move(data)));
+            });
   };
   return std::make_unique<ReadSubscription>(
       ReadStream::Open(std::move(options), std::move(deliver)));

@@ -32,7 +32,9 @@ void GrpcOutputBinding::Init(const InitSpec& spec, StatusCallback done) {
       channel_, stub, spec, std::move(list_operations), std::move(done));
 }
 
-void GrpcOutputBinding::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+void GrpcOutputBinding::Ping(StatusCallback done) {
+  PingWithin(kDefaultPingTimeout, std::move(done));
+}
 
 void GrpcOutputBinding::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
   PingComponent(channel_, stub_.get(), timeout, std::move(done));

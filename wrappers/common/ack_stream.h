@@ -211,8 +211,8 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
         state_->finishing = true;
         state_->ended = true;
       }
-      bool healthy = received_any_ || std::chrono::steady_clock::now() - started_at_ >=
-                                          owner_->options_.healthy_age;
+      bool healthy = received_any_ ||
+                     std::chrono::steady_clock::now() - started_at_ >= owner_->options_.healthy_age;
       owner_->AttemptEnded(state_, status, healthy);
       delete this;
     }
@@ -229,7 +229,8 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
   };
 
   AckStream(Options options, Deliver deliver)
-      : options_(std::move(options)), deliver_(std::move(deliver)),
+      : options_(std::move(options)),
+        deliver_(std::move(deliver)),
         backoff_(options_.reopen_backoff) {}
 
   void OpenAttempt();
@@ -414,8 +415,7 @@ bool AckStream<Request, Response>::CloseGracefully(const std::shared_ptr<Attempt
   }
   if (half_close != nullptr) half_close->StartWritesDone();
   absl::MutexLock lock(&state->mutex);
-  return state->mutex.AwaitWithTimeout(absl::Condition(&state->ended),
-                                       absl::FromChrono(timeout));
+  return state->mutex.AwaitWithTimeout(absl::Condition(&state->ended), absl::FromChrono(timeout));
 }
 
 }  // namespace plughost

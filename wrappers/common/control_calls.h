@@ -42,12 +42,13 @@ void InitThen(const ComponentChannel& channel, Stub* stub, const InitSpec& spec,
               StatusCallback done) {
   InitRequest request;
   request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
-                                                          spec.metadata.end());
+                                                           spec.metadata.end());
   StartUnaryCall<InitRequest, InitResponse>(
       channel.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
-      [then = std::move(then), done = std::move(done)](grpc::Status status,
-                                                      InitResponse) mutable {
+      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub->async()->Init(ctx, req, resp, cb);
+      },
+      [then = std::move(then), done = std::move(done)](grpc::Status status, InitResponse) mutable {
         if (!status.ok()) {
           done(std::move(status));
           return;
@@ -97,7 +98,9 @@ void PingComponent(const ComponentChannel& channel, Stub* stub, std::chrono::mil
   namespace componentpb = ::dapr::proto::components::v1;
   StartUnaryCall<componentpb::PingRequest, componentpb::PingResponse>(
       channel.NewControlContext(timeout), componentpb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Ping(ctx, req, resp, cb); },
+      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub->async()->Ping(ctx, req, resp, cb);
+      },
       [done = std::move(done)](grpc::Status status, componentpb::PingResponse) mutable {
         done(std::move(status));
       });

@@ -61,13 +61,13 @@ grpc::Status DecodeRowMismatch(const grpc::Status& status, const google::protobu
     // The component meant a row mismatch but sent unusable counts: keep its words and say why
     // they could not be read, rather than inventing numbers.
     return grpc::Status(grpc::StatusCode::INTERNAL,
-                        status.error_message() + " (row-mismatch details not integers: expected=\"" +
-                            expected_it->second + "\", affected=\"" + affected_it->second +
-                            "\")");
+                        status.error_message() +
+                            " (row-mismatch details not integers: expected=\"" +
+                            expected_it->second + "\", affected=\"" + affected_it->second + "\")");
   }
   return grpc::Status(grpc::StatusCode::INTERNAL,
-                      "delete affected only " + std::to_string(*affected) +
-                          " row(s), expected " + std::to_string(*expected));
+                      "delete affected only " + std::to_string(*affected) + " row(s), expected " +
+                          std::to_string(*expected));
 }
 
 grpc::Status Decode(const grpc::Status& status, StateOperation operation) {

@@ -235,11 +235,10 @@ void ComponentSubscription::OnStreamEnded(SubscribeStream* stream, const grpc::S
 
 void ComponentSubscription::ScheduleReopenLocked(milliseconds delay) {
   alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_->Set(std::chrono::system_clock::now() + delay,
-              [weak = weak_from_this()](bool fired) {
-                if (!fired) return;
-                if (auto self = weak.lock()) self->Open();
-              });
+  alarm_->Set(std::chrono::system_clock::now() + delay, [weak = weak_from_this()](bool fired) {
+    if (!fired) return;
+    if (auto self = weak.lock()) self->Open();
+  });
 }
 
 void ComponentSubscription::Close() {
@@ -301,12 +300,15 @@ GrpcConfigurationStore::GrpcConfigurationStore(std::string socket_path, std::str
       stub_(Configuration::NewStub(channel_.channel())) {}
 
 void GrpcConfigurationStore::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<configpb::ConfigurationInitRequest, configpb::ConfigurationInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<configpb::ConfigurationInitRequest, configpb::ConfigurationInitResponse>(
+      channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcConfigurationStore::Features() const { return features_.Get(); }
 
-void GrpcConfigurationStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+void GrpcConfigurationStore::Ping(StatusCallback done) {
+  PingWithin(kDefaultPingTimeout, std::move(done));
+}
 
 void GrpcConfigurationStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
   PingComponent(channel_, stub_.get(), timeout, std::move(done));

@@ -31,7 +31,9 @@ void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
   auto* stub = stub_.get();
   StartUnaryCall<hellopb::HelloConfig, google::protobuf::Empty>(
       channel_.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(config),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Init(ctx, req, resp, cb); },
+      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+        stub->async()->Init(ctx, req, resp, cb);
+      },
       [done = std::move(done)](grpc::Status status, google::protobuf::Empty) mutable {
         done(std::move(status));
       });
@@ -46,8 +48,7 @@ void GrpcHello::Ping(StatusCallback done) {
   }
 }
 
-void GrpcHello::SayHello(std::string name, const CallOptions& options,
-                         Callback<std::string> done) {
+void GrpcHello::SayHello(std::string name, const CallOptions& options, Callback<std::string> done) {
   hellopb::HelloRequest request;
   request.set_name(std::move(name));
   auto* stub = stub_.get();

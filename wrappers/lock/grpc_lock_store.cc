@@ -12,7 +12,8 @@ GrpcLockStore::GrpcLockStore(std::string socket_path, std::string instance_name)
       stub_(lockpb::Lock::NewStub(channel_.channel())) {}
 
 void GrpcLockStore::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<lockpb::LockInitRequest, lockpb::LockInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<lockpb::LockInitRequest, lockpb::LockInitResponse>(channel_, stub_.get(), spec,
+                                                                      &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcLockStore::Features() const { return features_.Get(); }

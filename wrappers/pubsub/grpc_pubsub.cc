@@ -47,7 +47,8 @@ GrpcPubSub::GrpcPubSub(std::string socket_path, std::string instance_name)
       stub_(pubsubpb::PubSub::NewStub(channel_.channel())) {}
 
 void GrpcPubSub::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(
+      channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcPubSub::Features() const { return features_.Get(); }
@@ -100,7 +101,8 @@ std::unique_ptr<Subscription> GrpcPubSub::Subscribe(pubsubpb::Topic topic, Messa
       ack(AckFor(id, status));
     });
   };
-  return std::make_unique<SubscriptionHandle>(PullStream::Open(std::move(options), std::move(deliver)));
+  return std::make_unique<SubscriptionHandle>(
+      PullStream::Open(std::move(options), std::move(deliver)));
 }
 
 }  // namespace plughost

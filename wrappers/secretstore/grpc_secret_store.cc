@@ -10,12 +10,15 @@ GrpcSecretStore::GrpcSecretStore(std::string socket_path, std::string instance_n
       stub_(secretspb::SecretStore::NewStub(channel_.channel())) {}
 
 void GrpcSecretStore::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<secretspb::SecretStoreInitRequest, secretspb::SecretStoreInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<secretspb::SecretStoreInitRequest, secretspb::SecretStoreInitResponse>(
+      channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcSecretStore::Features() const { return features_.Get(); }
 
-void GrpcSecretStore::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
+void GrpcSecretStore::Ping(StatusCallback done) {
+  PingWithin(kDefaultPingTimeout, std::move(done));
+}
 
 void GrpcSecretStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
   PingComponent(channel_, stub_.get(), timeout, std::move(done));

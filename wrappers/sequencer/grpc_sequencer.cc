@@ -12,7 +12,8 @@ GrpcSequencer::GrpcSequencer(std::string socket_path, std::string instance_name)
       stub_(sequencerpb::Sequencer::NewStub(channel_.channel())) {}
 
 void GrpcSequencer::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<sequencerpb::SequencerInitRequest, sequencerpb::SequencerInitResponse>(channel_, stub_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<sequencerpb::SequencerInitRequest, sequencerpb::SequencerInitResponse>(
+      channel_, stub_.get(), spec, &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcSequencer::Features() const { return features_.Get(); }

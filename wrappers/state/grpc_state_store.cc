@@ -35,7 +35,8 @@ GrpcStateStore::GrpcStateStore(std::string socket_path, std::string instance_nam
       multi_max_size_(statepb::TransactionalStoreMultiMaxSize::NewStub(channel_.channel())) {}
 
 void GrpcStateStore::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<statepb::InitRequest, statepb::InitResponse>(channel_, store_.get(), spec, &features_, std::move(done));
+  InitThenFeatures<statepb::InitRequest, statepb::InitResponse>(channel_, store_.get(), spec,
+                                                                &features_, std::move(done));
 }
 
 std::vector<std::string> GrpcStateStore::Features() const { return features_.Get(); }

@@ -235,9 +235,8 @@ void BindingInstance::Ack(const ReadOutbox* reader, const bindingspb::ReadReques
     if (it == in_flight_.end() || it->second.reader != reader) return;
     Event event = std::move(it->second.event);
     in_flight_.erase(it);
-    nlohmann::json entry = {{"messageId", ack.message_id()},
-                            {"key", event.key},
-                            {"attempt", event.attempts}};
+    nlohmann::json entry = {
+        {"messageId", ack.message_id()}, {"key", event.key}, {"attempt", event.attempts}};
     if (ack.has_response_error()) {
       entry["error"] = ack.response_error().message();
       if (event.attempts < kMaxAttempts) pending_.push_back(std::move(event));

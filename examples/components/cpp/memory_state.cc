@@ -150,8 +150,7 @@ grpc::Status MemoryState::StageSetLocked(const statepb::SetRequest& request, Bat
   return grpc::Status::OK;
 }
 
-grpc::Status MemoryState::StageDeleteLocked(const statepb::DeleteRequest& request,
-                                            Batch* batch) {
+grpc::Status MemoryState::StageDeleteLocked(const statepb::DeleteRequest& request, Batch* batch) {
   if (request.key().empty()) return InvalidArgument("delete: key is empty");
   const Entry* current = FindLocked(request.key(), *batch);
   std::optional<uint64_t> current_version;
@@ -173,8 +172,7 @@ void MemoryState::CommitLocked(Batch batch) {
   }
 }
 
-grpc::Status MemoryState::Get(const statepb::GetRequest& request,
-                              statepb::GetResponse* response) {
+grpc::Status MemoryState::Get(const statepb::GetRequest& request, statepb::GetResponse* response) {
   std::lock_guard lock(mutex_);
   std::string data, etag, content_type;
   std::map<std::string, std::string> metadata;
