@@ -66,8 +66,11 @@ bool IsJsonContentType(std::string_view content_type) {
          (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
-// The CloudEvent the app receives, rebuilt from the fields delivery hands over.
-std::string CloudEventBody(const appcallbackpb::TopicEventRequest& event) {
+// The CloudEvent the app receives, rebuilt from the fields delivery hands over: `Event` is a
+// TopicEventRequest (one event) or a TopicEventCERequest (one entry of a bulk delivery).
+template <typename Event>
+json CloudEventObject(const Event& event, const std::string& topic,
+                      const std::string& pubsub_name) {
   json envelope = json::object();
   if (event.has_extensions()) {
     std::string text;
@@ -81,8 +84,8 @@ std::string CloudEventBody(const appcallbackpb::TopicEventRequest& event) {
   envelope["type"] = event.type();
   envelope["specversion"] = event.spec_version().empty() ? "1.0" : event.spec_version();
   envelope["datacontenttype"] = event.data_content_type();
-  envelope["topic"] = event.topic();
-  envelope["pubsubname"] = event.pubsub_name();
+  envelope["topic"] = topic;
+  envelope["pubsubname"] = pubsub_name;
   const std::string& data = event.data();
   std::string_view content_type = event.data_content_type();
   if (IsJsonContentType(content_type)) {
@@ -97,8 +100,12 @@ std::string CloudEventBody(const appcallbackpb::TopicEventRequest& event) {
   } else {
     envelope["data_base64"] = Base64Encode(data);
   }
-  // Replace, not throw, on bytes that are not UTF-8.
-  return envelope.dump(-1, ' ', false, json::error_handler_t::replace);
+  return envelope;
+}
+
+// As JSON text; bytes that are not UTF-8 are replaced, not thrown on.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // daprd's reading of an HTTP app's answer to an event (docs/http-app.md).
@@ -120,6 +127,72 @@ appcallbackpb::TopicEventResponse::TopicEventResponseStatus TopicOutcome(
 std::string StringField(const json& item, const char* name) {
   auto it = item.find(name);
   return it != item.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The body of daprd's bulk delivery to an HTTP app: the bulk envelope with one entry per event,
+// each event the CloudEvent as an object, or, with rawPayload, the base64 of its bytes.
+std::string BulkBody(const appcallbackpb::TopicEventBulkRequest& request) {
+  json entries = json::array();
+  for (const auto& entry : request.entries()) {
+    json item = {{"entryId", entry.entry_id()},
+                 {"metadata", json(std::map<std::string, std::string>(entry.metadata().begin(),
+                                                                      entry.metadata().end()))}};
+    if (entry.has_cloud_event()) {
+      item["event"] = CloudEventObject(entry.cloud_event(), request.topic(), request.pubsub_name());
+    } else {
+      item["event"] = Base64Encode(entry.bytes());
+    }
+    if (!entry.content_type().empty()) item["contentType"] = entry.content_type();
+    entries.push_back(std::move(item));
+  }
+  json body = {{"id", request.id()},
+               {"type", request.type()},
+               {"topic", request.topic()},
+               {"pubsubname", request.pubsub_name()},
+               {"metadata", json(std::map<std::string, std::string>(request.metadata().begin(),
+                                                                    request.metadata().end()))},
+               {"entries", std::move(entries)}};
+  return Dump(body);
+}
+
+// daprd's reading of an HTTP app's answer to a bulk delivery: 404 drops every entry, another
+// non-2xx status or a 2xx body that is not JSON retries every entry (an error), and otherwise
+// each entry is what `statuses` says of it. Only "SUCCESS" and "DROP" settle an entry; "RETRY",
+// an empty or unknown status, and an entry the app left out are retried.
+grpc::Status ReadBulkAnswer(const appcallbackpb::TopicEventBulkRequest& request,
+                            const HttpResponse& answer,
+                            appcallbackpb::TopicEventBulkResponse* response) {
+  using Status = appcallbackpb::TopicEventResponse;
+  if (answer.status == 404) {
+    for (const auto& entry : request.entries()) {
+      auto* status = response->add_statuses();
+      status->set_entry_id(entry.entry_id());
+      status->set_status(Status::DROP);
+    }
+    return grpc::Status::OK;
+  }
+  if (answer.status < 200 || answer.status > 299) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN,
+                        "the app answered HTTP " + std::to_string(answer.status));
+  }
+  json body = ParseBoundedJson(answer.body);
+  if (body.is_discarded()) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN,
+                        "the app's answer to a bulk delivery is not JSON");
+  }
+  if (!body.is_object()) return grpc::Status::OK;  // no statuses: every entry is retried
+  auto statuses = body.find("statuses");
+  if (statuses == body.end() || !statuses->is_array()) return grpc::Status::OK;
+  for (const auto& item : *statuses) {
+    if (!item.is_object()) continue;
+    std::string value = StringField(item, "status");
+    auto* status = response->add_statuses();
+    status->set_entry_id(StringField(item, "entryId"));
+    status->set_status(value == "SUCCESS" ? Status::SUCCESS
+                       : value == "DROP"  ? Status::DROP
+                                          : Status::RETRY);
+  }
+  return grpc::Status::OK;
 }
 
 // One item of GET /dapr/subscribe; false (with a log line) for an item daprd would discard.
@@ -220,7 +293,7 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     request.headers.emplace_back("content-type", "application/cloudevents+json");
     request.headers.emplace_back("pubsubname", event->pubsub_name());
     AddMetadataHeaders(*context, request);
-    request.body = CloudEventBody(*event);
+    request.body = Dump(CloudEventObject(*event, event->topic(), event->pubsub_name()));
     std::string where = event->path();
     client_.Send(std::move(request), Remaining(*context),
                  [reactor, response, where](grpc::Status status, HttpResponse answer) {
@@ -231,6 +304,26 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
                                   Target(where));
                    }
                    reactor->Finish(grpc::Status::OK);
+                 });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* OnBulkTopicEvent(
+      grpc::CallbackServerContext* context, const appcallbackpb::TopicEventBulkRequest* request,
+      appcallbackpb::TopicEventBulkResponse* response) override {
+    auto* reactor = context->DefaultReactor();
+    HttpRequest http = NewRequest("POST", Target(request->path()));
+    http.headers.emplace_back("content-type", "application/json");
+    AddMetadataHeaders(*context, http);
+    http.body = BulkBody(*request);
+    client_.Send(std::move(http), Remaining(*context),
+                 [reactor, request, response](grpc::Status status, HttpResponse answer) {
+                   if (!status.ok()) return reactor->Finish(status);
+                   if (answer.status == 404) {
+                     PH_LOG_ERROR("app", "POST {} answered 404: the bulk events are dropped",
+                                  Target(request->path()));
+                   }
+                   reactor->Finish(ReadBulkAnswer(*request, answer, response));
                  });
     return reactor;
   }

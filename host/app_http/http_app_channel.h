@@ -6,6 +6,8 @@
 //   ListTopicSubscriptions -> GET /dapr/subscribe (v1 `route` and v2 `routes`)
 //   OnTopicEvent           -> POST /<route>, application/cloudevents+json; the answer is read
 //                             as daprd reads it (2xx + status SUCCESS/RETRY/DROP, 404 = DROP)
+//   OnBulkTopicEvent       -> POST /<route>, application/json, daprd's bulk envelope; the
+//                             answer's `statuses` settle each entry (404 drops them all)
 //   ListInputBindings      -> OPTIONS /<route> per input binding (2xx or 405 = handled)
 //   OnBindingEvent         -> POST /<route>; a 2xx body is the response data
 // Every request carries `dapr-api-token` (APP_API_TOKEN) when set, and the delivery's metadata

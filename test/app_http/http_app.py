@@ -10,6 +10,10 @@ RECORD_FILE as one JSON line {method, path, headers, body}. Answers:
   POST /teapot        -> 418 once per event id (retried), then empty 200
   OPTIONS /ticker     -> 200 (handled); OPTIONS anything else -> 404
   POST /ticker        -> 200 "app saw <body>"
+  POST /bulk          -> bulk envelope; per entry, by the event's data "act": "success" ->
+                         SUCCESS, "drop" -> DROP, "retry-once" -> RETRY the first time,
+                         "omit-once" -> left out of `statuses` the first time; else SUCCESS
+  POST /bulk-gone     -> 404 (daprd drops every entry)
 """
 import json
 import sys
@@ -31,7 +35,31 @@ SUBSCRIPTIONS = [
      "routes": {"rules": [{"match": 'event.type == "never"', "path": "/never"}],
                 "default": "/orders"}},
     {"topic": "no-pubsub", "route": "/orders"},
+    {"pubsubname": "pubsub", "topic": "bulk", "route": "/bulk",
+     "bulkSubscribe": {"enabled": True, "maxMessagesCount": 10, "maxAwaitDurationMs": 100}},
+    {"pubsubname": "pubsub", "topic": "bulk-raw", "route": "/bulk",
+     "metadata": {"rawPayload": "true"},
+     "bulkSubscribe": {"enabled": True, "maxMessagesCount": 10, "maxAwaitDurationMs": 100}},
+    {"pubsubname": "pubsub", "topic": "bulk-gone", "route": "/bulk-gone",
+     "bulkSubscribe": {"enabled": True, "maxMessagesCount": 10, "maxAwaitDurationMs": 100}},
 ]
+
+
+def bulk_statuses(envelope):
+    """The per-entry answer to a bulk delivery, as the module docstring says."""
+    statuses = []
+    for entry in envelope.get("entries", []):
+        event = entry.get("event")
+        data = event.get("data") if isinstance(event, dict) else None
+        act = data.get("act") if isinstance(data, dict) else None
+        with lock:
+            first = ("bulk", event.get("id") if isinstance(event, dict) else event) not in seen_ids
+            seen_ids.add(("bulk", event.get("id") if isinstance(event, dict) else event))
+        if act == "omit-once" and first:
+            continue
+        status = {"drop": "DROP", "retry-once": "RETRY" if first else "SUCCESS"}.get(act, "SUCCESS")
+        statuses.append({"entryId": entry["entryId"], "status": status})
+    return {"statuses": statuses}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -90,6 +118,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404)
         if self.path == "/teapot":
             return self.answer(418) if first else self.answer(200)
+        if self.path == "/bulk":
+            return self.answer(200, json.dumps(bulk_statuses(json.loads(body))).encode())
+        if self.path == "/bulk-gone":
+            return self.answer(404)
         if self.path == "/ticker":
             return self.answer(200, b"app saw " + body, "text/plain")
         self.answer(404)

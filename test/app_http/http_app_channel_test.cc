@@ -153,6 +153,111 @@ TEST_CASE(
   }
 }
 
+// Every entry of every bulk delivery to `path`, each with the envelope it came in.
+struct BulkEntry {
+  json envelope;
+  json entry;
+};
+std::vector<BulkEntry> BulkEntries(const std::string& record, const std::string& path) {
+  std::vector<BulkEntry> out;
+  for (auto& request : RequestsTo(record, "POST", path)) {
+    auto envelope = json::parse(request["body"].get<std::string>(), nullptr, false);
+    if (!envelope.is_object() || !envelope["entries"].is_array()) continue;
+    for (const auto& entry : envelope["entries"]) out.push_back({envelope, entry});
+  }
+  return out;
+}
+
+// How many times the event whose data has this "n" came in a bulk delivery.
+size_t TimesDelivered(const std::string& record, int n) {
+  size_t count = 0;
+  for (auto& [envelope, entry] : BulkEntries(record, "/bulk")) {
+    if (entry["event"].is_object() && entry["event"]["data"].is_object() &&
+        entry["event"]["data"].value("n", -1) == n) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+TEST_CASE("HTTP app: a bulkSubscribe subscription gets daprd's bulk envelope") {
+  HttpAppSetup setup;
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
+                    "127.0.0.1:" + std::to_string(setup.app_port)});
+  REQUIRE(host.started());
+  // Subscriptions take effect once listed; publish until the first batch arrives.
+  REQUIRE(Eventually([&] {
+    Publish(host.dapr(), "bulk", R"({"act":"success","n":0})");
+    return !RequestsTo(setup.record, "POST", "/bulk").empty();
+  }));
+  auto request = RequestsTo(setup.record, "POST", "/bulk").front();
+  CHECK(request["headers"]["content-type"] == "application/json");
+  CHECK(request["headers"]["pubsubname"] == "pubsub");
+  auto envelope = json::parse(request["body"].get<std::string>());
+  CHECK(envelope["type"] == "com.dapr.event.sent.bulk");
+  CHECK(envelope["topic"] == "bulk");
+  CHECK(envelope["pubsubname"] == "pubsub");
+  CHECK_FALSE(envelope["id"].get<std::string>().empty());
+  CHECK(envelope["metadata"]["pubsubName"] == "pubsub");
+  REQUIRE_FALSE(envelope["entries"].empty());
+  auto entry = envelope["entries"][0];
+  CHECK_FALSE(entry["entryId"].get<std::string>().empty());
+  CHECK(entry["metadata"].is_object());
+  CHECK(entry["contentType"] == "application/cloudevents+json");
+  CHECK(entry["event"]["data"]["act"] == "success");
+  CHECK(entry["event"]["topic"] == "bulk");
+  CHECK(entry["event"]["specversion"] == "1.0");
+
+  SECTION("each entry is settled by its own status; RETRY and left-out entries come again") {
+    int n = 0;  // 1 success, 2 retry-once, 3 omit-once, 4 drop
+    for (const char* act : {"success", "retry-once", "omit-once", "drop"}) {
+      REQUIRE(Publish(host.dapr(), "bulk", json{{"act", act}, {"n", ++n}}.dump()).ok());
+    }
+    // n=2 was answered RETRY once, n=3 was left out once: both come again, then succeed.
+    REQUIRE(Eventually([&] { return TimesDelivered(setup.record, 2) >= 2; }));
+    REQUIRE(Eventually([&] { return TimesDelivered(setup.record, 3) >= 2; }));
+    // Published after the others: once it is in, a redelivery of 1 or 4 would have been too.
+    REQUIRE(Publish(host.dapr(), "bulk", R"({"act":"success","n":99})").ok());
+    REQUIRE(Eventually([&] { return TimesDelivered(setup.record, 99) >= 1; }));
+    CHECK(TimesDelivered(setup.record, 1) == 1);  // SUCCESS
+    CHECK(TimesDelivered(setup.record, 4) == 1);  // DROP
+  }
+
+  SECTION("with rawPayload, each event is the base64 of the message's bytes") {
+    REQUIRE(Eventually([&] {
+      Publish(host.dapr(), "bulk-raw", R"({"raw":1})");
+      for (auto& [raw_envelope, raw_entry] : BulkEntries(setup.record, "/bulk")) {
+        if (raw_envelope["topic"] == "bulk-raw") return raw_entry["event"].is_string();
+      }
+      return false;
+    }));
+  }
+
+  SECTION("404 drops every entry of the delivery") {
+    REQUIRE(Eventually([&] {
+      Publish(host.dapr(), "bulk-gone", R"({"g":1})");
+      return !RequestsTo(setup.record, "POST", "/bulk-gone").empty();
+    }));
+    auto first = BulkEntries(setup.record, "/bulk-gone");
+    REQUIRE(Publish(host.dapr(), "bulk-gone", R"({"g":2})").ok());
+    REQUIRE(Eventually([&] {
+      for (auto& [gone_envelope, gone_entry] : BulkEntries(setup.record, "/bulk-gone")) {
+        if (gone_entry["event"]["data"] == json{{"g", 2}}) return true;
+      }
+      return false;
+    }));
+    // None of the entries answered 404 came back.
+    for (auto& [old_envelope, old_entry] : first) {
+      size_t seen = 0;
+      for (auto& [gone_envelope, gone_entry] : BulkEntries(setup.record, "/bulk-gone")) {
+        if (gone_entry["event"]["id"] == old_entry["event"]["id"]) ++seen;
+      }
+      CHECK(seen == 1);
+    }
+  }
+}
+
 TEST_CASE("HTTP app: input bindings are probed with OPTIONS and delivered as POST") {
   HttpAppSetup setup;
   RunningHost host(setup.dir, setup.dir.path(),
