@@ -404,6 +404,27 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     return reactor;
   }
 
+  void PostJson(std::string target, std::string body, HttpAppDone done) {
+    HttpRequest request = NewRequest("POST", Target(target));
+    request.headers.emplace_back("content-type", "application/json");
+    request.body = std::move(body);
+    client_.Send(std::move(request), std::chrono::milliseconds(0),
+                 [done = std::move(done)](grpc::Status status, HttpResponse answer) {
+                   done(status.ok() ? answer.status : 0);
+                 });
+  }
+
+  // daprd's probe carries no app token.
+  void Get(std::string path, std::chrono::milliseconds timeout, HttpAppDone done) {
+    HttpRequest request;
+    request.method = "GET";
+    request.target = Target(path);
+    client_.Send(std::move(request), timeout,
+                 [done = std::move(done)](grpc::Status status, HttpResponse answer) {
+                   done(status.ok() ? answer.status : 0);
+                 });
+  }
+
   // Ends the requests at the app, so the server's calls finish and it can shut down.
   void StopClient() { client_.Stop(); }
 
@@ -453,7 +474,7 @@ struct BridgeServer {
 
 }  // namespace
 
-std::shared_ptr<AppChannel> MakeHttpAppChannel(HttpAppOptions options) {
+HttpAppChannel MakeHttpAppChannel(HttpAppOptions options) {
   std::string address = "http://" + options.address;
   auto owner = std::make_shared<BridgeServer>();
   owner->bridge = std::make_unique<HttpAppBridge>(std::move(options));
@@ -464,7 +485,21 @@ std::shared_ptr<AppChannel> MakeHttpAppChannel(HttpAppOptions options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   auto channel = owner->server->InProcessChannel(args);
-  return std::make_shared<AppChannel>(std::move(address), std::move(channel), std::move(owner));
+  HttpAppChannel made;
+  std::weak_ptr<BridgeServer> weak = owner;
+  made.calls.post_json = [weak](std::string target, std::string body, HttpAppDone done) {
+    auto bridge = weak.lock();
+    if (!bridge) return done(0);
+    bridge->bridge->PostJson(std::move(target), std::move(body), std::move(done));
+  };
+  made.calls.get = [weak](std::string path, std::chrono::milliseconds timeout, HttpAppDone done) {
+    auto bridge = weak.lock();
+    if (!bridge) return done(0);
+    bridge->bridge->Get(std::move(path), timeout, std::move(done));
+  };
+  made.channel =
+      std::make_shared<AppChannel>(std::move(address), std::move(channel), std::move(owner));
+  return made;
 }
 
 }  // namespace plughost

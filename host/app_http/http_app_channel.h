@@ -38,7 +38,23 @@ struct HttpAppOptions {
   std::chrono::milliseconds binding_options_timeout{3000};
 };
 
-// An AppChannel whose callbacks reach the HTTP app; it owns the bridge and its HTTP client.
-std::shared_ptr<AppChannel> MakeHttpAppChannel(HttpAppOptions options);
+// The calls the host makes to an HTTP app beyond AppCallback's. Either may be called from any
+// thread; `done` runs on the HTTP client's thread, exactly once, and must not block. Once the
+// channel is gone, `done` gets 0 at once.
+using HttpAppDone = std::function<void(int http_status)>;  // 0: the app was not reached
+struct HttpAppCalls {
+  // POST `target` with a JSON `body` and the app token (configuration updates); no deadline.
+  std::function<void(std::string target, std::string body, HttpAppDone done)> post_json;
+  // GET `path` without the app token, bounded by `timeout` (the app health probe, as daprd's).
+  std::function<void(std::string path, std::chrono::milliseconds timeout, HttpAppDone done)> get;
+};
+
+struct HttpAppChannel {
+  // Whose callbacks reach the HTTP app; it owns the bridge and its HTTP client.
+  std::shared_ptr<AppChannel> channel;
+  HttpAppCalls calls;  // they do not keep the channel alive
+};
+
+HttpAppChannel MakeHttpAppChannel(HttpAppOptions options);
 
 }  // namespace plughost

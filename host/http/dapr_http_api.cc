@@ -109,8 +109,8 @@ bool SameToken(std::string_view given, std::string_view expected) {
 
 DaprHttpApi::DaprHttpApi(std::shared_ptr<grpc::Channel> channel, DaprHttpApiOptions options)
     : options_(std::move(options)),
-      client_(
-          std::make_unique<DaprClient>(std::move(channel), options_.api_token, options_.has_app)) {}
+      client_(std::make_unique<DaprClient>(std::move(channel), options_.api_token, options_.has_app,
+                                           options_.post_to_app)) {}
 
 DaprHttpApi::~DaprHttpApi() = default;
 

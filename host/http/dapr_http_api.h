@@ -6,6 +6,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,11 +18,18 @@ namespace dapr_http {
 class DaprClient;
 }
 
+// Sends the app `POST target` with a JSON body through the HTTP app channel; `done` gets the
+// HTTP status (0: the app was not reached), once, on another thread.
+using AppPostJson =
+    std::function<void(std::string target, std::string body, std::function<void(int)> done)>;
+
 struct DaprHttpApiOptions {
   // DAPR_API_TOKEN: when set, every route but /v1.0/healthz* needs it as `dapr-api-token`.
   std::string api_token;
   std::string app_id;    // for /v1.0/healthz?appid=
   bool has_app = false;  // --app-address given (configuration subscribe needs an app)
+  // Set for an HTTP app: configuration updates go to it as POST /configuration/<store>/<key>.
+  AppPostJson post_to_app;
 };
 
 class DaprHttpApi {

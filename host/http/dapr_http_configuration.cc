@@ -1,7 +1,14 @@
 // Configuration subscribe and unsubscribe over HTTP (daprd's onSubscribeConfiguration /
 // onUnsubscribeConfiguration). The subscription is the gRPC service's SubscribeConfiguration
-// stream, opened in process; its first message carries the id the HTTP caller gets.
+// stream, opened in process; its first message carries the id the HTTP caller gets, and each
+// later one an update, which goes to the HTTP app as daprd sends it.
 #include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+#include "host/common/log.h"
 
 #include "host/http/dapr_http_route.h"
 
@@ -22,14 +29,37 @@ HttpError StoreError(const grpc::Status& status, std::string_view failed) {
   return {500, failed};
 }
 
+// daprd's body for an update: the whole event, {"id", "items": {"<key>": {"value", "version",
+// "metadata"}}}, item fields left out when empty (the Go struct's omitempty).
+std::string UpdateBody(const runtimepb::SubscribeConfigurationResponse& update) {
+  json items = json::object();
+  for (const auto& [key, item] : update.items()) {
+    json entry = json::object();
+    if (!item.value().empty()) entry["value"] = item.value();
+    if (!item.version().empty()) entry["version"] = item.version();
+    if (!item.metadata().empty()) {
+      entry["metadata"] =
+          std::map<std::string, std::string>(item.metadata().begin(), item.metadata().end());
+    }
+    items[key] = std::move(entry);
+  }
+  json body = {{"id", update.id()}, {"items", std::move(items)}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // One subscription's stream: answers the HTTP request once the store confirmed (or refused),
-// and deletes itself when the stream ends.
+// then hands each update to the app, one POST /configuration/<store>/<key> per key, the next
+// update read only once the app answered them all (so updates of a key arrive in order). It
+// deletes itself when the stream ends (unsubscribe, or the host shutting down).
 class SubscriptionStream final
     : public grpc::ClientReadReactor<runtimepb::SubscribeConfigurationResponse> {
  public:
   SubscriptionStream(DaprClient& client, runtimepb::SubscribeConfigurationRequest request,
                      HttpReply reply)
-      : request_(std::move(request)), reply_(std::move(reply)), has_app_(client.has_app()) {
+      : request_(std::move(request)),
+        reply_(std::move(reply)),
+        has_app_(client.has_app()),
+        post_to_app_(client.post_to_app()) {
     client.Prepare(&context_);
     client.stub().async()->SubscribeConfiguration(&context_, &request_, this);
     StartRead(&response_);
@@ -37,21 +67,30 @@ class SubscriptionStream final
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok || replied_) return;  // OnDone follows
+    if (!ok) return;  // OnDone follows
+    if (replied_) return Deliver();
     replied_ = true;
     // daprd checks the store first, then the app channel it would deliver updates through.
     if (!has_app_) {
       reply_(ErrorResponse(500, "ERR_APP_CHANNEL_NIL",
                            "app channel is not initialized. cannot subscribe to configuration "
                            "updates"));
-    } else {
-      // Updates go to the app as POST /configuration/<store>/<key>, which needs an HTTP app
-      // channel; the gRPC app channel has no OnInvoke to carry them (docs/http-api.md).
+      context_.TryCancel();
+      return;
+    }
+    if (!post_to_app_) {
+      // Updates go to the app as POST /configuration/<store>/<key>; a gRPC app would get them
+      // through AppCallback.OnInvoke, which plughost does not call (docs/http-api.md).
       reply_(ErrorResponse(500, "ERR_CONFIGURATION_SUBSCRIBE",
                            "plughost delivers configuration updates to gRPC apps through the "
                            "gRPC SubscribeConfiguration stream only"));
+      context_.TryCancel();
+      return;
     }
-    context_.TryCancel();
+    json body = {{"id", response_.id()}};
+    reply_(JsonResponse(200, body.dump()));
+    if (!response_.items().empty()) return Deliver();
+    StartRead(&response_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -60,11 +99,36 @@ class SubscriptionStream final
   }
 
  private:
+  // Sends the update in response_ to the app, key by key at once; reads the next when all the
+  // answers are in. The hold keeps the reactor alive until then, even if the stream ends.
+  void Deliver() {
+    if (response_.items().empty()) return StartRead(&response_);
+    AddHold();
+    std::string body = UpdateBody(response_);
+    const std::string& store = request_.store_name();
+    auto remaining = std::make_shared<std::atomic<size_t>>(response_.items().size());
+    for (const auto& [key, item] : response_.items()) {
+      std::string target = "/configuration/" + store + "/" + key;
+      post_to_app_(target, body, [this, remaining, target](int status) {
+        // daprd counts only 200 as delivered; it logs the rest (plughost does not retry).
+        if (status != 200) {
+          PH_LOG_ERROR("http", "error sending configuration item to the app: POST {} answered {}",
+                       target,
+                       status == 0 ? std::string("nothing (not reached)") : std::to_string(status));
+        }
+        if (remaining->fetch_sub(1) != 1) return;
+        StartRead(&response_);
+        RemoveHold();
+      });
+    }
+  }
+
   grpc::ClientContext context_;
   runtimepb::SubscribeConfigurationRequest request_;
   runtimepb::SubscribeConfigurationResponse response_;
   HttpReply reply_;
   bool has_app_;
+  AppPostJson post_to_app_;
   bool replied_ = false;  // only the reactor's callbacks touch it, one at a time
 };
 

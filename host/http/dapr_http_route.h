@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dapr/proto/runtime/v1/dapr.grpc.pb.h"
+#include "host/http/dapr_http_api.h"
 #include "host/http/http_server.h"
 
 namespace plughost::dapr_http {
@@ -67,10 +68,12 @@ struct Route {
 // The Dapr gRPC service, called in process without blocking.
 class DaprClient {
  public:
-  DaprClient(std::shared_ptr<grpc::Channel> channel, std::string api_token, bool has_app)
+  DaprClient(std::shared_ptr<grpc::Channel> channel, std::string api_token, bool has_app,
+             AppPostJson post_to_app = {})
       : stub_(runtimepb::Dapr::NewStub(channel)),
         api_token_(std::move(api_token)),
-        has_app_(has_app) {}
+        has_app_(has_app),
+        post_to_app_(std::move(post_to_app)) {}
 
   runtimepb::Dapr::Stub& stub() { return *stub_; }
   // Adds what every call carries (the API token) to `context`.
@@ -80,6 +83,8 @@ class DaprClient {
   }
   // Whether the host has an app channel (--app-address).
   bool has_app() const { return has_app_; }
+  // How configuration updates reach an HTTP app; empty for a gRPC app or none.
+  const AppPostJson& post_to_app() const { return post_to_app_; }
 
   // Starts `start(async_stub, context, request, response, callback)` and calls
   // `done(status, response)` from a gRPC thread when it completes.
@@ -102,6 +107,7 @@ class DaprClient {
   std::unique_ptr<runtimepb::Dapr::Stub> stub_;
   std::string api_token_;
   bool has_app_;
+  AppPostJson post_to_app_;
 };
 
 // The `start` argument of DaprClient::Call for the unary method `name`.

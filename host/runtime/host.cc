@@ -677,7 +677,9 @@ std::shared_ptr<AppChannel> Host::MakeAppChannel(const HostOptions& options) {
     }
     return routes;
   };
-  return MakeHttpAppChannel(std::move(http));
+  auto made = MakeHttpAppChannel(std::move(http));
+  app_http_calls_ = std::move(made.calls);
+  return std::move(made.channel);
 }
 
 bool Host::StartServer(const HostOptions& options, StartupError* error) {
@@ -828,6 +830,7 @@ bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
   api_options.api_token = options.api_token;
   api_options.app_id = config_.app_id;
   api_options.has_app = !options.app_address.empty();
+  api_options.post_to_app = app_http_calls_.post_json;
   dapr_http_api_ = std::make_unique<DaprHttpApi>(
       server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
   HttpServerOptions server_options;

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "host/api/api_context.h"
+#include "host/app_http/http_app_channel.h"
 #include "host/config/host_config.h"
 #include "host/ops/metrics.h"
 #include "host/registry/factory_registry.h"
@@ -113,6 +114,7 @@ class Host {
   std::unique_ptr<FactoryRegistry> registry_;
   InstanceTable instances_;
   ApiContext api_context_;
+  HttpAppCalls app_http_calls_;  // with --app-protocol http: the host's own calls to the app
   std::unique_ptr<DaprApi> dapr_api_;
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;

@@ -14,6 +14,7 @@ RECORD_FILE as one JSON line {method, path, headers, body}. Answers:
                          SUCCESS, "drop" -> DROP, "retry-once" -> RETRY the first time,
                          "omit-once" -> left out of `statuses` the first time; else SUCCESS
   POST /bulk-gone     -> 404 (daprd drops every entry)
+  POST /configuration/<store>/<key> -> 200 (a configuration update)
 """
 import json
 import sys
@@ -122,6 +123,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, json.dumps(bulk_statuses(json.loads(body))).encode())
         if self.path == "/bulk-gone":
             return self.answer(404)
+        if self.path.startswith("/configuration/"):
+            return self.answer(200)
         if self.path == "/ticker":
             return self.answer(200, b"app saw " + body, "text/plain")
         self.answer(404)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "test/support/http_client.h"
 #include "test/support/running_host.h"
 
 namespace plughost::testing {
@@ -256,6 +257,67 @@ TEST_CASE("HTTP app: a bulkSubscribe subscription gets daprd's bulk envelope") {
       CHECK(seen == 1);
     }
   }
+}
+
+TEST_CASE("HTTP app: configuration updates arrive as POST /configuration/<store>/<key>") {
+  HttpAppSetup setup;
+  std::string items = setup.dir.File("items.json");
+  WriteFile(items, R"({"color":"red","size":"1"})");
+  json config = {{"app_id", "http-app"},
+                 {"components",
+                  {{{"name", "config"},
+                    {"type", "configuration.in-memory"},
+                    {"metadata", {{"file", items}}}}}}};
+  WriteFile(setup.dir.File("config.json"), config.dump(2));
+  int http_port = FreeTcpPort();
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.dir.File("config.json"), "--app-protocol", "http",
+                    "--app-address", "127.0.0.1:" + std::to_string(setup.app_port),
+                    "--http-address", "127.0.0.1:" + std::to_string(http_port)});
+  REQUIRE(host.started());
+  REQUIRE(Eventually([&] { return HttpCall(http_port, "GET", "/v1.0/healthz").status == 204; }));
+
+  auto subscribed = HttpCall(http_port, "GET", "/v1.0/configuration/config/subscribe?key=color");
+  REQUIRE(subscribed.status == 200);
+  std::string id = json::parse(subscribed.body)["id"].get<std::string>();
+  CHECK_FALSE(id.empty());
+  // The alpha1 form is served too.
+  auto alpha = HttpCall(http_port, "GET", "/v1.0-alpha1/configuration/config/subscribe");
+  REQUIRE(alpha.status == 200);
+
+  WriteFile(items, R"({"color":"green","size":"1"})");
+  REQUIRE(Eventually(
+      [&] { return !RequestsTo(setup.record, "POST", "/configuration/config/color").empty(); }));
+  auto update = RequestsTo(setup.record, "POST", "/configuration/config/color").front();
+  CHECK(update["headers"]["content-type"] == "application/json");
+  auto body = json::parse(update["body"].get<std::string>());
+  CHECK((body["id"] == id || body["id"] == json::parse(alpha.body)["id"]));
+  CHECK(body["items"]["color"]["value"] == "green");
+  CHECK_FALSE(body["items"]["color"]["version"].get<std::string>().empty());
+
+  // Unsubscribed: the next change of color goes only to the alpha1 subscription (every key).
+  auto done = HttpCall(http_port, "GET", "/v1.0/configuration/config/" + id + "/unsubscribe");
+  CHECK(done.status == 200);
+  WriteFile(items, R"({"color":"blue!","size":"22"})");
+  REQUIRE(Eventually(
+      [&] { return !RequestsTo(setup.record, "POST", "/configuration/config/size").empty(); }));
+  REQUIRE(Eventually([&] {
+    for (auto& entry : RequestsTo(setup.record, "POST", "/configuration/config/color")) {
+      if (json::parse(entry["body"].get<std::string>())["items"]["color"]["value"] == "blue!") {
+        return true;
+      }
+    }
+    return false;
+  }));
+  size_t blue = 0;
+  for (auto& entry : RequestsTo(setup.record, "POST", "/configuration/config/color")) {
+    auto parsed = json::parse(entry["body"].get<std::string>());
+    if (parsed["items"]["color"]["value"] == "blue!") {
+      ++blue;
+      CHECK(parsed["id"] == json::parse(alpha.body)["id"]);
+    }
+  }
+  CHECK(blue == 1);
 }
 
 TEST_CASE("HTTP app: input bindings are probed with OPTIONS and delivered as POST") {
