@@ -77,6 +77,21 @@ FlagParser Number(std::string flag, T HostOptions::*field, long long min, std::s
   };
 }
 
+// daprd's integer flags of the app health check: `unit`s; zero or less keeps the default, as
+// daprd does.
+FlagParser DaprdDefaulted(std::string flag, std::chrono::milliseconds HostOptions::*field,
+                          std::chrono::milliseconds unit) {
+  return [=](const std::string& value, CliOptions& options) {
+    char* end = nullptr;
+    long long number = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || number > (1LL << 30)) {
+      return Invalid(fmt::format("{}: expected a whole number, got '{}'", flag, value));
+    }
+    if (number > 0) options.host.*field = unit * number;
+    return absl::OkStatus();
+  };
+}
+
 FlagParser Text(std::string HostOptions::*field) {
   return [=](const std::string& value, CliOptions& options) {
     options.host.*field = value;
@@ -202,6 +217,54 @@ const std::vector<Flag>& Flags() {
            return Invalid(fmt::format("--app-protocol: expected grpc or http, got '{}'", value));
          }
          options.host.app_protocol = protocol;
+         return absl::OkStatus();
+       }},
+      {{"--enable-app-health-check"},
+       "",
+       "probe the app (gRPC: AppCallbackHealthCheck; HTTP: GET on\n"
+       "--app-health-check-path); deliveries start once it is healthy and pause\n"
+       "while it is not",
+       kServeOnly,
+       kOnce,
+       [](const std::string&, CliOptions& options) {
+         options.host.app_health_check = true;
+         return absl::OkStatus();
+       }},
+      {{"--app-health-check-path"},
+       "PATH",
+       "the HTTP app's health path (default /healthz)",
+       kServeOnly,
+       kOnce,
+       Text(&HostOptions::app_health_check_path)},
+      {{"--app-health-probe-interval"},
+       "S",
+       "seconds between app health probes (default 5)",
+       kServeOnly,
+       kOnce,
+       DaprdDefaulted("--app-health-probe-interval", &HostOptions::app_health_probe_interval,
+                      std::chrono::seconds(1))},
+      {{"--app-health-probe-timeout"},
+       "MS",
+       "deadline of each app health probe (default 500; below the interval)",
+       kServeOnly,
+       kOnce,
+       DaprdDefaulted("--app-health-probe-timeout", &HostOptions::app_health_probe_timeout,
+                      std::chrono::milliseconds(1))},
+      {{"--app-health-threshold"},
+       "N",
+       "failed app health probes in a row before the app is unhealthy\n(default 3)",
+       kServeOnly,
+       kOnce,
+       [](const std::string& value, CliOptions& options) {
+         char* end = nullptr;
+         long long number = std::strtoll(value.c_str(), &end, 10);
+         if (value.empty() || *end != '\0') {
+           return Invalid(
+               fmt::format("--app-health-threshold: expected a whole number, got '{}'", value));
+         }
+         // As daprd: a value below 1 (or too large) means the default.
+         options.host.app_health_threshold =
+             number < 1 || number > (1LL << 30) ? 3 : static_cast<int>(number);
          return absl::OkStatus();
        }},
       {{"--log-level"},
@@ -490,6 +553,14 @@ absl::Status CheckConflicts(const ParseState& state, const CliOptions& options) 
     if (state.given.count(a) && state.given.count(b)) {
       return Invalid(fmt::format("{} and {} both name the same address; give one", a, b));
     }
+  }
+  // daprd refuses this whether or not the checks are enabled.
+  if (options.host.app_health_probe_timeout > options.host.app_health_probe_interval) {
+    return Invalid(fmt::format(
+        "--app-health-probe-timeout ({} ms) must be smaller than --app-health-probe-interval "
+        "({} s)",
+        options.host.app_health_probe_timeout.count(),
+        options.host.app_health_probe_interval.count() / 1000));
   }
   if (options.command == Command::kConformance && options.conformance.socket.empty()) {
     return Invalid("conformance: --socket PATH is required");

@@ -19,6 +19,7 @@ AppChannel::AppChannel(std::string address, std::string app_api_token)
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = dapr::proto::runtime::v1::AppCallback::NewStub(channel_);
   alpha_stub_ = dapr::proto::runtime::v1::AppCallbackAlpha::NewStub(channel_);
+  health_stub_ = dapr::proto::runtime::v1::AppCallbackHealthCheck::NewStub(channel_);
 }
 
 AppChannel::AppChannel(std::string address, std::shared_ptr<grpc::Channel> channel,
@@ -26,6 +27,8 @@ AppChannel::AppChannel(std::string address, std::shared_ptr<grpc::Channel> chann
     : address_(std::move(address)),
       channel_(std::move(channel)),
       stub_(dapr::proto::runtime::v1::AppCallback::NewStub(channel_)),
+      alpha_stub_(dapr::proto::runtime::v1::AppCallbackAlpha::NewStub(channel_)),
+      health_stub_(dapr::proto::runtime::v1::AppCallbackHealthCheck::NewStub(channel_)),
       owner_(std::move(owner)) {
   PinCallbackCompletionQueue();
 }

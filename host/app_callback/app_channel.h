@@ -27,6 +27,7 @@ class AppChannel {
   const std::string& address() const { return address_; }
   dapr::proto::runtime::v1::AppCallback::Stub& stub() { return *stub_; }
   dapr::proto::runtime::v1::AppCallbackAlpha::Stub& alpha_stub() { return *alpha_stub_; }
+  dapr::proto::runtime::v1::AppCallbackHealthCheck::Stub& health_stub() { return *health_stub_; }
   // A context for one callback, bounded by `timeout`.
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds timeout) const;
   // A context for one callback, without a deadline when `timeout` is empty.
@@ -39,6 +40,7 @@ class AppChannel {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<dapr::proto::runtime::v1::AppCallback::Stub> stub_;
   std::unique_ptr<dapr::proto::runtime::v1::AppCallbackAlpha::Stub> alpha_stub_;
+  std::unique_ptr<dapr::proto::runtime::v1::AppCallbackHealthCheck::Stub> health_stub_;
   std::shared_ptr<void> owner_;
 };
 

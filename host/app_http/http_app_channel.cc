@@ -244,6 +244,33 @@ bool ParseSubscription(const json& item, appcallbackpb::TopicSubscription* out) 
   return true;
 }
 
+// What the app's GET /dapr/config says, in the log: its actor settings mean nothing to plughost,
+// which serves no actors, so actor types get one warning.
+void LogAppConfig(const json& config) {
+  if (!config.is_object()) {
+    PH_LOG_WARN("app", "GET /dapr/config: the answer is not a JSON object; ignored");
+    return;
+  }
+  std::string fields;
+  for (const auto& [key, value] : config.items()) fields += (fields.empty() ? "" : ", ") + key;
+  PH_LOG_INFO("app", "application configuration loaded (GET /dapr/config: {})",
+              fields.empty() ? std::string("empty") : fields);
+  std::string actor_types;
+  if (auto entities = config.find("entities"); entities != config.end() && entities->is_array()) {
+    for (const auto& entity : *entities) {
+      if (entity.is_string()) {
+        actor_types += (actor_types.empty() ? "" : ", ") + entity.get<std::string>();
+      }
+    }
+  }
+  if (!actor_types.empty()) {
+    PH_LOG_WARN("app",
+                "the app hosts actor types {} (GET /dapr/config); plughost serves no actors, so "
+                "they get no calls",
+                actor_types);
+  }
+}
+
 class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
  public:
   explicit HttpAppBridge(HttpAppOptions options)
@@ -425,6 +452,27 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
                  });
   }
 
+  void LoadAppConfig() {
+    HttpRequest request = NewRequest("GET", "/dapr/config");
+    request.headers.emplace_back("content-type", "application/json");
+    request.headers.emplace_back("dapr-app-id", options_.app_id);
+    client_.Send(std::move(request), std::chrono::seconds(5),
+                 [](grpc::Status status, HttpResponse answer) {
+                   if (!status.ok()) {
+                     PH_LOG_WARN("app", "GET /dapr/config: no answer from the app ({})",
+                                 status.error_message());
+                     return;
+                   }
+                   // daprd: any status but 200 is an empty configuration.
+                   if (answer.status != 200) {
+                     PH_LOG_DEBUG("app", "GET /dapr/config answered {}: no app configuration",
+                                  answer.status);
+                     return;
+                   }
+                   LogAppConfig(ParseBoundedJson(answer.body));
+                 });
+  }
+
   // Ends the requests at the app, so the server's calls finish and it can shut down.
   void StopClient() { client_.Stop(); }
 
@@ -496,6 +544,9 @@ HttpAppChannel MakeHttpAppChannel(HttpAppOptions options) {
     auto bridge = weak.lock();
     if (!bridge) return done(0);
     bridge->bridge->Get(std::move(path), timeout, std::move(done));
+  };
+  made.calls.load_app_config = [weak] {
+    if (auto bridge = weak.lock()) bridge->bridge->LoadAppConfig();
   };
   made.channel =
       std::make_shared<AppChannel>(std::move(address), std::move(channel), std::move(owner));

@@ -47,6 +47,9 @@ struct HttpAppCalls {
   std::function<void(std::string target, std::string body, HttpAppDone done)> post_json;
   // GET `path` without the app token, bounded by `timeout` (the app health probe, as daprd's).
   std::function<void(std::string path, std::chrono::milliseconds timeout, HttpAppDone done)> get;
+  // GET /dapr/config, as daprd asks once the app is healthy; logs what the app says (plughost
+  // serves no actors, so actor types the app declares are named in a warning). Returns at once.
+  std::function<void()> load_app_config;
 };
 
 struct HttpAppChannel {

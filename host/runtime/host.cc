@@ -12,10 +12,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "common/backoff.h"
 #include "common/status_code_name.h"
@@ -25,7 +27,8 @@
 #include "host/api/layotto_api.h"
 #include "host/api/metered_unary_reactor.h"
 #include "host/api/state_keys.h"
-#include "host/app_callback/binding_delivery.h"
+#include "host/app_callback/app_deliveries.h"
+#include "host/app_callback/app_health.h"
 #include "host/app_callback/topic_delivery.h"
 #include "host/builtins/builtins.h"
 #include "host/components/binding_direction.h"
@@ -371,7 +374,8 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
 
 Host::~Host() {
   http_server_.reset();  // its replies come from calls into server_
-  // First: its thread may call into topic_delivery_, which is destroyed before it.
+  // First: their threads may call into deliveries_, which is destroyed before them.
+  if (app_health_) app_health_->Stop();
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -394,15 +398,13 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
     topic_options.declarative.push_back(DeclaredSubscription(spec));
   }
   topic_options.inbound_policies = host->config_.pubsub_inbound_policies;
-  host->topic_delivery_ = std::make_unique<TopicDelivery>(&host->api_context_, topic_options);
+  host->deliveries_ = std::make_unique<AppDeliveries>(&host->api_context_, topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
   if (!host->StartHttpServer(options, error)) return nullptr;
-  // Input-binding events flow to the app once everything else serves (no-op without an app).
-  host->binding_delivery_ = std::make_unique<BindingDelivery>(&host->api_context_);
-  host->binding_delivery_->Start();
-  // Pub/sub messages too: the app may list its topics only once it is up (no-op without an app).
-  host->topic_delivery_->Start();
+  // Input-binding events and pub/sub messages flow to the app once everything else serves
+  // (no-op without an app); the app may list its topics only once it is up.
+  host->StartAppDeliveries(options);
   return host;
 }
 
@@ -682,6 +684,41 @@ std::shared_ptr<AppChannel> Host::MakeAppChannel(const HostOptions& options) {
   return std::move(made.channel);
 }
 
+void Host::StartAppDeliveries(const HostOptions& options) {
+  // daprd asks an HTTP app for its configuration once it is healthy, before its deliveries.
+  std::function<void()> load_app_config = app_http_calls_.load_app_config;
+  if (!options.app_health_check || !api_context_.app_channel) {
+    if (load_app_config) load_app_config();
+    deliveries_->Start();
+    return;
+  }
+  AppHealthOptions health;
+  health.interval = options.app_health_probe_interval;
+  health.timeout = options.app_health_probe_timeout;
+  health.threshold = options.app_health_threshold;
+  AppHealthProbe probe = GrpcAppHealthProbe(api_context_.app_channel);
+  if (options.app_protocol == "http") {
+    probe = [get = app_http_calls_.get, path = options.app_health_check_path](
+                std::chrono::milliseconds timeout, std::function<void(bool)> done) {
+      get(path, timeout,
+          [done = std::move(done)](int status) { done(status >= 200 && status <= 299); });
+    };
+  }
+  // On the monitor's thread: Pause waits for the events at the app (bounded by the drain).
+  app_health_ = std::make_unique<AppHealthMonitor>(
+      health, std::move(probe),
+      [deliveries = deliveries_.get(), drain = drain_timeout_,
+       load_app_config = std::move(load_app_config)](bool healthy) mutable {
+        if (healthy) {
+          if (load_app_config) std::exchange(load_app_config, nullptr)();  // the first time only
+          deliveries->Start();
+        } else {
+          deliveries->Pause(drain);
+        }
+      });
+  app_health_->Start();
+}
+
 bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.instances = &instances_;
   api_context_.metrics = &metrics_;  // unary calls; the interceptor below records streams
@@ -766,9 +803,9 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_options.probe_timeout = options.probe_timeout;
   supervisor_options.init_timeout = options.init_timeout;
   std::string app_id = config_.app_id;
-  // topic_delivery_ exists before the supervisor starts and outlives it (~Host stops it first).
-  supervisor_options.instance_added = [delivery = topic_delivery_.get()](ComponentKind kind,
-                                                                         const std::string& name) {
+  // deliveries_ exists before the supervisor starts and outlives it (~Host stops it first).
+  supervisor_options.instance_added = [delivery = deliveries_.get()](ComponentKind kind,
+                                                                     const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
   supervisor_options.prepare_instance =
@@ -867,10 +904,10 @@ void Host::Wait() {
   }
   PH_LOG_INFO("host", "shutting down: no new calls, draining in-flight calls (up to {} ms)",
               drain_timeout_.count());
-  if (binding_delivery_) binding_delivery_->Stop();
+  if (app_health_) app_health_->Stop();  // no pause or restart of deliveries from here on
   // Pauses the app's subscriptions, drains the events at the app (their acks still reach the
   // components), then closes the streams; what arrived meanwhile stays with the components.
-  if (topic_delivery_) topic_delivery_->Stop(drain_timeout_);
+  if (deliveries_) deliveries_->Stop(drain_timeout_);
   // Streaming subscriptions end now rather than hold the drain until its deadline.
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();

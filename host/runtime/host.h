@@ -23,9 +23,9 @@
 
 namespace plughost {
 
-class BindingDelivery;
+class AppDeliveries;
+class AppHealthMonitor;
 class GrpcTcpListener;
-class TopicDelivery;
 class ComponentSupervisor;
 class OpsServer;
 class ProcessSupervisor;
@@ -41,6 +41,13 @@ struct HostOptions {
   std::string app_id;                 // overrides the config's app_id when set
   std::string app_address;            // the app's callback server; empty: no callbacks
   std::string app_protocol = "grpc";  // how the host calls the app: "grpc" or "http"
+  // daprd's app health checks (--enable-app-health-check, --app-health-*): deliveries start
+  // once the app is healthy and pause while it is not.
+  bool app_health_check = false;
+  std::string app_health_check_path = "/healthz";  // HTTP apps only
+  std::chrono::milliseconds app_health_probe_interval{5000};
+  std::chrono::milliseconds app_health_probe_timeout{500};
+  int app_health_threshold = 3;
   // Dapr's HTTP API (daprd's routes); "off" disables it.
   std::string http_address = "127.0.0.1:3500";
   bool http_address_explicit = false;
@@ -101,6 +108,8 @@ class Host {
   bool StartServer(const HostOptions& options, StartupError* error);
   // The channel deliveries use to reach the app: gRPC, or the HTTP bridge (--app-protocol).
   std::shared_ptr<AppChannel> MakeAppChannel(const HostOptions& options);
+  // Starts deliveries to the app now, or, with app health checks, once it is healthy.
+  void StartAppDeliveries(const HostOptions& options);
   void StartSupervisor(const HostOptions& options);
   bool StartOpsServer(const HostOptions& options, StartupError* error);
   bool StartHttpServer(const HostOptions& options, StartupError* error);
@@ -120,8 +129,10 @@ class Host {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<GrpcTcpListener> grpc_listener_;  // after server_: destroyed (stopped) first
   std::unique_ptr<ComponentSupervisor> supervisor_;
-  std::unique_ptr<BindingDelivery> binding_delivery_;  // input-binding events to the app
-  std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app
+  // Pub/sub messages and input-binding events to the app; app_health_ (after it: stopped
+  // first) pauses them while the app is unhealthy (--enable-app-health-check).
+  std::unique_ptr<AppDeliveries> deliveries_;
+  std::unique_ptr<AppHealthMonitor> app_health_;
   Metrics metrics_;
   std::unique_ptr<OpsServer> ops_server_;
   // Dapr's HTTP API, calling dapr_api_ through server_'s in-process channel.

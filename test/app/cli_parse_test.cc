@@ -168,6 +168,35 @@ TEST_CASE("subcommands refuse flags they do not take; --help names each command'
   }
 }
 
+TEST_CASE("app health check flags: daprd's units, defaults and refusal") {
+  auto defaults = Parse({});
+  REQUIRE(defaults.ok());
+  CHECK_FALSE(defaults->host.app_health_check);
+  CHECK(defaults->host.app_health_check_path == "/healthz");
+  CHECK(defaults->host.app_health_probe_interval == std::chrono::seconds(5));
+  CHECK(defaults->host.app_health_probe_timeout == std::chrono::milliseconds(500));
+  CHECK(defaults->host.app_health_threshold == 3);
+  auto given = Parse({"--enable-app-health-check", "--app-health-check-path", "/ready",
+                      "--app-health-probe-interval", "2", "--app-health-probe-timeout", "800",
+                      "--app-health-threshold", "1"});
+  REQUIRE(given.ok());
+  CHECK(given->host.app_health_check);
+  CHECK(given->host.app_health_check_path == "/ready");
+  CHECK(given->host.app_health_probe_interval == std::chrono::seconds(2));
+  CHECK(given->host.app_health_probe_timeout == std::chrono::milliseconds(800));
+  CHECK(given->host.app_health_threshold == 1);
+  // As daprd: zero or less means the default.
+  auto zeros = Parse({"--app-health-probe-interval", "0", "--app-health-threshold", "-1"});
+  REQUIRE(zeros.ok());
+  CHECK(zeros->host.app_health_probe_interval == std::chrono::seconds(5));
+  CHECK(zeros->host.app_health_threshold == 3);
+  CHECK_FALSE(Parse({"--app-health-threshold", "x"}).ok());
+  // As daprd: a probe timeout above the interval is refused.
+  auto slow = Parse({"--app-health-probe-interval", "1", "--app-health-probe-timeout", "1500"});
+  REQUIRE_FALSE(slow.ok());
+  CHECK_THAT(std::string(slow.status().message()), Catch::Contains("--app-health-probe-timeout"));
+}
+
 TEST_CASE("README's flags table names every flag --help lists") {
   const char* readme_path = std::getenv("README");
   REQUIRE(readme_path != nullptr);

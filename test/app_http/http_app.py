@@ -15,7 +15,10 @@ RECORD_FILE as one JSON line {method, path, headers, body}. Answers:
                          "omit-once" -> left out of `statuses` the first time; else SUCCESS
   POST /bulk-gone     -> 404 (daprd drops every entry)
   POST /configuration/<store>/<key> -> 200 (a configuration update)
+  GET /dapr/config    -> {"entities": ["Cart"], "actorIdleTimeout": "1h"}
+  GET /healthz        -> 503 while the file RECORD_FILE + ".unhealthy" exists, else 200
 """
+import os
 import json
 import sys
 import threading
@@ -92,6 +95,10 @@ class Handler(BaseHTTPRequestHandler):
         self.record(b"")
         if self.path == "/dapr/subscribe":
             return self.answer(200, json.dumps(SUBSCRIPTIONS).encode())
+        if self.path == "/dapr/config":
+            return self.answer(200, b'{"entities": ["Cart"], "actorIdleTimeout": "1h"}')
+        if self.path == "/healthz":
+            return self.answer(503 if os.path.exists(RECORD + ".unhealthy") else 200)
         self.answer(404)
 
     def do_OPTIONS(self):

@@ -4,6 +4,7 @@
 // with OPTIONS and delivered as POST /<binding>, the app token on every request.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -92,6 +93,14 @@ TEST_CASE(
   REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "GET", "/dapr/subscribe").empty(); }));
   auto listing = RequestsTo(setup.record, "GET", "/dapr/subscribe").front();
   CHECK(listing["headers"]["dapr-app-id"] == "http-app");
+  // GET /dapr/config is asked too; the actor types it names are logged as not served.
+  REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "GET", "/dapr/config").empty(); }));
+  CHECK(RequestsTo(setup.record, "GET", "/dapr/config").front()["headers"]["dapr-app-id"] ==
+        "http-app");
+  REQUIRE(Eventually([&] {
+    return host.Log().find("actor types Cart") != std::string::npos &&
+           host.Log().find("plughost serves no actors") != std::string::npos;
+  }));
 
   // Subscriptions take effect once listed; publish until the first event arrives.
   REQUIRE(Eventually([&] {
@@ -333,6 +342,61 @@ TEST_CASE("HTTP app: input bindings are probed with OPTIONS and delivered as POS
   CHECK(RequestsTo(setup.record, "POST", "/unlisted").empty());  // the app answered 404
   auto tick = RequestsTo(setup.record, "POST", "/ticker").front();
   CHECK(tick["headers"]["content-type"] == "application/json");
+}
+
+TEST_CASE("HTTP app: with app health checks, deliveries wait for a healthy app and pause") {
+  HttpAppSetup setup;
+  std::string unhealthy = setup.record + ".unhealthy";
+  WriteFile(unhealthy, "");  // the app starts unhealthy
+  ::setenv("APP_API_TOKEN", "app-secret", 1);
+  RunningHost host(setup.dir, setup.dir.path(),
+                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
+                    "127.0.0.1:" + std::to_string(setup.app_port), "--enable-app-health-check",
+                    "--app-health-probe-interval", "1", "--app-health-probe-timeout", "500",
+                    "--app-health-threshold", "1"});
+  ::unsetenv("APP_API_TOKEN");
+  REQUIRE(host.started());
+  auto probes = [&] { return RequestsTo(setup.record, "GET", "/healthz").size(); };
+  // Two probes answered 503: nothing was listed or delivered meanwhile.
+  REQUIRE(Eventually([&] { return probes() >= 2; }));
+  CHECK(RequestsTo(setup.record, "GET", "/healthz").front()["headers"].count("dapr-api-token") ==
+        0);  // daprd's probe carries no token
+  CHECK(RequestsTo(setup.record, "GET", "/dapr/subscribe").empty());
+  CHECK(RequestsTo(setup.record, "POST", "/ticker").empty());
+
+  // Healthy: the subscriptions and input bindings start.
+  std::remove(unhealthy.c_str());
+  REQUIRE(Eventually([&] { return !RequestsTo(setup.record, "POST", "/ticker").empty(); }));
+  REQUIRE(Eventually([&] {
+    Publish(host.dapr(), "orders", R"({"phase":"healthy"})");
+    return !RequestsTo(setup.record, "POST", "/orders").empty();
+  }));
+
+  // Unhealthy again (threshold 1): once a probe after the change has run, nothing more arrives.
+  WriteFile(unhealthy, "");
+  REQUIRE(Eventually(
+      [&] { return host.Log().find("app entered unhealthy status") != std::string::npos; }));
+  size_t after_change = probes();
+  REQUIRE(Eventually([&] { return probes() >= after_change + 1; }));
+  size_t ticks = RequestsTo(setup.record, "POST", "/ticker").size();
+  size_t orders = RequestsTo(setup.record, "POST", "/orders").size();
+  REQUIRE(Publish(host.dapr(), "orders", R"({"phase":"unhealthy"})").ok());
+  size_t later = probes();
+  REQUIRE(Eventually([&] { return probes() >= later + 2; }));  // over a second later
+  CHECK(RequestsTo(setup.record, "POST", "/ticker").size() == ticks);
+  CHECK(RequestsTo(setup.record, "POST", "/orders").size() == orders);
+
+  // Healthy again: the deliveries start afresh.
+  std::remove(unhealthy.c_str());
+  REQUIRE(Eventually([&] { return RequestsTo(setup.record, "POST", "/ticker").size() > ticks; }));
+  REQUIRE(Eventually([&] {
+    Publish(host.dapr(), "orders", R"({"phase":"healthy again"})");
+    for (auto& entry : RequestsTo(setup.record, "POST", "/orders")) {
+      auto body = json::parse(entry["body"].get<std::string>());
+      if (body["data"]["phase"] == "healthy again") return true;
+    }
+    return false;
+  }));
 }
 
 TEST_CASE("HTTP app: APP_API_TOKEN goes to the app as dapr-api-token") {
