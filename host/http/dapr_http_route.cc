@@ -3,6 +3,11 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
 namespace plughost::dapr_http {
 
 namespace http = boost::beast::http;
@@ -11,6 +16,57 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
   nlohmann::json body = {{"errorCode", code}, {"message", message}};
   // Messages may carry bytes from the request; never let them make the dump throw.
   return JsonResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+namespace {
+
+constexpr char kTypePrefix[] = "type.googleapis.com/";
+
+// One google.rpc detail as dapr/kit's JSONErrorValue renders it; null for a kind it skips.
+nlohmann::json DetailJson(const google::protobuf::Any& any) {
+  using nlohmann::json;
+  google::rpc::ErrorInfo info;
+  if (any.UnpackTo(&info)) {
+    json metadata = nullptr;  // Go's nil map
+    if (!info.metadata().empty()) {
+      metadata = std::map<std::string, std::string>(info.metadata().begin(), info.metadata().end());
+    }
+    return {{"@type", kTypePrefix + info.GetTypeName()},
+            {"reason", info.reason()},
+            {"domain", info.domain()},
+            {"metadata", std::move(metadata)}};
+  }
+  google::rpc::BadRequest bad_request;
+  if (any.UnpackTo(&bad_request)) {
+    json violations = json::array();
+    for (const auto& violation : bad_request.field_violations()) {
+      json item = json::object();  // Go's omitempty
+      if (!violation.field().empty()) item["field"] = violation.field();
+      if (!violation.description().empty()) item["description"] = violation.description();
+      violations.push_back(std::move(item));
+    }
+    return {{"@type", kTypePrefix + bad_request.GetTypeName()},
+            {"field_violations", violations.empty() ? json(nullptr) : std::move(violations)}};
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(HttpError error, const grpc::Status& status) {
+  google::rpc::Status rich;
+  if (status.error_details().empty() || !rich.ParseFromString(status.error_details()) ||
+      rich.details().empty()) {
+    return ErrorResponse(error.status, error.code, status.error_message());
+  }
+  nlohmann::json details = nlohmann::json::array();
+  for (const auto& any : rich.details()) {
+    if (auto detail = DetailJson(any); !detail.is_null()) details.push_back(std::move(detail));
+  }
+  nlohmann::json body = {{"errorCode", error.code}, {"message", status.error_message()}};
+  if (!details.empty()) body["details"] = std::move(details);
+  return JsonResponse(error.status,
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 HttpResponse NoContent() {

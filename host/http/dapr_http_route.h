@@ -28,10 +28,10 @@ struct HttpError {
 
 // {"errorCode":"...","message":"..."} with `status`.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message);
-// `error` with the gRPC status's message.
-inline HttpResponse ErrorResponse(HttpError error, const grpc::Status& status) {
-  return ErrorResponse(error.status, error.code, status.error_message());
-}
+// `error` with the gRPC status's message, and, when the status carries google.rpc details
+// (daprd's rich errors: ErrorInfo, BadRequest), those as `details` in the
+// form dapr/kit writes them.
+HttpResponse ErrorResponse(HttpError error, const grpc::Status& status);
 // 204 with no body.
 HttpResponse NoContent();
 // `status` with a JSON body.
