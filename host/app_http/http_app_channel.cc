@@ -548,6 +548,9 @@ HttpAppChannel MakeHttpAppChannel(HttpAppOptions options) {
   made.calls.load_app_config = [weak] {
     if (auto bridge = weak.lock()) bridge->bridge->LoadAppConfig();
   };
+  made.calls.stop = [weak] {
+    if (auto bridge = weak.lock()) bridge->bridge->StopClient();
+  };
   made.channel =
       std::make_shared<AppChannel>(std::move(address), std::move(channel), std::move(owner));
   return made;

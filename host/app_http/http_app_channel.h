@@ -50,6 +50,9 @@ struct HttpAppCalls {
   // GET /dapr/config, as daprd asks once the app is healthy; logs what the app says (plughost
   // serves no actors, so actor types the app declares are named in a warning). Returns at once.
   std::function<void()> load_app_config;
+  // Ends every request at the app now (their `done` see 0) and refuses later ones, so nothing
+  // waits on the app during shutdown. The AppCallback bridge fails its calls from then on.
+  std::function<void()> stop;
 };
 
 struct HttpAppChannel {

@@ -376,6 +376,7 @@ Host::~Host() {
   http_server_.reset();  // its replies come from calls into server_
   // First: their threads may call into deliveries_, which is destroyed before them.
   if (app_health_) app_health_->Stop();
+  if (app_http_calls_.stop) app_http_calls_.stop();  // its callbacks need the servers below
   if (supervisor_) supervisor_->Stop();
   grpc_listener_.reset();
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -908,6 +909,9 @@ void Host::Wait() {
   // Pauses the app's subscriptions, drains the events at the app (their acks still reach the
   // components), then closes the streams; what arrived meanwhile stays with the components.
   if (deliveries_) deliveries_->Stop(drain_timeout_);
+  // Nothing more goes to the app: configuration updates still at it end now, before the
+  // streams they belong to close.
+  if (app_http_calls_.stop) app_http_calls_.stop();
   // Streaming subscriptions end now rather than hold the drain until its deadline.
   api_context_.subscriptions.CloseAll();
   if (dapr_api_) dapr_api_->CloseConfigurationSubscriptions();

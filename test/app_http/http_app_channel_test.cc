@@ -1,8 +1,12 @@
 // The HTTP app channel (--app-protocol http) through the real host and a real HTTP app
 // (test/app_http/http_app.py, written as Dapr HTTP apps are): subscriptions from
 // GET /dapr/subscribe, events as POST /<route> with daprd's answer rules, input bindings found
-// with OPTIONS and delivered as POST /<binding>, the app token on every request.
+// with OPTIONS and delivered as POST /<binding>, the app token on every request; bulk
+// deliveries (programmatic and declarative), configuration updates from the HTTP API,
+// GET /dapr/config, and the health probe pausing and resuming deliveries.
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -192,9 +196,23 @@ size_t TimesDelivered(const std::string& record, int n) {
 
 TEST_CASE("HTTP app: a bulkSubscribe subscription gets daprd's bulk envelope") {
   HttpAppSetup setup;
-  RunningHost host(setup.dir, setup.dir.path(),
-                   {"--config", setup.WriteConfig(), "--app-protocol", "http", "--app-address",
-                    "127.0.0.1:" + std::to_string(setup.app_port)});
+  // A declarative bulk subscription too, from a Dapr resource file.
+  std::string resources = setup.dir.File("resources");
+  REQUIRE(::mkdir(resources.c_str(), 0700) == 0);
+  WriteFile(resources + "/subscription.yaml", R"(apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata:
+  name: declared-bulk
+spec:
+  pubsubname: pubsub
+  topic: declared-bulk
+  routes: {default: /bulk}
+  bulkSubscribe: {enabled: true, maxMessagesCount: 10, maxAwaitDurationMs: 100}
+)");
+  RunningHost host(
+      setup.dir, setup.dir.path(),
+      {"--config", setup.WriteConfig(), "--resources-path", resources, "--app-protocol", "http",
+       "--app-address", "127.0.0.1:" + std::to_string(setup.app_port)});
   REQUIRE(host.started());
   // Subscriptions take effect once listed; publish until the first batch arrives.
   REQUIRE(Eventually([&] {
@@ -232,6 +250,18 @@ TEST_CASE("HTTP app: a bulkSubscribe subscription gets daprd's bulk envelope") {
     REQUIRE(Eventually([&] { return TimesDelivered(setup.record, 99) >= 1; }));
     CHECK(TimesDelivered(setup.record, 1) == 1);  // SUCCESS
     CHECK(TimesDelivered(setup.record, 4) == 1);  // DROP
+  }
+
+  SECTION("a declarative bulk Subscription is delivered in bulk too") {
+    REQUIRE(Eventually([&] {
+      Publish(host.dapr(), "declared-bulk", R"({"act":"success","declared":1})");
+      for (auto& [declared_envelope, declared_entry] : BulkEntries(setup.record, "/bulk")) {
+        if (declared_envelope["topic"] == "declared-bulk") {
+          return declared_entry["event"]["data"]["declared"] == 1;
+        }
+      }
+      return false;
+    }));
   }
 
   SECTION("with rawPayload, each event is the base64 of the message's bytes") {
