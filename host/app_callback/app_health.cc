@@ -2,6 +2,7 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include <atomic>
 #include <utility>
 
 #include "absl/time/time.h"
@@ -11,8 +12,10 @@
 namespace plughost {
 
 AppHealthProbe GrpcAppHealthProbe(std::shared_ptr<AppChannel> channel) {
-  return [channel = std::move(channel)](std::chrono::milliseconds timeout,
-                                        std::function<void(bool)> done) {
+  // An app without the service never turns healthy (as in daprd); said once, not per probe.
+  auto told_unimplemented = std::make_shared<std::atomic<bool>>(false);
+  return [channel = std::move(channel), told_unimplemented](std::chrono::milliseconds timeout,
+                                                            std::function<void(bool)> done) {
     struct Call {
       grpc::ClientContext context;  // no app token: daprd's probe sends none
       google::protobuf::Empty request;
@@ -22,7 +25,15 @@ AppHealthProbe GrpcAppHealthProbe(std::shared_ptr<AppChannel> channel) {
     call->context.set_deadline(std::chrono::system_clock::now() + timeout);
     channel->health_stub().async()->HealthCheck(
         &call->context, &call->request, &call->response,
-        [call, done = std::move(done)](grpc::Status status) { done(status.ok()); });
+        [call, told_unimplemented, done = std::move(done)](grpc::Status status) {
+          if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+              !told_unimplemented->exchange(true)) {
+            PH_LOG_WARN("app",
+                        "the app does not implement AppCallbackHealthCheck/HealthCheck: with "
+                        "--enable-app-health-check it stays unhealthy and gets no events");
+          }
+          done(status.ok());
+        });
   };
 }
 

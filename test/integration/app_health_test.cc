@@ -158,5 +158,32 @@ TEST_CASE("a gRPC app is probed with HealthCheck; deliveries follow its health",
   server->Shutdown(std::chrono::system_clock::now() + 500ms);
 }
 
+TEST_CASE("a gRPC app without AppCallbackHealthCheck stays unhealthy, as in daprd",
+          "[integration][app-health]") {
+  TempDir dir;
+  App app;
+  int port = FreeTcpPort();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
+  builder.RegisterService(&app);  // no health service
+  auto server = builder.BuildAndStart();
+  REQUIRE(server);
+  WriteFile(
+      dir.File("config.json"),
+      R"({"app_id": "no-health", "components": [{"name": "pubsub", "type": "pubsub.in-memory"}]})");
+  auto host = std::make_unique<RunningHost>(
+      dir, dir.path(),
+      std::vector<std::string>{"--config", dir.File("config.json"), "--app-address",
+                               "127.0.0.1:" + std::to_string(port), "--enable-app-health-check",
+                               "--app-health-probe-interval", "1"});
+  REQUIRE(host->started());
+  REQUIRE(Eventually([&] {
+    return host->Log().find("does not implement AppCallbackHealthCheck") != std::string::npos;
+  }));
+  CHECK(app.listings == 0);
+  host.reset();
+  server->Shutdown(std::chrono::system_clock::now() + 500ms);
+}
+
 }  // namespace
 }  // namespace plughost::testing
