@@ -68,6 +68,7 @@ def bulk_statuses(envelope):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real app servers
+    wbufsize = -1  # headers and body in one write, as real servers (no Nagle + delayed-ACK stall)
 
     def log_message(self, *args):
         pass
