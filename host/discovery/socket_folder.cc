@@ -33,7 +33,9 @@ std::string SkipReason(fs::file_type type) {
 
 }  // namespace
 
-bool IsHiddenEntry(const std::string& file_name) { return !file_name.empty() && file_name[0] == '.'; }
+bool IsHiddenEntry(const std::string& file_name) {
+  return !file_name.empty() && file_name[0] == '.';
+}
 
 SocketFolderListing ListSocketFolder(const std::string& folder) {
   SocketFolderListing listing;

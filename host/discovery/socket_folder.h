@@ -19,9 +19,10 @@ struct SocketFolderListing {
 // Probing it earlier could reach a half-started server.
 bool IsHiddenEntry(const std::string& file_name);
 
-// Lists `folder` non-recursively, leaving hidden entries out. Entries are classified by lstat, so a symlink is never
-// followed: a link to a socket could point outside the folder the operator vetted. A folder
-// that exists but cannot be listed yields one SkippedEntry for the folder itself. Never throws.
+// Lists `folder` non-recursively, leaving hidden entries out. Entries are classified by lstat, so a
+// symlink is never followed: a link to a socket could point outside the folder the operator vetted.
+// A folder that exists but cannot be listed yields one SkippedEntry for the folder itself. Never
+// throws.
 SocketFolderListing ListSocketFolder(const std::string& folder);
 
 }  // namespace plughost
