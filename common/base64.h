@@ -6,29 +6,36 @@
 
 namespace plughost {
 
-inline std::string Base64Encode(std::string_view bytes) {
+// Appends the base64 of `bytes` to `out`, written in place: a CloudEvent's 16 KiB payload is
+// encoded straight into the envelope, with no string of its own and no per-character growth.
+inline void AppendBase64(std::string_view bytes, std::string* out) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t start = out->size();
+  out->resize(start + (bytes.size() + 2) / 3 * 4);
+  char* to = out->data() + start;
+  const auto* from = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                 (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                 static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
+    unsigned n = (from[i] << 16) | (from[i + 1] << 8) | from[i + 2];
+    *to++ = kAlphabet[(n >> 18) & 63];
+    *to++ = kAlphabet[(n >> 12) & 63];
+    *to++ = kAlphabet[(n >> 6) & 63];
+    *to++ = kAlphabet[n & 63];
   }
   if (i < bytes.size()) {
-    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
+    unsigned n = from[i] << 16;
+    if (i + 1 < bytes.size()) n |= from[i + 1] << 8;
+    *to++ = kAlphabet[(n >> 18) & 63];
+    *to++ = kAlphabet[(n >> 12) & 63];
+    *to++ = i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    *to++ = '=';
   }
+}
+
+inline std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  AppendBase64(bytes, &out);
   return out;
 }
 
