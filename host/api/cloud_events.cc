@@ -429,11 +429,13 @@ std::string NewUuid() {
   }
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string text;
-  text.reserve(36);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(36, '-');
+  size_t at = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    text += fmt::format("{:02x}", bytes[i]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the '-' already there
+    text[at++] = kHex[bytes[i] >> 4];
+    text[at++] = kHex[bytes[i] & 15];
   }
   return text;
 }
