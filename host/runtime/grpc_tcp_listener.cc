@@ -40,7 +40,6 @@ class GrpcTcpListener::Impl {
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       *error = ec.message();
       return false;
@@ -49,10 +48,18 @@ class GrpcTcpListener::Impl {
     return true;
   }
 
-  void Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor) {
+  bool Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+             std::string* error) {
+    boost::system::error_code ec;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      *error = ec.message();
+      return false;
+    }
     grpc_acceptor_ = std::move(acceptor);
     Accept();
     thread_ = std::thread([this] { io_.run(); });
+    return true;
   }
 
   void Stop() {
@@ -142,9 +149,9 @@ GrpcTcpListener::~GrpcTcpListener() { impl_->Stop(); }
 
 int GrpcTcpListener::port() const { return impl_->port(); }
 
-void GrpcTcpListener::Start(
-    std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor) {
-  impl_->Start(std::move(acceptor));
+bool GrpcTcpListener::Start(
+    std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor, std::string* error) {
+  return impl_->Start(std::move(acceptor), error);
 }
 
 }  // namespace plughost

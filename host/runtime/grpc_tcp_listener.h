@@ -16,14 +16,17 @@ namespace plughost {
 
 class GrpcTcpListener {
  public:
-  // Binds and listens on host:port (port 0 picks a free one); null with `*error` on failure.
+  // Binds host:port (port 0 picks a free one); null with `*error` on failure. Connections are
+  // refused until Start: the port accepting is the sign that the host finished starting.
   static std::unique_ptr<GrpcTcpListener> Bind(const std::string& host, int port,
                                                std::string* error);
   ~GrpcTcpListener();  // stops accepting; connections already handed over belong to gRPC
 
   int port() const;
-  // Starts accepting into `acceptor`, which must belong to a started server.
-  void Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor);
+  // Listens and starts accepting into `acceptor`, which must belong to a started server; false
+  // with `*error` when the port cannot listen.
+  bool Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+             std::string* error);
 
  private:
   class Impl;

@@ -406,7 +406,18 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   // Input-binding events and pub/sub messages flow to the app once everything else serves
   // (no-op without an app); the app may list its topics only once it is up.
   host->StartAppDeliveries(options);
+  if (!host->OpenGrpcPort(options, error)) return nullptr;
   return host;
+}
+
+bool Host::OpenGrpcPort(const HostOptions& options, StartupError* error) {
+  if (!grpc_listener_) return true;  // a Unix socket address: gRPC listens itself
+  std::string listen_error;
+  if (!grpc_listener_->Start(std::move(grpc_tcp_acceptor_), &listen_error)) {
+    *error = {1, fmt::format("cannot listen on {}: {}", options.grpc_address, listen_error)};
+    return false;
+  }
+  return true;
 }
 
 bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
@@ -754,7 +765,6 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   // gRPC answers larger requests with RESOURCE_EXHAUSTED before any handler runs.
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   int selected_port = 0;
-  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tcp_acceptor;
   if (listen->is_unix) {
     builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials());
   } else {
@@ -766,7 +776,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
       return false;
     }
     selected_port = grpc_listener_->port();
-    tcp_acceptor = builder.experimental().AddExternalConnectionAcceptor(
+    grpc_tcp_acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
         grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
         grpc::InsecureServerCredentials());
   }
@@ -783,7 +793,6 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
     grpc_listener_.reset();
     return false;
   }
-  if (grpc_listener_) grpc_listener_->Start(std::move(tcp_acceptor));
   if (listen->is_unix) {
     ::chmod(listen->unix_path.c_str(), 0660);
     address_ = listen->grpc_target;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include "absl/status/statusor.h"
 #include "host/api/api_context.h"
@@ -106,6 +107,8 @@ class Host {
   bool BuildRegistry(const HostOptions& options, StartupError* error);
   bool CreateInstances(const HostOptions& options, StartupError* error);
   bool StartServer(const HostOptions& options, StartupError* error);
+  // Last step of Start: the gRPC TCP port accepts only once everything else runs.
+  bool OpenGrpcPort(const HostOptions& options, StartupError* error);
   // The channel deliveries use to reach the app: gRPC, or the HTTP bridge (--app-protocol).
   std::shared_ptr<AppChannel> MakeAppChannel(const HostOptions& options);
   // Starts deliveries to the app now, or, with app health checks, once it is healthy.
@@ -128,6 +131,8 @@ class Host {
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<GrpcTcpListener> grpc_listener_;  // after server_: destroyed (stopped) first
+  // gRPC's end of grpc_listener_, held from StartServer until OpenGrpcPort hands it over.
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_tcp_acceptor_;
   std::unique_ptr<ComponentSupervisor> supervisor_;
   // Pub/sub messages and input-binding events to the app; app_health_ (after it: stopped
   // first) pauses them while the app is unhealthy (--enable-app-health-check).
