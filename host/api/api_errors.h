@@ -2,6 +2,7 @@
 // errors from plughost. Formats follow Dapr's (messages are facts of its public behaviour).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,18 @@ namespace plughost::api_errors {
 // such as "DAPR_STATE_NOT_FOUND", in the status details, so SDK helpers can read the reason.
 inline constexpr char kErrorDomain[] = "dapr.io";
 grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason);
+
+// The details daprd's kit errors carry: a google.rpc.ResourceInfo (when `resource_info`) and
+// then the ErrorInfo, in that order (daprd's insertion order).
+struct RichError {
+  std::string_view reason;
+  std::map<std::string, std::string> metadata;  // ErrorInfo.metadata
+  bool resource_info = false;
+  std::string_view resource_type;
+  std::string_view resource_name;
+  std::string_view description;  // ResourceInfo.description
+};
+grpc::Status WithDetails(const grpc::Status& status, const RichError& rich);
 
 grpc::Status NotConfigured(ComponentKind kind, std::string_view name);
 // Instances exist but none is named so: INVALID_ARGUMENT "<kind> <name> is not found".

@@ -8,6 +8,7 @@
 #include "host/api/state_keys.h"
 #include "host/api/state_requests.h"
 #include "host/common/limit_hits.h"
+#include "host/components/state_errors.h"
 #include "host/components/state_store.h"
 
 namespace plughost {
@@ -350,6 +351,7 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
   store->As<StateStore>()->Query(
       std::move(query), OptionsFor(call),
       [reactor, response, store](grpc::Status status, statepb::QueryResponse result) {
+        if (IsKitError(status)) return reactor->Finish(status);  // as daprd: unwrapped
         if (!status.ok()) {
           auto code = status.error_code() == grpc::StatusCode::UNIMPLEMENTED
                           ? grpc::StatusCode::UNIMPLEMENTED
