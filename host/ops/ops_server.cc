@@ -22,7 +22,7 @@ HttpServerOptions OpsServerOptions() {
   options.name = "operator endpoints";
   options.max_body_bytes = 64 << 10;
   options.max_header_bytes = 16 << 10;
-  options.idle_timeout = std::chrono::seconds(30);
+  options.idle_timeout = std::chrono::seconds(5);
   options.header_timeout = std::chrono::seconds(5);
   options.body_timeout = std::chrono::seconds(5);
   options.write_timeout = std::chrono::seconds(30);
