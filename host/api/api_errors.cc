@@ -55,6 +55,11 @@ grpc::Status WithDetails(const grpc::Status& status, const RichError& rich) {
   google::rpc::Status details;
   details.set_code(status.error_code());
   details.set_message(status.error_message());
+  google::rpc::ErrorInfo info;
+  info.set_domain(kErrorDomain);
+  info.set_reason(std::string(rich.reason));
+  info.mutable_metadata()->insert(rich.metadata.begin(), rich.metadata.end());
+  if (rich.error_info_first) details.add_details()->PackFrom(info);
   if (rich.resource_info) {
     google::rpc::ResourceInfo resource;
     resource.set_resource_type(std::string(rich.resource_type));
@@ -62,16 +67,12 @@ grpc::Status WithDetails(const grpc::Status& status, const RichError& rich) {
     resource.set_description(std::string(rich.description));
     details.add_details()->PackFrom(resource);
   }
-  google::rpc::ErrorInfo info;
-  info.set_domain(kErrorDomain);
-  info.set_reason(std::string(rich.reason));
-  info.mutable_metadata()->insert(rich.metadata.begin(), rich.metadata.end());
-  details.add_details()->PackFrom(info);
+  if (!rich.error_info_first) details.add_details()->PackFrom(info);
   return grpc::Status(status.error_code(), status.error_message(), details.SerializeAsString());
 }
 
 grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason) {
-  return WithDetails(status, RichError{reason, {}, false, "", "", ""});
+  return WithDetails(status, RichError{reason, {}, false, false, "", "", ""});
 }
 
 namespace {
@@ -250,7 +251,8 @@ grpc::Status SecretStoreNotFound(std::string_view store) {
   return WithDetails(
       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                    fmt::format("failed finding secret store with key {}", store)),
-      RichError{"ERR_SECRET_STORE_NOT_FOUND", {{"store", std::string(store)}}, false, "", "", ""});
+      RichError{
+          "ERR_SECRET_STORE_NOT_FOUND", {{"store", std::string(store)}}, false, false, "", "", ""});
 }
 
 grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
@@ -276,7 +278,7 @@ grpc::Status ConfigurationStoreNotFound(std::string_view store) {
   return WithDetails(
       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                    fmt::format("configuration store {} not found", store)),
-      RichError{"DAPR_CONFIGURATION_STORE_NOT_FOUND", {}, true, "configuration", store, ""});
+      RichError{"DAPR_CONFIGURATION_STORE_NOT_FOUND", {}, true, false, "configuration", store, ""});
 }
 
 grpc::Status ConfigurationGetFailed(const std::vector<std::string>& keys, std::string_view store,
@@ -303,6 +305,7 @@ grpc::Status InvokeBindingFailed(std::string_view name, std::string_view why,
   return WithDetails(status, RichError{"DAPR_BINDING_INVOKE_OUTPUT_BINDING",
                                        {{"name", std::string(name)}, {"error", std::string(why)}},
                                        true,
+                                       false,
                                        "binding",
                                        name,
                                        status.error_message()});

@@ -20,11 +20,12 @@ inline constexpr char kErrorDomain[] = "dapr.io";
 grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason);
 
 // The details daprd's kit errors carry: a google.rpc.ResourceInfo (when `resource_info`) and
-// then the ErrorInfo, in that order (daprd's insertion order).
+// the ErrorInfo, in the order daprd adds them (ResourceInfo first, but for pub/sub errors).
 struct RichError {
   std::string_view reason;
   std::map<std::string, std::string> metadata;  // ErrorInfo.metadata
   bool resource_info = false;
+  bool error_info_first = false;
   std::string_view resource_type;
   std::string_view resource_name;
   std::string_view description;  // ResourceInfo.description

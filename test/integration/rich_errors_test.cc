@@ -165,7 +165,7 @@ TEST_CASE("lookups of every building block carry daprd's ErrorInfo", "[integrati
   REQUIRE(details.has_resource);
   CHECK(details.resource.resource_name() == "nosuch");
   CHECK(details.resource.description() == publish.error_message());
-  CHECK(details.resource_index < details.error_info_index);  // daprd's order
+  CHECK(details.error_info_index < details.resource_index);  // daprd's order for pub/sub
   CheckReason(Publish(host, ""), grpc::StatusCode::INVALID_ARGUMENT, "DAPR_PUBSUB_NAME_EMPTY");
 
   CheckReason(GetSecret(host, "nosuch"), grpc::StatusCode::INVALID_ARGUMENT,
@@ -175,7 +175,9 @@ TEST_CASE("lookups of every building block carry daprd's ErrorInfo", "[integrati
   auto configuration = GetConfiguration(host, "nosuch");
   CheckReason(configuration, grpc::StatusCode::INVALID_ARGUMENT,
               "DAPR_CONFIGURATION_STORE_NOT_FOUND");
-  CHECK(Read(configuration).resource.resource_type() == "configuration");
+  auto configuration_details = Read(configuration);
+  CHECK(configuration_details.resource.resource_type() == "configuration");
+  CHECK(configuration_details.resource_index < configuration_details.error_info_index);
 
   CheckReason(TryLock(host, "nosuch"), grpc::StatusCode::INVALID_ARGUMENT, "DAPR_LOCK_NOT_FOUND");
 
