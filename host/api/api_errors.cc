@@ -59,6 +59,13 @@ grpc::Status WithDetails(const grpc::Status& status, const RichError& rich) {
   info.set_domain(kErrorDomain);
   info.set_reason(std::string(rich.reason));
   info.mutable_metadata()->insert(rich.metadata.begin(), rich.metadata.end());
+  if (!rich.field.empty()) {
+    google::rpc::BadRequest bad_request;
+    auto* violation = bad_request.add_field_violations();
+    violation->set_field(std::string(rich.field));
+    violation->set_description(std::string(rich.field_description));
+    details.add_details()->PackFrom(bad_request);
+  }
   if (rich.error_info_first) details.add_details()->PackFrom(info);
   if (rich.resource_info) {
     google::rpc::ResourceInfo resource;
@@ -72,7 +79,7 @@ grpc::Status WithDetails(const grpc::Status& status, const RichError& rich) {
 }
 
 grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason) {
-  return WithDetails(status, RichError{reason, {}, false, false, "", "", ""});
+  return WithDetails(status, RichError{.reason = reason});
 }
 
 namespace {
@@ -169,6 +176,41 @@ grpc::Status StateTransactionFailed(const grpc::Status& cause) {
       code, fmt::format("error while executing state transaction: {}", cause.error_message()));
 }
 
+namespace {
+// daprd's state-level rich errors name the store in a ResourceInfo ("state", name).
+grpc::Status StateRich(grpc::Status status, std::string_view reason, std::string_view store,
+                       std::string_view field = "", std::string_view field_description = "") {
+  return WithDetails(status, RichError{.reason = reason,
+                                       .resource_info = true,
+                                       .resource_type = "state",
+                                       .resource_name = store,
+                                       .field = field,
+                                       .field_description = field_description});
+}
+}  // namespace
+
+grpc::Status StateTransactionsNotSupported(std::string_view store) {
+  return StateRich(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                fmt::format("state store {} doesn't support transactions", store)),
+                   "DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED", store);
+}
+
+grpc::Status StateQueryFailed(std::string_view store, const grpc::Status& cause) {
+  if (IsKitError(cause)) return cause;
+  bool unsupported = cause.error_code() == grpc::StatusCode::UNIMPLEMENTED;
+  auto code = unsupported ? grpc::StatusCode::UNIMPLEMENTED : StateErrorCode(cause);
+  return StateRich(
+      grpc::Status(code,
+                   fmt::format("state store {} query failed: {}", store, cause.error_message())),
+      unsupported ? "DAPR_STATE_QUERYING_NOT_SUPPORTED" : "DAPR_STATE_QUERY_FAILED", store);
+}
+
+grpc::Status StateIllegalKey(std::string_view store, std::string_view key,
+                             std::string_view message) {
+  return StateRich(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message)),
+                   "DAPR_STATE_ILLEGAL_KEY", store, key, message);
+}
+
 grpc::Status LockStoresNotConfigured() {
   return WithErrorInfo(
       grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "lock store is not configured"),
@@ -248,11 +290,10 @@ grpc::Status SecretStoreNotConfigured() {
 }
 
 grpc::Status SecretStoreNotFound(std::string_view store) {
-  return WithDetails(
-      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                   fmt::format("failed finding secret store with key {}", store)),
-      RichError{
-          "ERR_SECRET_STORE_NOT_FOUND", {{"store", std::string(store)}}, false, false, "", "", ""});
+  return WithDetails(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  fmt::format("failed finding secret store with key {}", store)),
+                     RichError{.reason = "ERR_SECRET_STORE_NOT_FOUND",
+                               .metadata = {{"store", std::string(store)}}});
 }
 
 grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
@@ -275,10 +316,12 @@ grpc::Status ConfigurationStoresNotConfigured() {
 }
 
 grpc::Status ConfigurationStoreNotFound(std::string_view store) {
-  return WithDetails(
-      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                   fmt::format("configuration store {} not found", store)),
-      RichError{"DAPR_CONFIGURATION_STORE_NOT_FOUND", {}, true, false, "configuration", store, ""});
+  return WithDetails(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  fmt::format("configuration store {} not found", store)),
+                     RichError{.reason = "DAPR_CONFIGURATION_STORE_NOT_FOUND",
+                               .resource_info = true,
+                               .resource_type = "configuration",
+                               .resource_name = store});
 }
 
 grpc::Status ConfigurationGetFailed(const std::vector<std::string>& keys, std::string_view store,
@@ -302,13 +345,13 @@ std::string ConfigurationUnsubscribeFailed(std::string_view id, std::string_view
 grpc::Status InvokeBindingFailed(std::string_view name, std::string_view why,
                                  grpc::StatusCode code) {
   grpc::Status status(code, fmt::format("error invoking output binding {}: {}", name, why));
-  return WithDetails(status, RichError{"DAPR_BINDING_INVOKE_OUTPUT_BINDING",
-                                       {{"name", std::string(name)}, {"error", std::string(why)}},
-                                       true,
-                                       false,
-                                       "binding",
-                                       name,
-                                       status.error_message()});
+  return WithDetails(
+      status, RichError{.reason = "DAPR_BINDING_INVOKE_OUTPUT_BINDING",
+                        .metadata = {{"name", std::string(name)}, {"error", std::string(why)}},
+                        .resource_info = true,
+                        .resource_type = "binding",
+                        .resource_name = name,
+                        .description = status.error_message()});
 }
 
 grpc::Status InvokeBindingFailed(std::string_view name, const grpc::Status& cause) {

@@ -16,8 +16,12 @@ grpc::Status Invalid(std::string message) {
 grpc::Status Rich(grpc::Status status, std::string_view reason, std::string_view pubsub,
                   std::map<std::string, std::string> metadata = {}) {
   std::string message = status.error_message();
-  return api_errors::WithDetails(
-      status, api_errors::RichError{reason, std::move(metadata), true, true, "", pubsub, message});
+  return api_errors::WithDetails(status, api_errors::RichError{.reason = reason,
+                                                               .metadata = std::move(metadata),
+                                                               .resource_info = true,
+                                                               .error_info_first = true,
+                                                               .resource_name = pubsub,
+                                                               .description = message});
 }
 
 }  // namespace

@@ -213,6 +213,32 @@ TEST_CASE("a kind with no instance answers not configured, with daprd's reason",
   CheckReason(TryLock(host, "lockstore"), grpc::StatusCode::FAILED_PRECONDITION,
               "DAPR_LOCK_NOT_CONFIGURED");
 
+  // State-level errors name the store in a ResourceInfo.
+  auto illegal = GetState(host, "kitstore", "a||b");
+  CheckReason(illegal, grpc::StatusCode::INVALID_ARGUMENT, "DAPR_STATE_ILLEGAL_KEY");
+  {
+    google::rpc::Status rich;
+    REQUIRE(rich.ParseFromString(illegal.error_details()));
+    REQUIRE(rich.details_size() == 3);  // BadRequest, ResourceInfo, ErrorInfo: daprd's order
+    google::rpc::BadRequest bad_request;
+    REQUIRE(rich.details(0).UnpackTo(&bad_request));
+    CHECK(bad_request.field_violations(0).field() == "a||b");
+    auto details = Read(illegal);
+    CHECK(details.resource.resource_type() == "state");
+    CHECK(details.resource.resource_name() == "kitstore");
+  }
+  rt::ExecuteStateTransactionRequest transaction;
+  transaction.set_storename("kitstore");
+  google::protobuf::Empty none;
+  CheckReason(host.dapr().ExecuteStateTransaction(Deadline().get(), transaction, &none),
+              grpc::StatusCode::UNIMPLEMENTED, "DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED");
+  rt::QueryStateRequest query;
+  query.set_store_name("kitstore");
+  query.set_query("{}");
+  rt::QueryStateResponse queried;
+  CheckReason(host.dapr().QueryStateAlpha1(Deadline().get(), query, &queried),
+              grpc::StatusCode::UNIMPLEMENTED, "DAPR_STATE_QUERYING_NOT_SUPPORTED");
+
   SECTION("a component's kit error reaches the app as the component sent it") {
     auto get = GetState(host, "kitstore", "k1");
     INFO(get.error_message());
