@@ -47,6 +47,12 @@ bool ClosedByPeer(int fd) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
+// True once the peer sent something on `fd` or closed it; never blocks.
+bool Answered(int fd) {
+  pollfd item{fd, POLLIN, 0};
+  return ::poll(&item, 1, 0) > 0;
+}
+
 void CloseAll(std::vector<int>& fds) {
   for (int fd : fds) ::close(fd);
   fds.clear();
@@ -140,6 +146,38 @@ TEST_CASE("the gRPC port holds at most --max-connections; one more is closed at 
     rt::GetMetadataResponse response;
     return dapr->GetMetadata(Deadline().get(), request, &response).ok();
   }));
+}
+
+TEST_CASE("the HTTP API port holds at most --max-connections; one more gets 503") {
+  TempDir dir;
+  int ops_port = FreeTcpPort();
+  int http_port = FreeTcpPort();
+  RunningHost host(
+      dir, dir.path(),
+      {"--max-connections", "4", "--http-address", "127.0.0.1:" + std::to_string(http_port),
+       "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
+  REQUIRE(host.started());
+  REQUIRE(WaitForPort(http_port, 10s));
+  std::vector<int> idle;
+  // WaitForPort's probe may still hold a slot for a moment: fill until one is refused.
+  int extra = -1;
+  REQUIRE(Eventually([&] {
+    int fd = ConnectTcp(http_port);
+    if (fd < 0) return false;
+    // A refused connection is answered at once (503) and closed; an admitted one stays silent.
+    bool refused = Eventually([&] { return Answered(fd); }, 300ms);
+    if (!refused) {
+      idle.push_back(fd);
+      return false;
+    }
+    extra = fd;
+    return true;
+  }));
+  ::close(extra);
+  CHECK(HttpGet(http_port, "/v1.0/healthz").status == 503);
+  CHECK(LimitHits(ops_port, "http_connections_full") >= 1);
+  CloseAll(idle);
+  CHECK(Eventually([&] { return HttpGet(http_port, "/v1.0/healthz").status == 204; }));
 }
 
 TEST_CASE("slow clients on the ops port do not stall /healthz and are dropped") {
