@@ -3,8 +3,6 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include <map>
-
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -12,61 +10,64 @@ namespace plughost::dapr_http {
 
 namespace http = boost::beast::http;
 
-HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
-  nlohmann::json body = {{"errorCode", code}, {"message", message}};
+namespace {
+
+HttpResponse JsonError(int status, const nlohmann::json& body) {
   // Messages may carry bytes from the request; never let them make the dump throw.
   return JsonResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-namespace {
-
 constexpr char kTypePrefix[] = "type.googleapis.com/";
 
-// One google.rpc detail as dapr/kit's JSONErrorValue renders it; null for a kind it skips.
-nlohmann::json DetailJson(const google::protobuf::Any& any) {
-  using nlohmann::json;
-  google::rpc::ErrorInfo info;
-  if (any.UnpackTo(&info)) {
-    json metadata = nullptr;  // Go's nil map
-    if (!info.metadata().empty()) {
-      metadata = std::map<std::string, std::string>(info.metadata().begin(), info.metadata().end());
+// daprd's JSON for the details its rich errors carry (dapr/kit errors), or null when the status
+// has none of daprd's own: details a component sent are not the API's to show.
+nlohmann::json RichDetails(const grpc::Status& status) {
+  if (status.error_details().empty()) return nullptr;
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return nullptr;
+  nlohmann::json details = nlohmann::json::array();
+  bool daprs = false;
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::ResourceInfo resource;
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&info)) {
+      daprs = daprs || info.domain() == "dapr.io";
+      nlohmann::json metadata = nullptr;  // Go's nil map
+      for (const auto& [key, value] : info.metadata()) metadata[key] = value;
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.ErrorInfo"},
+                         {"reason", info.reason()},
+                         {"domain", info.domain()},
+                         {"metadata", metadata}});
+    } else if (any.UnpackTo(&resource)) {
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.ResourceInfo"},
+                         {"resource_type", resource.resource_type()},
+                         {"resource_name", resource.resource_name()},
+                         {"owner", resource.owner()},
+                         {"description", resource.description()}});
+    } else if (any.UnpackTo(&bad_request)) {
+      nlohmann::json violations = nlohmann::json::array();
+      for (const auto& violation : bad_request.field_violations()) {
+        violations.push_back(
+            {{"field", violation.field()}, {"description", violation.description()}});
+      }
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.BadRequest"},
+                         {"field_violations", violations}});
     }
-    return {{"@type", kTypePrefix + info.GetTypeName()},
-            {"reason", info.reason()},
-            {"domain", info.domain()},
-            {"metadata", std::move(metadata)}};
   }
-  google::rpc::BadRequest bad_request;
-  if (any.UnpackTo(&bad_request)) {
-    json violations = json::array();
-    for (const auto& violation : bad_request.field_violations()) {
-      json item = json::object();  // Go's omitempty
-      if (!violation.field().empty()) item["field"] = violation.field();
-      if (!violation.description().empty()) item["description"] = violation.description();
-      violations.push_back(std::move(item));
-    }
-    return {{"@type", kTypePrefix + bad_request.GetTypeName()},
-            {"field_violations", violations.empty() ? json(nullptr) : std::move(violations)}};
-  }
-  return nullptr;
+  return daprs ? details : nlohmann::json(nullptr);
 }
 
 }  // namespace
 
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  return JsonError(status, {{"errorCode", code}, {"message", message}});
+}
+
 HttpResponse ErrorResponse(HttpError error, const grpc::Status& status) {
-  google::rpc::Status rich;
-  if (status.error_details().empty() || !rich.ParseFromString(status.error_details()) ||
-      rich.details().empty()) {
-    return ErrorResponse(error.status, error.code, status.error_message());
-  }
-  nlohmann::json details = nlohmann::json::array();
-  for (const auto& any : rich.details()) {
-    if (auto detail = DetailJson(any); !detail.is_null()) details.push_back(std::move(detail));
-  }
   nlohmann::json body = {{"errorCode", error.code}, {"message", status.error_message()}};
-  if (!details.empty()) body["details"] = std::move(details);
-  return JsonResponse(error.status,
-                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (auto details = RichDetails(status); !details.is_null()) body["details"] = details;
+  return JsonError(error.status, body);
 }
 
 HttpResponse NoContent() {

@@ -770,7 +770,8 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   } else {
     // TCP connections come through the host's own accept loop (see grpc_tcp_listener.h).
     std::string bind_error;
-    grpc_listener_ = GrpcTcpListener::Bind(listen->host, listen->port, &bind_error);
+    grpc_listener_ = GrpcTcpListener::Bind(
+        listen->host, listen->port, static_cast<size_t>(options.max_connections), &bind_error);
     if (!grpc_listener_) {
       *error = {1, fmt::format("cannot listen on {}: {}", options.grpc_address, bind_error)};
       return false;
@@ -882,6 +883,8 @@ bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
       server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
   HttpServerOptions server_options;
   server_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
+  server_options.max_connections =
+      options.max_connections > 0 ? static_cast<size_t>(options.max_connections) : SIZE_MAX;
   auto server =
       HttpServer::Start(address, server_options,
                         [api = dapr_http_api_.get()](HttpRequest&& request, HttpReply reply) {

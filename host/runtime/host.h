@@ -70,7 +70,9 @@ struct HostOptions {
   std::chrono::milliseconds component_timeout{30000};
   std::string api_token;             // DAPR_API_TOKEN: required on every API call when set
   int64_t max_concurrent_calls = 0;  // per component instance; 0 = unlimited
-  int max_message_bytes = 4 << 20;   // larger requests get RESOURCE_EXHAUSTED
+  // Connections open at once on the gRPC TCP port and on the HTTP API port; 0 = unlimited.
+  int64_t max_connections = 1024;
+  int max_message_bytes = 4 << 20;  // larger requests get RESOURCE_EXHAUSTED
   bool allow_insecure_sockets_dir = false;
   // Operator endpoints (/healthz, /readyz, /metrics); empty or "off" disables them. When the
   // default address is busy the host logs it and runs without them; an address given
