@@ -208,7 +208,9 @@ void RawListener::ServeGarbage() {
     if (connection < 0) continue;
     // What an SSH daemon says first: a real-world listener that is not HTTP/2.
     static constexpr char kGarbage[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
-    [[maybe_unused]] ssize_t written = ::write(connection, kGarbage, sizeof(kGarbage) - 1);
+    // MSG_NOSIGNAL: a client that already hung up must not kill the test with SIGPIPE.
+    [[maybe_unused]] ssize_t written =
+        ::send(connection, kGarbage, sizeof(kGarbage) - 1, MSG_NOSIGNAL);
     // Hold the connection until the client gives up, so the failure comes from the bytes,
     // not from an early hang-up.
     char buffer[256];

@@ -23,7 +23,7 @@ HttpResponse HttpGet(int port, const std::string& path) {
     return response;
   }
   std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  ::send(fd, request.data(), request.size(), 0);
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);  // no SIGPIPE if the host hung up
   std::string raw;
   char buffer[4096];
   ssize_t n;
