@@ -110,6 +110,22 @@ nlohmann::json EventForRouting(const pubsubpb::PullMessagesResponse& message,
           {"pubsubname", event.pubsub_name()}};
 }
 
+// Where the plan's rules send `event`: the first matching rule's path, else the default route;
+// nullopt when none matches; an error naming the rule when one cannot be evaluated.
+absl::StatusOr<std::optional<std::string>> MatchRoute(const Plan& plan,
+                                                      const nlohmann::json& event) {
+  for (const auto& rule : plan.rules) {
+    if (!rule.match) return rule.path;
+    auto matched = rule.match->Evaluate(event);
+    if (!matched.ok()) {
+      return absl::InvalidArgumentError("routing rule '" + rule.match->text() +
+                                        "' failed: " + std::string(matched.status().message()));
+    }
+    if (*matched) return rule.path;
+  }
+  return std::nullopt;
+}
+
 rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
                                    rt::PubsubSubscriptionType type) {
   rt::PubsubSubscription listed;
@@ -290,8 +306,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       std::string entry_id;
       rt::TopicEventBulkRequestEntry sent;  // what the app gets for it
       bool pending = false;                 // still to be answered by the app
+      std::string path;                     // the route it matched
     };
     std::vector<Entry> entries;
+    // As daprd, the entries go to the app in one call per route, each with its own retries,
+    // one route after the other: `paths` in the order first matched, `group` the one at the
+    // app. Both only touched by the batch's own steps, one at a time.
+    std::vector<std::string> paths;
+    size_t group = 0;
     int unsettled = 0;  // guarded by the State's mutex
     rt::TopicEventBulkRequest request;
     rt::TopicEventBulkResponse response;
@@ -412,12 +434,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       return;
     }
     plan->rules = std::move(*rules);
-    if (!plan->rules.empty() && subscription.bulk_subscribe().enabled()) {
-      PH_LOG_WARN("pubsub",
-                  "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
-                  "every batch goes to path '{}'",
-                  plan->topic, plan->pubsub_name, plan->path);
-    }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
       PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}; treated as false", plan->topic,
@@ -595,33 +611,24 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   // not be evaluated (dead-lettered, else rejected), as daprd.
   bool Route(const std::shared_ptr<Run>& run) {
     const Plan& plan = *run->sub->plan;
-    auto event = EventForRouting(run->message, run->request, plan.raw_payload);
-    for (const auto& rule : plan.rules) {
-      if (!rule.match) {
-        run->request.set_path(rule.path);
-        return true;
-      }
-      auto matched = rule.match->Evaluate(event);
-      if (!matched.ok()) {
-        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rule '{}' failed on event {}: {}",
-                    plan.topic, plan.pubsub_name, rule.match->text(), run->request.id(),
-                    matched.status().message());
-        GiveUp(run,
-               grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "routing rule failed: " + std::string(matched.status().message())));
-        return false;
-      }
-      if (*matched) {
-        run->request.set_path(rule.path);
-        return true;
-      }
+    auto path = MatchRoute(plan, EventForRouting(run->message, run->request, plan.raw_payload));
+    if (!path.ok()) {
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': event {}: {}", plan.topic, plan.pubsub_name,
+                  run->request.id(), path.status().message());
+      GiveUp(run, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               std::string(path.status().message())));
+      return false;
     }
-    PH_LOG_WARN("pubsub",
-                "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
-                "delivered",
-                plan.topic, plan.pubsub_name, run->request.id());
-    GiveUp(run, grpc::Status::OK);
-    return false;
+    if (!*path) {
+      PH_LOG_WARN("pubsub",
+                  "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
+                  "delivered",
+                  plan.topic, plan.pubsub_name, run->request.id());
+      GiveUp(run, grpc::Status::OK);
+      return false;
+    }
+    run->request.set_path(**path);
+    return true;
   }
 
   void Attempt(const std::shared_ptr<Run>& run) {
@@ -788,7 +795,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void BeginBatch(const std::shared_ptr<BulkRun>& batch) {
     const Plan& plan = *batch->sub->plan;
-    std::vector<size_t> undeliverable;
+    // Entries settled without reaching the app: undecodable, expired or unrouted (acked or
+    // dead-lettered), or a rule failed on them (dead-lettered, else rejected), as daprd.
+    std::vector<std::pair<size_t, grpc::Status>> undeliverable;
     for (size_t i = 0; i < batch->entries.size(); ++i) {
       auto& entry = batch->entries[i];
       rt::TopicEventRequest event;
@@ -799,8 +808,26 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     plan.pubsub_name, entry.message.id(),
                     decoded.ok() ? "has expired"
                                  : "cannot be decoded: " + std::string(decoded.status().message()));
-        undeliverable.push_back(i);
+        undeliverable.push_back({i, grpc::Status::OK});
         continue;
+      }
+      entry.path = plan.path;
+      if (!plan.rules.empty()) {
+        auto path = MatchRoute(plan, EventForRouting(entry.message, event, plan.raw_payload));
+        if (!path.ok() || !*path) {
+          PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': event {}: {}; not delivered",
+                      plan.topic, plan.pubsub_name, event.id(),
+                      path.ok() ? "no routing rule matches" : path.status().message());
+          undeliverable.push_back({i, path.ok()
+                                          ? grpc::Status::OK
+                                          : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                         std::string(path.status().message()))});
+          continue;
+        }
+        entry.path = **path;
+      }
+      if (std::find(batch->paths.begin(), batch->paths.end(), entry.path) == batch->paths.end()) {
+        batch->paths.push_back(entry.path);
       }
       auto& sent = entry.sent;
       sent.set_entry_id(entry.entry_id);
@@ -826,7 +853,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     bool any = std::any_of(batch->entries.begin(), batch->entries.end(),
                            [](const BulkRun::Entry& e) { return e.pending; });
-    for (size_t i : undeliverable) GiveUpEntry(batch, i, grpc::Status::OK);
+    for (auto& [i, status] : undeliverable) GiveUpEntry(batch, i, std::move(status));
     if (any) AttemptBatch(batch);
   }
 
@@ -854,10 +881,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     request.set_topic(plan.topic);
     request.set_pubsub_name(plan.pubsub_name);
     request.set_type("com.dapr.event.sent.bulk");
-    request.set_path(plan.path);
+    const std::string& path = batch->paths[batch->group];
+    request.set_path(path);
     (*request.mutable_metadata())["pubsubName"] = plan.pubsub_name;
     for (const auto& entry : batch->entries) {
-      if (entry.pending) *request.add_entries() = entry.sent;
+      if (entry.pending && entry.path == path) *request.add_entries() = entry.sent;
     }
     batch->response.Clear();
     auto done = [self = shared_from_this(), batch, alpha](grpc::Status status) {
@@ -914,7 +942,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     bool any_failed = false;
     for (size_t i = 0; i < batch->entries.size(); ++i) {
       auto& entry = batch->entries[i];
-      if (!entry.pending) continue;
+      if (!InGroup(*batch, entry)) continue;
       auto it = answers.find(entry.entry_id);
       // An entry the app did not answer counts as RETRY, as in daprd.
       auto answer = it == answers.end() ? rt::TopicEventResponse::RETRY : it->second;
@@ -930,6 +958,26 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (any_failed) {
       BatchFailed(batch, grpc::Status(grpc::StatusCode::ABORTED,
                                       "the app asked for bulk entries to be retried"));
+      return;
+    }
+    NextGroup(batch);
+  }
+
+  // Entries of the route at the app that are still to be answered.
+  static bool InGroup(const BulkRun& batch, const BulkRun::Entry& entry) {
+    return entry.pending && entry.path == batch.paths[batch.group];
+  }
+
+  // The route at the app is done with: the next one with entries left goes, with fresh retries.
+  void NextGroup(const std::shared_ptr<BulkRun>& batch) {
+    while (++batch->group < batch->paths.size()) {
+      if (std::any_of(batch->entries.begin(), batch->entries.end(),
+                      [&](const BulkRun::Entry& e) { return InGroup(*batch, e); })) {
+        batch->retries_done = 0;
+        batch->backoff.reset();
+        AttemptBatch(batch);
+        return;
+      }
     }
   }
 
@@ -943,8 +991,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
       for (size_t i = 0; i < batch->entries.size(); ++i) {
-        if (batch->entries[i].pending) GiveUpEntry(batch, i, error);
+        if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
       }
+      NextGroup(batch);
       return;
     }
     if (!batch->backoff) batch->backoff = delivery::RetryBackoff(*plan.policy.retry);

@@ -529,6 +529,64 @@ TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alp
   }
 }
 
+TEST_CASE("a bulk subscription with routing rules calls each path once with its entries",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      auto bulk = Sub(pubsub, "bulk-routed", "bulk-routed-dead");
+      auto* rule = bulk.mutable_routes()->add_rules();
+      rule->set_match(R"(event.data.kind == "a")");
+      rule->set_path("/a");
+      rule = bulk.mutable_routes()->add_rules();
+      rule->set_match(R"(event.data.kind == "b")");
+      rule->set_path("/b");
+      bulk.mutable_bulk_subscribe()->set_enabled(true);
+      bulk.mutable_bulk_subscribe()->set_max_messages_count(20);
+      bulk.mutable_bulk_subscribe()->set_max_await_duration_ms(300);
+      Setup setup({bulk, Sub(pubsub, "bulk-routed-dead")});
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(2));
+      auto& dapr = setup.host->dapr();
+      // a and b alternate, so one batch holds both; c matches no rule.
+      std::vector<std::string> sent;
+      for (int i = 0; i < 6; ++i) {
+        sent.push_back(json{{"kind", i % 2 == 0 ? "a" : "b"}, {"n", i}}.dump());
+      }
+      sent.push_back(json{{"kind", "c"}, {"n", 6}}.dump());
+      for (const auto& data : sent) {
+        REQUIRE(Publish(dapr, pubsub, "bulk-routed", data, {}, "application/json").ok());
+      }
+      auto delivered = [&] {
+        size_t total = 0;
+        for (const auto& batch : setup.app.Batches()) total += batch.request.entries_size();
+        return total;
+      };
+      REQUIRE(Eventually([&] { return delivered() == 6; }));
+      // The entry no rule matches is not delivered; with a dead-letter topic it goes there.
+      REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "bulk-routed-dead").size() == 1; }));
+      CHECK(json::parse(
+                setup.app.Events(pubsub, "bulk-routed-dead").front().event.data())["kind"] == "c");
+      std::map<std::string, int> per_path;
+      for (const auto& batch : setup.app.Batches()) {
+        const std::string& path = batch.request.path();
+        REQUIRE((path == "/a" || path == "/b"));
+        for (const auto& entry : batch.request.entries()) {
+          // Each call carries only the entries its path's rule matched.
+          CHECK(json::parse(entry.cloud_event().data())["kind"] == path.substr(1));
+          ++per_path[path];
+        }
+      }
+      CHECK(per_path["/a"] == 3);
+      CHECK(per_path["/b"] == 3);
+      std::this_thread::sleep_for(1s);  // room for a wrong redelivery to show up
+      CHECK(delivered() == 6);
+      CHECK(setup.app.Events(pubsub, "bulk-routed-dead").size() == 1);
+    }
+  }
+}
+
 TEST_CASE("routing rules send each event to the first matching rule's path, else the default",
           "[integration][pubsub][delivery]") {
   for (std::string pubsub : kPubsubs) {
