@@ -18,6 +18,7 @@
 
 #include "host/api/active_subscriptions.h"
 #include "host/api/metered_unary_reactor.h"
+#include "host/config/host_config.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -79,6 +80,9 @@ struct ApiContext {
   std::shared_ptr<AppChannel> app_channel;
   // Pub/sub subscriptions delivering to the app right now (GetMetadata lists them).
   ActiveSubscriptions subscriptions;
+  // Inbound delivery policies by pubsub name ("" for every other pubsub); streaming
+  // subscriptions retry and time out under them.
+  std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
   // When set, every API call must carry it as "dapr-api-token" metadata (DAPR_API_TOKEN).
   std::string api_token;
   // Calls allowed in flight per component instance; 0 = unlimited.

@@ -91,4 +91,11 @@ Backoff RetryBackoff(const RetryPolicySpec& retry) {
   return Backoff(options);
 }
 
+const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
+                                          const std::string& pubsub_name) {
+  if (auto it = policies.find(pubsub_name); it != policies.end()) return &it->second;
+  if (auto it = policies.find(""); it != policies.end()) return &it->second;
+  return nullptr;
+}
+
 }  // namespace plughost::delivery

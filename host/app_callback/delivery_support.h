@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,11 @@ void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter
 // The waits between retries of a delivery policy: constant (`duration` each time) or
 // exponential as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
 Backoff RetryBackoff(const RetryPolicySpec& retry);
+
+// The inbound delivery policy of `pubsub_name` in `policies` (by pubsub name, "" for every
+// other pubsub), or nullptr when none applies.
+const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
+                                          const std::string& pubsub_name);
 
 // True when a policy allows one more attempt after `retries_done` retries.
 inline bool MayRetry(const DeliveryPolicySpec& policy, int retries_done) {

@@ -395,17 +395,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
-  const DeliveryPolicySpec* PolicyOf(const std::string& pubsub_name) const {
-    if (auto it = options_.inbound_policies.find(pubsub_name);
-        it != options_.inbound_policies.end()) {
-      return &it->second;
-    }
-    if (auto it = options_.inbound_policies.find(""); it != options_.inbound_policies.end()) {
-      return &it->second;
-    }
-    return nullptr;
-  }
-
   void Subscribe(const rt::TopicSubscription& subscription, rt::PubsubSubscriptionType type) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
@@ -447,7 +436,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}", plan->topic, plan->pubsub_name,
                   warning);
     }
-    if (const auto* policy = PolicyOf(plan->pubsub_name)) plan->policy = *policy;
+    if (const auto* policy =
+            delivery::InboundPolicyOf(options_.inbound_policies, plan->pubsub_name))
+      plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
     if (subscription.bulk_subscribe().enabled()) {
       const auto& bulk = subscription.bulk_subscribe();

@@ -462,6 +462,69 @@ TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic
   }
 }
 
+TEST_CASE("a streaming subscription retries under the inbound policy, then dead-letters",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      json policies = {
+          {"pubsub_inbound_policies",
+           {{pubsub,
+             {{"timeout", "500ms"},
+              {"retry", {{"policy", "constant"}, {"duration", "20ms"}, {"maxRetries", 2}}}}}}}};
+      Setup setup({Sub(pubsub, "stream-dead")}, policies);
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(1));
+      auto& dapr = setup.host->dapr();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      auto stream = dapr.SubscribeTopicEventsAlpha1(&context);
+      rt::SubscribeTopicEventsRequestAlpha1 initial;
+      initial.mutable_initial_request()->set_pubsub_name(pubsub);
+      initial.mutable_initial_request()->set_topic("stream");
+      initial.mutable_initial_request()->set_dead_letter_topic("stream-dead");
+      REQUIRE(stream->Write(initial));
+      rt::SubscribeTopicEventsResponseAlpha1 response;
+      REQUIRE(stream->Read(&response));
+      REQUIRE(response.has_initial_response());
+      REQUIRE(Publish(dapr, pubsub, "stream", "retry:r").ok());
+      REQUIRE(Publish(dapr, pubsub, "stream", "slow:t").ok());
+      // "retry:" is answered RETRY every time; "slow:" not at all the first time (the policy's
+      // timeout passes), then SUCCESS.
+      std::map<std::string, std::vector<std::string>> ids;  // data -> the id of each delivery
+      while (ids["retry:r"].size() < 3 || ids["slow:t"].size() < 2) {
+        REQUIRE(stream->Read(&response));
+        if (!response.has_event_message()) continue;
+        const auto& event = response.event_message();
+        auto& seen = ids[event.data()];
+        seen.push_back(event.id());
+        if (event.data() == "slow:t" && seen.size() == 1) continue;
+        rt::SubscribeTopicEventsRequestAlpha1 processed;
+        processed.mutable_event_processed()->set_id(event.id());
+        processed.mutable_event_processed()->mutable_status()->set_status(
+            event.data() == "retry:r" ? rt::TopicEventResponse::RETRY
+                                      : rt::TopicEventResponse::SUCCESS);
+        REQUIRE(stream->Write(processed));
+      }
+      // 1 + maxRetries attempts of the same event, then the dead-letter topic.
+      REQUIRE(Eventually([&] { return !setup.app.Events(pubsub, "stream-dead").empty(); }));
+      CHECK(setup.app.Events(pubsub, "stream-dead", "retry:r").front().event.id() ==
+            ids["retry:r"].front());
+      CHECK(std::set<std::string>(ids["retry:r"].begin(), ids["retry:r"].end()).size() == 1);
+      CHECK(ids["slow:t"][0] == ids["slow:t"][1]);
+      CHECK_THAT(setup.host->Log(), Catch::Contains("did not process event"));
+      std::this_thread::sleep_for(1s);  // room for a wrong redelivery or dead letter to show up
+      stream->WritesDone();
+      while (stream->Read(&response)) {
+        CHECK_FALSE(response.has_event_message());
+      }
+      CHECK(stream->Finish().ok());
+      CHECK(setup.app.Events(pubsub, "stream-dead").size() == 1);
+    }
+  }
+}
+
 TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alpha1",
           "[integration][pubsub][delivery]") {
   using Mode = DeliveryApp::BulkMode;
