@@ -178,8 +178,8 @@ void ParseInboundPolicies(const Json& policies, HostConfig& config, ConfigProble
       } else {
         CircuitBreakerSpec spec;
         spec.name = pubsub.empty() ? "inbound" : pubsub + "-inbound";
-        for (auto [key, target] : {std::pair{"interval", &spec.interval},
-                                   std::pair{"timeout", &spec.timeout}}) {
+        for (auto [key, target] :
+             {std::pair{"interval", &spec.interval}, std::pair{"timeout", &spec.timeout}}) {
           if (auto it = breaker->find(key); it != breaker->end() && !ParseDuration(*it, target)) {
             problems.emplace_back(field + ".circuitBreaker." + key, "expected a duration");
           }

@@ -91,8 +91,8 @@ struct CircuitBreakerSpec {
 };
 
 struct DeliveryPolicySpec {
-  std::optional<std::chrono::milliseconds> timeout;  // none: no deadline, as in daprd
-  std::optional<RetryPolicySpec> retry;              // none: one attempt
+  std::optional<std::chrono::milliseconds> timeout;   // none: no deadline, as in daprd
+  std::optional<RetryPolicySpec> retry;               // none: one attempt
   std::optional<CircuitBreakerSpec> circuit_breaker;  // one per pubsub, shared by its subscriptions
 };
 

@@ -517,7 +517,8 @@ std::string ParseResiliency(const YAML::Node& document,
   }
   for (const char* name : {"DefaultPubsubComponentInboundCircuitBreakerPolicy",
                            "DefaultComponentInboundCircuitBreakerPolicy"}) {
-    if (breakers.count(name) && !defaults.circuit_breaker) defaults.circuit_breaker = breakers[name];
+    if (breakers.count(name) && !defaults.circuit_breaker)
+      defaults.circuit_breaker = breakers[name];
   }
   if (defaults.retry || defaults.timeout || defaults.circuit_breaker) found[""] = defaults;
   for (const auto& entry : Child(Child(Child(document, "spec"), "targets"), "components")) {

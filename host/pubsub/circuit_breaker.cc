@@ -20,9 +20,9 @@ absl::StatusOr<std::unique_ptr<CircuitBreaker>> CircuitBreaker::Make(Options opt
   std::string rewritten = std::regex_replace(options.trip, std::regex(kCountNames), "$1event.$2");
   auto trip = RoutingExpression::Compile(rewritten);
   if (!trip.ok()) {
-    return absl::InvalidArgumentError("circuit breaker '" + options.name + "': trip '" +
-                                      options.trip + "' is not supported: " +
-                                      std::string(trip.status().message()));
+    return absl::InvalidArgumentError(
+        "circuit breaker '" + options.name + "': trip '" + options.trip +
+        "' is not supported: " + std::string(trip.status().message()));
   }
   return std::unique_ptr<CircuitBreaker>(new CircuitBreaker(std::move(options), std::move(*trip)));
 }

@@ -29,8 +29,8 @@ class CircuitBreaker {
 
   struct Options {
     std::string name;
-    int max_requests = 1;                   // half-open: calls let through (0 means 1)
-    std::chrono::milliseconds interval{0};  // closed: counts cleared this often; 0 never
+    int max_requests = 1;                      // half-open: calls let through (0 means 1)
+    std::chrono::milliseconds interval{0};     // closed: counts cleared this often; 0 never
     std::chrono::milliseconds timeout{60000};  // open: how long (0 means 60 s)
     std::string trip = "consecutiveFailures > 5";
   };

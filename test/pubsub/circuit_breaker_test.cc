@@ -17,7 +17,8 @@ std::unique_ptr<CircuitBreaker> Make(CircuitBreaker::Options options) {
 }
 
 // Lets one call through and reports it.
-std::optional<State> Call(CircuitBreaker& breaker, bool success, CircuitBreaker::Clock::time_point at) {
+std::optional<State> Call(CircuitBreaker& breaker, bool success,
+                          CircuitBreaker::Clock::time_point at) {
   auto token = breaker.Allow(at);
   REQUIRE(token.has_value());
   return breaker.Record(*token, success, at);
