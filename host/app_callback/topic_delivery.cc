@@ -19,6 +19,7 @@
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
 #include "host/ops/metrics.h"
+#include "host/pubsub/circuit_breaker.h"
 #include "host/pubsub/routing_expression.h"
 
 namespace plughost {
@@ -53,6 +54,8 @@ struct Plan {
   int max_concurrency = 1;
   DeliveryPolicySpec policy;
   std::optional<std::chrono::milliseconds> timeout;  // per OnTopicEvent attempt
+  // The pubsub's inbound circuit breaker (shared by its subscriptions), or null.
+  std::shared_ptr<CircuitBreaker> breaker;
   // bulkSubscribe: batches of up to bulk_max_messages, sent once full or bulk_max_await after
   // the first message queued.
   bool bulk = false;
@@ -289,6 +292,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     std::optional<Backoff> backoff;
     int retries_done = 0;
     bool cancelled = false;
+    // The circuit breaker's token for the attempt at the app; only its own steps touch it.
+    std::optional<uint64_t> breaker_token;
   };
 
   struct Run : InFlight {
@@ -395,6 +400,51 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
+  // The pubsub's inbound circuit breaker, made on first use; null (logged once) when its trip
+  // expression is not supported.
+  std::shared_ptr<CircuitBreaker> BreakerOf(const std::string& pubsub_name,
+                                            const CircuitBreakerSpec& spec) {
+    std::lock_guard lock(mutex_);
+    if (auto it = breakers_.find(pubsub_name); it != breakers_.end()) return it->second;
+    auto made = CircuitBreaker::Make(
+        {spec.name, spec.max_requests, spec.interval, spec.timeout, spec.trip});
+    std::shared_ptr<CircuitBreaker> breaker;
+    if (made.ok()) {
+      breaker = std::move(*made);
+    } else {
+      PH_LOG_ERROR("pubsub", "pubsub '{}': {}; deliveries go without a circuit breaker",
+                   pubsub_name, made.status().message());
+    }
+    breakers_[pubsub_name] = breaker;
+    return breaker;
+  }
+
+  // Takes the breaker's permission for an attempt; false when it refuses (open), as daprd: the
+  // attempt then fails at once and is not retried.
+  static bool BreakerAllows(InFlight& in_flight) {
+    const auto& breaker = in_flight.sub->plan->breaker;
+    if (!breaker || in_flight.breaker_token) return true;
+    in_flight.breaker_token = breaker->Allow();
+    return in_flight.breaker_token.has_value();
+  }
+
+  // Reports the attempt's outcome to the breaker; logs the state it moves to.
+  static void BreakerRecords(InFlight& in_flight, bool success) {
+    const Plan& plan = *in_flight.sub->plan;
+    if (!plan.breaker || !in_flight.breaker_token) return;
+    auto change =
+        plan.breaker->Record(*std::exchange(in_flight.breaker_token, std::nullopt), success);
+    if (change) {
+      PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}", plan.pubsub_name,
+                  plan.breaker->name(), StateName(*change));
+    }
+  }
+
+  static grpc::Status BreakerOpen(const Plan& plan) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "circuit breaker '" + plan.breaker->name() + "' is open");
+  }
+
   void Subscribe(const rt::TopicSubscription& subscription, rt::PubsubSubscriptionType type) {
     auto instance = context_->instances->Find(ComponentKind::kPubSub, subscription.pubsub_name());
     if (!instance) {
@@ -440,6 +490,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
             delivery::InboundPolicyOf(options_.inbound_policies, plan->pubsub_name))
       plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
+    if (plan->policy.circuit_breaker) {
+      plan->breaker = BreakerOf(plan->pubsub_name, *plan->policy.circuit_breaker);
+    }
     if (subscription.bulk_subscribe().enabled()) {
       const auto& bulk = subscription.bulk_subscribe();
       plan->bulk = true;
@@ -638,6 +691,12 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
+    if (!BreakerAllows(*run)) {
+      auto error = BreakerOpen(plan);
+      LogFailure(run, error);
+      GiveUp(run, std::move(error));
+      return;
+    }
     context_->app_channel->stub().async()->OnTopicEvent(
         run->context.get(), &run->request, &run->response,
         [self = shared_from_this(), run](grpc::Status status) { self->Answered(run, status); });
@@ -645,6 +704,13 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void Answered(const std::shared_ptr<Run>& run, const grpc::Status& status) {
     const auto& event = run->request;
+    if (status.error_code() != grpc::StatusCode::CANCELLED) {
+      // As daprd: the app's SUCCESS and DROP (and a missing handler) are successful calls.
+      bool success = status.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+                     (status.ok() && (run->response.status() == rt::TopicEventResponse::SUCCESS ||
+                                      run->response.status() == rt::TopicEventResponse::DROP));
+      BreakerRecords(*run, success);
+    }
     if (status.ok()) {
       switch (run->response.status()) {
         case rt::TopicEventResponse::SUCCESS:
@@ -866,6 +932,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
+    if (!BreakerAllows(*batch)) {  // the route's entries fail at once, without retries
+      auto error = BreakerOpen(plan);
+      for (size_t i = 0; i < batch->entries.size(); ++i) {
+        if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
+      }
+      NextGroup(batch);
+      return;
+    }
     auto& request = batch->request;
     request.Clear();
     request.set_id(cloud_events::NewUuid());
@@ -895,7 +969,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                      const grpc::Status& status) {
     const Plan& plan = *batch->sub->plan;
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      if (!alpha) {  // as daprd: try the Alpha1 call, and keep to it for this subscription
+      if (!alpha) {  // as daprd: try the Alpha1 call (the same attempt), and keep to it
         {
           std::lock_guard lock(mutex_);
           batch->sub->bulk_alpha = true;
@@ -916,10 +990,12 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     plan.topic, plan.pubsub_name);
       }
       // As an UNIMPLEMENTED OnTopicEvent: acked, not dead-lettered.
+      BreakerRecords(*batch, true);
       SettlePending(batch, grpc::Status::OK);
       return;
     }
     if (!status.ok()) {
+      if (status.error_code() != grpc::StatusCode::CANCELLED) BreakerRecords(*batch, false);
       BatchFailed(batch, grpc::Status(status.error_code(),
                                       "error returned from app while processing bulk pub/sub "
                                       "event: " +
@@ -946,6 +1022,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         any_failed = true;  // still pending: retried below, alone with the other failures
       }
     }
+    BreakerRecords(*batch, !any_failed);
     if (any_failed) {
       BatchFailed(batch, grpc::Status(grpc::StatusCode::ABORTED,
                                       "the app asked for bulk entries to be retried"));
@@ -1130,6 +1207,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::vector<std::shared_ptr<Sub>> subs_;
   std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
   std::set<std::shared_ptr<InFlight>> in_flight_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;  // by pubsub name
 };
 
 rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {

@@ -409,6 +409,46 @@ TEST_CASE("DROP and RETRY go to the dead-letter topic, and only then is the even
   }
 }
 
+TEST_CASE("an open inbound circuit breaker fails deliveries at once, without reaching the app",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      // totalFailures: the dead-letter deliveries (successes, on the same pubsub and so the
+      // same breaker) do not reset it. Open for long enough that the test never sees it close.
+      json policies = {
+          {"pubsub_inbound_policies",
+           {{pubsub, {{"circuitBreaker", {{"trip", "totalFailures >= 2"}, {"timeout", "60s"}}}}}}}};
+      Setup setup({Sub(pubsub, "cb", "cb-dead"), Sub(pubsub, "cb-dead")}, policies);
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(2));
+      auto& dapr = setup.host->dapr();
+      auto dead_lettered = [&] {
+        std::regex line("topic 'cb' of pubsub '" + pubsub +
+                        "': message [^ ]+ sent to dead-letter topic 'cb-dead'");
+        auto log = setup.host->Log();
+        return std::distance(std::sregex_iterator(log.begin(), log.end(), line),
+                             std::sregex_iterator());
+      };
+      REQUIRE(Publish(dapr, pubsub, "cb", "retry:1").ok());
+      REQUIRE(Publish(dapr, pubsub, "cb", "retry:2").ok());
+      REQUIRE(Eventually([&] {
+        return setup.host->Log().find("inbound circuit breaker '" + pubsub +
+                                      "-inbound' is now open") != std::string::npos &&
+               dead_lettered() == 2;
+      }));
+      // Open: the next event fails at once (no retry), to the dead-letter topic.
+      REQUIRE(Publish(dapr, pubsub, "cb", "ok:3").ok());
+      REQUIRE(Eventually([&] { return dead_lettered() == 3; }));
+      std::this_thread::sleep_for(1s);  // room for a wrong delivery to show up
+      CHECK(setup.app.Events(pubsub, "cb", "retry:1").size() == 1);
+      CHECK(setup.app.Events(pubsub, "cb", "retry:2").size() == 1);
+      CHECK(setup.app.Events(pubsub, "cb", "ok:3").empty());
+    }
+  }
+}
+
 TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic",
           "[integration][pubsub][delivery]") {
   for (std::string pubsub : kPubsubs) {
