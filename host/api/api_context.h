@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "host/app_callback/app_channel.h"
+#include "host/app_callback/delivery_support.h"
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
@@ -83,6 +84,9 @@ struct ApiContext {
   // Inbound delivery policies by pubsub name ("" for every other pubsub); streaming
   // subscriptions retry and time out under them.
   std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
+  // Their circuit breakers, one per pubsub, shared by the app callback's deliveries and
+  // streaming subscriptions.
+  delivery::InboundBreakers inbound_breakers;
   // When set, every API call must carry it as "dapr-api-token" metadata (DAPR_API_TOKEN).
   std::string api_token;
   // Calls allowed in flight per component instance; 0 = unlimited.

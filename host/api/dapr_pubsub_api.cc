@@ -337,8 +337,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     // sends the event again after the policy's wait, until it gives up.
     int retries_done = 0;
     std::optional<Backoff> backoff;
-    uint64_t attempt = 0;                // tells this attempt's timeout from a later one's
-    std::unique_ptr<grpc::Alarm> timer;  // the attempt's timeout, or the wait before a resend
+    uint64_t attempt = 0;                   // tells this attempt's timeout from a later one's
+    std::unique_ptr<grpc::Alarm> timer;     // the attempt's timeout, or the wait before a resend
+    std::optional<uint64_t> breaker_token;  // the circuit breaker's, for the attempt at the app
   };
 
   // Everything a delivery may touch, guarded by `mutex`.
@@ -355,6 +356,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     bool writing = false;
     std::string dead_letter_topic;
     DeliveryPolicySpec policy;  // the pubsub's inbound policy; none: one attempt, no deadline
+    std::shared_ptr<CircuitBreaker> breaker;  // the pubsub's inbound breaker, or null
     // The events sent and not yet processed (kept for the dead-letter topic), by event id
     // (ids may repeat).
     std::unordered_map<std::string, std::deque<Pending>> pending;
@@ -400,6 +402,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       if (const auto* policy =
               delivery::InboundPolicyOf(context_->pubsub_inbound_policies, initial.pubsub_name())) {
         shared_->policy = *policy;
+        shared_->breaker = context_->inbound_breakers.Of(initial.pubsub_name(), *policy);
       }
       // Queued before subscribing, so it is the first thing the app reads; events delivered
       // meanwhile queue up behind it.
@@ -475,6 +478,20 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       GiveUp(shared, std::move(pending), grpc::Status::OK);
       return;
     }
+    std::shared_ptr<CircuitBreaker> breaker;
+    {
+      std::lock_guard lock(shared->mutex);
+      breaker = shared->breaker;
+    }
+    if (breaker) {
+      pending.breaker_token = breaker->Allow();
+      if (!pending.breaker_token) {  // open: fails at once, not retried, as daprd
+        GiveUp(shared, std::move(pending),
+               grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "circuit breaker '" + breaker->name() + "' is open"));
+        return;
+      }
+    }
     TopicEventStream* start_write = nullptr;
     StreamResponse* next = nullptr;
     bool accepted = false;
@@ -528,9 +545,25 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     }
     PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': the app did not process event {} in time",
                 shared->pubsub_name, shared->topic, id);
+    Recorded(shared, *pending, false);
     Failed(shared, std::move(*pending),
            grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         "the app did not process the event within the policy's timeout"));
+  }
+
+  // Reports an attempt's outcome to the pubsub's circuit breaker, logging a state change.
+  static void Recorded(const std::shared_ptr<Shared>& shared, Pending& pending, bool success) {
+    if (!pending.breaker_token) return;
+    std::shared_ptr<CircuitBreaker> breaker;
+    {
+      std::lock_guard lock(shared->mutex);
+      breaker = shared->breaker;
+    }
+    auto change = breaker->Record(*std::exchange(pending.breaker_token, std::nullopt), success);
+    if (change) {
+      PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}",
+                  shared->pubsub_name, breaker->name(), StateName(*change));
+    }
   }
 
   // An attempt failed: sent again after the policy's wait while it allows, else given up.
@@ -598,7 +631,10 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
                    shared_->pubsub_name, shared_->topic, processed.id());
       return;
     }
-    switch (processed.status().status()) {
+    // As daprd, SUCCESS and DROP are successful calls for the circuit breaker.
+    auto answer = processed.status().status();
+    Recorded(shared_, *pending, answer == EventStatus::SUCCESS || answer == EventStatus::DROP);
+    switch (answer) {
       case EventStatus::SUCCESS:
         pending->ack(grpc::Status::OK);
         break;

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "host/common/log.h"
+
 namespace plughost::delivery {
 namespace {
 
@@ -96,6 +98,25 @@ const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPo
   if (auto it = policies.find(pubsub_name); it != policies.end()) return &it->second;
   if (auto it = policies.find(""); it != policies.end()) return &it->second;
   return nullptr;
+}
+
+std::shared_ptr<CircuitBreaker> InboundBreakers::Of(const std::string& pubsub_name,
+                                                    const DeliveryPolicySpec& policy) {
+  if (!policy.circuit_breaker) return nullptr;
+  absl::MutexLock lock(&mutex_);
+  if (auto it = breakers_.find(pubsub_name); it != breakers_.end()) return it->second;
+  const CircuitBreakerSpec& spec = *policy.circuit_breaker;
+  auto made =
+      CircuitBreaker::Make({spec.name, spec.max_requests, spec.interval, spec.timeout, spec.trip});
+  std::shared_ptr<CircuitBreaker> breaker;
+  if (made.ok()) {
+    breaker = std::move(*made);
+  } else {
+    PH_LOG_ERROR("pubsub", "pubsub '{}': {}; deliveries go without a circuit breaker", pubsub_name,
+                 made.status().message());
+  }
+  breakers_[pubsub_name] = breaker;
+  return breaker;
 }
 
 }  // namespace plughost::delivery

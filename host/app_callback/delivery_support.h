@@ -11,9 +11,12 @@
 #include <google/protobuf/map.h>
 #include <grpcpp/client_context.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/backoff.h"
 #include "host/components/pubsub.h"
 #include "host/config/host_config.h"
+#include "host/pubsub/circuit_breaker.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost::delivery {
@@ -47,6 +50,20 @@ Backoff RetryBackoff(const RetryPolicySpec& retry);
 // other pubsub), or nullptr when none applies.
 const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
                                           const std::string& pubsub_name);
+
+// The inbound circuit breakers, one per pubsub, made on first use from its policy and shared by
+// every delivery path (app callback and streaming subscriptions), as daprd keeps one per
+// component. Thread-safe.
+class InboundBreakers {
+ public:
+  // Null when the policy has none, or when its trip is not supported (logged once).
+  std::shared_ptr<CircuitBreaker> Of(const std::string& pubsub_name,
+                                     const DeliveryPolicySpec& policy);
+
+ private:
+  absl::Mutex mutex_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_ ABSL_GUARDED_BY(mutex_);
+};
 
 // True when a policy allows one more attempt after `retries_done` retries.
 inline bool MayRetry(const DeliveryPolicySpec& policy, int retries_done) {

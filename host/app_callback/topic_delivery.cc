@@ -400,25 +400,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
-  // The pubsub's inbound circuit breaker, made on first use; null (logged once) when its trip
-  // expression is not supported.
-  std::shared_ptr<CircuitBreaker> BreakerOf(const std::string& pubsub_name,
-                                            const CircuitBreakerSpec& spec) {
-    std::lock_guard lock(mutex_);
-    if (auto it = breakers_.find(pubsub_name); it != breakers_.end()) return it->second;
-    auto made = CircuitBreaker::Make(
-        {spec.name, spec.max_requests, spec.interval, spec.timeout, spec.trip});
-    std::shared_ptr<CircuitBreaker> breaker;
-    if (made.ok()) {
-      breaker = std::move(*made);
-    } else {
-      PH_LOG_ERROR("pubsub", "pubsub '{}': {}; deliveries go without a circuit breaker",
-                   pubsub_name, made.status().message());
-    }
-    breakers_[pubsub_name] = breaker;
-    return breaker;
-  }
-
   // Takes the breaker's permission for an attempt; false when it refuses (open), as daprd: the
   // attempt then fails at once and is not retried.
   static bool BreakerAllows(InFlight& in_flight) {
@@ -490,9 +471,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
             delivery::InboundPolicyOf(options_.inbound_policies, plan->pubsub_name))
       plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
-    if (plan->policy.circuit_breaker) {
-      plan->breaker = BreakerOf(plan->pubsub_name, *plan->policy.circuit_breaker);
-    }
+    plan->breaker = context_->inbound_breakers.Of(plan->pubsub_name, plan->policy);
     if (subscription.bulk_subscribe().enabled()) {
       const auto& bulk = subscription.bulk_subscribe();
       plan->bulk = true;
@@ -1207,7 +1186,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::vector<std::shared_ptr<Sub>> subs_;
   std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
   std::set<std::shared_ptr<InFlight>> in_flight_;
-  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;  // by pubsub name
 };
 
 rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {

@@ -445,6 +445,28 @@ TEST_CASE("an open inbound circuit breaker fails deliveries at once, without rea
       CHECK(setup.app.Events(pubsub, "cb", "retry:1").size() == 1);
       CHECK(setup.app.Events(pubsub, "cb", "retry:2").size() == 1);
       CHECK(setup.app.Events(pubsub, "cb", "ok:3").empty());
+
+      // A streaming subscription on the same pubsub shares its breaker: the event never
+      // reaches the stream, and goes to the stream's dead-letter topic.
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      auto stream = dapr.SubscribeTopicEventsAlpha1(&context);
+      rt::SubscribeTopicEventsRequestAlpha1 initial;
+      initial.mutable_initial_request()->set_pubsub_name(pubsub);
+      initial.mutable_initial_request()->set_topic("cb-stream");
+      initial.mutable_initial_request()->set_dead_letter_topic("cb-dead");
+      REQUIRE(stream->Write(initial));
+      rt::SubscribeTopicEventsResponseAlpha1 response;
+      REQUIRE(stream->Read(&response));
+      REQUIRE(response.has_initial_response());
+      REQUIRE(Publish(dapr, pubsub, "cb-stream", "ok:4").ok());
+      REQUIRE(Eventually([&] {
+        return setup.host->Log().find("streamed message") != std::string::npos &&
+               setup.host->Log().find("sent to dead-letter topic 'cb-dead'") != std::string::npos;
+      }));
+      stream->WritesDone();
+      while (stream->Read(&response)) CHECK_FALSE(response.has_event_message());
+      CHECK(stream->Finish().ok());
     }
   }
 }
