@@ -337,9 +337,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     // sends the event again after the policy's wait, until it gives up.
     int retries_done = 0;
     std::optional<Backoff> backoff;
-    uint64_t attempt = 0;                   // tells this attempt's timeout from a later one's
-    std::unique_ptr<grpc::Alarm> timer;     // the attempt's timeout, or the wait before a resend
-    std::optional<uint64_t> breaker_token;  // the circuit breaker's, for the attempt at the app
+    uint64_t attempt = 0;                // tells this attempt's timeout from a later one's
+    std::unique_ptr<grpc::Alarm> timer;  // the attempt's timeout, or the wait before a resend
+    delivery::BreakerCall breaker_call;  // the circuit breaker's permission for the attempt
   };
 
   // Everything a delivery may touch, guarded by `mutex`.
@@ -483,14 +483,11 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       std::lock_guard lock(shared->mutex);
       breaker = shared->breaker;
     }
-    if (breaker) {
-      pending.breaker_token = breaker->Allow();
-      if (!pending.breaker_token) {  // open: fails at once, not retried, as daprd
-        GiveUp(shared, std::move(pending),
-               grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "circuit breaker '" + breaker->name() + "' is open"));
-        return;
-      }
+    pending.breaker_call = delivery::BreakerCall::Ask(std::move(breaker));
+    if (pending.breaker_call.refused()) {  // open: fails at once, not retried, as daprd
+      auto error = pending.breaker_call.RefusedStatus();
+      GiveUp(shared, std::move(pending), std::move(error));
+      return;
     }
     TopicEventStream* start_write = nullptr;
     StreamResponse* next = nullptr;
@@ -553,17 +550,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
 
   // Reports an attempt's outcome to the pubsub's circuit breaker, logging a state change.
   static void Recorded(const std::shared_ptr<Shared>& shared, Pending& pending, bool success) {
-    if (!pending.breaker_token) return;
-    std::shared_ptr<CircuitBreaker> breaker;
-    {
-      std::lock_guard lock(shared->mutex);
-      breaker = shared->breaker;
-    }
-    auto change = breaker->Record(*std::exchange(pending.breaker_token, std::nullopt), success);
-    if (change) {
-      PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}",
-                  shared->pubsub_name, breaker->name(), StateName(*change));
-    }
+    pending.breaker_call.Record(success, shared->pubsub_name);
   }
 
   // An attempt failed: sent again after the policy's wait while it allows, else given up.

@@ -119,4 +119,42 @@ std::shared_ptr<CircuitBreaker> InboundBreakers::Of(const std::string& pubsub_na
   return breaker;
 }
 
+BreakerCall& BreakerCall::operator=(BreakerCall&& other) noexcept {
+  if (this != &other) {
+    Release();
+    breaker_ = std::move(other.breaker_);
+    token_ = std::exchange(other.token_, std::nullopt);
+    refused_ = std::exchange(other.refused_, false);
+  }
+  return *this;
+}
+
+BreakerCall BreakerCall::Ask(std::shared_ptr<CircuitBreaker> breaker) {
+  BreakerCall call;
+  if (!breaker) return call;
+  call.token_ = breaker->Allow();
+  call.refused_ = !call.token_;
+  call.breaker_ = std::move(breaker);
+  return call;
+}
+
+void BreakerCall::Record(bool success, std::string_view pubsub_name) {
+  if (!token_) return;
+  auto change = breaker_->Record(*std::exchange(token_, std::nullopt), success);
+  if (change) {
+    PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}", pubsub_name,
+                breaker_->name(), StateName(*change));
+  }
+}
+
+grpc::Status BreakerCall::RefusedStatus() const {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "circuit breaker '" + (breaker_ ? breaker_->name() : "") + "' is open");
+}
+
+void BreakerCall::Release() {
+  if (breaker_ && token_) breaker_->Abandon(*token_);
+  token_.reset();
+}
+
 }  // namespace plughost::delivery

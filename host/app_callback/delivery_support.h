@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +65,32 @@ class InboundBreakers {
  private:
   absl::Mutex mutex_;
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_ ABSL_GUARDED_BY(mutex_);
+};
+
+// One attempt's permission from a pubsub's circuit breaker (none: always allowed). Record
+// reports the outcome; one dropped unreported gives its slot back (CircuitBreaker::Abandon).
+// Move-only.
+class BreakerCall {
+ public:
+  BreakerCall() = default;
+  BreakerCall(BreakerCall&& other) noexcept { *this = std::move(other); }
+  BreakerCall& operator=(BreakerCall&& other) noexcept;
+  ~BreakerCall() { Release(); }
+
+  // Asks `breaker` for one call; refused() when it is open.
+  static BreakerCall Ask(std::shared_ptr<CircuitBreaker> breaker);
+  bool refused() const { return refused_; }
+  bool active() const { return token_.has_value(); }
+  // The attempt's outcome; a state change it causes is logged, naming `pubsub_name`.
+  void Record(bool success, std::string_view pubsub_name);
+  // Why a refused attempt failed.
+  grpc::Status RefusedStatus() const;
+
+ private:
+  void Release();
+  std::shared_ptr<CircuitBreaker> breaker_;
+  std::optional<uint64_t> token_;
+  bool refused_ = false;
 };
 
 // True when a policy allows one more attempt after `retries_done` retries.

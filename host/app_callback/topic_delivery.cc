@@ -293,7 +293,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     int retries_done = 0;
     bool cancelled = false;
     // The circuit breaker's token for the attempt at the app; only its own steps touch it.
-    std::optional<uint64_t> breaker_token;
+    delivery::BreakerCall breaker_call;
   };
 
   struct Run : InFlight {
@@ -400,30 +400,17 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
-  // Takes the breaker's permission for an attempt; false when it refuses (open), as daprd: the
-  // attempt then fails at once and is not retried.
+  // Takes the breaker's permission for an attempt (kept across the Alpha1 fallback, one
+  // attempt); false when it refuses (open), as daprd: the attempt then fails at once and is not
+  // retried.
   static bool BreakerAllows(InFlight& in_flight) {
-    const auto& breaker = in_flight.sub->plan->breaker;
-    if (!breaker || in_flight.breaker_token) return true;
-    in_flight.breaker_token = breaker->Allow();
-    return in_flight.breaker_token.has_value();
+    if (in_flight.breaker_call.active()) return true;
+    in_flight.breaker_call = delivery::BreakerCall::Ask(in_flight.sub->plan->breaker);
+    return !in_flight.breaker_call.refused();
   }
 
-  // Reports the attempt's outcome to the breaker; logs the state it moves to.
   static void BreakerRecords(InFlight& in_flight, bool success) {
-    const Plan& plan = *in_flight.sub->plan;
-    if (!plan.breaker || !in_flight.breaker_token) return;
-    auto change =
-        plan.breaker->Record(*std::exchange(in_flight.breaker_token, std::nullopt), success);
-    if (change) {
-      PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}", plan.pubsub_name,
-                  plan.breaker->name(), StateName(*change));
-    }
-  }
-
-  static grpc::Status BreakerOpen(const Plan& plan) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "circuit breaker '" + plan.breaker->name() + "' is open");
+    in_flight.breaker_call.Record(success, in_flight.sub->plan->pubsub_name);
   }
 
   void Subscribe(const rt::TopicSubscription& subscription, rt::PubsubSubscriptionType type) {
@@ -671,7 +658,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       return;
     }
     if (!BreakerAllows(*run)) {
-      auto error = BreakerOpen(plan);
+      auto error = run->breaker_call.RefusedStatus();
       LogFailure(run, error);
       GiveUp(run, std::move(error));
       return;
@@ -912,7 +899,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       return;
     }
     if (!BreakerAllows(*batch)) {  // the route's entries fail at once, without retries
-      auto error = BreakerOpen(plan);
+      auto error = batch->breaker_call.RefusedStatus();
       for (size_t i = 0; i < batch->entries.size(); ++i) {
         if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
       }

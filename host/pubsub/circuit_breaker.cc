@@ -67,6 +67,11 @@ std::optional<CircuitBreaker::State> CircuitBreaker::Record(uint64_t token, bool
   return state_;
 }
 
+void CircuitBreaker::Abandon(uint64_t token) {
+  absl::MutexLock lock(&mutex_);
+  if (token == generation_ && counts_.requests > 0) --counts_.requests;
+}
+
 CircuitBreaker::State CircuitBreaker::state(Clock::time_point now) {
   absl::MutexLock lock(&mutex_);
   Refresh(now);

@@ -43,6 +43,9 @@ class CircuitBreaker {
   std::optional<uint64_t> Allow(Clock::time_point now = Clock::now());
   // The outcome of a call Allow let through. A state change it causes is returned (to log).
   std::optional<State> Record(uint64_t token, bool success, Clock::time_point now = Clock::now());
+  // A call Allow let through that ends without an outcome (cancelled at shutdown, its stream
+  // gone): its slot is given back, so a half-open breaker does not wait for it forever.
+  void Abandon(uint64_t token);
 
   State state(Clock::time_point now = Clock::now());
   const std::string& name() const { return options_.name; }

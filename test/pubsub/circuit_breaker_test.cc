@@ -58,6 +58,17 @@ TEST_CASE("circuit breaker: a half-open failure opens it again; stale outcomes a
   CHECK(Call(*breaker, true, t0 + 2s) == State::kClosed);
 }
 
+TEST_CASE("circuit breaker: a half-open call abandoned without an outcome frees its slot") {
+  auto t0 = CircuitBreaker::Clock::now();
+  auto breaker = Make({"cb", 1, 0ms, 1s, "consecutiveFailures > 0"});
+  CHECK(Call(*breaker, false, t0) == State::kOpen);
+  auto lost = breaker->Allow(t0 + 1s);  // half-open: the one call allowed
+  REQUIRE(lost);
+  CHECK_FALSE(breaker->Allow(t0 + 1s).has_value());
+  breaker->Abandon(*lost);
+  CHECK(Call(*breaker, true, t0 + 1s) == State::kClosed);
+}
+
 TEST_CASE("circuit breaker: the interval clears the counts while closed") {
   auto t0 = CircuitBreaker::Clock::now();
   auto breaker = Make({"cb", 1, 10s, 1s, "totalFailures >= 2 && requests >= 2"});
