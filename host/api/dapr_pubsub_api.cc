@@ -491,11 +491,12 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     }
     TopicEventStream* start_write = nullptr;
     StreamResponse* next = nullptr;
-    bool accepted = false;
+    std::optional<Pending> rejected;  // the stream is closing
     {
       std::lock_guard lock(shared->mutex);
-      if (shared->stream != nullptr) {
-        accepted = true;
+      if (shared->stream == nullptr) {
+        rejected = std::move(pending);
+      } else {
         std::string id = event.id();
         if (shared->policy.timeout) {
           pending.attempt = ++shared->attempts;
@@ -516,8 +517,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         }
       }
     }
-    if (!accepted) {  // the stream is closing
-      pending.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+    if (rejected) {
+      rejected->ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
       return;
     }
     // `writing` keeps the reactor alive: Finish waits for this write to complete.
@@ -568,11 +569,12 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     auto delay = pending.backoff->NextDelay();
     ++pending.retries_done;
     auto finished_timer = std::move(pending.timer);  // released outside the lock
-    bool accepted = false;
+    std::optional<Pending> rejected;                 // the stream is closing
     {
       std::lock_guard lock(shared->mutex);
-      if (shared->stream != nullptr) {
-        accepted = true;
+      if (shared->stream == nullptr) {
+        rejected = std::move(pending);
+      } else {
         uint64_t key = ++shared->attempts;
         Pending& waiting = shared->retrying[key];
         waiting = std::move(pending);
@@ -583,8 +585,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
                            });
       }
     }
-    if (!accepted) {
-      pending.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+    if (rejected) {
+      rejected->ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
     }
   }
 
