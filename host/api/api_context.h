@@ -12,12 +12,14 @@
 #include <string_view>
 
 #include "host/app_callback/app_channel.h"
+#include "host/app_callback/delivery_support.h"
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
 #include "host/api/active_subscriptions.h"
 #include "host/api/metered_unary_reactor.h"
+#include "host/config/host_config.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
@@ -79,6 +81,12 @@ struct ApiContext {
   std::shared_ptr<AppChannel> app_channel;
   // Pub/sub subscriptions delivering to the app right now (GetMetadata lists them).
   ActiveSubscriptions subscriptions;
+  // Inbound delivery policies by pubsub name ("" for every other pubsub); streaming
+  // subscriptions retry and time out under them.
+  std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
+  // Their circuit breakers, one per pubsub, shared by the app callback's deliveries and
+  // streaming subscriptions.
+  delivery::InboundBreakers inbound_breakers;
   // When set, every API call must carry it as "dapr-api-token" metadata (DAPR_API_TOKEN).
   std::string api_token;
   // Calls allowed in flight per component instance; 0 = unlimited.

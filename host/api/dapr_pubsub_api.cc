@@ -1,6 +1,9 @@
 // Pub/sub handlers of the Dapr API: PublishEvent, BulkPublishEvent(Alpha1) and the streaming
 // subscription SubscribeTopicEventsAlpha1. Events are wrapped in CloudEvents as Dapr does
 // (host/api/cloud_events.h); no handler blocks.
+#include <grpcpp/alarm.h>
+
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -326,10 +329,17 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
   void OnDone() override { delete this; }
 
  private:
-  // A message at the app, and the component's ack for it.
+  // A message at the app (or waiting to be sent again), and the component's ack for it.
   struct Pending {
     pubsubpb::PullMessagesResponse message;
     StatusCallback ack;
+    // Under the pubsub's inbound policy, as daprd: a RETRY (or no answer within the timeout)
+    // sends the event again after the policy's wait, until it gives up.
+    int retries_done = 0;
+    std::optional<Backoff> backoff;
+    uint64_t attempt = 0;                // tells this attempt's timeout from a later one's
+    std::unique_ptr<grpc::Alarm> timer;  // the attempt's timeout, or the wait before a resend
+    delivery::BreakerCall breaker_call;  // the circuit breaker's permission for the attempt
   };
 
   // Everything a delivery may touch, guarded by `mutex`.
@@ -345,9 +355,14 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     std::deque<StreamResponse> outbox;
     bool writing = false;
     std::string dead_letter_topic;
+    DeliveryPolicySpec policy;  // the pubsub's inbound policy; none: one attempt, no deadline
+    std::shared_ptr<CircuitBreaker> breaker;  // the pubsub's inbound breaker, or null
     // The events sent and not yet processed (kept for the dead-letter topic), by event id
     // (ids may repeat).
     std::unordered_map<std::string, std::deque<Pending>> pending;
+    // Events waiting to be sent again, by attempt number; `attempts` numbers them all.
+    std::unordered_map<uint64_t, Pending> retrying;
+    uint64_t attempts = 0;
     std::unique_ptr<Subscription> subscription;
     ActiveSubscriptions::Id registration = 0;
     grpc::Status finish_status;
@@ -384,6 +399,11 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       shared_->topic = initial.topic();
       shared_->raw_payload = *raw;
       shared_->dead_letter_topic = initial.dead_letter_topic();
+      if (const auto* policy =
+              delivery::InboundPolicyOf(context_->pubsub_inbound_policies, initial.pubsub_name())) {
+        shared_->policy = *policy;
+        shared_->breaker = context_->inbound_breakers.Of(initial.pubsub_name(), *policy);
+      }
       // Queued before subscribing, so it is the first thing the app reads; events delivered
       // meanwhile queue up behind it.
       shared_->outbox.emplace_back().mutable_initial_response();
@@ -407,7 +427,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
             ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
             return;
           }
-          Deliver(shared, std::move(message), std::move(ack));
+          Deliver(shared, Pending{std::move(message), std::move(ack)});
         });
     bool closed_meanwhile = false;
     {
@@ -431,10 +451,10 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     return grpc::Status::OK;
   }
 
-  // A message from the component, on one of its threads: send it to the app and keep its ack
-  // until the app answers.
-  static void Deliver(const std::shared_ptr<Shared>& shared, pubsubpb::PullMessagesResponse message,
-                      StatusCallback ack) {
+  // A message from the component, on one of its threads (or one sent again after a RETRY):
+  // send it to the app and keep its ack until the app answers.
+  static void Deliver(const std::shared_ptr<Shared>& shared, Pending pending) {
+    const auto& message = pending.message;
     runtimepb::TopicEventRequest event;
     cloud_events::Received received;
     {
@@ -449,25 +469,47 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': cannot decode message {}: {}",
                   received.pubsub_name, received.topic, message.id(), decoded.status().message());
       // It would not decode later either: dead-lettered, else acked, never redelivered.
-      GiveUp(shared, Pending{std::move(message), std::move(ack)}, grpc::Status::OK);
+      GiveUp(shared, std::move(pending), grpc::Status::OK);
       return;
     }
     if (*decoded == cloud_events::Decoded::kExpired) {
       PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': event {} has expired", received.pubsub_name,
                   received.topic, event.id());
-      GiveUp(shared, Pending{std::move(message), std::move(ack)}, grpc::Status::OK);
+      GiveUp(shared, std::move(pending), grpc::Status::OK);
+      return;
+    }
+    std::shared_ptr<CircuitBreaker> breaker;
+    {
+      std::lock_guard lock(shared->mutex);
+      breaker = shared->breaker;
+    }
+    pending.breaker_call = delivery::BreakerCall::Ask(std::move(breaker));
+    if (pending.breaker_call.refused()) {  // open: fails at once, not retried, as daprd
+      auto error = pending.breaker_call.RefusedStatus();
+      GiveUp(shared, std::move(pending), std::move(error));
       return;
     }
     TopicEventStream* start_write = nullptr;
     StreamResponse* next = nullptr;
-    bool accepted = false;
+    std::optional<Pending> rejected;  // the stream is closing
     {
       std::lock_guard lock(shared->mutex);
-      if (shared->stream != nullptr) {
-        accepted = true;
+      if (shared->stream == nullptr) {
+        rejected = std::move(pending);
+      } else {
         std::string id = event.id();
+        if (shared->policy.timeout) {
+          pending.attempt = ++shared->attempts;
+          pending.timer = std::make_unique<grpc::Alarm>();
+          pending.timer->Set(
+              std::chrono::system_clock::now() + *shared->policy.timeout,
+              [weak = std::weak_ptr<Shared>(shared), id, attempt = pending.attempt](bool fired) {
+                if (!fired) return;
+                if (auto shared = weak.lock()) TimedOut(shared, id, attempt);
+              });
+        }
         shared->outbox.emplace_back().mutable_event_message()->Swap(&event);
-        shared->pending[id].push_back(Pending{std::move(message), std::move(ack)});
+        shared->pending[id].push_back(std::move(pending));
         if (!shared->writing) {
           shared->writing = true;
           start_write = shared->stream;
@@ -475,12 +517,91 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         }
       }
     }
-    if (!accepted) {  // the stream is closing
-      ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+    if (rejected) {
+      rejected->ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
       return;
     }
     // `writing` keeps the reactor alive: Finish waits for this write to complete.
     if (start_write != nullptr) start_write->StartWrite(next);
+  }
+
+  // The policy's timeout passed without the app answering this attempt: a failed attempt.
+  static void TimedOut(const std::shared_ptr<Shared>& shared, const std::string& id,
+                       uint64_t attempt) {
+    std::optional<Pending> pending;
+    {
+      std::lock_guard lock(shared->mutex);
+      auto it = shared->pending.find(id);
+      if (it == shared->pending.end()) return;
+      auto& events = it->second;
+      auto found = std::find_if(events.begin(), events.end(),
+                                [&](const Pending& p) { return p.attempt == attempt; });
+      if (found == events.end()) return;  // answered meanwhile
+      pending = std::move(*found);
+      events.erase(found);
+      if (events.empty()) shared->pending.erase(it);
+    }
+    PH_LOG_WARN("pubsub", "pubsub '{}' topic '{}': the app did not process event {} in time",
+                shared->pubsub_name, shared->topic, id);
+    Recorded(shared, *pending, false);
+    Failed(shared, std::move(*pending),
+           grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the app did not process the event within the policy's timeout"));
+  }
+
+  // Reports an attempt's outcome to the pubsub's circuit breaker, logging a state change.
+  static void Recorded(const std::shared_ptr<Shared>& shared, Pending& pending, bool success) {
+    pending.breaker_call.Record(success, shared->pubsub_name);
+  }
+
+  // An attempt failed: sent again after the policy's wait while it allows, else given up.
+  static void Failed(const std::shared_ptr<Shared>& shared, Pending pending, grpc::Status error) {
+    DeliveryPolicySpec policy;
+    {
+      std::lock_guard lock(shared->mutex);
+      policy = shared->policy;
+    }
+    if (!delivery::MayRetry(policy, pending.retries_done)) {
+      GiveUp(shared, std::move(pending), std::move(error));
+      return;
+    }
+    if (!pending.backoff) pending.backoff = delivery::RetryBackoff(*policy.retry);
+    auto delay = pending.backoff->NextDelay();
+    ++pending.retries_done;
+    auto finished_timer = std::move(pending.timer);  // released outside the lock
+    std::optional<Pending> rejected;                 // the stream is closing
+    {
+      std::lock_guard lock(shared->mutex);
+      if (shared->stream == nullptr) {
+        rejected = std::move(pending);
+      } else {
+        uint64_t key = ++shared->attempts;
+        Pending& waiting = shared->retrying[key];
+        waiting = std::move(pending);
+        waiting.timer = std::make_unique<grpc::Alarm>();
+        waiting.timer->Set(std::chrono::system_clock::now() + delay,
+                           [weak = std::weak_ptr<Shared>(shared), key](bool) {
+                             if (auto shared = weak.lock()) Resend(shared, key);
+                           });
+      }
+    }
+    if (rejected) {
+      rejected->ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
+    }
+  }
+
+  // A retry's wait is over: the event goes to the app again (unless Shutdown took it).
+  static void Resend(const std::shared_ptr<Shared>& shared, uint64_t key) {
+    std::optional<Pending> pending;
+    {
+      std::lock_guard lock(shared->mutex);
+      auto it = shared->retrying.find(key);
+      if (it == shared->retrying.end()) return;
+      pending = std::move(it->second);
+      shared->retrying.erase(it);
+    }
+    auto finished_timer = std::move(pending->timer);
+    Deliver(shared, std::move(*pending));
   }
 
   void Processed(const runtimepb::SubscribeTopicEventsRequestProcessedAlpha1& processed) {
@@ -499,7 +620,10 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
                    shared_->pubsub_name, shared_->topic, processed.id());
       return;
     }
-    switch (processed.status().status()) {
+    // As daprd, SUCCESS and DROP are successful calls for the circuit breaker.
+    auto answer = processed.status().status();
+    Recorded(shared_, *pending, answer == EventStatus::SUCCESS || answer == EventStatus::DROP);
+    switch (answer) {
       case EventStatus::SUCCESS:
         pending->ack(grpc::Status::OK);
         break;
@@ -508,8 +632,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
                     shared_->pubsub_name, shared_->topic, processed.id());
         GiveUp(shared_, std::move(*pending), grpc::Status::OK);
         break;
-      default:  // RETRY, and any status this host does not know: no retry policy here
-        GiveUp(
+      default:  // RETRY, and any status this host does not know, as daprd
+        Failed(
             shared_, std::move(*pending),
             grpc::Status(grpc::StatusCode::ABORTED, "the app asked for the event to be retried"));
         break;
@@ -565,6 +689,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     TopicEventStream* finish = nullptr;
     std::unique_ptr<Subscription> subscription;
     std::unordered_map<std::string, std::deque<Pending>> unprocessed;
+    std::unordered_map<uint64_t, Pending> retrying;
     ActiveSubscriptions::Id registration = 0;
     {
       std::lock_guard lock(shared->mutex);
@@ -574,6 +699,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       shared->finish_status = status;
       subscription = std::move(shared->subscription);
       unprocessed.swap(shared->pending);
+      retrying.swap(shared->retrying);
       registration = std::exchange(shared->registration, 0);
       // Queued responses are dropped; the one being written completes first.
       while (shared->outbox.size() > (shared->writing ? 1 : 0)) shared->outbox.pop_back();
@@ -594,6 +720,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       for (auto& event : events) {
         event.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
       }
+    }
+    for (auto& [key, event] : retrying) {
+      event.ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
     }
     if (finish != nullptr) finish->Finish(status);
   }

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "host/common/log.h"
+
 namespace plughost::delivery {
 namespace {
 
@@ -89,6 +91,70 @@ Backoff RetryBackoff(const RetryPolicySpec& retry) {
     options.max = retry.max_interval;
   }
   return Backoff(options);
+}
+
+const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
+                                          const std::string& pubsub_name) {
+  if (auto it = policies.find(pubsub_name); it != policies.end()) return &it->second;
+  if (auto it = policies.find(""); it != policies.end()) return &it->second;
+  return nullptr;
+}
+
+std::shared_ptr<CircuitBreaker> InboundBreakers::Of(const std::string& pubsub_name,
+                                                    const DeliveryPolicySpec& policy) {
+  if (!policy.circuit_breaker) return nullptr;
+  absl::MutexLock lock(&mutex_);
+  if (auto it = breakers_.find(pubsub_name); it != breakers_.end()) return it->second;
+  const CircuitBreakerSpec& spec = *policy.circuit_breaker;
+  auto made =
+      CircuitBreaker::Make({spec.name, spec.max_requests, spec.interval, spec.timeout, spec.trip});
+  std::shared_ptr<CircuitBreaker> breaker;
+  if (made.ok()) {
+    breaker = std::move(*made);
+  } else {
+    PH_LOG_ERROR("pubsub", "pubsub '{}': {}; deliveries go without a circuit breaker", pubsub_name,
+                 made.status().message());
+  }
+  breakers_[pubsub_name] = breaker;
+  return breaker;
+}
+
+BreakerCall& BreakerCall::operator=(BreakerCall&& other) noexcept {
+  if (this != &other) {
+    Release();
+    breaker_ = std::move(other.breaker_);
+    token_ = std::exchange(other.token_, std::nullopt);
+    refused_ = std::exchange(other.refused_, false);
+  }
+  return *this;
+}
+
+BreakerCall BreakerCall::Ask(std::shared_ptr<CircuitBreaker> breaker) {
+  BreakerCall call;
+  if (!breaker) return call;
+  call.token_ = breaker->Allow();
+  call.refused_ = !call.token_;
+  call.breaker_ = std::move(breaker);
+  return call;
+}
+
+void BreakerCall::Record(bool success, std::string_view pubsub_name) {
+  if (!token_) return;
+  auto change = breaker_->Record(*std::exchange(token_, std::nullopt), success);
+  if (change) {
+    PH_LOG_WARN("pubsub", "pubsub '{}': inbound circuit breaker '{}' is now {}", pubsub_name,
+                breaker_->name(), StateName(*change));
+  }
+}
+
+grpc::Status BreakerCall::RefusedStatus() const {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "circuit breaker '" + (breaker_ ? breaker_->name() : "") + "' is open");
+}
+
+void BreakerCall::Release() {
+  if (breaker_ && token_) breaker_->Abandon(*token_);
+  token_.reset();
 }
 
 }  // namespace plughost::delivery

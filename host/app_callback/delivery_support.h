@@ -4,15 +4,21 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <google/protobuf/map.h>
 #include <grpcpp/client_context.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/backoff.h"
 #include "host/components/pubsub.h"
 #include "host/config/host_config.h"
+#include "host/pubsub/circuit_breaker.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost::delivery {
@@ -41,6 +47,51 @@ void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter
 // The waits between retries of a delivery policy: constant (`duration` each time) or
 // exponential as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
 Backoff RetryBackoff(const RetryPolicySpec& retry);
+
+// The inbound delivery policy of `pubsub_name` in `policies` (by pubsub name, "" for every
+// other pubsub), or nullptr when none applies.
+const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
+                                          const std::string& pubsub_name);
+
+// The inbound circuit breakers, one per pubsub, made on first use from its policy and shared by
+// every delivery path (app callback and streaming subscriptions), as daprd keeps one per
+// component. Thread-safe.
+class InboundBreakers {
+ public:
+  // Null when the policy has none, or when its trip is not supported (logged once).
+  std::shared_ptr<CircuitBreaker> Of(const std::string& pubsub_name,
+                                     const DeliveryPolicySpec& policy);
+
+ private:
+  absl::Mutex mutex_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_ ABSL_GUARDED_BY(mutex_);
+};
+
+// One attempt's permission from a pubsub's circuit breaker (none: always allowed). Record
+// reports the outcome; one dropped unreported gives its slot back (CircuitBreaker::Abandon).
+// Move-only.
+class BreakerCall {
+ public:
+  BreakerCall() = default;
+  BreakerCall(BreakerCall&& other) noexcept { *this = std::move(other); }
+  BreakerCall& operator=(BreakerCall&& other) noexcept;
+  ~BreakerCall() { Release(); }
+
+  // Asks `breaker` for one call; refused() when it is open.
+  static BreakerCall Ask(std::shared_ptr<CircuitBreaker> breaker);
+  bool refused() const { return refused_; }
+  bool active() const { return token_.has_value(); }
+  // The attempt's outcome; a state change it causes is logged, naming `pubsub_name`.
+  void Record(bool success, std::string_view pubsub_name);
+  // Why a refused attempt failed.
+  grpc::Status RefusedStatus() const;
+
+ private:
+  void Release();
+  std::shared_ptr<CircuitBreaker> breaker_;
+  std::optional<uint64_t> token_;
+  bool refused_ = false;
+};
 
 // True when a policy allows one more attempt after `retries_done` retries.
 inline bool MayRetry(const DeliveryPolicySpec& policy, int retries_done) {

@@ -19,6 +19,7 @@
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
 #include "host/ops/metrics.h"
+#include "host/pubsub/circuit_breaker.h"
 #include "host/pubsub/routing_expression.h"
 
 namespace plughost {
@@ -53,6 +54,8 @@ struct Plan {
   int max_concurrency = 1;
   DeliveryPolicySpec policy;
   std::optional<std::chrono::milliseconds> timeout;  // per OnTopicEvent attempt
+  // The pubsub's inbound circuit breaker (shared by its subscriptions), or null.
+  std::shared_ptr<CircuitBreaker> breaker;
   // bulkSubscribe: batches of up to bulk_max_messages, sent once full or bulk_max_await after
   // the first message queued.
   bool bulk = false;
@@ -108,6 +111,22 @@ nlohmann::json EventForRouting(const pubsubpb::PullMessagesResponse& message,
           {"datacontenttype", event.data_content_type()},
           {"topic", event.topic()},
           {"pubsubname", event.pubsub_name()}};
+}
+
+// Where the plan's rules send `event`: the first matching rule's path, else the default route;
+// nullopt when none matches; an error naming the rule when one cannot be evaluated.
+absl::StatusOr<std::optional<std::string>> MatchRoute(const Plan& plan,
+                                                      const nlohmann::json& event) {
+  for (const auto& rule : plan.rules) {
+    if (!rule.match) return rule.path;
+    auto matched = rule.match->Evaluate(event);
+    if (!matched.ok()) {
+      return absl::InvalidArgumentError("routing rule '" + rule.match->text() +
+                                        "' failed: " + std::string(matched.status().message()));
+    }
+    if (*matched) return rule.path;
+  }
+  return std::nullopt;
 }
 
 rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
@@ -273,6 +292,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     std::optional<Backoff> backoff;
     int retries_done = 0;
     bool cancelled = false;
+    // The circuit breaker's token for the attempt at the app; only its own steps touch it.
+    delivery::BreakerCall breaker_call;
   };
 
   struct Run : InFlight {
@@ -290,8 +311,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       std::string entry_id;
       rt::TopicEventBulkRequestEntry sent;  // what the app gets for it
       bool pending = false;                 // still to be answered by the app
+      std::string path;                     // the route it matched
     };
     std::vector<Entry> entries;
+    // As daprd, the entries go to the app in one call per route, each with its own retries,
+    // one route after the other: `paths` in the order first matched, `group` the one at the
+    // app. Both only touched by the batch's own steps, one at a time.
+    std::vector<std::string> paths;
+    size_t group = 0;
     int unsettled = 0;  // guarded by the State's mutex
     rt::TopicEventBulkRequest request;
     rt::TopicEventBulkResponse response;
@@ -373,15 +400,17 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       });
   }
 
-  const DeliveryPolicySpec* PolicyOf(const std::string& pubsub_name) const {
-    if (auto it = options_.inbound_policies.find(pubsub_name);
-        it != options_.inbound_policies.end()) {
-      return &it->second;
-    }
-    if (auto it = options_.inbound_policies.find(""); it != options_.inbound_policies.end()) {
-      return &it->second;
-    }
-    return nullptr;
+  // Takes the breaker's permission for an attempt (kept across the Alpha1 fallback, one
+  // attempt); false when it refuses (open), as daprd: the attempt then fails at once and is not
+  // retried.
+  static bool BreakerAllows(InFlight& in_flight) {
+    if (in_flight.breaker_call.active()) return true;
+    in_flight.breaker_call = delivery::BreakerCall::Ask(in_flight.sub->plan->breaker);
+    return !in_flight.breaker_call.refused();
+  }
+
+  static void BreakerRecords(InFlight& in_flight, bool success) {
+    in_flight.breaker_call.Record(success, in_flight.sub->plan->pubsub_name);
   }
 
   void Subscribe(const rt::TopicSubscription& subscription, rt::PubsubSubscriptionType type) {
@@ -412,12 +441,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       return;
     }
     plan->rules = std::move(*rules);
-    if (!plan->rules.empty() && subscription.bulk_subscribe().enabled()) {
-      PH_LOG_WARN("pubsub",
-                  "topic '{}' of pubsub '{}': bulk deliveries are not routed by rule; "
-                  "every batch goes to path '{}'",
-                  plan->topic, plan->pubsub_name, plan->path);
-    }
     auto raw = cloud_events::IsRawPayload(subscription.metadata());
     if (!raw.ok()) {
       PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}; treated as false", plan->topic,
@@ -431,8 +454,11 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': {}", plan->topic, plan->pubsub_name,
                   warning);
     }
-    if (const auto* policy = PolicyOf(plan->pubsub_name)) plan->policy = *policy;
+    if (const auto* policy =
+            delivery::InboundPolicyOf(options_.inbound_policies, plan->pubsub_name))
+      plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
+    plan->breaker = context_->inbound_breakers.Of(plan->pubsub_name, plan->policy);
     if (subscription.bulk_subscribe().enabled()) {
       const auto& bulk = subscription.bulk_subscribe();
       plan->bulk = true;
@@ -595,33 +621,24 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   // not be evaluated (dead-lettered, else rejected), as daprd.
   bool Route(const std::shared_ptr<Run>& run) {
     const Plan& plan = *run->sub->plan;
-    auto event = EventForRouting(run->message, run->request, plan.raw_payload);
-    for (const auto& rule : plan.rules) {
-      if (!rule.match) {
-        run->request.set_path(rule.path);
-        return true;
-      }
-      auto matched = rule.match->Evaluate(event);
-      if (!matched.ok()) {
-        PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': routing rule '{}' failed on event {}: {}",
-                    plan.topic, plan.pubsub_name, rule.match->text(), run->request.id(),
-                    matched.status().message());
-        GiveUp(run,
-               grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "routing rule failed: " + std::string(matched.status().message())));
-        return false;
-      }
-      if (*matched) {
-        run->request.set_path(rule.path);
-        return true;
-      }
+    auto path = MatchRoute(plan, EventForRouting(run->message, run->request, plan.raw_payload));
+    if (!path.ok()) {
+      PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': event {}: {}", plan.topic, plan.pubsub_name,
+                  run->request.id(), path.status().message());
+      GiveUp(run, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               std::string(path.status().message())));
+      return false;
     }
-    PH_LOG_WARN("pubsub",
-                "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
-                "delivered",
-                plan.topic, plan.pubsub_name, run->request.id());
-    GiveUp(run, grpc::Status::OK);
-    return false;
+    if (!*path) {
+      PH_LOG_WARN("pubsub",
+                  "topic '{}' of pubsub '{}': no routing rule matches event {}; not "
+                  "delivered",
+                  plan.topic, plan.pubsub_name, run->request.id());
+      GiveUp(run, grpc::Status::OK);
+      return false;
+    }
+    run->request.set_path(**path);
+    return true;
   }
 
   void Attempt(const std::shared_ptr<Run>& run) {
@@ -640,6 +657,12 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
+    if (!BreakerAllows(*run)) {
+      auto error = run->breaker_call.RefusedStatus();
+      LogFailure(run, error);
+      GiveUp(run, std::move(error));
+      return;
+    }
     context_->app_channel->stub().async()->OnTopicEvent(
         run->context.get(), &run->request, &run->response,
         [self = shared_from_this(), run](grpc::Status status) { self->Answered(run, status); });
@@ -647,6 +670,13 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void Answered(const std::shared_ptr<Run>& run, const grpc::Status& status) {
     const auto& event = run->request;
+    if (status.error_code() != grpc::StatusCode::CANCELLED) {
+      // As daprd: the app's SUCCESS and DROP (and a missing handler) are successful calls.
+      bool success = status.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+                     (status.ok() && (run->response.status() == rt::TopicEventResponse::SUCCESS ||
+                                      run->response.status() == rt::TopicEventResponse::DROP));
+      BreakerRecords(*run, success);
+    }
     if (status.ok()) {
       switch (run->response.status()) {
         case rt::TopicEventResponse::SUCCESS:
@@ -788,7 +818,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void BeginBatch(const std::shared_ptr<BulkRun>& batch) {
     const Plan& plan = *batch->sub->plan;
-    std::vector<size_t> undeliverable;
+    // Entries settled without reaching the app: undecodable, expired or unrouted (acked or
+    // dead-lettered), or a rule failed on them (dead-lettered, else rejected), as daprd.
+    std::vector<std::pair<size_t, grpc::Status>> undeliverable;
     for (size_t i = 0; i < batch->entries.size(); ++i) {
       auto& entry = batch->entries[i];
       rt::TopicEventRequest event;
@@ -799,8 +831,26 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     plan.pubsub_name, entry.message.id(),
                     decoded.ok() ? "has expired"
                                  : "cannot be decoded: " + std::string(decoded.status().message()));
-        undeliverable.push_back(i);
+        undeliverable.push_back({i, grpc::Status::OK});
         continue;
+      }
+      entry.path = plan.path;
+      if (!plan.rules.empty()) {
+        auto path = MatchRoute(plan, EventForRouting(entry.message, event, plan.raw_payload));
+        if (!path.ok() || !*path) {
+          PH_LOG_WARN("pubsub", "topic '{}' of pubsub '{}': event {}: {}; not delivered",
+                      plan.topic, plan.pubsub_name, event.id(),
+                      path.ok() ? "no routing rule matches" : path.status().message());
+          undeliverable.push_back({i, path.ok()
+                                          ? grpc::Status::OK
+                                          : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                         std::string(path.status().message()))});
+          continue;
+        }
+        entry.path = **path;
+      }
+      if (std::find(batch->paths.begin(), batch->paths.end(), entry.path) == batch->paths.end()) {
+        batch->paths.push_back(entry.path);
       }
       auto& sent = entry.sent;
       sent.set_entry_id(entry.entry_id);
@@ -826,7 +876,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     bool any = std::any_of(batch->entries.begin(), batch->entries.end(),
                            [](const BulkRun::Entry& e) { return e.pending; });
-    for (size_t i : undeliverable) GiveUpEntry(batch, i, grpc::Status::OK);
+    for (auto& [i, status] : undeliverable) GiveUpEntry(batch, i, std::move(status));
     if (any) AttemptBatch(batch);
   }
 
@@ -848,16 +898,25 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
+    if (!BreakerAllows(*batch)) {  // the route's entries fail at once, without retries
+      auto error = batch->breaker_call.RefusedStatus();
+      for (size_t i = 0; i < batch->entries.size(); ++i) {
+        if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
+      }
+      NextGroup(batch);
+      return;
+    }
     auto& request = batch->request;
     request.Clear();
     request.set_id(cloud_events::NewUuid());
     request.set_topic(plan.topic);
     request.set_pubsub_name(plan.pubsub_name);
     request.set_type("com.dapr.event.sent.bulk");
-    request.set_path(plan.path);
+    const std::string& path = batch->paths[batch->group];
+    request.set_path(path);
     (*request.mutable_metadata())["pubsubName"] = plan.pubsub_name;
     for (const auto& entry : batch->entries) {
-      if (entry.pending) *request.add_entries() = entry.sent;
+      if (entry.pending && entry.path == path) *request.add_entries() = entry.sent;
     }
     batch->response.Clear();
     auto done = [self = shared_from_this(), batch, alpha](grpc::Status status) {
@@ -876,7 +935,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                      const grpc::Status& status) {
     const Plan& plan = *batch->sub->plan;
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      if (!alpha) {  // as daprd: try the Alpha1 call, and keep to it for this subscription
+      if (!alpha) {  // as daprd: try the Alpha1 call (the same attempt), and keep to it
         {
           std::lock_guard lock(mutex_);
           batch->sub->bulk_alpha = true;
@@ -897,10 +956,12 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     plan.topic, plan.pubsub_name);
       }
       // As an UNIMPLEMENTED OnTopicEvent: acked, not dead-lettered.
+      BreakerRecords(*batch, true);
       SettlePending(batch, grpc::Status::OK);
       return;
     }
     if (!status.ok()) {
+      if (status.error_code() != grpc::StatusCode::CANCELLED) BreakerRecords(*batch, false);
       BatchFailed(batch, grpc::Status(status.error_code(),
                                       "error returned from app while processing bulk pub/sub "
                                       "event: " +
@@ -914,7 +975,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     bool any_failed = false;
     for (size_t i = 0; i < batch->entries.size(); ++i) {
       auto& entry = batch->entries[i];
-      if (!entry.pending) continue;
+      if (!InGroup(*batch, entry)) continue;
       auto it = answers.find(entry.entry_id);
       // An entry the app did not answer counts as RETRY, as in daprd.
       auto answer = it == answers.end() ? rt::TopicEventResponse::RETRY : it->second;
@@ -927,9 +988,30 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         any_failed = true;  // still pending: retried below, alone with the other failures
       }
     }
+    BreakerRecords(*batch, !any_failed);
     if (any_failed) {
       BatchFailed(batch, grpc::Status(grpc::StatusCode::ABORTED,
                                       "the app asked for bulk entries to be retried"));
+      return;
+    }
+    NextGroup(batch);
+  }
+
+  // Entries of the route at the app that are still to be answered.
+  static bool InGroup(const BulkRun& batch, const BulkRun::Entry& entry) {
+    return entry.pending && entry.path == batch.paths[batch.group];
+  }
+
+  // The route at the app is done with: the next one with entries left goes, with fresh retries.
+  void NextGroup(const std::shared_ptr<BulkRun>& batch) {
+    while (++batch->group < batch->paths.size()) {
+      if (std::any_of(batch->entries.begin(), batch->entries.end(),
+                      [&](const BulkRun::Entry& e) { return InGroup(*batch, e); })) {
+        batch->retries_done = 0;
+        batch->backoff.reset();
+        AttemptBatch(batch);
+        return;
+      }
     }
   }
 
@@ -943,8 +1025,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
       for (size_t i = 0; i < batch->entries.size(); ++i) {
-        if (batch->entries[i].pending) GiveUpEntry(batch, i, error);
+        if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
       }
+      NextGroup(batch);
       return;
     }
     if (!batch->backoff) batch->backoff = delivery::RetryBackoff(*plan.policy.retry);

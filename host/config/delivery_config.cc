@@ -133,7 +133,7 @@ void ParseInboundPolicies(const Json& policies, HostConfig& config, ConfigProble
   for (const auto& [pubsub, body] : policies.items()) {
     std::string field = "pubsub_inbound_policies." + pubsub;
     if (!body.is_object()) {
-      problems.emplace_back(field, "expected {\"timeout\", \"retry\"}");
+      problems.emplace_back(field, "expected {\"timeout\", \"retry\", \"circuitBreaker\"}");
       continue;
     }
     DeliveryPolicySpec policy;
@@ -170,6 +170,37 @@ void ParseInboundPolicies(const Json& policies, HostConfig& config, ConfigProble
           }
         }
         policy.retry = spec;
+      }
+    }
+    if (auto breaker = body.find("circuitBreaker"); breaker != body.end()) {
+      if (!breaker->is_object()) {
+        problems.emplace_back(field + ".circuitBreaker", "expected an object");
+      } else {
+        CircuitBreakerSpec spec;
+        spec.name = pubsub.empty() ? "inbound" : pubsub + "-inbound";
+        for (auto [key, target] :
+             {std::pair{"interval", &spec.interval}, std::pair{"timeout", &spec.timeout}}) {
+          if (auto it = breaker->find(key); it != breaker->end() && !ParseDuration(*it, target)) {
+            problems.emplace_back(field + ".circuitBreaker." + key, "expected a duration");
+          }
+        }
+        if (auto it = breaker->find("maxRequests"); it != breaker->end()) {
+          if (it->is_number_integer() && it->get<int64_t>() >= 0) {
+            spec.max_requests = std::max(1, static_cast<int>(it->get<int64_t>()));
+          } else {
+            problems.emplace_back(field + ".circuitBreaker.maxRequests",
+                                  "expected a non-negative integer");
+          }
+        }
+        if (auto it = breaker->find("trip"); it != breaker->end()) {
+          if (it->is_string() && !it->get<std::string>().empty()) {
+            spec.trip = it->get<std::string>();
+          } else {
+            problems.emplace_back(field + ".circuitBreaker.trip",
+                                  "expected an expression such as \"consecutiveFailures > 5\"");
+          }
+        }
+        policy.circuit_breaker = spec;
       }
     }
     config.pubsub_inbound_policies[pubsub] = policy;

@@ -1,6 +1,7 @@
 // The JSON config's pub/sub delivery fields: "subscriptions" (declarative subscriptions, with
 // the field names of Dapr's Subscription spec) and "pubsub_inbound_policies" (per pubsub, the
-// inbound timeout and retry of Dapr's Resiliency policies; "" for every other pubsub):
+// inbound timeout, retry and circuit breaker of Dapr's Resiliency policies; "" for every other
+// pubsub):
 //
 //   "subscriptions": [{"name": "orders", "pubsubname": "pubsub", "topic": "orders",
 //                      "routes": {"rules": [{"match": "event.type == \"a\"", "path": "/a"}],
@@ -9,7 +10,8 @@
 //                      "bulkSubscribe": {"enabled": true, "maxMessagesCount": 10,
 //                                        "maxAwaitDurationMs": 100}}],
 //   "pubsub_inbound_policies": {"pubsub": {"timeout": "5s",
-//       "retry": {"policy": "constant", "duration": "1s", "maxRetries": 3}}}
+//       "retry": {"policy": "constant", "duration": "1s", "maxRetries": 3},
+//       "circuitBreaker": {"maxRequests": 1, "timeout": "60s", "trip": "consecutiveFailures > 5"}}}
 //
 // Durations are Go durations ("1m30s", "250ms") or integer milliseconds, as in Resiliency files.
 #pragma once

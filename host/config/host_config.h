@@ -69,7 +69,8 @@ struct SubscriptionSpec {
   std::vector<std::string> scopes;  // empty: every app
 };
 
-// The subset of Dapr's Resiliency policies the host applies: a retry and a timeout.
+// The subset of Dapr's Resiliency policies the host applies: a retry, a timeout and a circuit
+// breaker.
 struct RetryPolicySpec {
   enum class Policy { kConstant, kExponential };
   Policy policy = Policy::kConstant;
@@ -78,9 +79,21 @@ struct RetryPolicySpec {
   int max_retries = -1;                           // -1: unlimited; 0: no retry
 };
 
+// Dapr's circuitBreakers entry (daprd's defaults): opens when `trip` (a CEL expression over
+// requests, totalSuccesses, totalFailures, consecutiveSuccesses, consecutiveFailures) is true
+// after a failure; stays open `timeout`, then lets `max_requests` calls try (half-open).
+struct CircuitBreakerSpec {
+  std::string name;
+  int max_requests = 1;
+  std::chrono::milliseconds interval{0};  // clears the counts while closed; 0: never
+  std::chrono::milliseconds timeout{60000};
+  std::string trip = "consecutiveFailures > 5";
+};
+
 struct DeliveryPolicySpec {
-  std::optional<std::chrono::milliseconds> timeout;  // none: no deadline, as in daprd
-  std::optional<RetryPolicySpec> retry;              // none: one attempt
+  std::optional<std::chrono::milliseconds> timeout;   // none: no deadline, as in daprd
+  std::optional<RetryPolicySpec> retry;               // none: one attempt
+  std::optional<CircuitBreakerSpec> circuit_breaker;  // one per pubsub, shared by its subscriptions
 };
 
 // A component process the host launches and keeps running (plughost's own `processes`).

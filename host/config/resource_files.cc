@@ -401,9 +401,9 @@ bool ParseResiliencyDuration(const YAML::Node& node, std::chrono::milliseconds* 
   return ParseGoDuration(text, out);
 }
 
-// The subset of kind: Resiliency the host applies: timeouts and retries of pubsub inbound
-// targets (and DefaultPubsubComponentInbound* policies). Returns a reason when it skips the
-// document; what it applies goes into `policies`.
+// The subset of kind: Resiliency the host applies: timeouts, retries and circuit breakers of
+// pubsub inbound targets (and DefaultPubsubComponentInbound* policies). Returns a reason when
+// it skips the document; what it applies goes into `policies`.
 std::string ParseResiliency(const YAML::Node& document,
                             std::map<std::string, DeliveryPolicySpec>* policies) {
   YAML::Node policies_node = Child(Child(document, "spec"), "policies");
@@ -446,9 +446,43 @@ std::string ParseResiliency(const YAML::Node& document,
       }
       retry.max_retries = static_cast<int>(value);
     }
-    if (Has(Child(body, "matching")))
-      return fmt::format("retry '{}' uses matching", entry.first.Scalar());
+    if (Has(Child(body, "matching"))) {
+      // Status-code matching selects which service invocation errors are retried; a pubsub
+      // delivery's failures (RETRY answers, app errors) carry no such code, so every one is.
+      PH_LOG_INFO("config", "resiliency: retry '{}': matching does not apply to pubsub deliveries",
+                  entry.first.Scalar());
+    }
     retries[entry.first.Scalar()] = retry;
+  }
+  std::map<std::string, CircuitBreakerSpec> breakers;
+  for (const auto& entry : Child(policies_node, "circuitBreakers")) {
+    CircuitBreakerSpec breaker;
+    breaker.name = entry.first.Scalar();
+    const YAML::Node& body = entry.second;
+    if (!body.IsMap()) return fmt::format("circuitBreaker '{}' is not a mapping", breaker.name);
+    for (auto [key, target] :
+         {std::pair{"interval", &breaker.interval}, std::pair{"timeout", &breaker.timeout}}) {
+      if (Has(Child(body, key)) && !ParseResiliencyDuration(Child(body, key), target)) {
+        return fmt::format("circuitBreaker '{}' has a bad {}", breaker.name, key);
+      }
+    }
+    if (Has(Child(body, "maxRequests"))) {
+      char* end = nullptr;
+      std::string text =
+          Child(body, "maxRequests").IsScalar() ? Child(body, "maxRequests").Scalar() : "x";
+      long value = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || value < 0 || value > 1000000) {
+        return fmt::format("circuitBreaker '{}' has a bad maxRequests", breaker.name);
+      }
+      breaker.max_requests = std::max(1, static_cast<int>(value));  // 0 means 1, as daprd
+    }
+    if (Has(Child(body, "trip"))) {
+      if (!Child(body, "trip").IsScalar() || Child(body, "trip").Scalar().empty()) {
+        return fmt::format("circuitBreaker '{}' has a bad trip", breaker.name);
+      }
+      breaker.trip = Child(body, "trip").Scalar();
+    }
+    breakers[breaker.name] = breaker;
   }
   auto policy_of = [&](const YAML::Node& target, DeliveryPolicySpec* out) -> std::string {
     if (Has(Child(target, "timeout"))) {
@@ -460,6 +494,13 @@ std::string ParseResiliency(const YAML::Node& document,
       auto it = retries.find(Child(target, "retry").Scalar());
       if (it == retries.end()) return "an unknown retry " + Child(target, "retry").Scalar();
       out->retry = it->second;
+    }
+    if (Has(Child(target, "circuitBreaker"))) {
+      auto it = breakers.find(Child(target, "circuitBreaker").Scalar());
+      if (it == breakers.end()) {
+        return "an unknown circuitBreaker " + Child(target, "circuitBreaker").Scalar();
+      }
+      out->circuit_breaker = it->second;
     }
     return "";
   };
@@ -474,14 +515,15 @@ std::string ParseResiliency(const YAML::Node& document,
        {"DefaultPubsubComponentInboundTimeoutPolicy", "DefaultComponentInboundTimeoutPolicy"}) {
     if (timeouts.count(name) && !defaults.timeout) defaults.timeout = timeouts[name];
   }
-  if (defaults.retry || defaults.timeout) found[""] = defaults;
+  for (const char* name : {"DefaultPubsubComponentInboundCircuitBreakerPolicy",
+                           "DefaultComponentInboundCircuitBreakerPolicy"}) {
+    if (breakers.count(name) && !defaults.circuit_breaker)
+      defaults.circuit_breaker = breakers[name];
+  }
+  if (defaults.retry || defaults.timeout || defaults.circuit_breaker) found[""] = defaults;
   for (const auto& entry : Child(Child(Child(document, "spec"), "targets"), "components")) {
     YAML::Node inbound = Child(entry.second, "inbound");
     if (!inbound.IsMap()) continue;
-    if (Has(Child(inbound, "circuitBreaker"))) {
-      PH_LOG_INFO("config", "resiliency: circuitBreaker of '{}' inbound is not applied",
-                  entry.first.Scalar());
-    }
     DeliveryPolicySpec spec;
     if (auto problem = policy_of(inbound, &spec); !problem.empty()) {
       return fmt::format("target '{}' names {}", entry.first.Scalar(), problem);

@@ -749,6 +749,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.api_token = options.api_token;
   api_context_.max_concurrent_calls = options.max_concurrent_calls;
   api_context_.component_timeout = options.component_timeout;
+  api_context_.pubsub_inbound_policies = config_.pubsub_inbound_policies;
   if (!options.app_address.empty()) api_context_.app_channel = MakeAppChannel(options);
   dapr_api_ = std::make_unique<DaprApi>(&api_context_);
   layotto_api_ = std::make_unique<LayottoApi>(&api_context_);

@@ -187,6 +187,45 @@ spec:
         std::chrono::milliseconds(10000));
 }
 
+TEST_CASE("resource files: Resiliency's circuit breakers and retry matching") {
+  HostConfig config = ParseOk(R"(
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: {name: res}
+spec:
+  policies:
+    retries:
+      matched:
+        policy: constant
+        duration: 1s
+        matching: {gRPCStatusCodes: "1-4", httpStatusCodes: "500-599"}
+    circuitBreakers:
+      simpleCB: {maxRequests: 2, interval: 30s, timeout: 5s, trip: consecutiveFailures >= 3}
+      DefaultPubsubComponentInboundCircuitBreakerPolicy: {timeout: 1m}
+  targets:
+    components:
+      pubsub:
+        inbound: {retry: matched, circuitBreaker: simpleCB}
+)");
+  // `matching` no longer skips the document: it does not apply to pubsub deliveries.
+  REQUIRE(config.pubsub_inbound_policies.count("pubsub"));
+  const DeliveryPolicySpec& pubsub = config.pubsub_inbound_policies.at("pubsub");
+  REQUIRE(pubsub.retry.has_value());
+  CHECK(pubsub.retry->duration == std::chrono::milliseconds(1000));
+  REQUIRE(pubsub.circuit_breaker.has_value());
+  CHECK(pubsub.circuit_breaker->name == "simpleCB");
+  CHECK(pubsub.circuit_breaker->max_requests == 2);
+  CHECK(pubsub.circuit_breaker->interval == std::chrono::milliseconds(30000));
+  CHECK(pubsub.circuit_breaker->timeout == std::chrono::milliseconds(5000));
+  CHECK(pubsub.circuit_breaker->trip == "consecutiveFailures >= 3");
+  REQUIRE(config.pubsub_inbound_policies.count(""));
+  const auto& fallback = config.pubsub_inbound_policies.at("").circuit_breaker;
+  REQUIRE(fallback.has_value());
+  CHECK(fallback->timeout == std::chrono::milliseconds(60000));
+  CHECK(fallback->trip == "consecutiveFailures > 5");  // daprd's default
+  CHECK(fallback->max_requests == 1);
+}
+
 TEST_CASE("resource files: each error names file, document and field") {
   CHECK_THAT(ErrorOf("kind: Component\napiVersion: dapr.io/v1alpha1\nmetadata: {name: [x]\n"),
              Catch::StartsWith("res/a.yaml: line ") && Catch::Contains("invalid YAML"));

@@ -410,6 +410,68 @@ TEST_CASE("DROP and RETRY go to the dead-letter topic, and only then is the even
   }
 }
 
+TEST_CASE("an open inbound circuit breaker fails deliveries at once, without reaching the app",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      // totalFailures: the dead-letter deliveries (successes, on the same pubsub and so the
+      // same breaker) do not reset it. Open for long enough that the test never sees it close.
+      json policies = {
+          {"pubsub_inbound_policies",
+           {{pubsub, {{"circuitBreaker", {{"trip", "totalFailures >= 2"}, {"timeout", "60s"}}}}}}}};
+      Setup setup({Sub(pubsub, "cb", "cb-dead"), Sub(pubsub, "cb-dead")}, policies);
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(2));
+      auto& dapr = setup.host->dapr();
+      auto dead_lettered = [&] {
+        std::regex line("topic 'cb' of pubsub '" + pubsub +
+                        "': message [^ ]+ sent to dead-letter topic 'cb-dead'");
+        auto log = setup.host->Log();
+        return std::distance(std::sregex_iterator(log.begin(), log.end(), line),
+                             std::sregex_iterator());
+      };
+      REQUIRE(Publish(dapr, pubsub, "cb", "retry:1").ok());
+      REQUIRE(Publish(dapr, pubsub, "cb", "retry:2").ok());
+      REQUIRE(Eventually([&] {
+        return setup.host->Log().find("inbound circuit breaker '" + pubsub +
+                                      "-inbound' is now open") != std::string::npos &&
+               dead_lettered() == 2;
+      }));
+      // Open: the next event fails at once (no retry), to the dead-letter topic.
+      REQUIRE(Publish(dapr, pubsub, "cb", "ok:3").ok());
+      REQUIRE(Eventually([&] { return dead_lettered() == 3; }));
+      std::this_thread::sleep_for(1s);  // room for a wrong delivery to show up
+      CHECK(setup.app.Events(pubsub, "cb", "retry:1").size() == 1);
+      CHECK(setup.app.Events(pubsub, "cb", "retry:2").size() == 1);
+      CHECK(setup.app.Events(pubsub, "cb", "ok:3").empty());
+
+      // A streaming subscription on the same pubsub shares its breaker: the event never
+      // reaches the stream, and goes to the stream's dead-letter topic.
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      auto stream = dapr.SubscribeTopicEventsAlpha1(&context);
+      rt::SubscribeTopicEventsRequestAlpha1 initial;
+      initial.mutable_initial_request()->set_pubsub_name(pubsub);
+      initial.mutable_initial_request()->set_topic("cb-stream");
+      initial.mutable_initial_request()->set_dead_letter_topic("cb-dead");
+      REQUIRE(stream->Write(initial));
+      rt::SubscribeTopicEventsResponseAlpha1 response;
+      REQUIRE(stream->Read(&response));
+      REQUIRE(response.has_initial_response());
+      REQUIRE(Publish(dapr, pubsub, "cb-stream", "ok:4").ok());
+      REQUIRE(Eventually([&] {
+        return setup.host->Log().find("streamed message") != std::string::npos &&
+               setup.host->Log().find("sent to dead-letter topic 'cb-dead'") != std::string::npos;
+      }));
+      stream->WritesDone();
+      while (stream->Read(&response)) CHECK_FALSE(response.has_event_message());
+      CHECK(stream->Finish().ok());
+    }
+  }
+}
+
 TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic",
           "[integration][pubsub][delivery]") {
   for (std::string pubsub : kPubsubs) {
@@ -459,6 +521,69 @@ TEST_CASE("a streaming subscription's DROP and RETRY go to its dead-letter topic
         CHECK_FALSE(response.has_event_message());
       }
       CHECK(stream->Finish().ok());
+    }
+  }
+}
+
+TEST_CASE("a streaming subscription retries under the inbound policy, then dead-letters",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      json policies = {
+          {"pubsub_inbound_policies",
+           {{pubsub,
+             {{"timeout", "500ms"},
+              {"retry", {{"policy", "constant"}, {"duration", "20ms"}, {"maxRetries", 2}}}}}}}};
+      Setup setup({Sub(pubsub, "stream-dead")}, policies);
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(1));
+      auto& dapr = setup.host->dapr();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      auto stream = dapr.SubscribeTopicEventsAlpha1(&context);
+      rt::SubscribeTopicEventsRequestAlpha1 initial;
+      initial.mutable_initial_request()->set_pubsub_name(pubsub);
+      initial.mutable_initial_request()->set_topic("stream");
+      initial.mutable_initial_request()->set_dead_letter_topic("stream-dead");
+      REQUIRE(stream->Write(initial));
+      rt::SubscribeTopicEventsResponseAlpha1 response;
+      REQUIRE(stream->Read(&response));
+      REQUIRE(response.has_initial_response());
+      REQUIRE(Publish(dapr, pubsub, "stream", "retry:r").ok());
+      REQUIRE(Publish(dapr, pubsub, "stream", "slow:t").ok());
+      // "retry:" is answered RETRY every time; "slow:" not at all the first time (the policy's
+      // timeout passes), then SUCCESS.
+      std::map<std::string, std::vector<std::string>> ids;  // data -> the id of each delivery
+      while (ids["retry:r"].size() < 3 || ids["slow:t"].size() < 2) {
+        REQUIRE(stream->Read(&response));
+        if (!response.has_event_message()) continue;
+        const auto& event = response.event_message();
+        auto& seen = ids[event.data()];
+        seen.push_back(event.id());
+        if (event.data() == "slow:t" && seen.size() == 1) continue;
+        rt::SubscribeTopicEventsRequestAlpha1 processed;
+        processed.mutable_event_processed()->set_id(event.id());
+        processed.mutable_event_processed()->mutable_status()->set_status(
+            event.data() == "retry:r" ? rt::TopicEventResponse::RETRY
+                                      : rt::TopicEventResponse::SUCCESS);
+        REQUIRE(stream->Write(processed));
+      }
+      // 1 + maxRetries attempts of the same event, then the dead-letter topic.
+      REQUIRE(Eventually([&] { return !setup.app.Events(pubsub, "stream-dead").empty(); }));
+      CHECK(setup.app.Events(pubsub, "stream-dead", "retry:r").front().event.id() ==
+            ids["retry:r"].front());
+      CHECK(std::set<std::string>(ids["retry:r"].begin(), ids["retry:r"].end()).size() == 1);
+      CHECK(ids["slow:t"][0] == ids["slow:t"][1]);
+      CHECK_THAT(setup.host->Log(), Catch::Contains("did not process event"));
+      std::this_thread::sleep_for(1s);  // room for a wrong redelivery or dead letter to show up
+      stream->WritesDone();
+      while (stream->Read(&response)) {
+        CHECK_FALSE(response.has_event_message());
+      }
+      CHECK(stream->Finish().ok());
+      CHECK(setup.app.Events(pubsub, "stream-dead").size() == 1);
     }
   }
 }
@@ -526,6 +651,64 @@ TEST_CASE("bulk subscriptions get batches through OnBulkTopicEvent, else its Alp
         for (const auto& batch : setup.app.Batches()) total += batch.request.entries_size();
         CHECK(total == sent.size());
       }
+    }
+  }
+}
+
+TEST_CASE("a bulk subscription with routing rules calls each path once with its entries",
+          "[integration][pubsub][delivery]") {
+  for (std::string pubsub : kPubsubs) {
+    DYNAMIC_SECTION("pubsub " << pubsub) {
+      auto bulk = Sub(pubsub, "bulk-routed", "bulk-routed-dead");
+      auto* rule = bulk.mutable_routes()->add_rules();
+      rule->set_match(R"(event.data.kind == "a")");
+      rule->set_path("/a");
+      rule = bulk.mutable_routes()->add_rules();
+      rule->set_match(R"(event.data.kind == "b")");
+      rule->set_path("/b");
+      bulk.mutable_bulk_subscribe()->set_enabled(true);
+      bulk.mutable_bulk_subscribe()->set_max_messages_count(20);
+      bulk.mutable_bulk_subscribe()->set_max_await_duration_ms(300);
+      Setup setup({bulk, Sub(pubsub, "bulk-routed-dead")});
+      REQUIRE(setup.sample);
+      REQUIRE(setup.host->started());
+      INFO("host log:\n" << setup.host->Log());
+      REQUIRE(setup.Subscribed(2));
+      auto& dapr = setup.host->dapr();
+      // a and b alternate, so one batch holds both; c matches no rule.
+      std::vector<std::string> sent;
+      for (int i = 0; i < 6; ++i) {
+        sent.push_back(json{{"kind", i % 2 == 0 ? "a" : "b"}, {"n", i}}.dump());
+      }
+      sent.push_back(json{{"kind", "c"}, {"n", 6}}.dump());
+      for (const auto& data : sent) {
+        REQUIRE(Publish(dapr, pubsub, "bulk-routed", data, {}, "application/json").ok());
+      }
+      auto delivered = [&] {
+        size_t total = 0;
+        for (const auto& batch : setup.app.Batches()) total += batch.request.entries_size();
+        return total;
+      };
+      REQUIRE(Eventually([&] { return delivered() == 6; }));
+      // The entry no rule matches is not delivered; with a dead-letter topic it goes there.
+      REQUIRE(Eventually([&] { return setup.app.Events(pubsub, "bulk-routed-dead").size() == 1; }));
+      CHECK(json::parse(
+                setup.app.Events(pubsub, "bulk-routed-dead").front().event.data())["kind"] == "c");
+      std::map<std::string, int> per_path;
+      for (const auto& batch : setup.app.Batches()) {
+        const std::string& path = batch.request.path();
+        REQUIRE((path == "/a" || path == "/b"));
+        for (const auto& entry : batch.request.entries()) {
+          // Each call carries only the entries its path's rule matched.
+          CHECK(json::parse(entry.cloud_event().data())["kind"] == path.substr(1));
+          ++per_path[path];
+        }
+      }
+      CHECK(per_path["/a"] == 3);
+      CHECK(per_path["/b"] == 3);
+      std::this_thread::sleep_for(1s);  // room for a wrong redelivery to show up
+      CHECK(delivered() == 6);
+      CHECK(setup.app.Events(pubsub, "bulk-routed-dead").size() == 1);
     }
   }
 }

@@ -129,7 +129,10 @@ cat >"$work/plughost.json" <<JSON
      "metadata": {"file": "$config_file"}},
     {"name": "sample-config", "type": "configuration.cpp-sample",
      "metadata": {"config.color": "blue", "config.size": "10"}}
-  ]
+  ],
+  "pubsub_inbound_policies": {
+    "pubsub": {"retry": {"policy": "constant", "duration": "10ms", "maxRetries": 2}}
+  }
 }
 JSON
 
@@ -155,6 +158,7 @@ set +e
 (cd "$js_dir" &&
   PLUGHOST_PORT=$port APP_PORT=$app_port DAPR_HTTP_PORT=$http_port FILES_ROOT=$files_root CONFIG_FILE=$config_file \
     STORES=statestore,cpp-sample PUBSUBS=pubsub,cpp-sample LOCK_STORES=lockstore,cpp-sample \
+    RETRY_POLICY=pubsub=2 \
     timeout 240 node --test --test-reporter=spec "${test_files[@]}")
 status=$?
 set -e
