@@ -426,6 +426,13 @@ class LatencyBench {
                    rate(Find(Path::kDirect, Transport::kUnix, 32, size)), 0.45, false);
       }
     }
+    // Publishing an event should cost about what saving the same bytes does (issue 16).
+    for (Transport t : {Transport::kUnix, Transport::kTcp}) {
+      PrintRatio(fmt::format("p50 PublishEvent / p50 built-in SaveState, {}, {}", TransportName(t),
+                             SizeName(kLargeValue)),
+                 p50(Find(Path::kHostPublish, t, 1, kLargeValue)),
+                 p50(Find(Path::kHostSave, t, 1, kLargeValue)), 1.3, true);
+    }
   }
 
   const BenchOptions& options_;

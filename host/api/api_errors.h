@@ -2,6 +2,7 @@
 // errors from plughost. Formats follow Dapr's (messages are facts of its public behaviour).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,22 @@ namespace plughost::api_errors {
 // such as "DAPR_STATE_NOT_FOUND", in the status details, so SDK helpers can read the reason.
 inline constexpr char kErrorDomain[] = "dapr.io";
 grpc::Status WithErrorInfo(const grpc::Status& status, std::string_view reason);
+
+// The details daprd's kit errors carry: a google.rpc.ResourceInfo (when `resource_info`) and
+// the ErrorInfo, in the order daprd adds them (ResourceInfo first, but for pub/sub errors).
+struct RichError {
+  std::string_view reason{};
+  std::map<std::string, std::string> metadata{};  // ErrorInfo.metadata
+  bool resource_info = false;
+  bool error_info_first = false;
+  std::string_view resource_type{};
+  std::string_view resource_name{};
+  std::string_view description{};  // ResourceInfo.description
+  // A google.rpc.BadRequest with this one field violation, first of all, when `field` is set.
+  std::string_view field{};
+  std::string_view field_description{};
+};
+grpc::Status WithDetails(const grpc::Status& status, const RichError& rich);
 
 grpc::Status NotConfigured(ComponentKind kind, std::string_view name);
 // Instances exist but none is named so: INVALID_ARGUMENT "<kind> <name> is not found".
@@ -34,6 +51,17 @@ grpc::Status StateSaveFailed(std::string_view store, const grpc::Status& cause);
 grpc::Status StateDeleteFailed(std::string_view key, const grpc::Status& cause);
 grpc::Status StateBulkDeleteFailed(std::string_view store, const grpc::Status& cause);
 grpc::Status StateTransactionFailed(const grpc::Status& cause);
+// The store has no transactions: UNIMPLEMENTED "state store <s> doesn't support transactions",
+// DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED.
+grpc::Status StateTransactionsNotSupported(std::string_view store);
+// A query the store failed: "state store <s> query failed: <cause>" with the code below, and
+// DAPR_STATE_QUERYING_NOT_SUPPORTED (the store has no query: UNIMPLEMENTED) or
+// DAPR_STATE_QUERY_FAILED. A kit error passes as it is.
+grpc::Status StateQueryFailed(std::string_view store, const grpc::Status& cause);
+// A key the host refuses (it holds "||"): INVALID_ARGUMENT `message`, with daprd's BadRequest on
+// the key and DAPR_STATE_ILLEGAL_KEY.
+grpc::Status StateIllegalKey(std::string_view store, std::string_view key,
+                             std::string_view message);
 // The store's reply code is kept when it is UNAVAILABLE or DEADLINE_EXCEEDED: the app should
 // see that the component is down or slow, not a generic internal error.
 grpc::StatusCode StateErrorCode(const grpc::Status& cause);

@@ -8,6 +8,7 @@
 #include "host/api/state_keys.h"
 #include "host/api/state_requests.h"
 #include "host/common/limit_hits.h"
+#include "host/components/state_errors.h"
 #include "host/components/state_store.h"
 
 namespace plughost {
@@ -98,7 +99,8 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
   }
   auto key = PrefixedStateKey(store->key_prefix, request->key());
   if (!key.ok()) {
-    reactor->Finish(InvalidArgument(key.status()));
+    reactor->Finish(api_errors::StateIllegalKey(store->name, request->key(),
+                                                std::string(key.status().message())));
     return reactor;
   }
   statepb::GetRequest get;
@@ -137,7 +139,8 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
   for (const auto& app_key : request->keys()) {
     auto key = PrefixedStateKey(store->key_prefix, app_key);
     if (!key.ok()) {
-      reactor->Finish(InvalidArgument(key.status()));
+      reactor->Finish(
+          api_errors::StateIllegalKey(store->name, app_key, std::string(key.status().message())));
       return reactor;
     }
     auto* item = bulk.add_items();
@@ -216,7 +219,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
   }
   auto key = PrefixedStateKey(store->key_prefix, request->key());
   if (!key.ok()) {
-    reactor->Finish(InvalidArgument(key.status()));
+    reactor->Finish(api_errors::StateIllegalKey(store->name, request->key(),
+                                                std::string(key.status().message())));
     return reactor;
   }
   statepb::DeleteRequest del;
@@ -283,8 +287,7 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->storename());
   if (!store) return reactor;
   if (!HasFeature(*store->component, kFeatureTransactional)) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                 "state store " + store->name + " doesn't support transactions"));
+    reactor->Finish(api_errors::StateTransactionsNotSupported(store->name));
     return reactor;
   }
   auto transaction = std::make_shared<statepb::TransactionalStateRequest>();
@@ -350,14 +353,7 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
   store->As<StateStore>()->Query(
       std::move(query), OptionsFor(call),
       [reactor, response, store](grpc::Status status, statepb::QueryResponse result) {
-        if (!status.ok()) {
-          auto code = status.error_code() == grpc::StatusCode::UNIMPLEMENTED
-                          ? grpc::StatusCode::UNIMPLEMENTED
-                          : api_errors::StateErrorCode(status);
-          reactor->Finish(grpc::Status(
-              code, "state store " + store->name + " query failed: " + status.error_message()));
-          return;
-        }
+        if (!status.ok()) return reactor->Finish(api_errors::StateQueryFailed(store->name, status));
         for (auto& item : *result.mutable_items()) {
           auto* out = response->add_results();
           out->set_key(std::string(OriginalStateKey(item.key())));

@@ -20,6 +20,9 @@ enum class Limit : size_t {
   kConfigurationQueueFull,     // a configuration subscriber did not read; its stream ended
   kPubsubQueueFull,            // a built-in pubsub subscriber was full; the publisher waited
   kComponentResponseTooLarge,  // a component's answer passed the receive limit
+  kGrpcConnectionsFull,        // the gRPC API port was at --max-connections; a new one closed
+  kHttpConnectionsFull,        // the Dapr HTTP API port was at its bound; a new one got 503
+  kOpsConnectionsFull,         // the ops port (/healthz, ...) was at its bound; likewise
   kCount,
 };
 
@@ -31,6 +34,9 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(Limit::kCount)
     "configuration_queue_full",
     "pubsub_queue_full",
     "component_response_too_large",
+    "grpc_connections_full",
+    "http_connections_full",
+    "ops_connections_full",
 };
 
 inline std::array<std::atomic<uint64_t>, static_cast<size_t>(Limit::kCount)>& Counters() {

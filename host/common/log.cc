@@ -41,6 +41,8 @@ std::string Timestamp() {
   return fmt::format("{}.{:03}Z", buf, millis.count());
 }
 
+}  // namespace
+
 // Fields may carry names an app chose (a topic, a key): a newline in one must not start a fake
 // log line, nor an escape sequence drive the operator's terminal. Control characters become
 // \n, \r, \t or \xNN, so every event stays on one line.
@@ -65,8 +67,6 @@ std::string EscapeControl(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 bool ParseLevel(std::string_view text, Level* level) {
   if (text == "debug")

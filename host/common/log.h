@@ -31,6 +31,8 @@ void SetLevel(Level level);
 void SetJsonFormat(bool json);
 bool Enabled(Level level);
 void Write(Level level, std::string_view component, std::string_view message);
+// Control characters as \n, \r, \t or \xNN, so text someone else chose stays on one line.
+std::string EscapeControl(std::string_view text);
 
 template <typename... Args>
 void Log(Level level, std::string_view component, fmt::format_string<Args...> format,

@@ -54,4 +54,23 @@ bool IsEtagMismatch(const grpc::Status& status) {
   return HasEtagMark(status, grpc::StatusCode::ABORTED);
 }
 
+grpc::Status KitError(grpc::StatusCode code, const std::string& message, const std::string& domain,
+                      const std::string& reason) {
+  google::rpc::ErrorInfo info;
+  info.set_domain(domain);
+  info.set_reason(reason);
+  google::rpc::Status details;
+  details.set_code(static_cast<int32_t>(code));
+  details.set_message(message);
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
+bool IsKitError(const grpc::Status& status) {
+  if (status.ok() || status.error_details().empty()) return false;
+  google::rpc::Status details;
+  return details.ParseFromString(status.error_details()) && details.details_size() == 1 &&
+         details.details(0).Is<google::rpc::ErrorInfo>();
+}
+
 }  // namespace plughost

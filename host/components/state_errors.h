@@ -25,4 +25,13 @@ grpc::Status EtagMismatchError(const std::string& description);
 // Whether `status` is ABORTED carrying the ETag mark.
 bool IsEtagMismatch(const grpc::Status& status);
 
+// A state component's "kit" error (docs/protocol.md §3: exactly one ErrorInfo detail whose
+// metadata has kit_error "true" and an integer http_code) as daprd hands it to the app: the
+// component's code and message, and one ErrorInfo with only its reason and domain. The API
+// returns it as it is, not wrapped in its own words.
+grpc::Status KitError(grpc::StatusCode code, const std::string& message, const std::string& domain,
+                      const std::string& reason);
+// Whether `status` is such an error (one ErrorInfo detail, as KitError builds).
+bool IsKitError(const grpc::Status& status);
+
 }  // namespace plughost

@@ -33,6 +33,10 @@ std::string SkipReason(fs::file_type type) {
 
 }  // namespace
 
+bool IsHiddenEntry(const std::string& file_name) {
+  return !file_name.empty() && file_name[0] == '.';
+}
+
 SocketFolderListing ListSocketFolder(const std::string& folder) {
   SocketFolderListing listing;
   try {
@@ -59,6 +63,7 @@ SocketFolderListing ListSocketFolder(const std::string& folder) {
       return listing;
     }
     for (; it != fs::directory_iterator(); it.increment(error)) {
+      if (IsHiddenEntry(it->path().filename().string())) continue;
       std::string path = it->path().string();  // "<folder>/<file name>"
       std::error_code entry_error;
       // symlink_status is lstat: it describes the link, not its target.

@@ -14,9 +14,15 @@ struct SocketFolderListing {
   std::vector<SkippedEntry> skipped;  // everything that is not a socket, with the reason
 };
 
-// Lists `folder` non-recursively. Entries are classified by lstat, so a symlink is never
-// followed: a link to a socket could point outside the folder the operator vetted. A folder
-// that exists but cannot be listed yields one SkippedEntry for the folder itself. Never throws.
+// Names starting with '.' are not components: a component server listens on a hidden staging
+// name until it is whole, then renames the socket into place (sdk/cpp/unix_socket_server.h).
+// Probing it earlier could reach a half-started server.
+bool IsHiddenEntry(const std::string& file_name);
+
+// Lists `folder` non-recursively, leaving hidden entries out. Entries are classified by lstat, so a
+// symlink is never followed: a link to a socket could point outside the folder the operator vetted.
+// A folder that exists but cannot be listed yields one SkippedEntry for the folder itself. Never
+// throws.
 SocketFolderListing ListSocketFolder(const std::string& folder);
 
 }  // namespace plughost

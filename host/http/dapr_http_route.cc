@@ -3,14 +3,71 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
 namespace plughost::dapr_http {
 
 namespace http = boost::beast::http;
 
-HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
-  nlohmann::json body = {{"errorCode", code}, {"message", message}};
+namespace {
+
+HttpResponse JsonError(int status, const nlohmann::json& body) {
   // Messages may carry bytes from the request; never let them make the dump throw.
   return JsonResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+constexpr char kTypePrefix[] = "type.googleapis.com/";
+
+// daprd's JSON for the details its rich errors carry (dapr/kit errors), or null when the status
+// has none of daprd's own: details a component sent are not the API's to show.
+nlohmann::json RichDetails(const grpc::Status& status) {
+  if (status.error_details().empty()) return nullptr;
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return nullptr;
+  nlohmann::json details = nlohmann::json::array();
+  bool daprs = false;
+  for (const auto& any : rich.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::ResourceInfo resource;
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&info)) {
+      daprs = daprs || info.domain() == "dapr.io";
+      nlohmann::json metadata = nullptr;  // Go's nil map
+      for (const auto& [key, value] : info.metadata()) metadata[key] = value;
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.ErrorInfo"},
+                         {"reason", info.reason()},
+                         {"domain", info.domain()},
+                         {"metadata", metadata}});
+    } else if (any.UnpackTo(&resource)) {
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.ResourceInfo"},
+                         {"resource_type", resource.resource_type()},
+                         {"resource_name", resource.resource_name()},
+                         {"owner", resource.owner()},
+                         {"description", resource.description()}});
+    } else if (any.UnpackTo(&bad_request)) {
+      nlohmann::json violations = nlohmann::json::array();
+      for (const auto& violation : bad_request.field_violations()) {
+        violations.push_back(
+            {{"field", violation.field()}, {"description", violation.description()}});
+      }
+      details.push_back({{"@type", std::string(kTypePrefix) + "google.rpc.BadRequest"},
+                         {"field_violations", violations}});
+    }
+  }
+  return daprs ? details : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  return JsonError(status, {{"errorCode", code}, {"message", message}});
+}
+
+HttpResponse ErrorResponse(HttpError error, const grpc::Status& status) {
+  nlohmann::json body = {{"errorCode", error.code}, {"message", status.error_message()}};
+  if (auto details = RichDetails(status); !details.is_null()) body["details"] = details;
+  return JsonError(error.status, body);
 }
 
 HttpResponse NoContent() {

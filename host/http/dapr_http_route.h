@@ -27,10 +27,9 @@ struct HttpError {
 
 // {"errorCode":"...","message":"..."} with `status`.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message);
-// `error` with the gRPC status's message.
-inline HttpResponse ErrorResponse(HttpError error, const grpc::Status& status) {
-  return ErrorResponse(error.status, error.code, status.error_message());
-}
+// `error` with the gRPC status's message, and daprd's "details" array when the service sent
+// daprd's rich details (an ErrorInfo of domain dapr.io): {"@type": ..., fields in snake_case}.
+HttpResponse ErrorResponse(HttpError error, const grpc::Status& status);
 // 204 with no body.
 HttpResponse NoContent();
 // `status` with a JSON body.
@@ -60,7 +59,7 @@ struct Route {
     reply(ErrorResponse(status, code, message));
   }
   void Error(HttpError error, const grpc::Status& status) const {
-    reply(ErrorResponse(error.status, error.code, status.error_message()));
+    reply(ErrorResponse(error, status));
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -15,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/backoff.h"
 #include "host/common/log.h"
 
 namespace plughost {
@@ -183,7 +185,7 @@ class Session : public std::enable_shared_from_this<Session> {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler)
-      : shared_(std::make_shared<Shared>()), acceptor_(io_) {
+      : shared_(std::make_shared<Shared>()), acceptor_(io_), retry_timer_(io_) {
     shared_->options = options;
     shared_->handler = std::move(handler);
   }
@@ -245,12 +247,38 @@ class HttpServer::Impl {
  private:
   void Accept() {
     // `this` outlives every handler: Stop joins the threads and io_ dies with the Impl.
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) Admit(std::move(socket));
-                             Accept();
-                           });
+    acceptor_.async_accept(
+        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (OutOfResources(ec)) return AcceptLater(ec);
+          if (!ec) Admit(std::move(socket));
+          if (!ec && accept_failures_ > 0) {
+            PH_LOG_INFO("host", "{}: accepting connections again", shared_->options.name);
+            accept_failures_ = 0;
+            accept_backoff_.Reset();
+          }
+          Accept();
+        });
+  }
+
+  static bool OutOfResources(const beast::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+           ec == asio::error::no_buffer_space || ec.value() == ENFILE;
+  }
+
+  // Out of descriptors: accepting again at once would spin; the kernel's backlog holds new
+  // connections while this waits. Only the accept chain's handler calls it, never two at once.
+  void AcceptLater(const beast::error_code& ec) {
+    auto delay = accept_backoff_.NextDelay();
+    if (accept_failures_++ % 100 == 0) {
+      PH_LOG_WARN("host", "{}: cannot accept connections: {}; trying again in {} ms",
+                  shared_->options.name, ec.message(), delay.count());
+    }
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this](beast::error_code waited) {
+      if (waited == asio::error::operation_aborted) return;
+      Accept();
+    });
   }
 
   void Admit(tcp::socket socket) {
@@ -258,6 +286,7 @@ class HttpServer::Impl {
     {
       absl::MutexLock lock(&sessions_mutex_);
       if (sessions_.size() >= shared_->options.max_connections) {
+        limit_hits::Hit(shared_->options.connections_full_limit);
         Refuse(std::move(socket));
         return;
       }
@@ -293,6 +322,11 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::string address_;
+  asio::steady_timer retry_timer_;
+  // The accept chain runs one handler at a time, so these need no lock.
+  Backoff accept_backoff_{
+      Backoff::Options{std::chrono::milliseconds(10), 2.0, 0.2, std::chrono::milliseconds(1000)}};
+  uint64_t accept_failures_ = 0;
   absl::Mutex sessions_mutex_;
   SessionRegistry sessions_ ABSL_GUARDED_BY(sessions_mutex_);
 };

@@ -5,7 +5,8 @@
 // bytes of the next request wait in the read buffer); a body limit (413); a timeout for a
 // connection's idle wait, one for reading the header and one for reading the body, so a client
 // that trickles bytes (slowloris) is dropped; a bound on open connections (beyond it a new
-// connection gets 503 and is closed) so such clients cannot hold every file descriptor.
+// connection gets 503 and is closed) so such clients cannot hold every file descriptor; when
+// descriptors run out anyway (EMFILE), accepting waits and tries again instead of giving up.
 #pragma once
 
 #include <boost/beast/http/message.hpp>
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "host/common/limit_hits.h"
 
 namespace plughost {
 
@@ -36,6 +38,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
   size_t max_connections = 1024;
+  // Counted in plughost_limit_hits_total each time a connection is refused for the bound.
+  limit_hits::Limit connections_full_limit = limit_hits::Limit::kHttpConnectionsFull;
+  std::string name = "HTTP API";  // how the log names this server
   int threads = 1;
 };
 

@@ -220,7 +220,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
         if (event->wd == watch_descriptor_) FolderLost();
         continue;
       }
-      if (event->len == 0) continue;
+      if (event->len == 0 || IsHiddenEntry(event->name)) continue;
       std::string path = options_.sockets_dir + "/" + event->name;
       if (event->mask & (IN_DELETE | IN_MOVED_FROM)) {
         SocketRemoved(path);

@@ -1,111 +1,95 @@
 #include "host/ops/ops_server.h"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-#include <thread>
-
-#include "host/common/log.h"
+#include "host/http/http_server.h"
+#include "host/ops/readiness.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+namespace http = boost::beast::http;
 
-class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
+namespace {
+
+// The ops port serves probes and scrapers: small GETs, answered at once. Its clients need no
+// long idle connections, so a client that holds one without finishing a request (slowloris)
+// is dropped sooner than on the API port; the bound keeps such clients from taking every
+// descriptor, and is high enough that a few hundred of them leave room for the probes.
+HttpServerOptions OpsServerOptions() {
+  HttpServerOptions options;
+  options.name = "operator endpoints";
+  options.max_body_bytes = 64 << 10;
+  options.max_header_bytes = 16 << 10;
+  options.idle_timeout = std::chrono::seconds(5);
+  options.header_timeout = std::chrono::seconds(5);
+  options.body_timeout = std::chrono::seconds(5);
+  options.write_timeout = std::chrono::seconds(30);
+  options.max_connections = kOpsMaxConnections;
+  options.connections_full_limit = limit_hits::Limit::kOpsConnectionsFull;
+  // Two threads: rendering a large /metrics does not hold up /healthz.
+  options.threads = 2;
+  return options;
+}
+
+bool HasQueryFlag(std::string_view query, std::string_view flag) {
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view item = query.substr(start, end - start);
+    if (item == flag || (item.size() > flag.size() && item.substr(0, flag.size()) == flag &&
+                         item[flag.size()] == '=')) {
+      return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+class OpsServer::Impl {
  public:
-  explicit Impl(Sources sources) : sources_(std::move(sources)), acceptor_(io_) {}
+  explicit Impl(Sources sources) : sources_(std::move(sources)) {}
 
   absl::Status Listen(const std::string& address) {
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos) return absl::InvalidArgumentError("expected host:port");
-    boost::system::error_code ec;
-    auto ip = asio::ip::make_address(address.substr(0, colon), ec);
-    if (ec)
-      return absl::InvalidArgumentError("'" + address.substr(0, colon) + "' is not an IP address");
-    int port = std::atoi(address.substr(colon + 1).c_str());
-    tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-      return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address, ec.message()));
-    auto bound = acceptor_.local_endpoint();
-    address_ = fmt::format("{}:{}", bound.address().to_string(), bound.port());
-    Accept();
-    thread_ = std::thread([self = shared_from_this()] { self->io_.run(); });
+    auto server = HttpServer::Start(
+        address, OpsServerOptions(),
+        [this](HttpRequest&& request, HttpReply reply) { reply(Answer(request)); });
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
     return absl::OkStatus();
   }
 
-  void Stop() {
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
+  // Stops the server (joining its threads) before the sources go.
+  void Stop() { server_.reset(); }
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return server_->address(); }
 
  private:
-  // One short-lived session per connection: read a request, answer it, close.
-  struct Session : std::enable_shared_from_this<Session> {
-    Session(tcp::socket socket, std::shared_ptr<Impl> server)
-        : socket(std::move(socket)), server(std::move(server)) {}
-    tcp::socket socket;
-    std::shared_ptr<Impl> server;
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    http::response<http::string_body> response;
-  };
-
-  void Accept() {
-    acceptor_.async_accept(
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-          if (ec) return;  // stopped
-          auto session = std::make_shared<Session>(std::move(socket), self);
-          http::async_read(session->socket, session->buffer, session->request,
-                           [session](boost::system::error_code ec, size_t) {
-                             if (ec) return;
-                             session->server->Answer(*session);
-                             http::async_write(session->socket, session->response,
-                                               [session](boost::system::error_code, size_t) {
-                                                 boost::system::error_code ignored;
-                                                 session->socket.shutdown(
-                                                     tcp::socket::shutdown_both, ignored);
-                                               });
-                           });
-          self->Accept();
-        });
-  }
-
-  void Answer(Session& session) {
-    auto& response = session.response;
-    response.version(session.request.version());
-    response.keep_alive(false);
+  HttpResponse Answer(const HttpRequest& request) const {
+    HttpResponse response;
     response.set(http::field::server, "plughost");
-    std::string target(session.request.target());
-    if (auto query = target.find('?'); query != std::string::npos) target.resize(query);
-    if (session.request.method() != http::verb::get) {
+    std::string_view target(request.target().data(), request.target().size());
+    std::string_view query;
+    if (auto mark = target.find('?'); mark != std::string_view::npos) {
+      query = target.substr(mark + 1);
+      target = target.substr(0, mark);
+    }
+    if (request.method() != http::verb::get) {
       response.result(http::status::method_not_allowed);
       response.body() = "only GET\n";
     } else if (target == "/healthz") {
       response.result(http::status::ok);
       response.body() = "ok\n";
     } else if (target == "/readyz") {
-      std::string not_ready;
-      if (sources_.processes) not_ready += ReadinessProblems(sources_.processes());
-      for (const auto& instance : sources_.instances->All()) {
-        if (!instance->health->counts_as_ready()) {
-          not_ready += fmt::format("{} {} ({}): {}\n", KindPrefix(instance->kind), instance->name,
-                                   instance->type, instance->health->reason());
-        }
-      }
-      response.result(not_ready.empty() ? http::status::ok : http::status::service_unavailable);
-      response.body() = not_ready.empty() ? "ready\n" : "not ready:\n" + not_ready;
+      auto readiness = RenderReadiness(
+          *sources_.instances, sources_.processes ? ReadinessProblems(sources_.processes()) : "",
+          HasQueryFlag(query, "verbose"));
+      response.result(readiness.ready ? http::status::ok : http::status::service_unavailable);
+      response.body() = std::move(readiness.body);
     } else if (target == "/metrics") {
       response.result(http::status::ok);
       response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -119,22 +103,21 @@ class OpsServer::Impl : public std::enable_shared_from_this<OpsServer::Impl> {
     if (response[http::field::content_type].empty()) {
       response.set(http::field::content_type, "text/plain; charset=utf-8");
     }
-    response.prepare_payload();
+    return response;
   }
 
   Sources sources_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::string address_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(const std::string& address,
                                                             Sources sources) {
-  auto impl = std::make_shared<Impl>(std::move(sources));
+  auto impl = std::make_unique<Impl>(std::move(sources));
   if (auto status = impl->Listen(address); !status.ok()) return status;
   return std::unique_ptr<OpsServer>(new OpsServer(std::move(impl)));
 }
+
+OpsServer::OpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 OpsServer::~OpsServer() { impl_->Stop(); }
 

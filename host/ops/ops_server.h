@@ -2,9 +2,13 @@
 //   GET /healthz  200 while the process is alive
 //   GET /readyz   200 when every component instance takes calls and every launched process
 //                 runs (or ended as its restart policy allows), else 503 naming the others
+//                 (`?verbose` adds each one's reason, sanitised: readiness.h)
 //   GET /metrics  Prometheus text format (see metrics.h)
+// Served by the same HTTP core as the Dapr HTTP API (host/http/http_server.h), with shorter
+// header and idle timeouts and a bound on connections, so slow clients cannot stall probes.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +21,9 @@ namespace plughost {
 
 class InstanceTable;
 struct SupervisorCounters;
+
+// Connections the ops port holds at once; beyond it a new one gets 503 and is closed.
+inline constexpr size_t kOpsMaxConnections = 512;
 
 class OpsServer {
  public:
@@ -39,8 +46,8 @@ class OpsServer {
 
  private:
   class Impl;
-  explicit OpsServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-  std::shared_ptr<Impl> impl_;
+  explicit OpsServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace plughost

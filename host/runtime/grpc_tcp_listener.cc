@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "common/backoff.h"
+#include "host/common/limit_hits.h"
 #include "host/common/log.h"
+#include "host/runtime/handed_over_connections.h"
 
 namespace plughost {
 
@@ -22,7 +24,8 @@ using tcp = asio::ip::tcp;
 
 class GrpcTcpListener::Impl {
  public:
-  Impl() : acceptor_(io_), retry_timer_(io_) {}
+  explicit Impl(size_t max_connections)
+      : max_connections_(max_connections), acceptor_(io_), retry_timer_(io_) {}
 
   bool Bind(const std::string& host, int port, std::string* error) {
     boost::system::error_code ec;
@@ -40,7 +43,6 @@ class GrpcTcpListener::Impl {
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       *error = ec.message();
       return false;
@@ -49,10 +51,18 @@ class GrpcTcpListener::Impl {
     return true;
   }
 
-  void Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor) {
+  bool Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+             std::string* error) {
+    boost::system::error_code ec;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      *error = ec.message();
+      return false;
+    }
     grpc_acceptor_ = std::move(acceptor);
     Accept();
     thread_ = std::thread([this] { io_.run(); });
+    return true;
   }
 
   void Stop() {
@@ -77,7 +87,11 @@ class GrpcTcpListener::Impl {
         failures_ = 0;
         backoff_.Reset();
       }
-      HandOver(std::move(socket));
+      if (max_connections_ == 0 || open_.HasRoom(max_connections_)) {
+        HandOver(std::move(socket));
+      } else {
+        Refuse(std::move(socket));
+      }
       Accept();
     });
   }
@@ -104,6 +118,19 @@ class GrpcTcpListener::Impl {
     });
   }
 
+  // Over the bound: closed at once, so the client sees the refusal instead of a hang. gRPC
+  // clients reconnect with their own backoff.
+  void Refuse(tcp::socket socket) {
+    limit_hits::Hit(limit_hits::Limit::kGrpcConnectionsFull);
+    if (refused_++ % 1000 == 0) {
+      PH_LOG_WARN("host",
+                  "refusing API connections: {} are open (--max-connections); {} refused so far",
+                  max_connections_, refused_);
+    }
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+
   void HandOver(tcp::socket socket) {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
@@ -115,23 +142,27 @@ class GrpcTcpListener::Impl {
     connection.fd = socket.release(ignored);
     if (connection.fd < 0) return;
     ::fcntl(connection.fd, F_SETFD, FD_CLOEXEC);
+    if (max_connections_ > 0) open_.Add(connection.fd);
     grpc_acceptor_->HandleNewConnection(&connection);
   }
 
+  const size_t max_connections_;  // 0: no bound
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   Backoff backoff_{
       Backoff::Options{std::chrono::milliseconds(10), 2.0, 0.2, std::chrono::milliseconds(1000)}};
-  uint64_t failures_ = 0;  // consecutive; touched on the I/O thread only
+  uint64_t failures_ = 0;       // consecutive; touched on the I/O thread only
+  HandedOverConnections open_;  // I/O thread only
+  uint64_t refused_ = 0;        // I/O thread only
   int port_ = 0;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_acceptor_;
   std::thread thread_;
 };
 
 std::unique_ptr<GrpcTcpListener> GrpcTcpListener::Bind(const std::string& host, int port,
-                                                       std::string* error) {
-  auto impl = std::make_unique<Impl>();
+                                                       size_t max_connections, std::string* error) {
+  auto impl = std::make_unique<Impl>(max_connections);
   if (!impl->Bind(host, port, error)) return nullptr;
   return std::unique_ptr<GrpcTcpListener>(new GrpcTcpListener(std::move(impl)));
 }
@@ -142,9 +173,9 @@ GrpcTcpListener::~GrpcTcpListener() { impl_->Stop(); }
 
 int GrpcTcpListener::port() const { return impl_->port(); }
 
-void GrpcTcpListener::Start(
-    std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor) {
-  impl_->Start(std::move(acceptor));
+bool GrpcTcpListener::Start(
+    std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor, std::string* error) {
+  return impl_->Start(std::move(acceptor), error);
 }
 
 }  // namespace plughost

@@ -5,6 +5,10 @@
 // connections under a 1,024-descriptor limit): the host stays up but deaf. This loop waits (one
 // Backoff) and accepts again once descriptors are free, and while it cannot accept, the kernel's
 // backlog holds new connections instead of dropping the port.
+//
+// It also bounds the connections open at once (`max_connections`): beyond it a new connection
+// is closed as soon as it is accepted, counted in plughost_limit_hits_total, so idle clients
+// cannot take every descriptor the host has.
 #pragma once
 
 #include <grpcpp/server_builder.h>
@@ -16,14 +20,18 @@ namespace plughost {
 
 class GrpcTcpListener {
  public:
-  // Binds and listens on host:port (port 0 picks a free one); null with `*error` on failure.
+  // Binds host:port (port 0 picks a free one); null with `*error` on failure. Connections are
+  // refused until Start: the port accepting is the sign that the host finished starting.
+  // `max_connections` 0 means no bound.
   static std::unique_ptr<GrpcTcpListener> Bind(const std::string& host, int port,
-                                               std::string* error);
+                                               size_t max_connections, std::string* error);
   ~GrpcTcpListener();  // stops accepting; connections already handed over belong to gRPC
 
   int port() const;
-  // Starts accepting into `acceptor`, which must belong to a started server.
-  void Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor);
+  // Listens and starts accepting into `acceptor`, which must belong to a started server; false
+  // with `*error` when the port cannot listen.
+  bool Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+             std::string* error);
 
  private:
   class Impl;

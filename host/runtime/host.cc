@@ -403,7 +403,18 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
   host->binding_delivery_->Start();
   // Pub/sub messages too: the app may list its topics only once it is up (no-op without an app).
   host->topic_delivery_->Start();
+  if (!host->OpenGrpcPort(options, error)) return nullptr;
   return host;
+}
+
+bool Host::OpenGrpcPort(const HostOptions& options, StartupError* error) {
+  if (!grpc_listener_) return true;  // a Unix socket address: gRPC listens itself
+  std::string listen_error;
+  if (!grpc_listener_->Start(std::move(grpc_tcp_acceptor_), &listen_error)) {
+    *error = {1, fmt::format("cannot listen on {}: {}", options.grpc_address, listen_error)};
+    return false;
+  }
+  return true;
 }
 
 bool Host::CheckSocketsDir(const HostOptions& options, StartupError* error) {
@@ -714,19 +725,19 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   // gRPC answers larger requests with RESOURCE_EXHAUSTED before any handler runs.
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   int selected_port = 0;
-  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tcp_acceptor;
   if (listen->is_unix) {
     builder.AddListeningPort(listen->grpc_target, grpc::InsecureServerCredentials());
   } else {
     // TCP connections come through the host's own accept loop (see grpc_tcp_listener.h).
     std::string bind_error;
-    grpc_listener_ = GrpcTcpListener::Bind(listen->host, listen->port, &bind_error);
+    grpc_listener_ = GrpcTcpListener::Bind(
+        listen->host, listen->port, static_cast<size_t>(options.max_connections), &bind_error);
     if (!grpc_listener_) {
       *error = {1, fmt::format("cannot listen on {}: {}", options.grpc_address, bind_error)};
       return false;
     }
     selected_port = grpc_listener_->port();
-    tcp_acceptor = builder.experimental().AddExternalConnectionAcceptor(
+    grpc_tcp_acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
         grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
         grpc::InsecureServerCredentials());
   }
@@ -743,7 +754,6 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
     grpc_listener_.reset();
     return false;
   }
-  if (grpc_listener_) grpc_listener_->Start(std::move(tcp_acceptor));
   if (listen->is_unix) {
     ::chmod(listen->unix_path.c_str(), 0660);
     address_ = listen->grpc_target;
@@ -832,6 +842,8 @@ bool Host::StartHttpServer(const HostOptions& options, StartupError* error) {
       server_->InProcessChannel(grpc::ChannelArguments()), std::move(api_options));
   HttpServerOptions server_options;
   server_options.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
+  server_options.max_connections =
+      options.max_connections > 0 ? static_cast<size_t>(options.max_connections) : SIZE_MAX;
   auto server =
       HttpServer::Start(address, server_options,
                         [api = dapr_http_api_.get()](HttpRequest&& request, HttpReply reply) {

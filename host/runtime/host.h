@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include "absl/status/statusor.h"
 #include "host/api/api_context.h"
@@ -61,7 +62,9 @@ struct HostOptions {
   std::chrono::milliseconds component_timeout{30000};
   std::string api_token;             // DAPR_API_TOKEN: required on every API call when set
   int64_t max_concurrent_calls = 0;  // per component instance; 0 = unlimited
-  int max_message_bytes = 4 << 20;   // larger requests get RESOURCE_EXHAUSTED
+  // Connections open at once on the gRPC TCP port and on the HTTP API port; 0 = unlimited.
+  int64_t max_connections = 1024;
+  int max_message_bytes = 4 << 20;  // larger requests get RESOURCE_EXHAUSTED
   bool allow_insecure_sockets_dir = false;
   // Operator endpoints (/healthz, /readyz, /metrics); empty or "off" disables them. When the
   // default address is busy the host logs it and runs without them; an address given
@@ -98,6 +101,8 @@ class Host {
   bool BuildRegistry(const HostOptions& options, StartupError* error);
   bool CreateInstances(const HostOptions& options, StartupError* error);
   bool StartServer(const HostOptions& options, StartupError* error);
+  // Last step of Start: the gRPC TCP port accepts only once everything else runs.
+  bool OpenGrpcPort(const HostOptions& options, StartupError* error);
   // The channel deliveries use to reach the app: gRPC, or the HTTP bridge (--app-protocol).
   std::shared_ptr<AppChannel> MakeAppChannel(const HostOptions& options);
   void StartSupervisor(const HostOptions& options);
@@ -117,6 +122,8 @@ class Host {
   std::unique_ptr<LayottoApi> layotto_api_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<GrpcTcpListener> grpc_listener_;  // after server_: destroyed (stopped) first
+  // gRPC's end of grpc_listener_, held from StartServer until OpenGrpcPort hands it over.
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_tcp_acceptor_;
   std::unique_ptr<ComponentSupervisor> supervisor_;
   std::unique_ptr<BindingDelivery> binding_delivery_;  // input-binding events to the app
   std::unique_ptr<TopicDelivery> topic_delivery_;      // pub/sub messages to the app

@@ -8,6 +8,7 @@
 
 #include "sdk/cpp/command_line.h"
 #include "sdk/cpp/termination_signals.h"
+#include "sdk/cpp/unix_socket_server.h"
 
 namespace plughost::sdk {
 namespace {
@@ -63,10 +64,10 @@ absl::Status ComponentServer::Start(const std::string& socket_path) {
   // UNIMPLEMENTED to every discovery probe).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   for (grpc::Service* service : services_) builder.RegisterService(service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) return absl::UnavailableError("cannot listen on " + socket_path);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> started = StartOnUnixSocket(builder, socket_path);
+  if (!started.ok()) return started.status();
+  std::unique_ptr<grpc::Server> server = std::move(*started);
   if (absl::Status bound = (*guard)->MarkBound(); !bound.ok()) {
     server->Shutdown(std::chrono::system_clock::now() + shutdown_grace_);
     server->Wait();

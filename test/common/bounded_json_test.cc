@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+#include <string_view>
+
 using plughost::JsonNestingDepth;
 using plughost::ParseBoundedJson;
 
@@ -33,4 +37,41 @@ TEST_CASE("ParseBoundedJson reports text that is not JSON") {
   std::string error;
   CHECK(ParseBoundedJson("{\"a\":", &error).is_discarded());
   CHECK(error == "not valid JSON");
+}
+
+// The byte-at-a-time scan JsonNestingDepth replaced with one that skips long strings 8 bytes at
+// a time: both must agree on every text, wherever the quotes and escapes fall.
+static int DepthOneByteAtATime(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+TEST_CASE("Long strings are skipped whole, escapes and quotes at any offset") {
+  CHECK(JsonNestingDepth(R"({"data":"a long string with [[[ and {{{ and \" inside it"})") == 1);
+  CHECK(JsonNestingDepth(R"(["0123456789abcdef\\", [["0123456789abcdef\\\"[[[[", []]]])") == 4);
+  std::mt19937 random(1204);
+  const char kPieces[] = "\"\\[]{}ab";
+  for (int round = 0; round < 5000; ++round) {
+    std::string text(random() % 64, 'x');
+    for (char& c : text) c = kPieces[random() % (sizeof kPieces - 1)];
+    INFO(text);
+    CHECK(JsonNestingDepth(text) == DepthOneByteAtATime(text));
+  }
 }

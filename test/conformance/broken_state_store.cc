@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
+#include "sdk/cpp/unix_socket_server.h"
 
 namespace plughost::testing {
 namespace {
@@ -174,9 +175,9 @@ BrokenStateStoreServer::BrokenStateStoreServer(const std::string& socket_path, F
     : service_(std::make_unique<BrokenStateStore>(flavor)) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
+  auto started = sdk::StartOnUnixSocket(builder, socket_path);
+  if (started.ok()) server_ = std::move(*started);
 }
 
 BrokenStateStoreServer::~BrokenStateStoreServer() {

@@ -302,6 +302,20 @@ TEST_CASE("a socket's own lock file is not reported; a stray lock file is", "[di
   CHECK(skipped == std::vector<std::string>{dir.File("comp.sock"), dir.File("orphan.sock.lock")});
 }
 
+TEST_CASE("hidden entries (servers still starting) are neither probed nor reported",
+          "[discovery]") {
+  TempDir dir;
+  testing::TestServer starting(dir.File(".comp.sock.starting"), {testing::kStateStore},
+                               testing::Reflection::kV1Alpha);
+  REQUIRE(starting.started());
+  std::ofstream(dir.File(".editor-swap")) << "";
+  DiscoveryOptions options;
+  options.folder = dir.path();
+  DiscoveryResult result = DiscoverComponents(options);
+  CHECK(result.components.empty());
+  CHECK(result.skipped.empty());
+}
+
 TEST_CASE("a folder path naming a file is reported, not scanned", "[discovery]") {
   TempDir dir;
   std::ofstream(dir.File("file")) << "x";

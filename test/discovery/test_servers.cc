@@ -18,6 +18,7 @@
 #include "dapr/proto/components/v1/bindings.grpc.pb.h"
 #include "dapr/proto/components/v1/state.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "sdk/cpp/unix_socket_server.h"
 
 namespace plughost::testing {
 namespace {
@@ -151,7 +152,6 @@ TestServer::TestServer(const std::string& socket_path, const std::vector<std::st
   // A real symbol reference, so --as-needed keeps the reflection library (and its plugin).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   for (const auto& name : services) {
     services_.push_back(MakeService(name));
     builder.RegisterService(services_.back().get());
@@ -166,7 +166,9 @@ TestServer::TestServer(const std::string& socket_path, const std::vector<std::st
     services_.push_back(std::make_unique<V1OnlyReflection>(std::move(listed), delay));
     builder.RegisterService(services_.back().get());
   }
-  server_ = builder.BuildAndStart();
+  // Published only once whole: the watched folder is probed the moment a socket appears.
+  auto started = sdk::StartOnUnixSocket(builder, socket_path);
+  if (started.ok()) server_ = std::move(*started);
 }
 
 TestServer::~TestServer() {

@@ -66,6 +66,18 @@ TEST_CASE("publish and bulk publish", "[http]") {
   auto unknown = env.Call("POST", "/v1.0/publish/nope/orders", "{}");
   CHECK(unknown.status == 404);
   CHECK(ErrorCode(unknown) == "ERR_PUBSUB_NOT_FOUND");
+  {
+    // daprd's rich body: the reason in an ErrorInfo, then the pubsub in a ResourceInfo.
+    auto body = nlohmann::json::parse(unknown.body, nullptr, false);
+    INFO(unknown.body);
+    REQUIRE(body.contains("details"));
+    REQUIRE(body["details"].size() == 2);
+    CHECK(body["details"][0]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo");
+    CHECK(body["details"][0]["reason"] == "DAPR_PUBSUB_NOT_FOUND");
+    CHECK(body["details"][0]["domain"] == "dapr.io");
+    CHECK(body["details"][1]["@type"] == "type.googleapis.com/google.rpc.ResourceInfo");
+    CHECK(body["details"][1]["resource_name"] == "nope");
+  }
   auto unknown_bulk = env.Call("POST", "/v1.0-alpha1/publish/bulk/nope/orders", "[]");
   CHECK(unknown_bulk.status == 404);
   CHECK(ErrorCode(unknown_bulk) == "ERR_PUBSUB_NOT_FOUND");

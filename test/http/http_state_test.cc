@@ -113,6 +113,11 @@ TEST_CASE("state routes on built-in and pluggable stores", "[http]") {
       INFO(method << " " << target);
       CHECK(result.status == 400);
       CHECK(ErrorCode(result) == "ERR_STATE_STORE_NOT_FOUND");
+      auto error = nlohmann::json::parse(result.body, nullptr, false);
+      INFO(result.body);
+      REQUIRE(error.contains("details"));
+      CHECK(error["details"][0]["reason"] == "DAPR_STATE_NOT_FOUND");
+      CHECK(error["details"][0]["metadata"].is_null());
     }
   }
 

@@ -10,6 +10,7 @@
 #include "dapr/proto/components/v1/state.grpc.pb.h"
 #include "test/support/http_get.h"
 #include "test/support/running_host.h"
+#include "sdk/cpp/unix_socket_server.h"
 
 namespace plughost::testing {
 namespace {
@@ -66,10 +67,9 @@ TEST_CASE("a component with slow Pings keeps serving and is not initialised agai
   SlowPingStore store;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + dir.File("slowping.sock"), grpc::InsecureServerCredentials());
   builder.RegisterService(&store);
-  auto server = builder.BuildAndStart();
-  REQUIRE(server);
+  auto server = sdk::StartOnUnixSocket(builder, dir.File("slowping.sock"));
+  REQUIRE(server.ok());
 
   WriteFile(dir.File("config.json"), R"({"components": [
       {"name": "store", "type": "state.slowping", "metadata": {"keyPrefix": "none"}}]})");
@@ -105,10 +105,12 @@ TEST_CASE("a component with slow Pings keeps serving and is not initialised agai
   }
   CHECK(store.inits == 1);
   auto readyz = HttpGet(ops_port, "/readyz");
-  CHECK_THAT(readyz.body, Catch::Contains("health checks in a row failed"));
+  CHECK_THAT(readyz.body, Catch::Contains("failing its health checks"));
+  CHECK_THAT(HttpGet(ops_port, "/readyz?verbose").body,
+             Catch::Contains("health checks in a row failed"));
   CHECK_THAT(host.Log(), Catch::Contains("failing its health checks"));
   CHECK_THAT(host.Log(), !Catch::Contains("unavailable"));
-  server->Shutdown(std::chrono::system_clock::now());
+  (*server)->Shutdown(std::chrono::system_clock::now());
 }
 
 }  // namespace plughost::testing

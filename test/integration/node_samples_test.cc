@@ -457,9 +457,14 @@ TEST_CASE("a Node sample claims its socket safely and removes it when stopped",
   CHECK(first->WaitExit(30s).has_value());
   CHECK(Exists(socket));
   auto third = StartNodeSample(dir, "hello.js", "node-hello");
+  // The log file is the first process's too: wait for the third's own "serving" line (the
+  // second), after which its signal handlers are in place.
   CHECK(Eventually([&] {
-    return third->Log().find("serving spec.proto.pluggable.v1.hello.Hello on " + socket) !=
-           std::string::npos;
+    const std::string log = third->Log();
+    const std::string serving = "serving spec.proto.pluggable.v1.hello.Hello on " + socket;
+    size_t first_line = log.find(serving);
+    return first_line != std::string::npos &&
+           log.find(serving, first_line + serving.size()) != std::string::npos;
   }));
 
   // SIGTERM: a clean exit that removes the socket and the lock.

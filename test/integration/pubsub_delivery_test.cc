@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -585,9 +586,12 @@ TEST_CASE("routing rules send each event to the first matching rule's path, else
 // Not part of the suite (hidden tag): publish -> OnTopicEvent throughput and latency, in order
 // (the default) and with plughost.io/maxConcurrency 16, printed for bench/RESULTS.md:
 //   build/test/integration/pubsub_delivery_test "[.bench]"   (with the suite's environment)
+// PLUGHOST_BENCH_PAYLOAD_BYTES=16384 pads each message's text to that size.
 TEST_CASE("bench: publish to app delivery", "[.bench]") {
   constexpr int kCount = 2000;
   constexpr int kPublishers = 4;
+  const char* payload_bytes = std::getenv("PLUGHOST_BENCH_PAYLOAD_BYTES");
+  const size_t payload_size = payload_bytes ? std::stoul(payload_bytes) : 0;
   for (std::string pubsub : kPubsubs) {
     for (std::string concurrency : {"1", "16"}) {
       Setup setup({Sub(pubsub, "bench", "", {{"plughost.io/maxConcurrency", concurrency}})});
@@ -600,7 +604,8 @@ TEST_CASE("bench: publish to app delivery", "[.bench]") {
       for (int p = 0; p < kPublishers; ++p) {
         publishers.emplace_back([&, p] {
           for (int i = p; i < kCount; i += kPublishers) {
-            std::string data = std::to_string(i);
+            std::string data = std::to_string(i) + ':';
+            if (data.size() < payload_size) data.resize(payload_size, 'p');
             auto at = std::chrono::steady_clock::now();
             {
               std::lock_guard lock(mutex);
@@ -624,10 +629,12 @@ TEST_CASE("bench: publish to app delivery", "[.bench]") {
       std::sort(latencies_ms.begin(), latencies_ms.end());
       double seconds = std::chrono::duration<double>(last - start).count();
       std::printf(
-          "pubsub %-10s maxConcurrency %-2s  %d msgs, %d publishers: %.0f msg/s, "
+          "pubsub %-10s maxConcurrency %-2s  %d msgs (%s), %d publishers: %.0f msg/s, "
           "p50 %.2f ms, p99 %.2f ms\n",
-          pubsub.c_str(), concurrency.c_str(), kCount, kPublishers, kCount / seconds,
-          latencies_ms[latencies_ms.size() / 2], latencies_ms[latencies_ms.size() * 99 / 100]);
+          pubsub.c_str(), concurrency.c_str(), kCount,
+          payload_size ? (std::to_string(payload_size) + " B").c_str() : "a few bytes", kPublishers,
+          kCount / seconds, latencies_ms[latencies_ms.size() / 2],
+          latencies_ms[latencies_ms.size() * 99 / 100]);
     }
   }
 }

@@ -6,9 +6,13 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
+
 #include <atomic>
 #include <thread>
 
+#include "test/support/http_get.h"
 #include "test/support/running_host.h"
 
 namespace plughost::testing {
@@ -196,6 +200,89 @@ TEST_CASE("the API token is required on every call when set", "[integration][sec
         grpc::StatusCode::UNAUTHENTICATED);
   CHECK(dapr.GetState(with_token("s3cret").get(), request, &response).ok());
   CHECK(dapr.GetMetadata(with_token("s3cret").get(), rt::GetMetadataRequest{}, &metadata).ok());
+}
+
+// Calls `method` (any arity) with one message of `request` bytes and `token` (none if empty);
+// the status and the bytes of the first answer, if any.
+grpc::Status CallRaw(grpc::GenericStub& stub, const std::string& method, const std::string& request,
+                     std::string* answer = nullptr, const std::string& token = "") {
+  grpc::CompletionQueue queue;
+  auto context = Deadline();
+  if (!token.empty()) context->AddMetadata("dapr-api-token", token);
+  auto call = stub.PrepareCall(context.get(), method, &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](auto start) {
+    start();
+    return queue.Next(&tag, &ok) && ok;
+  };
+  grpc::Status status;
+  if (step([&] { call->StartCall(nullptr); })) {
+    grpc::Slice slice(request);
+    grpc::ByteBuffer buffer(&slice, 1);
+    step([&] { call->Write(buffer, nullptr); });
+    step([&] { call->WritesDone(nullptr); });
+    // Finish completes only once every answer was read.
+    grpc::ByteBuffer received;
+    for (bool first = true; step([&] { call->Read(&received, nullptr); }); first = false) {
+      if (!answer || !first) continue;
+      std::vector<grpc::Slice> slices;
+      (void)received.Dump(&slices);
+      for (const auto& part : slices) answer->append(part.begin(), part.end());
+    }
+  }
+  step([&] { call->Finish(&status, nullptr); });
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST_CASE(
+    "with an API token, every Dapr and Layotto method needs it; health, reflection and "
+    "the ops endpoints stay open",
+    "[integration][security]") {
+  TempDir dir;
+  int ops_port = FreeTcpPort();
+  RunningHost host(
+      dir, dir.path(),
+      {"--api-token", "s3cret", "--ops-address", "127.0.0.1:" + std::to_string(ops_port)});
+  REQUIRE(host.started());
+  grpc::GenericStub stub(host.channel());
+  int methods = 0;
+  for (const char* service_name : {"dapr.proto.runtime.v1.Dapr", "spec.proto.runtime.v1.Runtime"}) {
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+    REQUIRE(service != nullptr);
+    for (int i = 0; i < service->method_count(); ++i) {
+      std::string method = "/" + std::string(service_name) + "/" + service->method(i)->name();
+      auto status = CallRaw(stub, method, "");
+      INFO(method << ": " << status.error_code() << " " << status.error_message());
+      CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      ++methods;
+    }
+  }
+  CHECK(methods > 30);
+  // Still serving: an unguarded Shutdown would have stopped it.
+  CHECK_FALSE(host.process().WaitExit(std::chrono::milliseconds(0)).has_value());
+
+  // gRPC health answers without the token (an empty request asks for the whole server).
+  // With it, they answer.
+  CHECK(CallRaw(stub, "/dapr.proto.runtime.v1.Dapr/GetMetadata", "", nullptr, "s3cret").ok());
+  auto health = CallRaw(stub, "/grpc.health.v1.Health/Check", "");
+  INFO(health.error_code() << " " << health.error_message());
+  CHECK(health.ok());
+  // So does reflection: ServerReflectionRequest{list_services: ""} (field 7, empty string).
+  std::string services;
+  auto reflection = CallRaw(stub, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                            std::string("\x3a\x00", 2), &services);
+  CHECK(reflection.ok());
+  CHECK_THAT(services, Catch::Contains("dapr.proto.runtime.v1.Dapr"));
+
+  // The ops port needs no token.
+  CHECK(HttpGet(ops_port, "/healthz").status == 200);
+  CHECK(HttpGet(ops_port, "/readyz").status == 200);
+  CHECK(HttpGet(ops_port, "/metrics").status == 200);
 }
 
 TEST_CASE("requests over the size limit get RESOURCE_EXHAUSTED", "[integration][security]") {

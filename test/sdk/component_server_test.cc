@@ -179,6 +179,38 @@ TEST_CASE("a started server is discoverable by reflection on a 0660 socket, remo
   CHECK_FALSE(Exists(socket + ".lock"));
 }
 
+TEST_CASE("a socket probed the instant it appears answers reflection whole", "[sdk]") {
+  // A host probes a socket as soon as its name appears. gRPC starts serving before it hands the
+  // reflection service its service list, so a server listening on its final name could be asked
+  // in between, which crashed it now and then (1 start in ~50 under load). The server listens
+  // on a hidden name and is renamed into place once whole.
+  TempDir dir;
+  for (int round = 0; round < 40; ++round) {
+    const std::string socket = dir.File("r" + std::to_string(round) + ".sock");
+    std::promise<std::pair<grpc::Status, std::vector<std::string>>> listed;
+    std::thread prober([&] {
+      while (!Exists(socket)) std::this_thread::yield();
+      ListServicesByReflection(
+          grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()),
+          std::chrono::system_clock::now() + std::chrono::seconds(10),
+          [&](grpc::Status status, std::vector<std::string> names) {
+            listed.set_value({status, std::move(names)});
+          });
+    });
+    ComponentServer server("store");
+    server.AddStateStore<TestStore>();
+    REQUIRE(server.Start(socket).ok());
+    prober.join();
+    auto [status, names] = listed.get_future().get();
+    INFO("round " << round << ": " << status.error_message());
+    REQUIRE(status.ok());
+    CHECK(std::find(names.begin(), names.end(), "dapr.proto.components.v1.StateStore") !=
+          names.end());
+    CHECK_FALSE(Exists(dir.File(".r" + std::to_string(round) + ".sock.starting")));
+    server.Shutdown();
+  }
+}
+
 TEST_CASE("a second server refuses a socket the first serves, which keeps serving", "[sdk]") {
   TempDir dir;
   const std::string socket = dir.File("shared.sock");

@@ -221,5 +221,47 @@ TEST_CASE("undecodable details and plain statuses pass through unchanged") {
   CHECK(DecodeStateError(grpc::Status::OK, StateOperation::kWrite).ok());
 }
 
+// A kit error as a component sends it: one ErrorInfo with kit_error, http_code and tag.
+grpc::Status KitErrorFromComponent(const std::string& http_code) {
+  google::rpc::ErrorInfo info;
+  info.set_reason("STORE_BUSY");
+  info.set_domain("store.example");
+  (*info.mutable_metadata())["kit_error"] = "true";
+  (*info.mutable_metadata())["http_code"] = http_code;
+  (*info.mutable_metadata())["tag"] = "ERR_BUSY";
+  google::rpc::Status rich;
+  rich.set_code(grpc::StatusCode::UNAVAILABLE);
+  rich.set_message("busy, retry");
+  rich.add_details()->PackFrom(info);
+  return WithDetails(grpc::StatusCode::UNAVAILABLE, "busy, retry", rich);
+}
+
+TEST_CASE("a kit error keeps its code, message, reason and domain for every operation") {
+  for (StateOperation op : {StateOperation::kRead, StateOperation::kWrite,
+                            StateOperation::kBulkDelete, StateOperation::kTransact}) {
+    grpc::Status decoded = DecodeStateError(KitErrorFromComponent("503"), op);
+    CHECK(IsKitError(decoded));
+    CHECK(decoded.error_code() == grpc::StatusCode::UNAVAILABLE);
+    CHECK(decoded.error_message() == "busy, retry");
+    google::rpc::Status rich;
+    REQUIRE(rich.ParseFromString(decoded.error_details()));
+    REQUIRE(rich.details_size() == 1);
+    google::rpc::ErrorInfo info;
+    REQUIRE(rich.details(0).UnpackTo(&info));
+    CHECK(info.reason() == "STORE_BUSY");
+    CHECK(info.domain() == "store.example");
+    CHECK(info.metadata().empty());
+  }
+}
+
+TEST_CASE("an ErrorInfo that is no kit error is not passed on") {
+  // http_code must be an integer (daprd parses it with strconv.Atoi).
+  grpc::Status decoded = DecodeStateError(KitErrorFromComponent("soon"), StateOperation::kRead);
+  CHECK_FALSE(IsKitError(decoded));
+  CHECK(decoded.error_details().empty());
+  CHECK(decoded.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_FALSE(IsKitError(DecodeStateError(RowMismatch(2, 1), StateOperation::kBulkDelete)));
+}
+
 }  // namespace
 }  // namespace plughost

@@ -15,6 +15,8 @@ namespace {
 constexpr char kEtagField[] = "etag";
 constexpr char kExpectedKey[] = "expected";
 constexpr char kAffectedKey[] = "affected";
+constexpr char kKitErrorKey[] = "kit_error";
+constexpr char kHttpCodeKey[] = "http_code";
 
 // What the host keeps of a status it does not recognise: the code and message. The binary
 // details are dropped because they describe the component's protocol, not the host's.
@@ -70,17 +72,34 @@ grpc::Status DecodeRowMismatch(const grpc::Status& status, const google::protobu
                           std::to_string(*expected));
 }
 
+// A "kit" error: one ErrorInfo whose metadata says kit_error "true" with an integer http_code.
+// daprd keeps the component's code and message and the ErrorInfo's reason and domain (not its
+// metadata), for every state operation, before any other convention.
+std::optional<grpc::Status> DecodeKitError(const grpc::Status& status,
+                                           const google::protobuf::Any& detail) {
+  google::rpc::ErrorInfo info;
+  if (!detail.Is<google::rpc::ErrorInfo>() || !detail.UnpackTo(&info)) return std::nullopt;
+  auto kit = info.metadata().find(kKitErrorKey);
+  auto http_code = info.metadata().find(kHttpCodeKey);
+  if (kit == info.metadata().end() || kit->second != "true" || http_code == info.metadata().end() ||
+      !ParseInt64(http_code->second)) {
+    return std::nullopt;
+  }
+  return KitError(status.error_code(), status.error_message(), info.domain(), info.reason());
+}
+
 grpc::Status Decode(const grpc::Status& status, StateOperation operation) {
   if (status.ok() || status.error_details().empty()) return PassThrough(status);
-  if (operation != StateOperation::kWrite && operation != StateOperation::kBulkDelete) {
-    return PassThrough(status);
-  }
 
   google::rpc::Status rich;
   if (!rich.ParseFromString(status.error_details())) return PassThrough(status);
   // Dapr ignores details unless there is exactly one; anything else is not its convention.
   if (rich.details_size() != 1) return PassThrough(status);
   const google::protobuf::Any& detail = rich.details(0);
+  if (auto kit = DecodeKitError(status, detail)) return *kit;
+  if (operation != StateOperation::kWrite && operation != StateOperation::kBulkDelete) {
+    return PassThrough(status);
+  }
 
   switch (status.error_code()) {
     case grpc::StatusCode::FAILED_PRECONDITION:

@@ -3,8 +3,10 @@
 //
 // The host decodes (the component side, encoding, is in the C++ SDK: sdk/cpp/state_errors.h).
 // DecodeStateError turns a component's status into the host's native convention
-// (host/components/state_store.h): ETag mismatch -> ABORTED, ETag invalid -> INVALID_ARGUMENT,
-// bulk-delete row mismatch -> INTERNAL with the counts; anything else passes through unchanged.
+// (host/components/state_store.h): a "kit" error (any operation) -> KitError, which the API
+// hands to the app unwrapped; ETag mismatch -> ABORTED, ETag invalid -> INVALID_ARGUMENT,
+// bulk-delete row mismatch -> INTERNAL with the counts; anything else keeps its code and
+// message.
 #pragma once
 
 #include <cstdint>
