@@ -226,8 +226,8 @@ grpc::Status RedisPubSub::Init(const sdk::Metadata& metadata) {
   parsed.consumer_id = Lookup(metadata, "consumerID");
   if (parsed.consumer_id.empty() && !metadata.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "redis pubsub: consumerID is required (daprd defaults it to the app id; "
-                        "give it in the component's metadata)");
+                        "redis pubsub: consumerID is required (plughost and daprd fill in the "
+                        "app id; give it when no host does)");
   }
   if (parsed.consumer_id.empty()) parsed.consumer_id = "plughost";
   auto processing = DurationField(metadata, "processingTimeout", parsed.processing_timeout);

@@ -135,8 +135,8 @@ const std::vector<Flag>& Flags() {
       {{"--resources-path", "--components-path"},
        "DIR",
        "a folder of Dapr resource files (.yaml/.yml: Component, Subscription,\n"
-       "Resiliency); repeatable or comma-separated; --components-path is its\n"
-       "daprd alias",
+       "Resiliency, and plughost's Process); repeatable or comma-separated;\n"
+       "--components-path is its daprd alias",
        kServeOnly,
        kRepeatable,
        [](const std::string& value, CliOptions& options) {

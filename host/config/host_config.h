@@ -105,6 +105,8 @@ struct ProcessSpec {
   std::string workdir;  // empty: the host's working directory
   Restart restart = Restart::kAlways;
   std::string field;  // "processes[0]" or "procs.yaml[0]"
+  // The resource file that declared it (kind: Process); empty when it came from the JSON config.
+  std::string source;
 };
 
 struct HostConfig {

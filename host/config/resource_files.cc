@@ -20,6 +20,7 @@ namespace plughost {
 namespace {
 
 constexpr std::string_view kComponentApi = "dapr.io/v1alpha1";
+constexpr std::string_view kProcessApi = "plughost.io/v1alpha1";
 
 // Where a problem is: "<file>: document <n>: <field>: <problem>".
 class DocumentErrors {
@@ -534,6 +535,76 @@ std::string ParseResiliency(const YAML::Node& document,
   return "";
 }
 
+// A YAML scalar as the string it was written as: command arguments and environment values are
+// text even when they look like numbers or booleans (`[sleep, 10]`, `DEBUG: true`).
+nlohmann::json ScalarsAsText(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json object = nlohmann::json::object();
+      for (const auto& entry : node) object[entry.first.Scalar()] = ScalarsAsText(entry.second);
+      return object;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json array = nlohmann::json::array();
+      for (const auto& item : node) array.push_back(ScalarsAsText(item));
+      return array;
+    }
+    case YAML::NodeType::Scalar:
+      return node.Scalar();
+    default:
+      return nullptr;
+  }
+}
+
+// plughost's own kind: a component process the host launches (the JSON config's `processes`
+// entry, with its name in metadata.name). The JSON form's checks apply (ParseProcessSpec); its
+// lines are re-labelled with the document's field names.
+void ParseProcess(const YAML::Node& document, const std::string& file, size_t index,
+                  DocumentErrors& errors, ProcessSpec& spec) {
+  std::string name = ReadName(document, errors);
+  YAML::Node body = Child(document, "spec");
+  if (!body.IsMap()) {
+    errors.Add("spec", "required, a mapping with command (and env, workdir, restart)");
+    return;
+  }
+  nlohmann::json entry = nlohmann::json::object();
+  for (const auto& field : body) {
+    std::string key = field.first.Scalar();
+    if (key != "command" && key != "env" && key != "workdir" && key != "restart") {
+      errors.Add("spec", fmt::format("unknown field \"{}\" (expected: command, env, workdir, "
+                                     "restart; the name is metadata.name)",
+                                     key));
+      continue;
+    }
+    if (!field.second.IsNull()) entry[key] = ScalarsAsText(field.second);
+  }
+  if (!errors.empty()) return;
+  entry["name"] = name;
+  auto parsed = ParseProcessSpec(entry, "spec");
+  if (!parsed.ok()) {
+    // Lines are "spec.<field>: <problem>"; the name came from metadata.name.
+    std::string message(parsed.status().message());
+    std::string_view lines = message;
+    while (!lines.empty()) {
+      size_t end = lines.find('\n');
+      std::string line(lines.substr(0, end));
+      lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+      size_t colon = line.find(": ");
+      std::string field = colon == std::string::npos ? "" : line.substr(0, colon);
+      std::string problem = colon == std::string::npos ? line : line.substr(colon + 2);
+      errors.Add(field == "spec.name" ? "metadata.name" : field, problem);
+    }
+    return;
+  }
+  spec = std::move(*parsed);
+  spec.field = fmt::format("{}[{}]", file, index);
+  spec.source = file;
+}
+
+std::string WhereProcess(const ProcessSpec& spec, const HostConfig& config) {
+  return spec.source.empty() ? fmt::format("{} ({})", config.source, spec.field) : spec.field;
+}
+
 std::string WhereComponent(const ComponentSpec& spec, const HostConfig& config) {
   return spec.source.empty() ? fmt::format("{} ({})", config.source, spec.field)
                              : fmt::format("{} ({})", spec.source, spec.field);
@@ -657,6 +728,27 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
             }
             if (errors.empty()) config->subscriptions.push_back(std::move(spec));
           }
+        } else if (kind == "Process") {
+          if (api_version != kProcessApi) {
+            errors.Add("apiVersion",
+                       fmt::format("expected {}, got \"{}\"", kProcessApi, api_version));
+          }
+          ProcessSpec spec;
+          ParseProcess(document, file, index, errors, spec);
+          bool in_scope = InScope(document, app_id, errors);
+          if (errors.empty() && !in_scope) {
+            PH_LOG_INFO("config", "{}: document {}: process '{}' is scoped to other apps", file,
+                        index, spec.name);
+          } else if (errors.empty()) {
+            for (const auto& existing : config->processes) {
+              if (existing.name == spec.name) {
+                errors.Add("metadata.name",
+                           fmt::format("process \"{}\" is already defined in {}", spec.name,
+                                       WhereProcess(existing, *config)));
+              }
+            }
+            if (errors.empty()) config->processes.push_back(std::move(spec));
+          }
         } else if (kind == "Resiliency") {
           if (InScope(document, app_id, errors)) {
             if (auto skipped = ParseResiliency(document, &config->pubsub_inbound_policies);
@@ -670,7 +762,7 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
         } else {
           PH_LOG_INFO("config",
                       "{}: document {}: kind {} skipped (plughost reads Component, "
-                      "Subscription and Resiliency)",
+                      "Subscription, Resiliency and its own Process)",
                       file, index, kind);
         }
       }

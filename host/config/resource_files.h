@@ -16,7 +16,19 @@
 //   scopes: [app1]
 //
 // Kinds read: Component, Subscription (dapr.io/v1alpha1 and v2alpha1) and Resiliency (its
-// timeouts and retries for pubsub inbound targets); other kinds are skipped with one log line.
+// timeouts and retries for pubsub inbound targets), plus plughost's own Process (the JSON
+// config's `processes` entry; a name declared twice, in either place, is an error naming both):
+//
+//   apiVersion: plughost.io/v1alpha1
+//   kind: Process
+//   metadata: {name: redis}        # serves <sockets-dir>/redis.sock
+//   spec:
+//     command: [./redis-component, --socket, "{socket}"]
+//     env: {REDIS_URL: "localhost:6379"}
+//     workdir: /opt/components
+//     restart: always              # or on-failure, never
+//
+// Other kinds are skipped with one log line.
 #pragma once
 
 #include <string>

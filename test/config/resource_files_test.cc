@@ -293,6 +293,96 @@ TEST_CASE("resource files: a name defined twice names both places") {
              Catch::Contains("already defined in res/first.yaml (document 0)"));
 }
 
+constexpr char kProcess[] = R"(
+apiVersion: plughost.io/v1alpha1
+kind: Process
+metadata:
+  name: redis
+spec:
+  command: [./redis-component, --socket, "{socket}", 10, true]
+  env:
+    REDIS_URL: localhost:6379
+    DEBUG: true
+  workdir: /opt/components
+  restart: on-failure
+---
+apiVersion: plughost.io/v1alpha1
+kind: Process
+metadata: {name: minimal}
+spec: {command: [sleep, "60"]}
+)";
+
+TEST_CASE("resource files: kind Process is the JSON config's processes entry") {
+  HostConfig config = ParseOk(kProcess);
+  REQUIRE(config.processes.size() == 2);
+  const ProcessSpec& redis = config.processes[0];
+  CHECK(redis.name == "redis");
+  // Arguments and values stay the text they were written as, even when YAML reads a number.
+  CHECK(redis.command ==
+        std::vector<std::string>{"./redis-component", "--socket", "{socket}", "10", "true"});
+  CHECK(redis.env ==
+        std::map<std::string, std::string>{{"REDIS_URL", "localhost:6379"}, {"DEBUG", "true"}});
+  CHECK(redis.workdir == "/opt/components");
+  CHECK(redis.restart == ProcessSpec::Restart::kOnFailure);
+  CHECK(redis.field == "res/a.yaml[0]");
+  CHECK(config.processes[1].restart == ProcessSpec::Restart::kAlways);
+  CHECK(config.processes[1].workdir.empty());
+  CHECK(config.processes[1].env.empty());
+  // Scoped to another app: not launched by this one.
+  CHECK(ParseOk("apiVersion: plughost.io/v1alpha1\nkind: Process\nmetadata: {name: p}\n"
+                "spec: {command: [x]}\nscopes: [other]\n")
+            .processes.empty());
+}
+
+TEST_CASE("resource files: a Process's errors name file, document and field") {
+  const std::string head = "apiVersion: plughost.io/v1alpha1\nkind: Process\n";
+  CHECK(ErrorOf(head + "metadata: {name: p}\nspec: {env: {A: b}}\n") ==
+        "res/a.yaml: document 0: spec.command: required, a non-empty array of strings such as "
+        "[\"./my-component\", \"--socket\", \"{socket}\"]");
+  CHECK_THAT(ErrorOf(head + "spec: {command: [x]}\n"),
+             Catch::Contains("res/a.yaml: document 0: metadata.name: required"));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x], restart: sometimes}\n"),
+             Catch::Contains("document 0: spec.restart: expected \"always\", \"on-failure\" or "
+                             "\"never\", got \"sometimes\""));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x, [y]]}\n"),
+             Catch::Contains("document 0: spec.command[1]: expected a string"));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x], env: [A]}\n"),
+             Catch::Contains("document 0: spec.env: expected an object"));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x], workdir: [a]}\n"),
+             Catch::Contains("document 0: spec.workdir: expected a string"));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x], args: [y]}\n"),
+             Catch::Contains("document 0: spec: unknown field \"args\""));
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\n"),
+             Catch::Contains("document 0: spec: required"));
+  CHECK_THAT(ErrorOf("apiVersion: dapr.io/v1alpha1\nkind: Process\nmetadata: {name: p}\n"
+                     "spec: {command: [x]}\n"),
+             Catch::Contains("document 0: apiVersion: expected plughost.io/v1alpha1, got "
+                             "\"dapr.io/v1alpha1\""));
+  // The second document's problem carries its own index.
+  CHECK_THAT(ErrorOf(head + "metadata: {name: p}\nspec: {command: [x]}\n---\n" + head +
+                     "metadata: {name: q}\nspec: {command: []}\n"),
+             Catch::Contains("res/a.yaml: document 1: spec.command: required"));
+}
+
+TEST_CASE("resource files: a process name declared twice names both places") {
+  HostConfig config;
+  config.source = "host.json";
+  ProcessSpec json;
+  json.name = "redis";
+  json.command = {"x"};
+  json.field = "processes[0]";
+  config.processes.push_back(json);
+  const std::string doc =
+      "apiVersion: plughost.io/v1alpha1\nkind: Process\n"
+      "metadata: {name: redis}\nspec: {command: [y]}\n";
+  CHECK_THAT(ErrorOf(doc, config),
+             Catch::Contains("res/a.yaml: document 0: metadata.name: process \"redis\" is "
+                             "already defined in host.json (processes[0])"));
+  HostConfig from_files;
+  REQUIRE(ParseResourceFile(doc, "res/first.yaml", "", &from_files).ok());
+  CHECK_THAT(ErrorOf(doc, from_files), Catch::Contains("already defined in res/first.yaml[0]"));
+}
+
 TEST_CASE("resource files: envRef reads the host's environment, with daprd's refusals") {
   ::setenv("RESOURCE_TEST_HOST", "db.local", 1);
   HostConfig config = ParseOk(

@@ -26,8 +26,10 @@ struct Replica {
 
 inline std::string ReplicaConfig(const std::string& app_id, const std::string& redis) {
   std::string metadata = R"({"redisHost": ")" + redis + R"("})";
-  std::string pubsub_metadata = R"({"redisHost": ")" + redis + R"(", "consumerID": ")" + app_id +
-                                R"(", "processingTimeout": "5s", "redeliverInterval": "500"})";
+  // No consumerID: the host gives the pub/sub the app id, as daprd does, so the replicas of one
+  // app share a consumer group and compete, and the second app has its own group.
+  std::string pubsub_metadata =
+      R"({"redisHost": ")" + redis + R"(", "processingTimeout": "5s", "redeliverInterval": "500"})";
   return R"({"app_id": ")" + app_id + R"(", "components": [
     {"name": "statestore", "type": "state.redis-state", "metadata": )" +
          metadata + R"(},

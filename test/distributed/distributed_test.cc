@@ -302,6 +302,12 @@ TEST_CASE("1,000 messages: each goes to one replica, and all to the second app",
   auto audited = audit.received();
   CHECK(std::set<std::string>(audited.begin(), audited.end()).size() == 1000);
   CHECK(std::set<std::string>(all.begin(), all.end()).count("m-999") == 1);
+  // No component names a consumerID: the host gave each app's pub/sub its app id, as daprd
+  // does, so the stream has exactly one consumer group per app.
+  std::string groups = cluster.redis.Cli({"XINFO", "GROUPS", "orders"});
+  INFO(groups);
+  CHECK_THAT(groups, Catch::Contains("name\norders\n") && Catch::Contains("name\naudit\n"));
+  CHECK(Catch::Contains("consumers\n1\n").match(groups));
 }
 
 TEST_CASE("a replica killed mid-stream: a survivor delivers its unacked messages",

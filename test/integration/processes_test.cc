@@ -1,6 +1,7 @@
 // Component processes in the host's care: the real plughost binary launches the real sample
 // component (and small shell or Python programs), restarts it, logs its output and stops it.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -339,6 +340,28 @@ TEST_CASE("1 MB/s of child output: the host stays responsive and loses no line",
 
 namespace plughost::testing {
 namespace {
+
+TEST_CASE("a host with only --resources-path launches the component a Process document declares",
+          "[integration][processes]") {
+  TempDir dir;
+  std::string resources = dir.File("resources");
+  REQUIRE(::mkdir(resources.c_str(), 0755) == 0);
+  // The process and the component it serves, each in its own file, as an operator keeps them.
+  WriteFile(resources + "/process.yaml",
+            "apiVersion: plughost.io/v1alpha1\nkind: Process\nmetadata:\n  name: sample\n"
+            "spec:\n  command: [" +
+                Quoted(RequiredEnv("SAMPLE_COMPONENT_BIN")) +
+                ", --socket, \"{socket}\"]\n  restart: always\n");
+  WriteFile(resources + "/orders.yaml",
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\n"
+            "spec:\n  type: state.sample\n  version: v1\n");
+  RunningHost host(dir, dir.path(), {"--resources-path", resources, "--app-id", "procs"});
+  INFO(host.Log());
+  REQUIRE(host.started());
+  CHECK(SaveAndGet(host, "orders", "from-a-process-document"));
+  CHECK(RunningPid(host, "sample") > 0);
+  CHECK_THAT(host.Log(), Catch::Contains("process/sample: cpp-sample: serving"));
+}
 
 TEST_CASE("a configured type whose launched process never serves fails startup, naming it",
           "[integration][processes]") {

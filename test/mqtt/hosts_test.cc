@@ -39,11 +39,12 @@ std::unique_ptr<MqttHost> StartHost(const TempDir& dir, const std::string& app_i
     WaitForSocket(started->sockets + socket, 10s);
   }
   std::string config = dir.File(app_id + ".json");
-  // consumerID as daprd injects it: the app id.
+  // The pub/sub names no consumerID: the host gives it the app id (the MQTT client id), as
+  // daprd does, so two apps are two clients. Bindings get none from daprd, so they name theirs.
   WriteFile(config, R"({"app_id": ")" + app_id + R"(", "components": [
     {"name": "pubsub", "type": "pubsub.mqtt-pubsub",
      "metadata": {"url": ")" +
-                        broker.url() + R"(", "consumerID": ")" + app_id + R"("}},
+                        broker.url() + R"("}},
     {"name": "events", "type": "bindings.mqtt-bindings",
      "metadata": {"url": ")" +
                         broker.url() + R"(", "consumerID": ")" + app_id +
