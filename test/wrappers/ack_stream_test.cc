@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dapr/proto/components/v1/pubsub.grpc.pb.h"
+#include "host/common/callback_queue_pin.h"
 #include "support/process.h"
 
 namespace plughost {
@@ -145,6 +146,15 @@ struct Component {
   std::unique_ptr<grpc::Server> server;
 };
 
+// The engine is used here without ComponentChannel, so the test takes gRPC 1.51's callback
+// queue pin itself: without it the last channel of the process could be released by the
+// engine on a callback thread, which makes gRPC free that thread's queue twice.
+std::shared_ptr<pubsubpb::PubSub::Stub> StubFor(const std::string& socket) {
+  PinCallbackCompletionQueue();
+  return pubsubpb::PubSub::NewStub(
+      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+}
+
 Engine::Options OptionsFor(const std::shared_ptr<pubsubpb::PubSub::Stub>& stub) {
   Engine::Options options;
   options.instance_name = "orders-instance";
@@ -192,9 +202,7 @@ TEST_CASE("AckStream: no more than max_unacked messages wait for acks; acks arri
   Seen seen;
   FakePubSub service(&seen, 20);
   Component component(dir.File("c.sock"), &service);
-  auto stub = pubsubpb::PubSub::NewStub(
-      grpc::CreateChannel("unix:" + dir.File("c.sock"), grpc::InsecureChannelCredentials()));
-  std::shared_ptr<pubsubpb::PubSub::Stub> shared_stub(std::move(stub));
+  std::shared_ptr<pubsubpb::PubSub::Stub> shared_stub = StubFor(dir.File("c.sock"));
 
   Held held;
   auto options = OptionsFor(shared_stub);
@@ -229,8 +237,7 @@ TEST_CASE("AckStream: a stream the component ends is reopened with the first req
   Seen seen;
   FakePubSub service(&seen, 100, /*end_after=*/1);
   Component component(dir.File("c.sock"), &service);
-  std::shared_ptr<pubsubpb::PubSub::Stub> stub = pubsubpb::PubSub::NewStub(
-      grpc::CreateChannel("unix:" + dir.File("c.sock"), grpc::InsecureChannelCredentials()));
+  std::shared_ptr<pubsubpb::PubSub::Stub> stub = StubFor(dir.File("c.sock"));
 
   std::atomic<int> delivered{0};
   auto stream =
@@ -250,8 +257,7 @@ TEST_CASE("AckStream: closing lets the acks already given reach the component") 
   Seen seen;
   FakePubSub service(&seen, 10);
   Component component(dir.File("c.sock"), &service);
-  std::shared_ptr<pubsubpb::PubSub::Stub> stub = pubsubpb::PubSub::NewStub(
-      grpc::CreateChannel("unix:" + dir.File("c.sock"), grpc::InsecureChannelCredentials()));
+  std::shared_ptr<pubsubpb::PubSub::Stub> stub = StubFor(dir.File("c.sock"));
 
   Held held;
   auto options = OptionsFor(stub);
@@ -273,8 +279,7 @@ TEST_CASE("AckStream: Close() from inside a delivery returns, and nothing is del
   Seen seen;
   FakePubSub service(&seen, 50);
   Component component(dir.File("c.sock"), &service);
-  std::shared_ptr<pubsubpb::PubSub::Stub> stub = pubsubpb::PubSub::NewStub(
-      grpc::CreateChannel("unix:" + dir.File("c.sock"), grpc::InsecureChannelCredentials()));
+  std::shared_ptr<pubsubpb::PubSub::Stub> stub = StubFor(dir.File("c.sock"));
 
   std::mutex mutex;
   std::shared_ptr<Engine> stream;
