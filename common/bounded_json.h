@@ -29,34 +29,33 @@ inline bool HasByte(uint64_t word, unsigned char byte) {
 
 }  // namespace json_internal
 
+// Where the JSON string whose body starts at text[i] (just past its opening quote) ends: the
+// index of its closing '"', or text.size() when it is not closed. Escapes are stepped over, not
+// checked. Only '"' and '\\' matter here, so a long string (an event's data) is skipped 8 bytes
+// at a time: every scan that must not mistake "[[[" inside a string for nesting uses this.
+inline size_t JsonStringEnd(std::string_view text, size_t i) {
+  while (i < text.size()) {
+    while (i + 8 <= text.size()) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (json_internal::HasByte(word, '"') || json_internal::HasByte(word, '\\')) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
+    if (text[i] == '"') return i;
+    i += text[i] == '\\' ? 2 : 1;
+  }
+  return text.size();
+}
+
 // The deepest nesting of objects and arrays in `text`, stopping once it passes `limit`
-// (strings and their escapes are skipped, so "[[[" inside a string does not count).
+// (strings are skipped, so "[[[" inside a string does not count).
 inline int JsonNestingDepth(std::string_view text, int limit = kMaxJsonDepth) {
   int depth = 0, deepest = 0;
-  bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (in_string) {
-      // Only '"' and '\\' matter inside a string: a long one (an event's data) is skipped 8
-      // bytes at a time.
-      while (i + 8 <= text.size()) {
-        uint64_t word;
-        std::memcpy(&word, text.data() + i, sizeof word);
-        if (json_internal::HasByte(word, '"') || json_internal::HasByte(word, '\\')) break;
-        i += 8;
-      }
-      if (i >= text.size()) break;
-    }
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
     if (c == '"') {
-      in_string = true;
+      i = JsonStringEnd(text, i + 1);  // the loop steps past the closing quote
     } else if (c == '[' || c == '{') {
       if (++depth > deepest) {
         deepest = depth;

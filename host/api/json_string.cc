@@ -4,6 +4,8 @@
 #include <cstring>
 #include <optional>
 
+#include "common/bounded_json.h"
+
 namespace plughost {
 namespace {
 
@@ -178,17 +180,10 @@ bool SkipValue(std::string_view text, size_t at, size_t* end) {
     return i > at;
   }
   int depth = 0;
-  bool in_string = false;
   for (size_t i = at; i < text.size(); ++i) {
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
+    if (c == '"') {
+      i = JsonStringEnd(text, i + 1);  // the loop steps past the closing quote
     } else if (c == '{' || c == '[') {
       ++depth;
     } else if ((c == '}' || c == ']') && --depth == 0) {
