@@ -506,21 +506,24 @@ std::string ParseResiliency(const YAML::Node& document,
     return "";
   };
   std::map<std::string, DeliveryPolicySpec> found;
-  // Dapr's default policies by name apply to pubsubs without their own target.
+  // Dapr's default policies apply to pubsubs without their own target, each of the three
+  // looked up by name from the most specific level to the broadest, as daprd does:
+  // Default{PubsubComponentInbound,ComponentInbound,Component,}{Retry,Timeout,CircuitBreaker}Policy.
+  auto default_named = [](const auto& defined, std::string_view kind) {
+    std::optional<typename std::decay_t<decltype(defined)>::mapped_type> found;
+    for (const char* level : {"PubsubComponentInbound", "ComponentInbound", "Component", ""}) {
+      auto it = defined.find(fmt::format("Default{}{}Policy", level, kind));
+      if (it != defined.end()) {
+        found = it->second;
+        break;
+      }
+    }
+    return found;
+  };
   DeliveryPolicySpec defaults;
-  for (const char* name :
-       {"DefaultPubsubComponentInboundRetryPolicy", "DefaultComponentInboundRetryPolicy"}) {
-    if (retries.count(name) && !defaults.retry) defaults.retry = retries[name];
-  }
-  for (const char* name :
-       {"DefaultPubsubComponentInboundTimeoutPolicy", "DefaultComponentInboundTimeoutPolicy"}) {
-    if (timeouts.count(name) && !defaults.timeout) defaults.timeout = timeouts[name];
-  }
-  for (const char* name : {"DefaultPubsubComponentInboundCircuitBreakerPolicy",
-                           "DefaultComponentInboundCircuitBreakerPolicy"}) {
-    if (breakers.count(name) && !defaults.circuit_breaker)
-      defaults.circuit_breaker = breakers[name];
-  }
+  defaults.retry = default_named(retries, "Retry");
+  defaults.timeout = default_named(timeouts, "Timeout");
+  defaults.circuit_breaker = default_named(breakers, "CircuitBreaker");
   if (defaults.retry || defaults.timeout || defaults.circuit_breaker) found[""] = defaults;
   for (const auto& entry : Child(Child(Child(document, "spec"), "targets"), "components")) {
     YAML::Node inbound = Child(entry.second, "inbound");

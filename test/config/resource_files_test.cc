@@ -187,6 +187,46 @@ spec:
         std::chrono::milliseconds(10000));
 }
 
+TEST_CASE("resource files: daprd's default policy names, most specific level first") {
+  // Each of retry, timeout and breaker is looked up on its own, from
+  // DefaultPubsubComponentInbound… through DefaultComponentInbound… and DefaultComponent… to
+  // Default…; a pubsub with its own target takes only what its target names.
+  HostConfig config = ParseOk(R"(
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: {name: res}
+spec:
+  policies:
+    timeouts:
+      DefaultTimeoutPolicy: 7s
+      DefaultComponentOutboundTimeoutPolicy: 1s
+    retries:
+      DefaultRetryPolicy: {policy: constant, duration: 1s, maxRetries: 1}
+      DefaultComponentRetryPolicy: {policy: constant, duration: 2s, maxRetries: 2}
+      DefaultComponentOutboundRetryPolicy: {policy: constant, duration: 9s, maxRetries: 9}
+      three: {policy: constant, duration: 3s, maxRetries: 3}
+    circuitBreakers:
+      DefaultCircuitBreakerPolicy: {timeout: 11s}
+      DefaultComponentInboundCircuitBreakerPolicy: {timeout: 12s}
+  targets:
+    components:
+      named:
+        inbound: {retry: three}
+)");
+  REQUIRE(config.pubsub_inbound_policies.count(""));
+  const DeliveryPolicySpec& fallback = config.pubsub_inbound_policies.at("");
+  REQUIRE(fallback.retry.has_value());
+  CHECK(fallback.retry->max_retries == 2);  // Component beats the top level; Outbound is not ours
+  CHECK(fallback.timeout == std::chrono::milliseconds(7000));  // only the top level fits
+  REQUIRE(fallback.circuit_breaker.has_value());
+  CHECK(fallback.circuit_breaker->timeout == std::chrono::milliseconds(12000));
+  const DeliveryPolicySpec& named = config.pubsub_inbound_policies.at("named");
+  REQUIRE(named.retry.has_value());
+  CHECK(named.retry->max_retries == 3);
+  CHECK_FALSE(named.timeout.has_value());
+  CHECK_FALSE(named.circuit_breaker.has_value());
+}
+
 TEST_CASE("resource files: Resiliency's circuit breakers and retry matching") {
   HostConfig config = ParseOk(R"(
 apiVersion: dapr.io/v1alpha1
