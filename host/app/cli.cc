@@ -45,12 +45,12 @@ struct Flag {
   FlagParser parse;
 };
 
-absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(std::move(message)); }
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
 // A parser for a duration in milliseconds given as plain digits; `allow_zero` for flags where
 // 0 has a meaning of its own.
-FlagParser Millis(std::string flag, std::chrono::milliseconds HostOptions::*field,
-                  bool allow_zero = false, std::string zero_means = "") {
+FlagParser Millis(const std::string& flag, std::chrono::milliseconds HostOptions::*field,
+                  bool allow_zero = false, const std::string& zero_means = "") {
   return [=](const std::string& value, CliOptions& options) {
     char* end = nullptr;
     long long number = std::strtoll(value.c_str(), &end, 10);
@@ -65,7 +65,8 @@ FlagParser Millis(std::string flag, std::chrono::milliseconds HostOptions::*fiel
 
 // A parser for a whole number in [min, 2^30].
 template <typename T>
-FlagParser Number(std::string flag, T HostOptions::*field, long long min, std::string expected) {
+FlagParser Number(const std::string& flag, T HostOptions::*field, long long min,
+                  const std::string& expected) {
   return [=](const std::string& value, CliOptions& options) {
     char* end = nullptr;
     long long number = std::strtoll(value.c_str(), &end, 10);
@@ -79,7 +80,7 @@ FlagParser Number(std::string flag, T HostOptions::*field, long long min, std::s
 
 // daprd's integer flags of the app health check: `unit`s; zero or less keeps the default, as
 // daprd does.
-FlagParser DaprdDefaulted(std::string flag, std::chrono::milliseconds HostOptions::*field,
+FlagParser DaprdDefaulted(const std::string& flag, std::chrono::milliseconds HostOptions::*field,
                           std::chrono::milliseconds unit) {
   return [=](const std::string& value, CliOptions& options) {
     char* end = nullptr;
@@ -100,7 +101,7 @@ FlagParser Text(std::string HostOptions::*field) {
 }
 
 // A TCP port 1-65535 becomes "127.0.0.1:<port>" in `field`, as daprd's port flags mean.
-FlagParser LocalPort(std::string flag, std::string HostOptions::*field) {
+FlagParser LocalPort(const std::string& flag, std::string HostOptions::*field) {
   return [=](const std::string& value, CliOptions& options) {
     char* end = nullptr;
     long port = std::strtol(value.c_str(), &end, 10);

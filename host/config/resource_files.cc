@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -655,7 +656,7 @@ bool ParseGoDuration(std::string_view text, std::chrono::milliseconds* out) {
     }
     if (!matched) return false;
   }
-  *out = std::chrono::milliseconds(static_cast<long long>(total + 0.5));
+  *out = std::chrono::milliseconds(std::llround(total));
   return true;
 }
 
@@ -801,7 +802,7 @@ absl::Status LoadResourceFolders(const std::vector<std::string>& folders, const 
     ::closedir(dir);
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
-      std::string path = folder + "/" + name;
+      std::string path = fmt::format("{}/{}", folder, name);
       std::ifstream in(path, std::ios::binary);
       if (!in) {
         return absl::InvalidArgumentError(
