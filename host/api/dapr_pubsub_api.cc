@@ -337,6 +337,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     // sends the event again after the policy's wait, until it gives up.
     int retries_done = 0;
     std::optional<Backoff> backoff;
+    // When the first attempt began: exponential retries end 15 minutes after it.
+    std::chrono::steady_clock::time_point first_attempt = std::chrono::steady_clock::now();
     uint64_t attempt = 0;                // tells this attempt's timeout from a later one's
     std::unique_ptr<grpc::Alarm> timer;  // the attempt's timeout, or the wait before a resend
     delivery::BreakerCall breaker_call;  // the circuit breaker's permission for the attempt
@@ -561,12 +563,13 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       std::lock_guard lock(shared->mutex);
       policy = shared->policy;
     }
-    if (!delivery::MayRetry(policy, pending.retries_done)) {
+    auto delay = delivery::NextRetryDelay(policy, pending.retries_done,
+                                          std::chrono::steady_clock::now() - pending.first_attempt,
+                                          &pending.backoff);
+    if (!delay) {
       GiveUp(shared, std::move(pending), std::move(error));
       return;
     }
-    if (!pending.backoff) pending.backoff = delivery::RetryBackoff(*policy.retry);
-    auto delay = pending.backoff->NextDelay();
     ++pending.retries_done;
     auto finished_timer = std::move(pending.timer);  // released outside the lock
     std::optional<Pending> rejected;                 // the stream is closing
@@ -579,7 +582,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
         Pending& waiting = shared->retrying[key];
         waiting = std::move(pending);
         waiting.timer = std::make_unique<grpc::Alarm>();
-        waiting.timer->Set(std::chrono::system_clock::now() + delay,
+        waiting.timer->Set(std::chrono::system_clock::now() + *delay,
                            [weak = std::weak_ptr<Shared>(shared), key](bool) {
                              if (auto shared = weak.lock()) Resend(shared, key);
                            });

@@ -44,10 +44,6 @@ int MaxConcurrencyOf(const Metadata& subscription_metadata, std::string* warning
 void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter_topic,
                        const pubsubpb::PullMessagesResponse& message, StatusCallback done);
 
-// The waits between retries of a delivery policy: constant (`duration` each time) or
-// exponential as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
-Backoff RetryBackoff(const RetryPolicySpec& retry);
-
 // The inbound delivery policy of `pubsub_name` in `policies` (by pubsub name, "" for every
 // other pubsub), or nullptr when none applies.
 const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
@@ -93,10 +89,18 @@ class BreakerCall {
   bool refused_ = false;
 };
 
-// True when a policy allows one more attempt after `retries_done` retries.
-inline bool MayRetry(const DeliveryPolicySpec& policy, int retries_done) {
-  if (!policy.retry) return false;
-  return policy.retry->max_retries < 0 || retries_done < policy.retry->max_retries;
-}
+// The waits between retries follow the policy: constant (`duration` each time) or exponential
+// as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
+// daprd's exponential retries also end once the next wait would finish more than 15 minutes
+// after the delivery's first attempt (its backoff's MaxElapsedTime), even with maxRetries -1.
+inline constexpr std::chrono::minutes kExponentialRetryBudget{15};
+
+// The wait before one more attempt after `retries_done` retries, begun `elapsed` ago; nullopt
+// when the policy gives up (none, maxRetries reached, or the exponential budget spent).
+// `*backoff` is the delivery's own, made here on the first retry.
+std::optional<std::chrono::milliseconds> NextRetryDelay(const DeliveryPolicySpec& policy,
+                                                        int retries_done,
+                                                        std::chrono::steady_clock::duration elapsed,
+                                                        std::optional<Backoff>* backoff);
 
 }  // namespace plughost::delivery

@@ -291,6 +291,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     std::unique_ptr<grpc::Alarm> retry_timer;
     std::optional<Backoff> backoff;
     int retries_done = 0;
+    // When the first attempt began: exponential retries end 15 minutes after it.
+    std::chrono::steady_clock::time_point first_attempt = std::chrono::steady_clock::now();
     bool cancelled = false;
     // The circuit breaker's token for the attempt at the app; only its own steps touch it.
     delivery::BreakerCall breaker_call;
@@ -726,13 +728,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    if (!delivery::MayRetry(plan.policy, run->retries_done)) {
+    auto delay = delivery::NextRetryDelay(plan.policy, run->retries_done,
+                                          std::chrono::steady_clock::now() - run->first_attempt,
+                                          &run->backoff);
+    if (!delay) {
       LogFailure(run, error);
       GiveUp(run, std::move(error));
       return;
     }
-    if (!run->backoff) run->backoff = delivery::RetryBackoff(*plan.policy.retry);
-    auto delay = run->backoff->NextDelay();
     ++run->retries_done;
     bool cancelled = false;
     {
@@ -741,7 +744,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (!cancelled) {
         run->retry_timer = std::make_unique<grpc::Alarm>();
         // Fired or cancelled (by Stop), the next attempt runs; a cancelled one ends at once.
-        run->retry_timer->Set(std::chrono::system_clock::now() + delay,
+        run->retry_timer->Set(std::chrono::system_clock::now() + *delay,
                               [self = shared_from_this(), run](bool) { self->Attempt(run); });
       }
     }
@@ -1009,6 +1012,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                       [&](const BulkRun::Entry& e) { return InGroup(*batch, e); })) {
         batch->retries_done = 0;
         batch->backoff.reset();
+        batch->first_attempt = std::chrono::steady_clock::now();
         AttemptBatch(batch);
         return;
       }
@@ -1023,15 +1027,16 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    if (!delivery::MayRetry(plan.policy, batch->retries_done)) {
+    auto delay = delivery::NextRetryDelay(plan.policy, batch->retries_done,
+                                          std::chrono::steady_clock::now() - batch->first_attempt,
+                                          &batch->backoff);
+    if (!delay) {
       for (size_t i = 0; i < batch->entries.size(); ++i) {
         if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
       }
       NextGroup(batch);
       return;
     }
-    if (!batch->backoff) batch->backoff = delivery::RetryBackoff(*plan.policy.retry);
-    auto delay = batch->backoff->NextDelay();
     ++batch->retries_done;
     bool cancelled = false;
     {
@@ -1040,7 +1045,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (!cancelled) {
         batch->retry_timer = std::make_unique<grpc::Alarm>();
         batch->retry_timer->Set(
-            std::chrono::system_clock::now() + delay,
+            std::chrono::system_clock::now() + *delay,
             [self = shared_from_this(), batch](bool) { self->AttemptBatch(batch); });
       }
     }
