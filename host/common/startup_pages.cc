@@ -1,0 +1,71 @@
+#include "host/common/startup_pages.h"
+
+#include <link.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+namespace plughost {
+namespace {
+
+struct Range {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+};
+
+uintptr_t PageSize() { return static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE)); }
+
+// Unmaps [begin, end) shrunk to whole pages; returns the bytes given back.
+size_t DropWholePages(Range range) {
+  const uintptr_t page = PageSize();
+  uintptr_t begin = (range.begin + page - 1) & ~(page - 1);
+  uintptr_t end = range.end & ~(page - 1);
+  if (end <= begin) return 0;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the address comes from the loader's headers.
+  if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) != 0) return 0;
+  return end - begin;
+}
+
+int DropObject(dl_phdr_info* info, size_t /*size*/, void* released) {
+  std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
+  // The vDSO is the kernel's own mapping, not a file.
+  if (name.starts_with("linux-vdso") || name.starts_with("linux-gate")) return 0;
+  Range relro;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& header = info->dlpi_phdr[i];
+    if (header.p_type == PT_GNU_RELRO) {
+      relro = {info->dlpi_addr + header.p_vaddr, info->dlpi_addr + header.p_vaddr + header.p_memsz};
+    }
+  }
+  size_t* total = static_cast<size_t*>(released);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& header = info->dlpi_phdr[i];
+    if (header.p_type != PT_LOAD || (header.p_flags & PF_W) != 0) continue;
+    // Only the part backed by the file: what lies past p_filesz is zero-filled memory.
+    Range segment{info->dlpi_addr + header.p_vaddr,
+                  info->dlpi_addr + header.p_vaddr + header.p_filesz};
+    if (relro.end > relro.begin && relro.begin < segment.end && segment.begin < relro.end) {
+      // Relocated data became read-only after the loader wrote it: keep it, drop the rest.
+      *total += DropWholePages({segment.begin, std::min(segment.end, relro.begin)});
+      *total += DropWholePages({std::max(segment.begin, relro.end), segment.end});
+      continue;
+    }
+    *total += DropWholePages(segment);
+  }
+  return 0;
+}
+
+}  // namespace
+
+ReleasedPages ReleaseStartupPages() {
+  ReleasedPages released;
+  ::dl_iterate_phdr(DropObject, &released.code_bytes);
+  released.heap_trimmed = ::malloc_trim(0) != 0;
+  return released;
+}
+
+}  // namespace plughost
