@@ -11,7 +11,7 @@
 #include "host/app/components_command.h"
 #include "host/app/open_file_limit.h"
 #include "host/common/log.h"
-#include "host/common/startup_pages.h"
+#include "common/startup_pages.h"
 #include "host/runtime/host.h"
 
 int main(int argc, char** argv) {
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     return error.exit_code;
   }
 
-  // Start-up is over: what it alone touched goes back (host/common/startup_pages.h).
+  // Start-up is over: what it alone touched goes back (common/startup_pages.h).
   auto released = plughost::ReleaseStartupPages();
   PH_LOG_DEBUG("host", "start-up pages released: {:.1f} MB of code and read-only data",
                static_cast<double>(released.code_bytes) / (1024.0 * 1024.0));

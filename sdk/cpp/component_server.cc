@@ -6,6 +6,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include "common/startup_pages.h"
 #include "sdk/cpp/command_line.h"
 #include "sdk/cpp/termination_signals.h"
 #include "sdk/cpp/unix_socket_server.h"
@@ -111,6 +112,7 @@ int ComponentServer::RunMain(int argc, char** argv) {
   }
   std::fprintf(stderr, "%sserving %s on %s\n", prefix.c_str(), Join(service_names_, ", ").c_str(),
                line->socket_path.c_str());
+  ReleaseStartupPages();  // what start-up alone ran goes back (common/startup_pages.h)
   int signal_number = WaitForTermination();
   std::fprintf(stderr, "%sstopping on signal %d\n", prefix.c_str(), signal_number);
   Shutdown();

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/startup_pages.h"
 #include "sdk/cpp/socket_folder.h"
 #include "sdk/cpp/termination_signals.h"
 
@@ -76,6 +77,7 @@ int RunMultiKindProgram(const MultiKindProgram& program, int argc, char** argv) 
     std::fprintf(stderr, "%s: serving %s on %s\n", name, kind.c_str(), socket.c_str());
     servers.push_back(std::move(server));
   }
+  ReleaseStartupPages();  // what start-up alone ran goes back (common/startup_pages.h)
   int signal_number = WaitForTermination();
   std::fprintf(stderr, "%s: stopping on signal %d\n", name, signal_number);
   for (auto& server : servers) server->Shutdown();

@@ -1,7 +1,7 @@
-// host/common/startup_pages.h: the unmapped ranges are given back, and nothing the process
+// common/startup_pages.h: the unmapped ranges are given back, and nothing the process
 // needs is lost (code runs, string literals read, relocated tables and vtables still point
 // where they did: dropping a RELRO page would revert them to the file's unrelocated bytes).
-#include "host/common/startup_pages.h"
+#include "common/startup_pages.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
