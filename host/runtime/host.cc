@@ -348,6 +348,16 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
       PH_LOG_WARN("host", "{}; going on without it (spec.ignoreErrors)", failure);
       continue;
     }
+    if (index < pending.size() && spec == nullptr) {
+      // A socket nobody configured is not the operator's component yet (a multi-kind process
+      // serves kinds this app may not use): its refusal of an Init without metadata is no
+      // reason to stop the host.
+      PH_LOG_WARN("host",
+                  "{}; no configuration entry names type '{}', so its Init had no metadata: "
+                  "going on without it (name the type in the configuration to use it)",
+                  failure, pending[index].info.type);
+      continue;
+    }
     message += "\n  " + failure;
   }
   if (!message.empty()) {
