@@ -126,7 +126,9 @@ class FanOutPublish : public std::enable_shared_from_this<FanOutPublish> {
       lock.unlock();
       pubsub_->As<PubSub>()->Publish(
           std::move(requests_[index]), options_,
-          [self = shared_from_this(), index](grpc::Status status) { self->Done(index, status); });
+          [self = shared_from_this(), index](const grpc::Status& status) {
+            self->Done(index, status);
+          });
       lock.lock();
     }
     pumping_ = false;
@@ -223,7 +225,7 @@ grpc::ServerUnaryReactor* BulkPublish(const ApiContext& context, std::string_vie
   if (HasFeature(*pubsub->component, kFeatureBulkPubSub)) {
     pubsub->As<PubSub>()->BulkPublish(
         std::move(bulk), options,
-        [reactor, request, response, pubsub](grpc::Status status,
+        [reactor, request, response, pubsub](const grpc::Status& status,
                                              pubsubpb::BulkPublishResponse result) {
           if (!status.ok()) {
             reactor->Finish(
@@ -431,18 +433,19 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
           }
           Deliver(shared, Pending{std::move(message), std::move(ack)});
         });
-    bool closed_meanwhile = false;
+    decltype(subscription) refused;  // closed meanwhile: closed here, outside the lock
     {
       std::lock_guard lock(shared_->mutex);
       // The app may have gone (OnCancel) or the host be shutting down while we subscribed.
-      closed_meanwhile = shared_->stream == nullptr;
-      if (!closed_meanwhile) {
+      if (shared_->stream == nullptr) {
+        refused = std::move(subscription);
+      } else {
         shared_->subscription = std::move(subscription);
         shared_->registration = registration;
       }
     }
-    if (closed_meanwhile) {
-      subscription->Close();
+    if (refused) {
+      refused->Close();
       context_->subscriptions.Remove(registration);
     } else {
       PH_LOG_INFO("pubsub", "streaming subscription to pubsub '{}' topic '{}' opened",
@@ -667,7 +670,8 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     auto ack = std::make_shared<StatusCallback>(std::move(pending.ack));
     delivery::PublishDeadLetter(
         pubsub, dead_letter_topic, pending.message,
-        [ack, pubsub_name, dead_letter_topic, id = pending.message.id()](grpc::Status status) {
+        [ack, pubsub_name, dead_letter_topic,
+         id = pending.message.id()](const grpc::Status& status) {
           if (status.ok()) {
             PH_LOG_INFO("pubsub",
                         "pubsub '{}': streamed message {} sent to dead-letter topic "
@@ -688,7 +692,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
   // Ends the stream once: no more deliveries, the component subscription closed, every event
   // the app has not processed rejected (so the component delivers it again), then Finish as
   // soon as no write is in flight. Safe from any thread.
-  static void Shutdown(const std::shared_ptr<Shared>& shared, grpc::Status status) {
+  static void Shutdown(const std::shared_ptr<Shared>& shared, const grpc::Status& status) {
     TopicEventStream* finish = nullptr;
     std::unique_ptr<Subscription> subscription;
     std::unordered_map<std::string, std::deque<Pending>> unprocessed;
@@ -771,7 +775,7 @@ grpc::ServerUnaryReactor* DaprApi::PublishEvent(grpc::CallbackServerContext* cal
     publish.set_content_type(cloud_events::kContentType);
   }
   pubsub->As<PubSub>()->Publish(
-      std::move(publish), OptionsFor(call), [reactor, request, pubsub](grpc::Status status) {
+      std::move(publish), OptionsFor(call), [reactor, request, pubsub](const grpc::Status& status) {
         reactor->Finish(status.ok() ? status
                                     : pubsub_errors::PublishFailed(request->topic(),
                                                                    request->pubsub_name(), status));

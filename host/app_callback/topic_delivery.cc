@@ -167,7 +167,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     context_->app_channel->stub().async()->ListTopicSubscriptions(
         call->context.get(), &call->request, &call->response,
-        [self = shared_from_this(), call](grpc::Status status) { self->Listed(call, status); });
+        [self = shared_from_this(), call](const grpc::Status& status) {
+          self->Listed(call, status);
+        });
   }
 
   void Stop(std::chrono::milliseconds drain) {
@@ -492,14 +494,17 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
           }
           self->Deliver(sub, std::move(message), std::move(ack));
         });
-    bool stopped = false;
+    decltype(handle) refused;  // stopped while subscribing: closed here, outside the lock
     {
       std::lock_guard lock(mutex_);
-      stopped = stopped_;
-      if (!stopped) subscriptions_.push_back(Subscribed{std::move(handle), registration});
+      if (stopped_) {
+        refused = std::move(handle);
+      } else {
+        subscriptions_.push_back(Subscribed{std::move(handle), registration});
+      }
     }
-    if (stopped) {
-      handle->Close();
+    if (refused) {
+      refused->Close();
       context_->subscriptions.Remove(registration);
       return;
     }
@@ -516,17 +521,18 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                StatusCallback ack) {
     if (options_.lag != nullptr) ack = Tracked(sub->plan, std::move(ack));
     Ready ready;
-    bool queued = false;
+    StatusCallback paused;  // the ack of a message that came while paused: held, not queued
     {
       std::lock_guard lock(mutex_);
-      if (!stopped_) {
-        queued = true;
+      if (stopped_) {
+        paused = std::move(ack);
+      } else {
         sub->queue.push_back(Queued{std::move(message), std::move(ack)});
         ready = TakeReady(sub);
       }
     }
-    if (!queued) {  // paused
-      Hold(std::move(ack));
+    if (paused) {
+      Hold(std::move(paused));
       return;
     }
     Start(ready);
@@ -667,7 +673,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     context_->app_channel->stub().async()->OnTopicEvent(
         run->context.get(), &run->request, &run->response,
-        [self = shared_from_this(), run](grpc::Status status) { self->Answered(run, status); });
+        [self = shared_from_this(), run](const grpc::Status& status) {
+          self->Answered(run, status);
+        });
   }
 
   void Answered(const std::shared_ptr<Run>& run, const grpc::Status& status) {
@@ -769,7 +777,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     delivery::PublishDeadLetter(
         pubsub, plan.dead_letter_topic, run->message,
-        [self = shared_from_this(), run](grpc::Status status) {
+        [self = shared_from_this(), run](const grpc::Status& status) {
           const Plan& plan = *run->sub->plan;
           if (status.ok()) {
             PH_LOG_INFO("pubsub",
@@ -922,7 +930,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       if (entry.pending && entry.path == path) *request.add_entries() = entry.sent;
     }
     batch->response.Clear();
-    auto done = [self = shared_from_this(), batch, alpha](grpc::Status status) {
+    auto done = [self = shared_from_this(), batch, alpha](const grpc::Status& status) {
       self->BatchAnswered(batch, alpha, status);
     };
     if (alpha) {
@@ -1020,7 +1028,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   }
 
   // The pending entries failed: retried (only they) under the policy, else given up.
-  void BatchFailed(const std::shared_ptr<BulkRun>& batch, grpc::Status error) {
+  void BatchFailed(const std::shared_ptr<BulkRun>& batch, const grpc::Status& error) {
     const Plan& plan = *batch->sub->plan;
     if (IsCancelled(*batch)) {
       SettlePending(batch,
@@ -1081,7 +1089,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     delivery::PublishDeadLetter(
         pubsub, plan.dead_letter_topic, batch->entries[index].message,
-        [self = shared_from_this(), batch, index](grpc::Status status) {
+        [self = shared_from_this(), batch, index](const grpc::Status& status) {
           const Plan& plan = *batch->sub->plan;
           if (status.ok()) {
             PH_LOG_INFO("pubsub",

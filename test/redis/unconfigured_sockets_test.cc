@@ -32,7 +32,8 @@ TEST_CASE("unconfigured sockets that refuse Init do not stop the host", "[redis]
   RunningHost host(dir, sockets, {"--config", config});
   INFO(host.Log());
   REQUIRE(host.started());
-  CHECK_THAT(host.Log(), Catch::Contains("no configuration entry names type 'pubsub.redis-pubsub'"));
+  CHECK_THAT(host.Log(),
+             Catch::Contains("no configuration entry names type 'pubsub.redis-pubsub'"));
 
   rt::SaveStateRequest save;
   save.set_store_name("statestore");
