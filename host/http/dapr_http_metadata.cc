@@ -43,13 +43,16 @@ json AppConnectionJson(const runtimepb::AppConnectionProperties& app) {
   if (!app.channel_address().empty()) out["channelAddress"] = app.channel_address();
   if (app.max_concurrency() != 0) out["maxConcurrency"] = app.max_concurrency();
   if (app.has_health()) {
-    const auto& h = app.health();
+    const auto& probe = app.health();
     json health = json::object();
-    if (!h.health_check_path().empty()) health["healthCheckPath"] = h.health_check_path();
-    if (!h.health_probe_interval().empty())
-      health["healthProbeInterval"] = h.health_probe_interval();
-    if (!h.health_probe_timeout().empty()) health["healthProbeTimeout"] = h.health_probe_timeout();
-    if (h.health_threshold() != 0) health["healthThreshold"] = h.health_threshold();
+    if (!probe.health_check_path().empty()) health["healthCheckPath"] = probe.health_check_path();
+    if (!probe.health_probe_interval().empty()) {
+      health["healthProbeInterval"] = probe.health_probe_interval();
+    }
+    if (!probe.health_probe_timeout().empty()) {
+      health["healthProbeTimeout"] = probe.health_probe_timeout();
+    }
+    if (probe.health_threshold() != 0) health["healthThreshold"] = probe.health_threshold();
     out["health"] = std::move(health);
   }
   return out;
@@ -118,7 +121,7 @@ json MetadataJson(const runtimepb::GetMetadataResponse& out) {
       {"hostReady", actors.host_ready()}};
   if (actors.active_actors_size() > 0) {
     json active = json::array();
-    for (const auto& a : actors.active_actors()) active.push_back(ActorCountJson(a));
+    for (const auto& count : actors.active_actors()) active.push_back(ActorCountJson(count));
     actor_runtime["activeActors"] = std::move(active);
   }
   if (!actors.placement().empty()) actor_runtime["placement"] = actors.placement();
