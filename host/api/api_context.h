@@ -17,6 +17,7 @@
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
+#include "dapr/proto/runtime/v1/dapr.pb.h"
 #include "host/api/active_subscriptions.h"
 #include "host/api/metered_unary_reactor.h"
 #include "host/config/host_config.h"
@@ -79,6 +80,8 @@ struct ApiContext {
   ExtendedMetadata extended_metadata;
   // The app's callback server, when --app-address was given; null otherwise.
   std::shared_ptr<AppChannel> app_channel;
+  // How the host reaches the app, as GetMetadata reports it (AppConnectionPropertiesFor).
+  dapr::proto::runtime::v1::AppConnectionProperties app_connection;
   // Pub/sub subscriptions delivering to the app right now (GetMetadata lists them).
   ActiveSubscriptions subscriptions;
   // Inbound delivery policies by pubsub name ("" for every other pubsub); streaming

@@ -35,6 +35,13 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
   for (auto& subscription : context_->subscriptions.Snapshot()) {
     *response->add_subscriptions() = std::move(subscription);
   }
+  *response->mutable_app_connection_properties() = context_->app_connection;
+  // No actors: what daprd reports when no placement service is configured.
+  auto* actors = response->mutable_actor_runtime();
+  actors->set_runtime_status(runtimepb::ActorRuntime::DISABLED);
+  actors->set_placement("placement: disconnected");
+  // daprd always sends its workflow engine's count; the host runs no workflow workers.
+  response->mutable_workflows()->set_connected_workers(0);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 } catch (...) {

@@ -21,6 +21,7 @@
 
 #include "common/backoff.h"
 #include "common/status_code_name.h"
+#include "host/api/app_connection_properties.h"
 #include "host/api/dapr_api.h"
 #include "host/app_http/http_app_channel.h"
 #include "host/components/binding_direction.h"
@@ -380,6 +381,24 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
   return true;
 }
 
+AppHealthOptions AppHealthOptionsOf(const HostOptions& options) {
+  AppHealthOptions health;
+  health.interval = options.app_health_probe_interval;
+  health.timeout = options.app_health_probe_timeout;
+  health.threshold = options.app_health_threshold;
+  return health;
+}
+
+AppConnectionSettings AppConnectionSettingsOf(const HostOptions& options) {
+  AppConnectionSettings settings;
+  settings.app_address = options.app_address;
+  settings.protocol = options.app_protocol;
+  settings.health_check = options.app_health_check;
+  settings.health_check_path = options.app_health_check_path;
+  settings.health = AppHealthOptionsOf(options);
+  return settings;
+}
+
 }  // namespace
 
 Host::~Host() {
@@ -714,10 +733,6 @@ void Host::StartAppDeliveries(const HostOptions& options) {
     deliveries_->Start();
     return;
   }
-  AppHealthOptions health;
-  health.interval = options.app_health_probe_interval;
-  health.timeout = options.app_health_probe_timeout;
-  health.threshold = options.app_health_threshold;
   AppHealthProbe probe = GrpcAppHealthProbe(api_context_.app_channel);
   if (options.app_protocol == "http") {
     probe = [get = app_http_calls_.get, path = options.app_health_check_path](
@@ -728,7 +743,7 @@ void Host::StartAppDeliveries(const HostOptions& options) {
   }
   // On the monitor's thread: Pause waits for the events at the app (bounded by the drain).
   app_health_ = std::make_unique<AppHealthMonitor>(
-      health, std::move(probe),
+      AppHealthOptionsOf(options), std::move(probe),
       [deliveries = deliveries_.get(), drain = drain_timeout_,
        load_app_config = std::move(load_app_config)](bool healthy) mutable {
         if (healthy) {
@@ -761,6 +776,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.component_timeout = options.component_timeout;
   api_context_.pubsub_inbound_policies = config_.pubsub_inbound_policies;
   if (!options.app_address.empty()) api_context_.app_channel = MakeAppChannel(options);
+  api_context_.app_connection = AppConnectionPropertiesFor(AppConnectionSettingsOf(options));
   dapr_api_ = std::make_unique<DaprApi>(&api_context_);
   layotto_api_ = std::make_unique<LayottoApi>(&api_context_);
 
