@@ -53,7 +53,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
                      done = std::move(done)]() mutable {
       auto exchange = std::make_shared<Exchange>(std::move(request), timeout, std::move(done));
       self->in_flight_.insert(exchange);
-      self->Start(std::move(exchange));
+      self->Start(exchange);
     });
   }
 
@@ -74,7 +74,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   };
   using ExchangePtr = std::shared_ptr<Exchange>;
 
-  void Start(ExchangePtr exchange) {
+  void Start(const ExchangePtr& exchange) {
     if (stopped_) {
       Complete(exchange, grpc::Status(grpc::StatusCode::CANCELLED, "the host is stopping"), {});
       return;
@@ -83,14 +83,14 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
       exchange->stream = std::move(idle_.back());
       idle_.pop_back();
       exchange->reused = true;
-      Write(std::move(exchange));
+      Write(exchange);
       return;
     }
     exchange->reused = false;
     exchange->stream = std::make_unique<beast::tcp_stream>(io_);
     Arm(*exchange);
     if (!endpoints_.empty()) {
-      Connect(std::move(exchange));
+      Connect(exchange);
       return;
     }
     auto resolver = std::make_shared<tcp::resolver>(io_);
@@ -98,7 +98,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
                             [self = shared_from_this(), resolver, exchange](
                                 beast::error_code error, tcp::resolver::results_type results) {
                               if (error) return self->Fail(exchange, error, "resolving");
-                              self->endpoints_ = results;
+                              self->endpoints_ = std::move(results);
                               self->Connect(exchange);
                             });
   }
@@ -111,7 +111,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
   }
 
-  void Connect(ExchangePtr exchange) {
+  void Connect(const ExchangePtr& exchange) {
     exchange->stream->async_connect(endpoints_, [self = shared_from_this(), exchange](
                                                     beast::error_code error, const tcp::endpoint&) {
       if (error) return self->Fail(exchange, error, "connecting");
@@ -119,7 +119,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     });
   }
 
-  void Write(ExchangePtr exchange) {
+  void Write(const ExchangePtr& exchange) {
     Arm(*exchange);
     auto& wire = exchange->wire;
     wire = {};
@@ -139,7 +139,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
                       });
   }
 
-  void Read(ExchangePtr exchange) {
+  void Read(const ExchangePtr& exchange) {
     exchange->buffer.clear();
     exchange->parser = std::make_unique<http::response_parser<http::string_body>>();
     exchange->parser->body_limit(options_.max_response_bytes);

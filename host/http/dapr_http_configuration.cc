@@ -108,7 +108,8 @@ class SubscriptionStream final
     const std::string& store = request_.store_name();
     auto remaining = std::make_shared<std::atomic<size_t>>(response_.items().size());
     for (const auto& [key, item] : response_.items()) {
-      std::string target = "/configuration/" + store + "/" + key;
+      std::string target = "/configuration/";
+      target.append(store).append("/").append(key);
       post_to_app_(target, body, [this, remaining, target](int status) {
         // daprd counts only 200 as delivered; it logs the rest (plughost does not retry).
         if (status != 200) {

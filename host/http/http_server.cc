@@ -186,7 +186,7 @@ class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler)
       : shared_(std::make_shared<Shared>()), acceptor_(io_), retry_timer_(io_) {
-    shared_->options = options;
+    shared_->options = std::move(options);
     shared_->handler = std::move(handler);
   }
 
@@ -334,7 +334,7 @@ class HttpServer::Impl {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                               HttpServerOptions options,
                                                               HttpHandler handler) {
-  auto impl = std::make_shared<Impl>(options, std::move(handler));
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(handler));
   if (auto status = impl->Listen(address); !status.ok()) return status;
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

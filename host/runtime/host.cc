@@ -320,7 +320,7 @@ bool InitAndRegister(std::vector<PendingInstance>& pending, const HostOptions& o
     longest = std::max(longest, info.init_spec.timeout);
     std::string label = fmt::format("{} '{}' ({}, {})", KindDisplayName(info.kind), info.name,
                                     info.type, info.source);
-    info.component->Init(info.init_spec, [results, label, i](grpc::Status status) {
+    info.component->Init(info.init_spec, [results, label, i](const grpc::Status& status) {
       absl::MutexLock lock(&results->mutex);
       if (!status.ok()) {
         results->failures[i] =
