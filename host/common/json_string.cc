@@ -1,6 +1,7 @@
 #include "host/common/json_string.h"
 
 #include <algorithm>
+#include <bit>
 #include <bitset>
 #include <charconv>
 #include <cstdint>
@@ -16,15 +17,22 @@ namespace {
 constexpr uint64_t kOnes = 0x0101010101010101ULL;
 constexpr uint64_t kHighBits = 0x8080808080808080ULL;
 
-// True when none of the 8 bytes needs a look of its own: no control character, '"', '\\' or
-// non-ASCII byte (the classic "has a byte less than n" and "has a zero byte" bit tricks).
-bool PlainAscii(uint64_t word) {
+// How many of the 8 bytes of `word` (in memory order) need no look of their own before the
+// first that does: a control character, '"', '\\' or a non-ASCII byte; 8 when none does. The
+// classic "has a byte less than n" and "has a zero byte" bit tricks flag such bytes; borrows
+// can flag bytes after a real one, never before, so the lowest flag is exact.
+size_t PlainPrefix(uint64_t word) {
   uint64_t below_space = (word - kOnes * 0x20) & ~word;
   uint64_t quote = word ^ (kOnes * '"');
   uint64_t backslash = word ^ (kOnes * '\\');
   uint64_t is_quote = (quote - kOnes) & ~quote;
   uint64_t is_backslash = (backslash - kOnes) & ~backslash;
-  return ((below_space | is_quote | is_backslash | word) & kHighBits) == 0;
+  uint64_t flags = (below_space | is_quote | is_backslash | word) & kHighBits;
+  if constexpr (std::endian::native == std::endian::little) {
+    return flags == 0 ? 8 : static_cast<size_t>(std::countr_zero(flags)) / 8;
+  } else {
+    return flags == 0 ? 8 : 0;  // a look at the next byte, then the next word
+  }
 }
 
 // Length of the well-formed UTF-8 sequence (Unicode table 3-7) that starts at `at`, whose first
@@ -394,10 +402,9 @@ bool ReadJsonString(std::string_view text, size_t* pos, std::string* out) {
     if (i + 8 <= text.size()) {
       uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);
-      if (PlainAscii(word)) {
-        i += 8;
-        continue;
-      }
+      size_t plain = PlainPrefix(word);
+      i += plain;
+      if (plain == 8) continue;
     }
     auto c = static_cast<unsigned char>(text[i]);
     if (c == '"') {
@@ -460,10 +467,9 @@ void AppendJsonString(std::string_view text, std::string* out) {
     if (i + 8 <= text.size()) {
       uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);
-      if (PlainAscii(word)) {
-        i += 8;
-        continue;
-      }
+      size_t plain = PlainPrefix(word);
+      i += plain;
+      if (plain == 8) continue;
     }
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {

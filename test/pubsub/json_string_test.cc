@@ -63,6 +63,32 @@ TEST_CASE("JSON strings are written as nlohmann::json writes them", "[pubsub][cl
   }
 }
 
+TEST_CASE("a byte that needs a look is found wherever it sits in an 8-byte word",
+          "[pubsub][cloudevents]") {
+  const std::string specials[] = {
+      "\"", "\\", "\n", "\x01", "\x1f", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xFF", "\xC3", "\x7f"};
+  for (const auto& special : specials) {
+    for (size_t at = 0; at <= 24; ++at) {
+      for (size_t length : {at, at + 1, at + 8, size_t{40}}) {
+        std::string text(std::max(length, at), 'a');
+        text.insert(at, special);
+        if (at % 3 == 0) text.insert(std::min(text.size(), at + 5), special);  // a second one
+        INFO(at << " " << length << " " << text);
+        CHECK(ByWriter(text) == ByNlohmann(text));
+        // nlohmann gives ill-formed bytes back replaced, well-formed text as it was.
+        CHECK(IsWellFormedUtf8(text) == (json::parse(ByNlohmann(text)).get<std::string>() == text));
+        // Read back: the same text, where nlohmann reads it.
+        std::string literal = ByNlohmann(text);
+        std::string read;
+        size_t pos = 0;
+        REQUIRE(ReadJsonString(literal, &pos, &read));
+        CHECK(pos == literal.size());
+        CHECK(read == json::parse(literal).get<std::string>());
+      }
+    }
+  }
+}
+
 // ParseJsonObject must give nlohmann's tree, or fail where nlohmann fails, on anything.
 void CheckSameParse(const std::string& text) {
   INFO(text);
