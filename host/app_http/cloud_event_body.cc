@@ -4,9 +4,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -113,14 +112,16 @@ bool WritableDirectly(const Struct& extensions) {
 
 // A number as protobuf prints a Struct's (the shorter of %.15g and %.17g that reads back) and
 // nlohmann then reads it: as an integer when it has neither '.' nor exponent, else as the same
-// double, which nlohmann writes its own way.
+// double, which nlohmann writes its own way. to_chars is printf's %g without the locale.
 void AppendNumber(double number, std::string* out) {
   char text[32];
-  int length = std::snprintf(text, sizeof text, "%.15g", number);
-  if (std::strtod(text, nullptr) != number) {
-    length = std::snprintf(text, sizeof text, "%.17g", number);
+  char* end = std::to_chars(text, text + sizeof text, number, std::chars_format::general, 15).ptr;
+  double read_back = 0;
+  std::from_chars(text, end, read_back);
+  if (read_back != number) {
+    end = std::to_chars(text, text + sizeof text, number, std::chars_format::general, 17).ptr;
   }
-  std::string_view printed(text, static_cast<size_t>(length));
+  std::string_view printed(text, static_cast<size_t>(end - text));
   if (printed.find_first_of(".eE") != std::string_view::npos) {
     out->append(nlohmann::json(number).dump());
   } else {
