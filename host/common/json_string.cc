@@ -375,7 +375,11 @@ bool ValidateJson(std::string_view text, std::string_view* value) {
       if (depth == 0) {
         size_t end = i;
         i = SkipSpace(text, i);
-        if (i < text.size() && text[i] != '\0') return false;
+        if (i < text.size()) {
+          if (text[i] != '\0') return false;
+          // ParseBoundedJson bounds the nesting of the whole text, past the NUL too.
+          if (JsonNestingDepth(text.substr(i)) > kMaxJsonDepth) return false;
+        }
         *value = text.substr(begin, end - begin);
         return true;
       }

@@ -314,6 +314,8 @@ TEST_CASE("JSON is validated as nlohmann::json parses it", "[pubsub][cloudevents
       std::string("[1,\0]", 5),
       std::string("\"a\0\"", 4),
       std::string("tr\0ue", 5),
+      std::string("[1]\0", 4) + std::string(kMaxJsonDepth + 1, '['),
+      std::string("[1]\0", 4) + std::string(kMaxJsonDepth, '['),
       "",
       " ",
       "\n\t\r ",
@@ -339,7 +341,7 @@ TEST_CASE("JSON is validated as nlohmann::json parses it", "[pubsub][cloudevents
       R"("just a string with \"escapes\" and \u0041")",
       "-12.5e+3",
   };
-  const char kPieces[] = "{}[]\",:\\u0aZ \n\t\x01\x80\xC3\xED\xF0\xEF-+.eE19tfn";
+  const char kPieces[] = "{}[]\",:\\u0aZ \n\t\x01\x80\xC3\xED\xF0\xEF-+.eE19tfn\0";  // NUL last
   std::mt19937 random(5122026);
   for (const auto& base : bases) {
     CheckSameValidity(base);
