@@ -16,7 +16,7 @@
 
 #include "common/base64.h"
 #include "common/bounded_json.h"
-#include "host/api/json_string.h"
+#include "host/common/json_string.h"
 #include "host/common/limit_hits.h"
 
 namespace plughost::cloud_events {

@@ -1,6 +1,5 @@
 #include "host/app_http/http_app_channel.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
@@ -11,8 +10,9 @@
 #include <string_view>
 #include <utility>
 
-#include "common/base64.h"
 #include "common/bounded_json.h"
+#include "host/app_http/bulk_event_body.h"
+#include "host/app_http/cloud_event_body.h"
 #include "host/app_http/http_client.h"
 #include "host/common/log.h"
 
@@ -60,54 +60,6 @@ std::chrono::milliseconds Remaining(const grpc::CallbackServerContext& context) 
   return std::max(left, std::chrono::milliseconds(1));
 }
 
-bool IsJsonContentType(std::string_view content_type) {
-  std::string type = Lower(content_type.substr(0, content_type.find(';')));
-  return type == "application/json" || type == "text/json" ||
-         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
-}
-
-// The CloudEvent the app receives, rebuilt from the fields delivery hands over: `Event` is a
-// TopicEventRequest (one event) or a TopicEventCERequest (one entry of a bulk delivery).
-template <typename Event>
-json CloudEventObject(const Event& event, const std::string& topic,
-                      const std::string& pubsub_name) {
-  json envelope = json::object();
-  if (event.has_extensions()) {
-    std::string text;
-    if (google::protobuf::util::MessageToJsonString(event.extensions(), &text).ok()) {
-      json extensions = ParseBoundedJson(text);
-      if (extensions.is_object()) envelope = std::move(extensions);
-    }
-  }
-  envelope["id"] = event.id();
-  envelope["source"] = event.source();
-  envelope["type"] = event.type();
-  envelope["specversion"] = event.spec_version().empty() ? "1.0" : event.spec_version();
-  envelope["datacontenttype"] = event.data_content_type();
-  envelope["topic"] = topic;
-  envelope["pubsubname"] = pubsub_name;
-  const std::string& data = event.data();
-  std::string_view content_type = event.data_content_type();
-  if (IsJsonContentType(content_type)) {
-    json value = ParseBoundedJson(data);
-    if (!value.is_discarded()) {
-      envelope["data"] = std::move(value);
-    } else {
-      envelope["data"] = data;
-    }
-  } else if (content_type.empty() || Lower(content_type).rfind("text/", 0) == 0) {
-    envelope["data"] = data;
-  } else {
-    envelope["data_base64"] = Base64Encode(data);
-  }
-  return envelope;
-}
-
-// As JSON text; bytes that are not UTF-8 are replaced, not thrown on.
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // daprd's reading of an HTTP app's answer to an event (docs/http-app.md).
 appcallbackpb::TopicEventResponse::TopicEventResponseStatus TopicOutcome(
     const HttpResponse& response) {
@@ -127,32 +79,6 @@ appcallbackpb::TopicEventResponse::TopicEventResponseStatus TopicOutcome(
 std::string StringField(const json& item, const char* name) {
   auto it = item.find(name);
   return it != item.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// The body of daprd's bulk delivery to an HTTP app: the bulk envelope with one entry per event,
-// each event the CloudEvent as an object, or, with rawPayload, the base64 of its bytes.
-std::string BulkBody(const appcallbackpb::TopicEventBulkRequest& request) {
-  json entries = json::array();
-  for (const auto& entry : request.entries()) {
-    json item = {{"entryId", entry.entry_id()},
-                 {"metadata", json(std::map<std::string, std::string>(entry.metadata().begin(),
-                                                                      entry.metadata().end()))}};
-    if (entry.has_cloud_event()) {
-      item["event"] = CloudEventObject(entry.cloud_event(), request.topic(), request.pubsub_name());
-    } else {
-      item["event"] = Base64Encode(entry.bytes());
-    }
-    if (!entry.content_type().empty()) item["contentType"] = entry.content_type();
-    entries.push_back(std::move(item));
-  }
-  json body = {{"id", request.id()},
-               {"type", request.type()},
-               {"topic", request.topic()},
-               {"pubsubname", request.pubsub_name()},
-               {"metadata", json(std::map<std::string, std::string>(request.metadata().begin(),
-                                                                    request.metadata().end()))},
-               {"entries", std::move(entries)}};
-  return Dump(body);
 }
 
 // daprd's reading of an HTTP app's answer to a bulk delivery: 404 drops every entry, another
@@ -320,7 +246,7 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     request.headers.emplace_back("content-type", "application/cloudevents+json");
     request.headers.emplace_back("pubsubname", event->pubsub_name());
     AddMetadataHeaders(*context, request);
-    request.body = Dump(CloudEventObject(*event, event->topic(), event->pubsub_name()));
+    request.body = CloudEventBody(*event);
     std::string where = event->path();
     client_.Send(std::move(request), Remaining(*context),
                  [reactor, response, where](grpc::Status status, HttpResponse answer) {
@@ -342,7 +268,7 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     HttpRequest http = NewRequest("POST", Target(request->path()));
     http.headers.emplace_back("content-type", "application/json");
     AddMetadataHeaders(*context, http);
-    http.body = BulkBody(*request);
+    http.body = BulkEventBody(*request);
     client_.Send(std::move(http), Remaining(*context),
                  [reactor, request, response](grpc::Status status, HttpResponse answer) {
                    if (!status.ok()) return reactor->Finish(status);

@@ -1,6 +1,6 @@
 // The envelope writer's JSON strings must be exactly what nlohmann::json would have written, so
 // replacing the JSON tree changed no byte a component or an app receives.
-#include "host/api/json_string.h"
+#include "host/common/json_string.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "common/bounded_json.h"
 #include "host/api/cloud_events.h"
 
 namespace plughost {
@@ -59,6 +60,32 @@ TEST_CASE("JSON strings are written as nlohmann::json writes them", "[pubsub][cl
     }
     INFO(round);
     CHECK(ByWriter(text) == ByNlohmann(text));
+  }
+}
+
+TEST_CASE("a byte that needs a look is found wherever it sits in an 8-byte word",
+          "[pubsub][cloudevents]") {
+  const std::string specials[] = {
+      "\"", "\\", "\n", "\x01", "\x1f", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xFF", "\xC3", "\x7f"};
+  for (const auto& special : specials) {
+    for (size_t at = 0; at <= 24; ++at) {
+      for (size_t length : {at, at + 1, at + 8, size_t{40}}) {
+        std::string text(std::max(length, at), 'a');
+        text.insert(at, special);
+        if (at % 3 == 0) text.insert(std::min(text.size(), at + 5), special);  // a second one
+        INFO(at << " " << length << " " << text);
+        CHECK(ByWriter(text) == ByNlohmann(text));
+        // nlohmann gives ill-formed bytes back replaced, well-formed text as it was.
+        CHECK(IsWellFormedUtf8(text) == (json::parse(ByNlohmann(text)).get<std::string>() == text));
+        // Read back: the same text, where nlohmann reads it.
+        std::string literal = ByNlohmann(text);
+        std::string read;
+        size_t pos = 0;
+        REQUIRE(ReadJsonString(literal, &pos, &read));
+        CHECK(pos == literal.size());
+        CHECK(read == json::parse(literal).get<std::string>());
+      }
+    }
   }
 }
 
@@ -170,6 +197,172 @@ TEST_CASE("a new envelope is what a json object of the same fields dumps to",
     CHECK(tree.dump(-1, ' ', false, json::error_handler_t::replace) == *envelope);
     CHECK(tree.contains("expiration"));
     CHECK(tree["subject"] == "sub\"ject");
+  }
+}
+
+// ValidateJson must accept exactly what ParseBoundedJson keeps, and its span must be the same
+// value on its own.
+void CheckSameValidity(const std::string& text) {
+  INFO(text);
+  json expected = ParseBoundedJson(text);
+  std::string_view value;
+  bool valid = ValidateJson(text, &value);
+  REQUIRE(valid == !expected.is_discarded());
+  if (valid) {
+    REQUIRE(value.data() >= text.data());
+    REQUIRE(value.data() + value.size() <= text.data() + text.size());
+    json alone = json::parse(value, nullptr, false);
+    REQUIRE_FALSE(alone.is_discarded());
+    CHECK(alone == expected);
+    // Copied into another document, the span stays one value.
+    CHECK(json::parse("[" + std::string(value) + "]", nullptr, false) == json::array({expected}));
+  }
+}
+
+TEST_CASE("JSON is validated as nlohmann::json parses it", "[pubsub][cloudevents]") {
+  const std::string documents[] = {
+      "{}",
+      "[]",
+      " { } ",
+      "[ ]",
+      "0",
+      "-0",
+      "1",
+      "-1",
+      "1.5",
+      "-1.5e-3",
+      "1E2",
+      "1e+2",
+      "18446744073709551615",
+      "18446744073709551616",
+      "-9223372036854775809",
+      "123456789012345678901234567890",
+      "1e308",
+      "1.7976931348623157e308",
+      "1.7976931348623158e308",
+      "1.7976931348623159e308",
+      "1.8e308",
+      "9.99e308",
+      "1e309",
+      "-1e309",
+      "1e400",
+      "0e999999999999",
+      "0.000e99999",
+      "1e-400",
+      "1e-99999999999999999999",
+      std::string(308, '9'),
+      std::string(309, '9'),
+      "1" + std::string(308, '0'),
+      "0." + std::string(400, '0') + "1e708",
+      "0." + std::string(400, '0') + "1e710",
+      "01",
+      "-",
+      "-a",
+      "1.",
+      ".5",
+      "1e",
+      "1e+",
+      "+1",
+      "1.5.3",
+      "0x10",
+      "Infinity",
+      "NaN",
+      "true",
+      "false",
+      "null",
+      "tru",
+      "nul",
+      "True",
+      "truex",
+      "true false",
+      "[true,false,null]",
+      R"("")",
+      R"("text")",
+      R"("\u00e9\ud83d\ude00\u0000\/\b\f\n\r\t\"\\")",
+      R"("\ud83d")",
+      R"("\ude00")",
+      R"("\x")",
+      "\"raw\ttab\"",
+      "\"h\xC3\xA9\"",
+      "\"bad \xC3\x28\"",
+      "\"\xED\xA0\x80\"",
+      "\"unterminated",
+      R"({"a":1,"a":2})",
+      R"({"b":1, "a" : [1, 2, {"c": null}] })",
+      R"({"a":1,})",
+      R"([1,])",
+      R"([,1])",
+      R"({,"a":1})",
+      R"({"a" 1})",
+      R"({"a":})",
+      R"({a:1})",
+      R"({"a":1}})",
+      R"([1]])",
+      R"([1}})",
+      R"({"a":[1,2}})",
+      R"({"a":"}"})",
+      R"(["]"])",
+      "\xEF\xBB\xBF{\"bom\":1}",
+      "\xEF\xBB\xBF",
+      "\xEF\xBB{}",
+      "\xEF{}",
+      " \xEF\xBB\xBF{}",
+      std::string("{}\0garbage", 10),
+      std::string("[1] \0 x", 7),
+      std::string("12\0", 3),
+      std::string("\0", 1),
+      std::string("[1,\0]", 5),
+      std::string("\"a\0\"", 4),
+      std::string("tr\0ue", 5),
+      std::string("[1]\0", 4) + std::string(kMaxJsonDepth + 1, '['),
+      std::string("[1]\0", 4) + std::string(kMaxJsonDepth, '['),
+      "",
+      " ",
+      "\n\t\r ",
+      "{} x",
+      "{}{}",
+      "1 2",
+      "\x0c{}",
+      "{}\x0b",
+      std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'),
+      std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']'),
+      std::string(kMaxJsonDepth - 1, '[') + "{\"a\":1}" + std::string(kMaxJsonDepth - 1, ']'),
+      std::string(kMaxJsonDepth, '[') + "{}" + std::string(kMaxJsonDepth, ']'),
+      std::string(100000, '['),
+  };
+  for (const auto& document : documents) CheckSameValidity(document);
+
+  // Random damage to documents of every shape: every outcome must match.
+  const std::string bases[] = {
+      R"({"data":{"order":7,"items":["a","b"],"note":"x\"y"},"n":-1.5e2,"ok":true,"z":null,)"
+      "\"text\":\"caf\\u00e9 \\ud83d\\ude00 \\n "
+      "h\xC3\xA9\",\"list\":[1,[2,{\"z\":\"]\"}]],\"e\":{}}",
+      R"([0, -0.5, 1e10, 2E-3, 123456789, "s", [], [[]], {"k": [true, false, null]}])",
+      R"("just a string with \"escapes\" and \u0041")",
+      "-12.5e+3",
+  };
+  const char kPieces[] = "{}[]\",:\\u0aZ \n\t\x01\x80\xC3\xED\xF0\xEF-+.eE19tfn\0";  // NUL last
+  std::mt19937 random(5122026);
+  for (const auto& base : bases) {
+    CheckSameValidity(base);
+    for (int round = 0; round < 4000; ++round) {
+      std::string text = base;
+      for (int edits = 1 + random() % 3; edits > 0; --edits) {
+        size_t at = random() % (text.size() + 1);
+        char piece = kPieces[random() % (sizeof kPieces - 1)];
+        switch (random() % 3) {
+          case 0:
+            if (at < text.size()) text[at] = piece;
+            break;
+          case 1:
+            text.insert(at, 1, piece);
+            break;
+          default:
+            if (at < text.size()) text.erase(at, 1);
+        }
+      }
+      CheckSameValidity(text);
+    }
   }
 }
 

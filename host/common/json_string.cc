@@ -1,8 +1,13 @@
-#include "host/api/json_string.h"
+#include "host/common/json_string.h"
 
+#include <algorithm>
+#include <bit>
+#include <bitset>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 #include "common/bounded_json.h"
 
@@ -12,15 +17,22 @@ namespace {
 constexpr uint64_t kOnes = 0x0101010101010101ULL;
 constexpr uint64_t kHighBits = 0x8080808080808080ULL;
 
-// True when none of the 8 bytes needs a look of its own: no control character, '"', '\\' or
-// non-ASCII byte (the classic "has a byte less than n" and "has a zero byte" bit tricks).
-bool PlainAscii(uint64_t word) {
+// How many of the 8 bytes of `word` (in memory order) need no look of their own before the
+// first that does: a control character, '"', '\\' or a non-ASCII byte; 8 when none does. The
+// classic "has a byte less than n" and "has a zero byte" bit tricks flag such bytes; borrows
+// can flag bytes after a real one, never before, so the lowest flag is exact.
+size_t PlainPrefix(uint64_t word) {
   uint64_t below_space = (word - kOnes * 0x20) & ~word;
   uint64_t quote = word ^ (kOnes * '"');
   uint64_t backslash = word ^ (kOnes * '\\');
   uint64_t is_quote = (quote - kOnes) & ~quote;
   uint64_t is_backslash = (backslash - kOnes) & ~backslash;
-  return ((below_space | is_quote | is_backslash | word) & kHighBits) == 0;
+  uint64_t flags = (below_space | is_quote | is_backslash | word) & kHighBits;
+  if constexpr (std::endian::native == std::endian::little) {
+    return flags == 0 ? 8 : static_cast<size_t>(std::countr_zero(flags)) / 8;
+  } else {
+    return flags == 0 ? 8 : 0;  // a look at the next byte, then the next word
+  }
 }
 
 // Length of the well-formed UTF-8 sequence (Unicode table 3-7) that starts at `at`, whose first
@@ -100,6 +112,7 @@ int32_t ReadHex4(std::string_view text, size_t at) {
 }
 
 void AppendUtf8(uint32_t code_point, std::string* out) {
+  if (out == nullptr) return;  // only checking
   if (code_point < 0x80) {
     out->push_back(static_cast<char>(code_point));
   } else if (code_point < 0x800) {
@@ -117,35 +130,42 @@ void AppendUtf8(uint32_t code_point, std::string* out) {
   }
 }
 
-// The escape after a backslash at text[*pos - 1], decoded into `out`; *pos moves past it.
+// The escape after a backslash at text[*pos - 1], decoded into `out` (only checked when `out`
+// is null); *pos moves past it.
 bool ReadEscape(std::string_view text, size_t* pos, std::string* out) {
   if (*pos >= text.size()) return false;
   char c = text[(*pos)++];
+  char decoded;
   switch (c) {
     case '"':
     case '\\':
     case '/':
-      out->push_back(c);
-      return true;
+      decoded = c;
+      break;
     case 'b':
-      out->push_back('\b');
-      return true;
+      decoded = '\b';
+      break;
     case 'f':
-      out->push_back('\f');
-      return true;
+      decoded = '\f';
+      break;
     case 'n':
-      out->push_back('\n');
-      return true;
+      decoded = '\n';
+      break;
     case 'r':
-      out->push_back('\r');
-      return true;
+      decoded = '\r';
+      break;
     case 't':
-      out->push_back('\t');
-      return true;
+      decoded = '\t';
+      break;
     case 'u':
+      decoded = 0;
       break;
     default:
       return false;
+  }
+  if (c != 'u') {
+    if (out != nullptr) out->push_back(decoded);
+    return true;
   }
   int32_t unit = ReadHex4(text, *pos);
   if (unit < 0) return false;
@@ -244,7 +264,140 @@ std::optional<nlohmann::json> ReadObject(std::string_view text) {
   }
 }
 
+// Steps over the number that starts at text[*pos] (a '-' or a digit) as nlohmann's lexer reads
+// it; false when it is malformed or, as nlohmann's parser refuses it, overflows a double.
+bool SkipNumber(std::string_view text, size_t* pos) {
+  const size_t start = *pos;
+  size_t i = start;
+  auto is_digit = [&](size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
+  if (text[i] == '-') ++i;
+  if (!is_digit(i)) return false;
+  // The decimal exponent of the first significant digit, to tell overflow without converting.
+  int64_t magnitude = 0;
+  bool nonzero = false;
+  if (text[i] == '0') {
+    ++i;  // a leading zero stands alone: "01" is "0" followed by a stray token
+  } else {
+    size_t first = i;
+    while (is_digit(i)) ++i;
+    magnitude = static_cast<int64_t>(i - first) - 1;
+    nonzero = true;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!is_digit(i)) return false;
+    for (int64_t place = -1; is_digit(i); ++i, --place) {
+      if (!nonzero && text[i] != '0') {
+        nonzero = true;
+        magnitude = place;
+      }
+    }
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+    if (!is_digit(i)) return false;
+    int64_t exponent = 0;
+    for (; is_digit(i); ++i) {
+      exponent = std::min<int64_t>(exponent * 10 + (text[i] - '0'), int64_t{1} << 40);
+    }
+    magnitude += negative ? -exponent : exponent;
+  }
+  *pos = i;
+  // Below 1e308 a double holds it; from 1e309 on it is infinite. Only the decade between needs a
+  // real conversion (underflow to zero is accepted, as by nlohmann).
+  if (!nonzero || magnitude < 308) return true;
+  if (magnitude > 308) return false;
+  double value;
+  auto [end, error] = std::from_chars(text.data() + start, text.data() + i, value);
+  return error != std::errc::result_out_of_range;
+}
+
+bool SkipLiteral(std::string_view text, size_t* pos, std::string_view literal) {
+  if (text.substr(*pos, literal.size()) != literal) return false;
+  *pos += literal.size();
+  return true;
+}
+
+// Steps over an object member's name and its ':' at text[*pos] (white space before it skipped).
+bool SkipMemberName(std::string_view text, size_t* pos) {
+  size_t i = SkipSpace(text, *pos);
+  if (i >= text.size() || text[i] != '"' || !ReadJsonString(text, &i, nullptr)) return false;
+  i = SkipSpace(text, i);
+  if (i >= text.size() || text[i] != ':') return false;
+  *pos = i + 1;
+  return true;
+}
+
 }  // namespace
+
+bool ValidateJson(std::string_view text, std::string_view* value) {
+  size_t i = 0;
+  if (!text.empty() && static_cast<unsigned char>(text[0]) == 0xEF) {
+    if (text.size() < 3 || static_cast<unsigned char>(text[1]) != 0xBB ||
+        static_cast<unsigned char>(text[2]) != 0xBF) {
+      return false;
+    }
+    i = 3;
+  }
+  i = SkipSpace(text, i);
+  const size_t begin = i;
+  // One bit per open container, set for an object: the nesting is bounded, so is this.
+  std::bitset<kMaxJsonDepth> in_object;
+  int depth = 0;
+  while (true) {
+    // A value starts at text[i] (white space skipped).
+    if (i >= text.size()) return false;
+    char c = text[i];
+    if (c == '{' || c == '[') {
+      if (depth == kMaxJsonDepth) return false;
+      in_object[depth++] = c == '{';
+      i = SkipSpace(text, i + 1);
+      if (i >= text.size() || text[i] != (c == '{' ? '}' : ']')) {
+        if (c == '{' && !SkipMemberName(text, &i)) return false;
+        i = SkipSpace(text, i);
+        continue;  // to the first element's value
+      }
+      --depth;  // empty
+      ++i;
+    } else if (c == '"') {
+      if (!ReadJsonString(text, &i, nullptr)) return false;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      if (!SkipNumber(text, &i)) return false;
+    } else if (!(c == 't' && SkipLiteral(text, &i, "true")) &&
+               !(c == 'f' && SkipLiteral(text, &i, "false")) &&
+               !(c == 'n' && SkipLiteral(text, &i, "null"))) {
+      return false;
+    }
+    // After a value: the next one, the end of containers, or the end of the document.
+    while (true) {
+      if (depth == 0) {
+        size_t end = i;
+        i = SkipSpace(text, i);
+        if (i < text.size()) {
+          if (text[i] != '\0') return false;
+          // ParseBoundedJson bounds the nesting of the whole text, past the NUL too.
+          if (JsonNestingDepth(text.substr(i)) > kMaxJsonDepth) return false;
+        }
+        *value = text.substr(begin, end - begin);
+        return true;
+      }
+      i = SkipSpace(text, i);
+      if (i >= text.size()) return false;
+      bool object = in_object[depth - 1];
+      if (text[i] == ',') {
+        ++i;
+        if (object && !SkipMemberName(text, &i)) return false;
+        i = SkipSpace(text, i);
+        break;
+      }
+      if (text[i] != (object ? '}' : ']')) return false;
+      --depth;
+      ++i;
+    }
+  }
+}
 
 bool ReadJsonString(std::string_view text, size_t* pos, std::string* out) {
   size_t i = *pos + 1;  // past the opening quote
@@ -253,19 +406,18 @@ bool ReadJsonString(std::string_view text, size_t* pos, std::string* out) {
     if (i + 8 <= text.size()) {
       uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);
-      if (PlainAscii(word)) {
-        i += 8;
-        continue;
-      }
+      size_t plain = PlainPrefix(word);
+      i += plain;
+      if (plain == 8) continue;
     }
     auto c = static_cast<unsigned char>(text[i]);
     if (c == '"') {
-      out->append(text.data() + copied, i - copied);
+      if (out != nullptr) out->append(text.data() + copied, i - copied);
       *pos = i + 1;
       return true;
     }
     if (c == '\\') {
-      out->append(text.data() + copied, i - copied);
+      if (out != nullptr) out->append(text.data() + copied, i - copied);
       ++i;
       if (!ReadEscape(text, &i, out)) return false;
       copied = i;
@@ -287,6 +439,28 @@ nlohmann::json ParseJsonObject(std::string_view text) {
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
+bool IsWellFormedUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (i + 8 <= text.size()) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if ((word & kHighBits) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = Utf8Length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string_view text, std::string* out) {
   const size_t start = out->size();
   out->reserve(start + text.size() + 2);
@@ -297,10 +471,9 @@ void AppendJsonString(std::string_view text, std::string* out) {
     if (i + 8 <= text.size()) {
       uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);
-      if (PlainAscii(word)) {
-        i += 8;
-        continue;
-      }
+      size_t plain = PlainPrefix(word);
+      i += plain;
+      if (plain == 8) continue;
     }
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
