@@ -46,6 +46,7 @@
 #include "host/ops/ops_server.h"
 #include "host/processes/process_supervisor.h"
 #include "host/processes/spawn.h"
+#include "host/resiliency/outbound_components.h"
 #include "host/runtime/grpc_tcp_listener.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
@@ -143,6 +144,12 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
         info.source = factory.source();
         info.metadata = metadata;
         info.component = factory.Create(name);
+        // Only an instance with an outbound policy pays for the decorator.
+        if (auto policy = OutboundPolicyOf(config.outbound_policies, info.kind, name)) {
+          info.component = WithOutboundPolicy(info.kind, name, *policy, std::move(info.component));
+          PH_LOG_INFO("host", "{} '{}': outbound resiliency policy applies to its calls",
+                      KindDisplayName(info.kind), name);
+        }
         auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
         info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
         info.socket_path = factory.socket_path();
