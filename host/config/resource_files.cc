@@ -522,8 +522,7 @@ std::string ParseResiliency(const YAML::Node& document, HostConfig* config,
         out->circuit_breaker = it->second;
       } else {
         errors.Add(field + ".circuitBreaker",
-                   fmt::format("names no policy of spec.policies.circuitBreakers (\"{}\")",
-                               *name));
+                   fmt::format("names no policy of spec.policies.circuitBreakers (\"{}\")", *name));
       }
     }
   };
@@ -806,8 +805,7 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
           }
         } else if (kind == "Resiliency") {
           if (InScope(document, app_id, errors)) {
-            if (auto skipped = ParseResiliency(document, config, errors);
-                !skipped.empty()) {
+            if (auto skipped = ParseResiliency(document, config, errors); !skipped.empty()) {
               PH_LOG_WARN("config",
                           "{}: document {}: Resiliency skipped: {} (plughost applies "
                           "timeouts, constant/exponential retries and circuit breakers of "

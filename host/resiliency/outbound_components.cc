@@ -93,8 +93,7 @@ class StateStoreUnderPolicy final : public Decorated<StateStore> {
            Callback<statepb::GetResponse> done) override {
     Run("state get", std::move(request), options, std::move(done), &StateStore::Get);
   }
-  void Set(statepb::SetRequest request, const CallOptions& options,
-           StatusCallback done) override {
+  void Set(statepb::SetRequest request, const CallOptions& options, StatusCallback done) override {
     RunStatus("state set", std::move(request), options, std::move(done), &StateStore::Set,
               IsEtagFailure);
   }
@@ -112,8 +111,8 @@ class StateStoreUnderPolicy final : public Decorated<StateStore> {
   // failed on an ETag.
   void BulkSet(statepb::BulkSetRequest request, const CallOptions& options,
                StatusCallback done) override {
-    RunStatus("state bulk set", std::move(request), options, std::move(done),
-              &StateStore::BulkSet, IsEtagFailure);
+    RunStatus("state bulk set", std::move(request), options, std::move(done), &StateStore::BulkSet,
+              IsEtagFailure);
   }
   void BulkDelete(statepb::BulkDeleteRequest request, const CallOptions& options,
                   StatusCallback done) override {
@@ -146,8 +145,7 @@ class PubSubUnderPolicy final : public Decorated<PubSub> {
                    Callback<pubsubpb::BulkPublishResponse> done) override {
     Run("bulk publish", std::move(request), options, std::move(done), &PubSub::BulkPublish);
   }
-  std::unique_ptr<Subscription> Subscribe(pubsubpb::Topic topic,
-                                          MessageHandler handler) override {
+  std::unique_ptr<Subscription> Subscribe(pubsubpb::Topic topic, MessageHandler handler) override {
     return inner_->Subscribe(std::move(topic), std::move(handler));
   }
 };

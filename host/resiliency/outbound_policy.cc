@@ -40,8 +40,8 @@ std::optional<uint64_t> OutboundPolicy::Allow() const {
 void OutboundPolicy::Record(uint64_t token, bool success) const {
   if (!breaker_) return;
   if (auto change = breaker_->Record(token, success)) {
-    PH_LOG_WARN("resiliency", "component '{}': outbound circuit breaker '{}' is now {}",
-                component_, breaker_->name(), StateName(*change));
+    PH_LOG_WARN("resiliency", "component '{}': outbound circuit breaker '{}' is now {}", component_,
+                breaker_->name(), StateName(*change));
   }
 }
 

@@ -179,8 +179,8 @@ void RunUnderPolicy(std::shared_ptr<const OutboundPolicy> policy, const CallOpti
 }
 
 // The same for a call that answers with a status alone.
-inline void RunUnderPolicy(std::shared_ptr<const OutboundPolicy> policy,
-                           const CallOptions& options, const char* operation,
+inline void RunUnderPolicy(std::shared_ptr<const OutboundPolicy> policy, const CallOptions& options,
+                           const char* operation,
                            absl::AnyInvocable<void(const CallOptions&, StatusCallback)> attempt,
                            StatusCallback done, PermanentFailure permanent) {
   using outbound_internal::NoResponse;
@@ -188,10 +188,10 @@ inline void RunUnderPolicy(std::shared_ptr<const OutboundPolicy> policy,
       std::move(policy), options, operation,
       [attempt = std::move(attempt)](const CallOptions& attempt_options,
                                      Callback<NoResponse> attempt_done) mutable {
-        attempt(attempt_options, [attempt_done = std::move(attempt_done)](
-                                     grpc::Status status) mutable {
-          attempt_done(std::move(status), NoResponse{});
-        });
+        attempt(attempt_options,
+                [attempt_done = std::move(attempt_done)](grpc::Status status) mutable {
+                  attempt_done(std::move(status), NoResponse{});
+                });
       },
       [done = std::move(done)](grpc::Status status, NoResponse) mutable {
         done(std::move(status));

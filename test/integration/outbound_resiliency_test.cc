@@ -56,9 +56,10 @@ grpc::Status GetState(rt::Dapr::Stub& dapr, const std::string& store, const std:
   return dapr.GetState(Deadline().get(), request, &response);
 }
 
-TEST_CASE("an outbound retry policy carries the app's call over a component's transient "
-          "failures; without one the call fails",
-          "[integration][resiliency]") {
+TEST_CASE(
+    "an outbound retry policy carries the app's call over a component's transient "
+    "failures; without one the call fails",
+    "[integration][resiliency]") {
   TempDir dir;
   ::chmod(dir.path().c_str(), 0750);
   auto sample = StartSampleComponent(dir, "cpp-sample");
@@ -117,8 +118,8 @@ spec:
   auto code = run->WaitExit(std::chrono::seconds(30));
   REQUIRE(code.has_value());
   CHECK(*code == 2);
-  CHECK_THAT(run->Log(), Catch::Contains(resources +
-                                         "/res.yaml: document 0: "
+  CHECK_THAT(run->Log(),
+             Catch::Contains(resources + "/res.yaml: document 0: "
                                          "spec.targets.components.statestore.outbound.retry: "
                                          "names no policy of spec.policies.retries (\"slow\")"));
 }

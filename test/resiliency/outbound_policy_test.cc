@@ -24,8 +24,8 @@ using namespace std::chrono_literals;
 // does. Records each call's fallback deadline.
 class FlakyStore final : public StateStore {
  public:
-  explicit FlakyStore(int failures, grpc::Status failure = {grpc::StatusCode::UNAVAILABLE,
-                                                            "store is down"})
+  explicit FlakyStore(int failures,
+                      grpc::Status failure = {grpc::StatusCode::UNAVAILABLE, "store is down"})
       : failures_(failures), failure_(std::move(failure)) {}
 
   void Init(const InitSpec&, StatusCallback done) override { done(grpc::Status::OK); }
@@ -49,8 +49,7 @@ class FlakyStore final : public StateStore {
                Callback<statepb::BulkGetResponse> done) override {
     done(Attempt(options), {});
   }
-  void BulkSet(statepb::BulkSetRequest, const CallOptions& options,
-               StatusCallback done) override {
+  void BulkSet(statepb::BulkSetRequest, const CallOptions& options, StatusCallback done) override {
     done(Attempt(options));
   }
   void BulkDelete(statepb::BulkDeleteRequest, const CallOptions& options,
@@ -110,8 +109,7 @@ Decorated Decorate(std::shared_ptr<FlakyStore> fake, const DeliveryPolicySpec& p
 }
 
 // The outcome of a Get, waited for (the retries wait on gRPC alarms, on other threads).
-std::pair<grpc::Status, statepb::GetResponse> GetKey(StateStore* store,
-                                                     CallOptions options = {}) {
+std::pair<grpc::Status, statepb::GetResponse> GetKey(StateStore* store, CallOptions options = {}) {
   auto promise = std::make_shared<std::promise<std::pair<grpc::Status, statepb::GetResponse>>>();
   auto future = promise->get_future();
   statepb::GetRequest request;
@@ -171,8 +169,9 @@ TEST_CASE("outbound: an ETag conflict is not retried") {
   CHECK(invalid.fake->calls() == 1);
 }
 
-TEST_CASE("outbound: each attempt's deadline is the policy's timeout, never longer than the "
-          "caller's") {
+TEST_CASE(
+    "outbound: each attempt's deadline is the policy's timeout, never longer than the "
+    "caller's") {
   DeliveryPolicySpec policy = ConstantRetry(10ms, 1);
   policy.timeout = 250ms;
   auto d = Decorate(std::make_shared<FlakyStore>(1), policy);
