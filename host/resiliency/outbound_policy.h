@@ -95,9 +95,11 @@ class PolicyRun : public std::enable_shared_from_this<PolicyRun<Response>> {
       Finish(run, run->policy_->RefusedStatus(), Response{});
       return;
     }
+    // `run` is copied, not moved: it must outlive the attempt's call even when the component
+    // answers inline, since the component may still read the options after calling back.
     PolicyRun* self = run.get();
-    self->attempt_(self->options_, [run = std::move(run), token = *token](
-                                       grpc::Status status, Response response) mutable {
+    self->attempt_(self->options_, [run, token = *token](grpc::Status status,
+                                                         Response response) mutable {
       run->policy_->Record(token, status.ok());
       if (status.ok() || run->permanent_(status) || IsUnimplemented(status)) {
         Finish(run, std::move(status), std::move(response));
