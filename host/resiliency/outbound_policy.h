@@ -71,7 +71,7 @@ void LogOutboundRetry(const std::string& component, const char* operation,
 
 // One call under the policy: its attempts, one at a time, and the wait between them.
 template <typename Response>
-class PolicyRun : public std::enable_shared_from_this<PolicyRun<Response>> {
+class PolicyRun {
  public:
   using Attempt = absl::AnyInvocable<void(const CallOptions&, Callback<Response>)>;
 
