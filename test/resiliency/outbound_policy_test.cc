@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "host/components/bindings.h"
+#include "host/components/pubsub.h"
 #include "host/components/state_errors.h"
 #include "host/components/state_store.h"
 #include "host/resiliency/outbound_components.h"
@@ -214,6 +216,71 @@ TEST_CASE("outbound: a breaker that opens during retries ends them") {
   auto [status, response] = GetKey(d.store());
   CHECK(status.error_message() == "circuit breaker 'cb' of component 'statestore' is open");
   CHECK(d.fake->calls() == 3);
+}
+
+// A pubsub whose first `failures` publishes fail; Subscribe hands back a marker subscription.
+class FlakyPubSub final : public PubSub {
+ public:
+  explicit FlakyPubSub(int failures) : failures_(failures) {}
+  void Init(const InitSpec&, StatusCallback done) override { done(grpc::Status::OK); }
+  std::vector<std::string> Features() const override { return {}; }
+  void Ping(StatusCallback done) override { done(grpc::Status::OK); }
+  void Publish(pubsubpb::PublishRequest request, const CallOptions&, StatusCallback done) override {
+    topics_.push_back(request.topic());
+    done(static_cast<int>(topics_.size()) <= failures_
+             ? grpc::Status(grpc::StatusCode::INTERNAL, "broker hiccup")
+             : grpc::Status::OK);
+  }
+  void BulkPublish(pubsubpb::BulkPublishRequest, const CallOptions&,
+                   Callback<pubsubpb::BulkPublishResponse> done) override {
+    done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no bulk"), {});
+    ++bulk_calls_;
+  }
+  std::unique_ptr<Subscription> Subscribe(pubsubpb::Topic, MessageHandler) override {
+    ++subscribes_;
+    return nullptr;
+  }
+  // Touched only by the thread that calls (inline answers, alarm waits joined by the future).
+  std::vector<std::string> topics_;
+  int bulk_calls_ = 0;
+  int subscribes_ = 0;
+
+ private:
+  const int failures_;
+};
+
+TEST_CASE("outbound: publishes are retried; UNIMPLEMENTED is not; subscriptions go through") {
+  auto fake = std::make_shared<FlakyPubSub>(2);
+  auto component =
+      WithOutboundPolicy(ComponentKind::kPubSub, "pubsub", ConstantRetry(10ms, 5), fake);
+  auto* pubsub = static_cast<PubSub*>(component.get());
+  auto promise = std::make_shared<std::promise<grpc::Status>>();
+  auto future = promise->get_future();
+  pubsubpb::PublishRequest request;
+  request.set_topic("orders");
+  pubsub->Publish(request, {}, [promise](grpc::Status status) { promise->set_value(status); });
+  REQUIRE(future.wait_for(30s) == std::future_status::ready);
+  CHECK(future.get().ok());
+  CHECK(fake->topics_ == std::vector<std::string>{"orders", "orders", "orders"});
+
+  auto bulk = std::make_shared<std::promise<grpc::Status>>();
+  auto bulk_future = bulk->get_future();
+  pubsub->BulkPublish({}, {}, [bulk](grpc::Status status, pubsubpb::BulkPublishResponse) {
+    bulk->set_value(status);
+  });
+  REQUIRE(bulk_future.wait_for(30s) == std::future_status::ready);
+  CHECK(bulk_future.get().error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  CHECK(fake->bulk_calls_ == 1);
+
+  CHECK(pubsub->Subscribe({}, nullptr) == nullptr);
+  CHECK(fake->subscribes_ == 1);
+}
+
+TEST_CASE("outbound: kinds without outbound calls are left as they are") {
+  std::shared_ptr<Component> store = std::make_shared<FlakyStore>(0);
+  CHECK(WithOutboundPolicy(ComponentKind::kSequencer, "seq", ConstantRetry(1s, 1), store) == store);
+  CHECK(WithOutboundPolicy(ComponentKind::kInputBinding, "in", ConstantRetry(1s, 1), store) ==
+        store);
 }
 
 TEST_CASE("outbound: which policy an instance gets") {
