@@ -827,15 +827,19 @@ void Host::StartSupervisor(const HostOptions& options) {
                                                                      const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
-  supervisor_options.prepare_instance =
-      [app_id, context = ProcessMetadataContext(app_id)](InstanceInfo& info) {
-        // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
-        PrepareComponentMetadata(info.kind, context, &info.metadata);
-        info.init_spec.metadata = info.metadata;
-        if (auto status = PrepareInstance(info, app_id); !status.ok()) {
-          PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
-        }
-      };
+  supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id),
+                                         outbound = config_.outbound_policies](InstanceInfo& info) {
+    // A hot-plugged instance runs under its outbound policy too (before its Init).
+    if (auto policy = OutboundPolicyOf(outbound, info.kind, info.name)) {
+      info.component = WithOutboundPolicy(info.kind, info.name, *policy, info.component);
+    }
+    // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
+    PrepareComponentMetadata(info.kind, context, &info.metadata);
+    info.init_spec.metadata = info.metadata;
+    if (auto status = PrepareInstance(info, app_id); !status.ok()) {
+      PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
+    }
+  };
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();

@@ -93,6 +93,35 @@ TEST_CASE(
   CHECK_THAT(host.Log(), Catch::Contains("outbound circuit breaker 'twice' is now open"));
 }
 
+TEST_CASE("a component whose socket appears after start-up runs under its outbound policy",
+          "[integration][resiliency]") {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0750);
+  std::string resources = dir.File("resources");
+  ::mkdir(resources.c_str(), 0750);
+  WriteFile(resources + "/res.yaml", R"(apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: {name: outbound}
+spec:
+  policies:
+    retries:
+      quick: {policy: constant, duration: 50ms, maxRetries: 3}
+  targets:
+    components:
+      late:
+        outbound: {retry: quick}
+)");
+  RunningHost host(dir, dir.path(), {"--resources-path", resources});
+  INFO(host.Log());
+  REQUIRE(host.started());
+  auto sample = StartSampleComponent(dir, "late");
+  REQUIRE(sample);
+  // The automatic instance "late" appears once the supervisor has probed the new socket.
+  REQUIRE(Eventually([&] { return GetState(host.dapr(), "late", "k").ok(); }));
+  CHECK(GetState(host.dapr(), "late", "k__flaky__").ok());
+  CHECK_THAT(host.Log(), Catch::Contains("component 'late': state get failed"));
+}
+
 TEST_CASE("a Resiliency target naming an unknown policy stops startup with exit 2",
           "[integration][resiliency]") {
   TempDir dir;
