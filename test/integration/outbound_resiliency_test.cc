@@ -30,6 +30,11 @@ metadata: {name: guarded}
 spec: {type: state.cpp-sample, version: v1}
 ---
 apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: patient}
+spec: {type: state.cpp-sample, version: v1}
+---
+apiVersion: dapr.io/v1alpha1
 kind: Resiliency
 metadata: {name: outbound}
 spec:
@@ -38,6 +43,7 @@ spec:
       short: 2s
     retries:
       quick: {policy: constant, duration: 50ms, maxRetries: 3}
+      slow: {policy: constant, duration: 1h, maxRetries: 3}
     circuitBreakers:
       twice: {trip: consecutiveFailures >= 2, timeout: 60s}
   targets:
@@ -46,6 +52,8 @@ spec:
         outbound: {timeout: short, retry: quick}
       guarded:
         outbound: {circuitBreaker: twice}
+      patient:
+        outbound: {retry: slow}
 )";
 
 grpc::Status GetState(rt::Dapr::Stub& dapr, const std::string& store, const std::string& key) {
@@ -91,6 +99,12 @@ TEST_CASE(
   CHECK_THAT(refused.error_message(),
              Catch::Contains("circuit breaker 'twice' of component 'guarded' is open"));
   CHECK_THAT(host.Log(), Catch::Contains("outbound circuit breaker 'twice' is now open"));
+
+  // A wait that would outlast the app's deadline is not started: the app gets the
+  // component's error, not its own deadline.
+  grpc::Status impatient = GetState(host.dapr(), "patient", "k__flaky__");
+  CHECK(impatient.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK_THAT(impatient.error_message(), Catch::Contains("flaky store: try again"));
 }
 
 TEST_CASE("a component whose socket appears after start-up runs under its outbound policy",
