@@ -40,7 +40,7 @@ metadata: {name: outbound}
 spec:
   policies:
     timeouts:
-      short: 2s
+      short: 500ms
     retries:
       quick: {policy: constant, duration: 50ms, maxRetries: 3}
       slow: {policy: constant, duration: 1h, maxRetries: 3}
@@ -99,6 +99,13 @@ TEST_CASE(
   CHECK_THAT(refused.error_message(),
              Catch::Contains("circuit breaker 'twice' of component 'guarded' is open"));
   CHECK_THAT(host.Log(), Catch::Contains("outbound circuit breaker 'twice' is now open"));
+
+  // The policy's timeout (500 ms) ends a hung attempt long before the app's deadline (10 s), and
+  // the attempt is retried.
+  grpc::Status hung = GetState(host.dapr(), "retried", "k__hang__");
+  CHECK_FALSE(hung.ok());
+  CHECK_THAT(host.Log(), Catch::Contains("component 'retried': state get failed (Deadline "
+                                         "Exceeded); retrying in 50 ms"));
 
   // A wait that would outlast the app's deadline is not started: the app gets the
   // component's error, not its own deadline.
