@@ -16,6 +16,9 @@ ALLOWED = {
     "host/components": {"common", "host/common"},
     "host/config": {"common", "host/common", "host/components"},
     "host/pubsub": {"common", "host/common"},
+    # Resiliency policies: retry waits, outbound decorators over the native interfaces.
+    "host/resiliency": {"common", "host/common", "host/components", "host/config",
+                        "host/pubsub"},
     "host/registry": {"common", "host/common", "host/components"},
     "host/discovery": {"common", "host/common", "host/components"},
     "host/builtins": {"common", "host/common", "host/components", "host/registry"},
@@ -27,7 +30,7 @@ ALLOWED = {
                  "host/processes", "host/http"},
     "host/http": {"common", "host/common"},
     "host/app_callback": {"common", "host/common", "host/components", "host/registry",
-                          "host/config", "host/pubsub", "host/ops",
+                          "host/config", "host/pubsub", "host/resiliency", "host/ops",
                           # Known debt (docs/architecture.md): delivery still reads the API's
                           # context and its CloudEvent / state-request mapping.
                           "host/api"},
@@ -38,6 +41,7 @@ ALLOWED = {
     "host/conformance": {"common", "host/common", "host/components", "host/registry",
                          "host/discovery", "wrappers"},
     "host/runtime": {"common", "host/common", "host/components", "host/config", "host/pubsub",
+                     "host/resiliency",
                      "host/registry", "host/discovery", "host/builtins", "wrappers",
                      "host/lifecycle", "host/processes", "host/ops", "host/http",
                      "host/app_callback", "host/app_http", "host/api"},

@@ -77,42 +77,6 @@ void PublishDeadLetter(const InstancePtr& pubsub, const std::string& dead_letter
       [pubsub, done = std::move(done)](grpc::Status status) mutable { done(std::move(status)); });
 }
 
-namespace {
-
-Backoff RetryBackoff(const RetryPolicySpec& retry) {
-  Backoff::Options options;
-  if (retry.policy == RetryPolicySpec::Policy::kConstant) {
-    options.initial = retry.duration;
-    options.max = retry.duration;
-    options.multiplier = 1.0;
-    options.jitter = 0.0;
-  } else {
-    options.initial = std::chrono::milliseconds(500);
-    options.multiplier = 1.5;
-    options.jitter = 0.5;
-    options.max = retry.max_interval;
-  }
-  return Backoff(options);
-}
-
-}  // namespace
-
-std::optional<std::chrono::milliseconds> NextRetryDelay(const DeliveryPolicySpec& policy,
-                                                        int retries_done,
-                                                        std::chrono::steady_clock::duration elapsed,
-                                                        std::optional<Backoff>* backoff) {
-  if (!policy.retry) return std::nullopt;
-  const RetryPolicySpec& retry = *policy.retry;
-  if (retry.max_retries >= 0 && retries_done >= retry.max_retries) return std::nullopt;
-  if (!*backoff) *backoff = RetryBackoff(retry);
-  auto delay = (*backoff)->NextDelay();
-  if (retry.policy == RetryPolicySpec::Policy::kExponential &&
-      elapsed + delay > kExponentialRetryBudget) {
-    return std::nullopt;
-  }
-  return delay;
-}
-
 const DeliveryPolicySpec* InboundPolicyOf(const std::map<std::string, DeliveryPolicySpec>& policies,
                                           const std::string& pubsub_name) {
   if (auto it = policies.find(pubsub_name); it != policies.end()) return &it->second;

@@ -20,6 +20,7 @@
 #include "host/config/host_config.h"
 #include "host/pubsub/circuit_breaker.h"
 #include "host/registry/instance_table.h"
+#include "host/resiliency/retry_delay.h"
 
 namespace plughost::delivery {
 
@@ -89,18 +90,8 @@ class BreakerCall {
   bool refused_ = false;
 };
 
-// The waits between retries follow the policy: constant (`duration` each time) or exponential
-// as daprd's (500 ms first, x1.5, +/-50 %, capped at `max_interval`).
-// daprd's exponential retries also end once the next wait would finish more than 15 minutes
-// after the delivery's first attempt (its backoff's MaxElapsedTime), even with maxRetries -1.
-inline constexpr std::chrono::minutes kExponentialRetryBudget{15};
-
-// The wait before one more attempt after `retries_done` retries, begun `elapsed` ago; nullopt
-// when the policy gives up (none, maxRetries reached, or the exponential budget spent).
-// `*backoff` is the delivery's own, made here on the first retry.
-std::optional<std::chrono::milliseconds> NextRetryDelay(const DeliveryPolicySpec& policy,
-                                                        int retries_done,
-                                                        std::chrono::steady_clock::duration elapsed,
-                                                        std::optional<Backoff>* backoff);
+// The retry waits moved to host/resiliency, shared with outbound component calls.
+using ::plughost::kExponentialRetryBudget;
+using ::plughost::NextRetryDelay;
 
 }  // namespace plughost::delivery

@@ -96,6 +96,18 @@ struct DeliveryPolicySpec {
   std::optional<CircuitBreakerSpec> circuit_breaker;  // one per pubsub, shared by its subscriptions
 };
 
+// Outbound (host to component) policies from Resiliency files: each call the app makes to a
+// component runs under its component's (docs/resiliency.md).
+struct OutboundPolicies {
+  // By component name, for every component a target names, even with only `inbound` (daprd
+  // then gives it no default outbound policy); a field a target leaves out means none.
+  std::map<std::string, DeliveryPolicySpec> by_component;
+  // Dapr's default policies by Dapr component type ("Statestore", "Pubsub", "Binding",
+  // "Secretstore", "Configuration", "Lock"), for components no target names; only types with
+  // at least one default are present.
+  std::map<std::string, DeliveryPolicySpec> defaults_by_type;
+};
+
 // A component process the host launches and keeps running (plughost's own `processes`).
 struct ProcessSpec {
   enum class Restart { kAlways, kOnFailure, kNever };
@@ -117,6 +129,7 @@ struct HostConfig {
   // Inbound (delivery to the app) policies by pubsub component name, from Resiliency files;
   // the entry "" applies to pubsubs without their own.
   std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
+  OutboundPolicies outbound_policies;
   std::vector<ProcessSpec> processes;
 };
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -404,10 +405,13 @@ bool ParseResiliencyDuration(const YAML::Node& node, std::chrono::milliseconds* 
 }
 
 // The subset of kind: Resiliency the host applies: timeouts, retries and circuit breakers of
-// pubsub inbound targets (and DefaultPubsubComponentInbound* policies). Returns a reason when
-// it skips the document; what it applies goes into `policies`.
-std::string ParseResiliency(const YAML::Node& document,
-                            std::map<std::string, DeliveryPolicySpec>* policies) {
+// pubsub inbound targets (and DefaultPubsubComponentInbound* policies) into
+// `config->pubsub_inbound_policies`, and of every component's outbound target (and the
+// Default<Type>ComponentOutbound* policies) into `config->outbound_policies`. Returns a reason
+// when it skips the document (a policy it cannot read); a target naming a policy the document
+// does not define is an error in `errors`, naming the field.
+std::string ParseResiliency(const YAML::Node& document, HostConfig* config,
+                            DocumentErrors& errors) {
   YAML::Node policies_node = Child(Child(document, "spec"), "policies");
   if (!policies_node.IsMap()) return "no spec.policies";
   std::map<std::string, std::chrono::milliseconds> timeouts;
@@ -450,8 +454,11 @@ std::string ParseResiliency(const YAML::Node& document,
     }
     if (Has(Child(body, "matching"))) {
       // Status-code matching selects which service invocation errors are retried; a pubsub
-      // delivery's failures (RETRY answers, app errors) carry no such code, so every one is.
-      PH_LOG_INFO("config", "resiliency: retry '{}': matching does not apply to pubsub deliveries",
+      // delivery's failures (RETRY answers, app errors) and a component's errors carry no such
+      // code in daprd, so every one is.
+      PH_LOG_INFO("config",
+                  "resiliency: retry '{}': matching does not apply to pubsub deliveries or "
+                  "component calls",
                   entry.first.Scalar());
     }
     retries[entry.first.Scalar()] = retry;
@@ -486,56 +493,99 @@ std::string ParseResiliency(const YAML::Node& document,
     }
     breakers[breaker.name] = breaker;
   }
-  auto policy_of = [&](const YAML::Node& target, DeliveryPolicySpec* out) -> std::string {
-    if (Has(Child(target, "timeout"))) {
-      auto it = timeouts.find(Child(target, "timeout").Scalar());
-      if (it == timeouts.end()) return "an unknown timeout " + Child(target, "timeout").Scalar();
-      out->timeout = it->second;
-    }
-    if (Has(Child(target, "retry"))) {
-      auto it = retries.find(Child(target, "retry").Scalar());
-      if (it == retries.end()) return "an unknown retry " + Child(target, "retry").Scalar();
-      out->retry = it->second;
-    }
-    if (Has(Child(target, "circuitBreaker"))) {
-      auto it = breakers.find(Child(target, "circuitBreaker").Scalar());
-      if (it == breakers.end()) {
-        return "an unknown circuitBreaker " + Child(target, "circuitBreaker").Scalar();
+  // Fills `out` from a target's names; an unknown name is an error at `field`.<name kind>.
+  auto policy_of = [&](const YAML::Node& target, const std::string& field,
+                       DeliveryPolicySpec* out) {
+    auto name_of = [&](const char* key) -> std::optional<std::string> {
+      YAML::Node node = Child(target, key);
+      if (!Has(node)) return std::nullopt;
+      return node.IsScalar() ? node.Scalar() : std::string();
+    };
+    if (auto name = name_of("timeout")) {
+      if (auto it = timeouts.find(*name); it != timeouts.end()) {
+        out->timeout = it->second;
+      } else {
+        errors.Add(field + ".timeout",
+                   fmt::format("names no policy of spec.policies.timeouts (\"{}\")", *name));
       }
-      out->circuit_breaker = it->second;
     }
-    return "";
+    if (auto name = name_of("retry")) {
+      if (auto it = retries.find(*name); it != retries.end()) {
+        out->retry = it->second;
+      } else {
+        errors.Add(field + ".retry",
+                   fmt::format("names no policy of spec.policies.retries (\"{}\")", *name));
+      }
+    }
+    if (auto name = name_of("circuitBreaker")) {
+      if (auto it = breakers.find(*name); it != breakers.end()) {
+        out->circuit_breaker = it->second;
+      } else {
+        errors.Add(field + ".circuitBreaker",
+                   fmt::format("names no policy of spec.policies.circuitBreakers (\"{}\")", *name));
+      }
+    }
   };
   std::map<std::string, DeliveryPolicySpec> found;
-  // Dapr's default policies apply to pubsubs without their own target, each of the three
+  // Dapr's default policies apply to components without their own target, each of the three
   // looked up by name from the most specific level to the broadest, as daprd does:
-  // Default{PubsubComponentInbound,ComponentInbound,Component,}{Retry,Timeout,CircuitBreaker}Policy.
-  auto default_named = [](const auto& defined, std::string_view kind) {
-    std::optional<typename std::decay_t<decltype(defined)>::mapped_type> found;
-    for (const char* level : {"PubsubComponentInbound", "ComponentInbound", "Component", ""}) {
-      auto it = defined.find(fmt::format("Default{}{}Policy", level, kind));
-      if (it != defined.end()) {
-        found = it->second;
-        break;
+  // Default{<Type>Component<Direction>,Component<Direction>,Component,}{Retry,Timeout,
+  // CircuitBreaker}Policy.
+  auto defaults_of = [&](const std::string& type, const std::string& direction) {
+    std::vector<std::string> levels = {type + "Component" + direction, "Component" + direction,
+                                       "Component", ""};
+    auto named = [&levels](const auto& defined, std::string_view kind) {
+      std::optional<typename std::decay_t<decltype(defined)>::mapped_type> found;
+      for (const auto& level : levels) {
+        auto it = defined.find(fmt::format("Default{}{}Policy", level, kind));
+        if (it != defined.end()) {
+          found = it->second;
+          break;
+        }
       }
-    }
-    return found;
+      return found;
+    };
+    DeliveryPolicySpec defaults;
+    defaults.retry = named(retries, "Retry");
+    defaults.timeout = named(timeouts, "Timeout");
+    defaults.circuit_breaker = named(breakers, "CircuitBreaker");
+    return defaults;
   };
-  DeliveryPolicySpec defaults;
-  defaults.retry = default_named(retries, "Retry");
-  defaults.timeout = default_named(timeouts, "Timeout");
-  defaults.circuit_breaker = default_named(breakers, "CircuitBreaker");
-  if (defaults.retry || defaults.timeout || defaults.circuit_breaker) found[""] = defaults;
+  auto any = [](const DeliveryPolicySpec& spec) {
+    return spec.retry || spec.timeout || spec.circuit_breaker;
+  };
+  if (DeliveryPolicySpec defaults = defaults_of("Pubsub", "Inbound"); any(defaults)) {
+    found[""] = defaults;
+  }
+  OutboundPolicies outbound;
+  for (const char* type :
+       {"Statestore", "Pubsub", "Binding", "Secretstore", "Configuration", "Lock"}) {
+    if (DeliveryPolicySpec defaults = defaults_of(type, "Outbound"); any(defaults)) {
+      outbound.defaults_by_type[type] = defaults;
+    }
+  }
   for (const auto& entry : Child(Child(Child(document, "spec"), "targets"), "components")) {
+    const std::string& name = entry.first.Scalar();
+    std::string field = "spec.targets.components." + name;
+    // daprd gives a component any target names no default outbound policy, even an empty one.
+    DeliveryPolicySpec& out = outbound.by_component[name];
+    if (YAML::Node target = Child(entry.second, "outbound"); target.IsMap()) {
+      policy_of(target, field + ".outbound", &out);
+    }
     YAML::Node inbound = Child(entry.second, "inbound");
     if (!inbound.IsMap()) continue;
     DeliveryPolicySpec spec;
-    if (auto problem = policy_of(inbound, &spec); !problem.empty()) {
-      return fmt::format("target '{}' names {}", entry.first.Scalar(), problem);
-    }
-    found[entry.first.Scalar()] = spec;
+    policy_of(inbound, field + ".inbound", &spec);
+    found[name] = spec;
   }
-  for (auto& [name, spec] : found) (*policies)[name] = spec;
+  if (!errors.empty()) return "";
+  for (auto& [name, spec] : found) config->pubsub_inbound_policies[name] = spec;
+  for (auto& [name, spec] : outbound.by_component) {
+    config->outbound_policies.by_component[name] = spec;
+  }
+  for (auto& [type, spec] : outbound.defaults_by_type) {
+    config->outbound_policies.defaults_by_type[type] = spec;
+  }
   return "";
 }
 
@@ -755,11 +805,11 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
           }
         } else if (kind == "Resiliency") {
           if (InScope(document, app_id, errors)) {
-            if (auto skipped = ParseResiliency(document, &config->pubsub_inbound_policies);
-                !skipped.empty()) {
+            if (auto skipped = ParseResiliency(document, config, errors); !skipped.empty()) {
               PH_LOG_WARN("config",
                           "{}: document {}: Resiliency skipped: {} (plughost applies "
-                          "constant/exponential retries and timeouts of pubsub inbound targets)",
+                          "timeouts, constant/exponential retries and circuit breakers of "
+                          "component targets)",
                           file, index, skipped);
             }
           }

@@ -47,6 +47,7 @@
 #include "host/ops/ops_server.h"
 #include "host/processes/process_supervisor.h"
 #include "host/processes/spawn.h"
+#include "host/resiliency/outbound_components.h"
 #include "host/runtime/grpc_tcp_listener.h"
 #include "host/runtime/listen_address.h"
 #include "wrappers/pluggable_factories.h"
@@ -144,6 +145,12 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
         info.source = factory.source();
         info.metadata = metadata;
         info.component = factory.Create(name);
+        // Only an instance with an outbound policy pays for the decorator.
+        if (auto policy = OutboundPolicyOf(config.outbound_policies, info.kind, name)) {
+          info.component = WithOutboundPolicy(info.kind, name, *policy, std::move(info.component));
+          PH_LOG_INFO("host", "{} '{}': outbound resiliency policy applies to its calls",
+                      KindDisplayName(info.kind), name);
+        }
         auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
         info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
         info.socket_path = factory.socket_path();
@@ -846,15 +853,19 @@ void Host::StartSupervisor(const HostOptions& options) {
                                                                      const std::string& name) {
     delivery->InstanceAdded(kind, name);
   };
-  supervisor_options.prepare_instance =
-      [app_id, context = ProcessMetadataContext(app_id)](InstanceInfo& info) {
-        // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
-        PrepareComponentMetadata(info.kind, context, &info.metadata);
-        info.init_spec.metadata = info.metadata;
-        if (auto status = PrepareInstance(info, app_id); !status.ok()) {
-          PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
-        }
-      };
+  supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id),
+                                         outbound = config_.outbound_policies](InstanceInfo& info) {
+    // A hot-plugged instance runs under its outbound policy too (before its Init).
+    if (auto policy = OutboundPolicyOf(outbound, info.kind, info.name)) {
+      info.component = WithOutboundPolicy(info.kind, info.name, *policy, info.component);
+    }
+    // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
+    PrepareComponentMetadata(info.kind, context, &info.metadata);
+    info.init_spec.metadata = info.metadata;
+    if (auto status = PrepareInstance(info, app_id); !status.ok()) {
+      PH_LOG_WARN("lifecycle", "{}: {}", info.name, std::string(status.message()));
+    }
+  };
   supervisor_ = std::make_unique<ComponentSupervisor>(std::move(supervisor_options), &instances_,
                                                       MakeSocketFactories);
   supervisor_->Start();

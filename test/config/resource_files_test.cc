@@ -266,6 +266,74 @@ spec:
   CHECK(fallback->max_requests == 1);
 }
 
+TEST_CASE("resource files: Resiliency's component outbound policies and their defaults") {
+  HostConfig config = ParseOk(R"(
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: {name: res}
+spec:
+  policies:
+    timeouts:
+      short: 2s
+      DefaultTimeoutPolicy: 9s
+    retries:
+      three: {policy: constant, duration: 100ms, maxRetries: 3}
+      DefaultStatestoreComponentOutboundRetryPolicy: {policy: constant, duration: 1s, maxRetries: 1}
+      DefaultComponentOutboundRetryPolicy: {policy: constant, duration: 2s, maxRetries: 2}
+      DefaultComponentInboundRetryPolicy: {policy: constant, duration: 4s, maxRetries: 4}
+    circuitBreakers:
+      cb: {trip: consecutiveFailures > 2}
+  targets:
+    components:
+      statestore:
+        outbound: {timeout: short, retry: three, circuitBreaker: cb}
+      pubsub:
+        inbound: {retry: three}
+)");
+  const OutboundPolicies& outbound = config.outbound_policies;
+  REQUIRE(outbound.by_component.count("statestore"));
+  const DeliveryPolicySpec& store = outbound.by_component.at("statestore");
+  CHECK(store.timeout == std::chrono::milliseconds(2000));
+  REQUIRE(store.retry.has_value());
+  CHECK(store.retry->max_retries == 3);
+  REQUIRE(store.circuit_breaker.has_value());
+  CHECK(store.circuit_breaker->trip == "consecutiveFailures > 2");
+  // A component with only an inbound target gets no default outbound policy, as in daprd.
+  REQUIRE(outbound.by_component.count("pubsub"));
+  CHECK_FALSE(outbound.by_component.at("pubsub").retry.has_value());
+  // Defaults, each looked up from the type's own level to the top.
+  REQUIRE(outbound.defaults_by_type.count("Statestore"));
+  CHECK(outbound.defaults_by_type.at("Statestore").retry->max_retries == 1);
+  CHECK(outbound.defaults_by_type.at("Statestore").timeout == std::chrono::milliseconds(9000));
+  REQUIRE(outbound.defaults_by_type.count("Lock"));
+  CHECK(outbound.defaults_by_type.at("Lock").retry->max_retries == 2);
+  CHECK_FALSE(outbound.defaults_by_type.at("Lock").circuit_breaker.has_value());
+}
+
+TEST_CASE("resource files: a Resiliency target naming an unknown policy names the field") {
+  constexpr char kHead[] = R"(
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata: {name: res}
+spec:
+  policies:
+    retries:
+      three: {policy: constant, duration: 100ms, maxRetries: 3}
+  targets:
+    components:
+)";
+  CHECK(ErrorOf(std::string(kHead) + "      statestore:\n        outbound: {retry: four}\n") ==
+        "res/a.yaml: document 0: spec.targets.components.statestore.outbound.retry: names no "
+        "policy of spec.policies.retries (\"four\")");
+  CHECK(ErrorOf(std::string(kHead) + "      pubsub:\n        inbound: {timeout: short}\n") ==
+        "res/a.yaml: document 0: spec.targets.components.pubsub.inbound.timeout: names no "
+        "policy of spec.policies.timeouts (\"short\")");
+  CHECK_THAT(ErrorOf(std::string(kHead) +
+                     "      lock:\n        outbound: {retry: three, circuitBreaker: cb}\n"),
+             Catch::Contains("spec.targets.components.lock.outbound.circuitBreaker: names no "
+                             "policy of spec.policies.circuitBreakers (\"cb\")"));
+}
+
 TEST_CASE("resource files: each error names file, document and field") {
   CHECK_THAT(ErrorOf("kind: Component\napiVersion: dapr.io/v1alpha1\nmetadata: {name: [x]\n"),
              Catch::StartsWith("res/a.yaml: line ") && Catch::Contains("invalid YAML"));

@@ -190,6 +190,17 @@ void MemoryState::StartGet(const statepb::GetRequest& request,
   // Test hook: dropping `reply` leaves the call to end at the caller's deadline or
   // cancellation, which shows whether a host bounds a hung component's calls.
   if (std::string_view(request.key()).ends_with(kHangKey)) return;
+  if (std::string_view(request.key()).ends_with(kFlakyKey)) {
+    bool fail = false;
+    {
+      std::lock_guard lock(mutex_);
+      fail = flaky_gets_[request.key()]++ < kFlakyFailures;
+    }
+    if (fail) {
+      reply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "flaky store: try again"));
+      return;
+    }
+  }
   sdk::TransactionalStateStore::StartGet(request, std::move(reply));
 }
 

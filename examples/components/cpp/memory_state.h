@@ -32,6 +32,10 @@ inline constexpr char kInitCountKey[] = "__init_count__";
 inline constexpr char kStoredKeysKey[] = "__stored_keys__";
 // Test hook: a Get of a key ending in this never answers until the caller gives up.
 inline constexpr std::string_view kHangKey = "__hang__";
+// Test hook: the first kFlakyFailures Gets of a key ending in this fail with UNAVAILABLE, as a
+// store failing for a moment would; later ones answer as usual (a host's retries then succeed).
+inline constexpr std::string_view kFlakyKey = "__flaky__";
+inline constexpr int kFlakyFailures = 2;
 // Test hook: a BulkDelete item carrying this metadata set to "true" makes the whole call fail
 // with Dapr's bulk-delete row-mismatch error, so hosts can exercise that error end to end.
 inline constexpr char kSimulateRowMismatchKey[] = "__simulate_row_mismatch__";
@@ -53,7 +57,8 @@ class MemoryState final : public sdk::TransactionalStateStore {
 
   grpc::Status Get(const statepb::GetRequest& request, statepb::GetResponse* response) override;
   // A Get of a key ending in kHangKey is never answered (the SDK ends it when the caller gives
-  // up); every other Get runs Get() at once.
+  // up); one of a key ending in kFlakyKey fails its first kFlakyFailures times; every other Get
+  // runs Get() at once.
   void StartGet(const statepb::GetRequest& request,
                 sdk::UnaryReply<statepb::GetResponse> reply) override;
   grpc::Status Set(const statepb::SetRequest& request) override;
@@ -88,6 +93,7 @@ class MemoryState final : public sdk::TransactionalStateStore {
   std::mutex mutex_;
   std::map<std::string, std::string> init_metadata_;
   uint64_t init_count_ = 0;
+  std::map<std::string, int> flaky_gets_;  // by key: Gets so far of a kFlakyKey key
   int64_t max_transaction_ops_ = -1;
   std::unordered_map<std::string, Entry> entries_;
   // Versions come from one counter per instance, so a key deleted and written again never

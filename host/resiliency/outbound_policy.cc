@@ -1,0 +1,63 @@
+#include "host/resiliency/outbound_policy.h"
+
+#include <algorithm>
+
+#include "host/common/log.h"
+
+namespace plughost {
+
+bool IsUnimplemented(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNIMPLEMENTED;
+}
+
+OutboundPolicy::OutboundPolicy(std::string component, DeliveryPolicySpec spec)
+    : component_(std::move(component)), spec_(std::move(spec)) {
+  if (!spec_.circuit_breaker) return;
+  const CircuitBreakerSpec& breaker = *spec_.circuit_breaker;
+  auto made = CircuitBreaker::Make(
+      {breaker.name, breaker.max_requests, breaker.interval, breaker.timeout, breaker.trip});
+  if (made.ok()) {
+    breaker_ = std::move(*made);
+  } else {
+    PH_LOG_ERROR("resiliency", "component '{}': {}; its calls go without a circuit breaker",
+                 component_, made.status().message());
+  }
+}
+
+CallOptions OutboundPolicy::AttemptOptions(const CallOptions& options) const {
+  CallOptions bounded = options;
+  if (spec_.timeout && spec_.timeout->count() > 0) {
+    bounded.default_timeout = std::min(options.default_timeout, *spec_.timeout);
+  }
+  return bounded;
+}
+
+std::optional<uint64_t> OutboundPolicy::Allow() const {
+  if (!breaker_) return 0;
+  return breaker_->Allow();
+}
+
+void OutboundPolicy::Record(uint64_t token, bool success) const {
+  if (!breaker_) return;
+  if (auto change = breaker_->Record(token, success)) {
+    PH_LOG_WARN("resiliency", "component '{}': outbound circuit breaker '{}' is now {}", component_,
+                breaker_->name(), StateName(*change));
+  }
+}
+
+grpc::Status OutboundPolicy::RefusedStatus() const {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "circuit breaker '" + (breaker_ ? breaker_->name() : std::string()) +
+                          "' of component '" + component_ + "' is open");
+}
+
+namespace outbound_internal {
+
+void LogOutboundRetry(const std::string& component, const char* operation,
+                      const grpc::Status& status, std::chrono::milliseconds delay) {
+  PH_LOG_WARN("resiliency", "component '{}': {} failed ({}); retrying in {} ms", component,
+              operation, status.error_message(), delay.count());
+}
+
+}  // namespace outbound_internal
+}  // namespace plughost
