@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "host/app_callback/app_channel.h"
@@ -82,6 +83,8 @@ struct ApiContext {
   std::shared_ptr<AppChannel> app_channel;
   // How the host reaches the app, as GetMetadata reports it (AppConnectionPropertiesFor).
   dapr::proto::runtime::v1::AppConnectionProperties app_connection;
+  // The Resiliency documents applied, by name, as GetMetadata lists them.
+  std::vector<std::string> resiliency_names;
   // Pub/sub subscriptions delivering to the app right now (GetMetadata lists them).
   ActiveSubscriptions subscriptions;
   // Inbound delivery policies by pubsub name ("" for every other pubsub); streaming

@@ -36,6 +36,9 @@ grpc::ServerUnaryReactor* DaprApi::GetMetadata(grpc::CallbackServerContext* call
     *response->add_subscriptions() = std::move(subscription);
   }
   *response->mutable_app_connection_properties() = context_->app_connection;
+  for (const auto& name : context_->resiliency_names) {
+    response->add_resiliencies()->set_name(name);
+  }
   // No actors: what daprd reports when no placement service is configured.
   auto* actors = response->mutable_actor_runtime();
   actors->set_runtime_status(runtimepb::ActorRuntime::DISABLED);

@@ -130,6 +130,8 @@ struct HostConfig {
   // the entry "" applies to pubsubs without their own.
   std::map<std::string, DeliveryPolicySpec> pubsub_inbound_policies;
   OutboundPolicies outbound_policies;
+  // metadata.name of every Resiliency document applied, in load order (GetMetadata lists them).
+  std::vector<std::string> resiliency_names;
   std::vector<ProcessSpec> processes;
 };
 

@@ -811,6 +811,9 @@ absl::Status ParseResourceFile(std::string_view yaml_text, const std::string& fi
                           "timeouts, constant/exponential retries and circuit breakers of "
                           "component targets)",
                           file, index, skipped);
+            } else if (errors.empty()) {
+              YAML::Node name = Child(Child(document, "metadata"), "name");
+              config->resiliency_names.push_back(name.IsScalar() ? name.Scalar() : "");
             }
           }
         } else {

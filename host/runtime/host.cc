@@ -784,6 +784,7 @@ bool Host::StartServer(const HostOptions& options, StartupError* error) {
   api_context_.pubsub_inbound_policies = config_.pubsub_inbound_policies;
   if (!options.app_address.empty()) api_context_.app_channel = MakeAppChannel(options);
   api_context_.app_connection = AppConnectionPropertiesFor(AppConnectionSettingsOf(options));
+  api_context_.resiliency_names = config_.resiliency_names;
   dapr_api_ = std::make_unique<DaprApi>(&api_context_);
   layotto_api_ = std::make_unique<LayottoApi>(&api_context_);
 

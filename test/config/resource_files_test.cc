@@ -185,6 +185,8 @@ spec:
         RetryPolicySpec::Policy::kExponential);
   CHECK(config.pubsub_inbound_policies.at("").retry->max_interval ==
         std::chrono::milliseconds(10000));
+  // GetMetadata lists the document by name.
+  CHECK(config.resiliency_names == std::vector<std::string>{"res"});
 }
 
 TEST_CASE("resource files: daprd's default policy names, most specific level first") {

@@ -151,5 +151,33 @@ TEST_CASE("a gRPC app: no health check path; health left out when checks are off
   }
 }
 
+TEST_CASE("the Resiliency documents applied are listed by name, as daprd does", "[http]") {
+  TempDir resources;
+  WriteFile(resources.File("resiliency.yaml"), R"(apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: patient
+spec:
+  policies:
+    retries:
+      three:
+        policy: constant
+        duration: 10ms
+        maxRetries: 3
+  targets:
+    components:
+      statestore:
+        outbound:
+          retry: three
+)");
+  HttpHost env({"--resources-path", resources.path()});
+  INFO(env.host->Log());
+  REQUIRE(env.ready);
+  auto m = Fetch(env);
+  json expected = json::array({{{"name", "patient"}}});
+  CHECK(m.http["resiliencies"] == expected);
+  CHECK(m.grpc["resiliencies"] == expected);
+}
+
 }  // namespace
 }  // namespace plughost::testing
