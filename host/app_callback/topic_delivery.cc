@@ -869,7 +869,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                                       entry.message.metadata().end());
       if (plan.raw_payload) {
         sent.set_bytes(entry.message.data());
-        sent.set_content_type("application/octet-stream");
+        // As daprd: the message's own content type, else bytes.
+        sent.set_content_type(entry.message.content_type().empty() ? "application/octet-stream"
+                                                                   : entry.message.content_type());
       } else {
         auto* ce = sent.mutable_cloud_event();
         ce->set_id(event.id());

@@ -268,7 +268,12 @@ spec:
     REQUIRE(Eventually([&] {
       Publish(host.dapr(), "bulk-raw", R"({"raw":1})");
       for (auto& [raw_envelope, raw_entry] : BulkEntries(setup.record, "/bulk")) {
-        if (raw_envelope["topic"] == "bulk-raw") return raw_entry["event"].is_string();
+        // The message's own content type, as daprd sends it (the publish wrapped it in a
+        // CloudEvent).
+        if (raw_envelope["topic"] == "bulk-raw") {
+          return raw_entry["event"].is_string() &&
+                 raw_entry["contentType"] == "application/cloudevents+json";
+        }
       }
       return false;
     }));
