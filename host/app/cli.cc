@@ -203,13 +203,14 @@ const std::vector<Flag>& Flags() {
        Text(&HostOptions::app_address)},
       {{"--app-port"},
        "PORT",
-       "daprd's spelling: --app-address 127.0.0.1:PORT",
+       "daprd's spelling: --app-address 127.0.0.1:PORT, an HTTP app\nunless --app-protocol says "
+       "otherwise (daprd's default)",
        kServeOnly,
        kOnce,
        LocalPort("--app-port", &HostOptions::app_address)},
       {{"--app-protocol"},
        "PROTO",
-       "how the host calls the app: grpc | http (default grpc)",
+       "how the host calls the app: grpc | http (default grpc;\nhttp with --app-port, as daprd)",
        kServeOnly,
        kOnce,
        [](const std::string& value, CliOptions& options) {
@@ -556,6 +557,15 @@ void ApplyEnvironment(const ParseState& state, const EnvLookup& env, CliOptions&
   }
 }
 
+// daprd's flags keep daprd's defaults: an app given by --app-port speaks HTTP unless
+// --app-protocol says otherwise, so a daprd command line works unchanged. plughost's own
+// --app-address keeps plughost's default, gRPC.
+void ApplyDaprdDefaults(const ParseState& state, CliOptions& options) {
+  if (state.given.count("--app-port") && !state.given.count("--app-protocol")) {
+    options.host.app_protocol = "http";
+  }
+}
+
 absl::Status CheckConflicts(const ParseState& state, const CliOptions& options) {
   for (auto [a, b] : {std::pair{"--app-address", "--app-port"},
                       std::pair{"--grpc-address", "--dapr-grpc-port"}}) {
@@ -710,6 +720,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv,
     return Invalid(ExplainParseError(error));
   }
   ApplyEnvironment(state, env, options);
+  ApplyDaprdDefaults(state, options);
   if (auto status = CheckConflicts(state, options); !status.ok()) return status;
   return options;
 }

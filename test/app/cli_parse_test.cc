@@ -113,6 +113,10 @@ TEST_CASE("daprd's flags and environment mean what they mean in daprd") {
   CHECK(options->host.resources_paths == std::vector<std::string>{"/r1", "/r2", "/r3", "/r4"});
   CHECK(options->log_level == "warn");
   CHECK(Parse({"--log-level", "fatal"})->log_level == "error");
+  // daprd's default protocol comes with daprd's flag; plughost's own flag keeps gRPC.
+  CHECK(Parse({"--app-port", "3000"})->host.app_protocol == "http");
+  CHECK(Parse({"--app-port", "3000", "--app-protocol", "grpc"})->host.app_protocol == "grpc");
+  CHECK(Parse({"--app-address", "127.0.0.1:3000"})->host.app_protocol == "grpc");
 
   auto env = Parse(
       {}, {{"DAPR_HTTP_PORT", "3600"}, {"DAPR_GRPC_PORT", "6000"}, {"DAPR_API_TOKEN", "tok"}});

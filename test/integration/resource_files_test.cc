@@ -190,10 +190,10 @@ spec:
   auto server = builder.BuildAndStart();
   REQUIRE(server);
 
-  Host host(
-      dir,
-      {"--app-id", "decl", "--resources-path", resources, "--app-port", std::to_string(app_port)},
-      {});
+  Host host(dir,
+            {"--app-id", "decl", "--resources-path", resources, "--app-port",
+             std::to_string(app_port), "--app-protocol", "grpc"},
+            {});
   INFO(host.process->Log());
   REQUIRE(host.started);
   // Subscribed once the app answered its (empty) listing; GetMetadata says DECLARATIVE.
