@@ -210,7 +210,7 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     request.headers.emplace_back("content-type", "application/json");
     request.headers.emplace_back("dapr-app-id", options_.app_id);
     client_.Send(std::move(request), Remaining(*context),
-                 [reactor, response](grpc::Status status, HttpResponse answer) {
+                 [reactor, response](const grpc::Status& status, const HttpResponse& answer) {
                    if (!status.ok()) return reactor->Finish(status);
                    if (answer.status == 404) return reactor->Finish(grpc::Status::OK);
                    if (answer.status != 200) {
@@ -248,16 +248,16 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     AddMetadataHeaders(*context, request);
     request.body = CloudEventBody(*event);
     std::string where = event->path();
-    client_.Send(std::move(request), Remaining(*context),
-                 [reactor, response, where](grpc::Status status, HttpResponse answer) {
-                   if (!status.ok()) return reactor->Finish(status);
-                   response->set_status(TopicOutcome(answer));
-                   if (answer.status == 404) {
-                     PH_LOG_ERROR("app", "POST {} answered 404: the event is dropped",
-                                  Target(where));
-                   }
-                   reactor->Finish(grpc::Status::OK);
-                 });
+    client_.Send(
+        std::move(request), Remaining(*context),
+        [reactor, response, where](const grpc::Status& status, const HttpResponse& answer) {
+          if (!status.ok()) return reactor->Finish(status);
+          response->set_status(TopicOutcome(answer));
+          if (answer.status == 404) {
+            PH_LOG_ERROR("app", "POST {} answered 404: the event is dropped", Target(where));
+          }
+          reactor->Finish(grpc::Status::OK);
+        });
     return reactor;
   }
 
@@ -269,15 +269,16 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     http.headers.emplace_back("content-type", "application/json");
     AddMetadataHeaders(*context, http);
     http.body = BulkEventBody(*request);
-    client_.Send(std::move(http), Remaining(*context),
-                 [reactor, request, response](grpc::Status status, HttpResponse answer) {
-                   if (!status.ok()) return reactor->Finish(status);
-                   if (answer.status == 404) {
-                     PH_LOG_ERROR("app", "POST {} answered 404: the bulk events are dropped",
-                                  Target(request->path()));
-                   }
-                   reactor->Finish(ReadBulkAnswer(*request, answer, response));
-                 });
+    client_.Send(
+        std::move(http), Remaining(*context),
+        [reactor, request, response](const grpc::Status& status, const HttpResponse& answer) {
+          if (!status.ok()) return reactor->Finish(status);
+          if (answer.status == 404) {
+            PH_LOG_ERROR("app", "POST {} answered 404: the bulk events are dropped",
+                         Target(request->path()));
+          }
+          reactor->Finish(ReadBulkAnswer(*request, answer, response));
+        });
     return reactor;
   }
 
@@ -307,8 +308,8 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
       }
       client_.Send(
           NewRequest("OPTIONS", Target(binding.route)), options_.binding_options_timeout,
-          [reactor, response, probe, name = binding.name](grpc::Status status,
-                                                          HttpResponse answer) {
+          [reactor, response, probe, name = binding.name](const grpc::Status& status,
+                                                          const HttpResponse& answer) {
             bool last = false;
             {
               std::lock_guard lock(probe->mutex);
@@ -339,12 +340,12 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     for (const auto& [key, value] : event->metadata()) {
       std::string header = Lower(key);
       if (header == "content-type" || header == "content-length") continue;
-      if (header.rfind("grpc-", 0) == 0) header = "dapr-" + header;
+      if (header.rfind("grpc-", 0) == 0) header.insert(0, "dapr-");
       request.headers.emplace_back(std::move(header), value);
     }
     request.body = event->data();
     client_.Send(std::move(request), Remaining(*context),
-                 [reactor, response](grpc::Status status, HttpResponse answer) {
+                 [reactor, response](const grpc::Status& status, HttpResponse answer) {
                    if (!status.ok()) return reactor->Finish(status);
                    if (answer.status < 200 || answer.status > 299) {
                      return reactor->Finish(
@@ -357,23 +358,23 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     return reactor;
   }
 
-  void PostJson(std::string target, std::string body, HttpAppDone done) {
+  void PostJson(const std::string& target, std::string body, HttpAppDone done) {
     HttpRequest request = NewRequest("POST", Target(target));
     request.headers.emplace_back("content-type", "application/json");
     request.body = std::move(body);
     client_.Send(std::move(request), std::chrono::milliseconds(0),
-                 [done = std::move(done)](grpc::Status status, HttpResponse answer) {
+                 [done = std::move(done)](const grpc::Status& status, const HttpResponse& answer) {
                    done(status.ok() ? answer.status : 0);
                  });
   }
 
   // daprd's probe carries no app token.
-  void Get(std::string path, std::chrono::milliseconds timeout, HttpAppDone done) {
+  void Get(const std::string& path, std::chrono::milliseconds timeout, HttpAppDone done) {
     HttpRequest request;
     request.method = "GET";
     request.target = Target(path);
     client_.Send(std::move(request), timeout,
-                 [done = std::move(done)](grpc::Status status, HttpResponse answer) {
+                 [done = std::move(done)](const grpc::Status& status, const HttpResponse& answer) {
                    done(status.ok() ? answer.status : 0);
                  });
   }
@@ -383,7 +384,7 @@ class HttpAppBridge final : public appcallbackpb::AppCallback::CallbackService {
     request.headers.emplace_back("content-type", "application/json");
     request.headers.emplace_back("dapr-app-id", options_.app_id);
     client_.Send(std::move(request), std::chrono::seconds(5),
-                 [](grpc::Status status, HttpResponse answer) {
+                 [](const grpc::Status& status, const HttpResponse& answer) {
                    if (!status.ok()) {
                      PH_LOG_WARN("app", "GET /dapr/config: no answer from the app ({})",
                                  status.error_message());
@@ -461,15 +462,16 @@ HttpAppChannel MakeHttpAppChannel(HttpAppOptions options) {
   auto channel = owner->server->InProcessChannel(args);
   HttpAppChannel made;
   std::weak_ptr<BridgeServer> weak = owner;
-  made.calls.post_json = [weak](std::string target, std::string body, HttpAppDone done) {
+  made.calls.post_json = [weak](const std::string& target, std::string body, HttpAppDone done) {
     auto bridge = weak.lock();
     if (!bridge) return done(0);
-    bridge->bridge->PostJson(std::move(target), std::move(body), std::move(done));
+    bridge->bridge->PostJson(target, std::move(body), std::move(done));
   };
-  made.calls.get = [weak](std::string path, std::chrono::milliseconds timeout, HttpAppDone done) {
+  made.calls.get = [weak](const std::string& path, std::chrono::milliseconds timeout,
+                          HttpAppDone done) {
     auto bridge = weak.lock();
     if (!bridge) return done(0);
-    bridge->bridge->Get(std::move(path), timeout, std::move(done));
+    bridge->bridge->Get(path, timeout, std::move(done));
   };
   made.calls.load_app_config = [weak] {
     if (auto bridge = weak.lock()) bridge->bridge->LoadAppConfig();
