@@ -178,7 +178,7 @@ grpc::Status StateTransactionFailed(const grpc::Status& cause) {
 
 namespace {
 // daprd's state-level rich errors name the store in a ResourceInfo ("state", name).
-grpc::Status StateRich(grpc::Status status, std::string_view reason, std::string_view store,
+grpc::Status StateRich(const grpc::Status& status, std::string_view reason, std::string_view store,
                        std::string_view field = "", std::string_view field_description = "") {
   return WithDetails(status, RichError{.reason = reason,
                                        .resource_info = true,

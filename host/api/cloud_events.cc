@@ -194,13 +194,13 @@ absl::Status TooDeep(std::string_view what) {
 
 // Each character's 6-bit value in base64, -1 for characters outside the alphabet.
 struct Base64Values {
-  int8_t of[256];
+  int16_t of[256];  // wider than the values need: -1 stays a plain int on every read
   constexpr Base64Values() : of() {
     constexpr std::string_view kAlphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (auto& value : of) value = -1;
     for (size_t i = 0; i < kAlphabet.size(); ++i) {
-      of[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+      of[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int16_t>(i);
     }
   }
 };

@@ -22,8 +22,8 @@ void AddCallMetadata(const grpc::CallbackServerContext& call, bindingspb::Invoke
   for (const auto& [key_ref, value_ref] : call.client_metadata()) {
     std::string key(key_ref.data(), key_ref.size());
     if (key == "dapr-api-token" || key.ends_with("-bin")) continue;
-    if (key.starts_with(":")) key = "dapr-" + key.substr(1);
-    if (key.starts_with("grpc-")) key = "dapr-" + key;
+    if (key.starts_with(":")) key.replace(0, 1, "dapr-");
+    if (key.starts_with("grpc-")) key.insert(0, "dapr-");
     metadata.try_emplace(std::move(key), std::string(value_ref.data(), value_ref.size()));
   }
 }
@@ -101,19 +101,20 @@ grpc::ServerUnaryReactor* DaprApi::InvokeBinding(grpc::CallbackServerContext* ca
   invoke.set_operation(request->operation());
   invoke.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   AddCallMetadata(*call, &invoke);
-  output->Invoke(
-      std::move(invoke), OptionsFor(call),
-      [call, reactor, response, binding](grpc::Status status, bindingspb::InvokeResponse result) {
-        // Some bindings answer metadata even with an error; daprd passes it on either way.
-        AddResponseHeaders(call, result.metadata());
-        if (!status.ok()) {
-          reactor->Finish(api_errors::InvokeBindingFailed(binding->name, status));
-          return;
-        }
-        response->set_data(std::move(*result.mutable_data()));
-        response->mutable_metadata()->swap(*result.mutable_metadata());
-        reactor->Finish(grpc::Status::OK);
-      });
+  output->Invoke(std::move(invoke), OptionsFor(call),
+                 [call, reactor, response, binding](const grpc::Status& status,
+                                                    bindingspb::InvokeResponse result) {
+                   // Some bindings answer metadata even with an error; daprd passes it on either
+                   // way.
+                   AddResponseHeaders(call, result.metadata());
+                   if (!status.ok()) {
+                     reactor->Finish(api_errors::InvokeBindingFailed(binding->name, status));
+                     return;
+                   }
+                   response->set_data(std::move(*result.mutable_data()));
+                   response->mutable_metadata()->swap(*result.mutable_metadata());
+                   reactor->Finish(grpc::Status::OK);
+                 });
   return reactor;
 } catch (...) {
   return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/InvokeBinding");

@@ -99,7 +99,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   void OnStreamDone();
 
  private:
-  void OnStarted(grpc::Status status, std::string id);
+  void OnStarted(const grpc::Status& status, std::string id);
   void OnUpdate(configpb::SubscribeConfigurationResponse batch);
   void WriteNextLocked();
   void FinishLocked(grpc::Status status);
@@ -156,8 +156,8 @@ void StreamSession::Begin(const InstancePtr& store,
       [weak](configpb::SubscribeConfigurationResponse batch) {
         if (auto self = weak.lock()) self->OnUpdate(std::move(batch));
       },
-      [weak](grpc::Status status, std::string id) {
-        if (auto self = weak.lock()) self->OnStarted(std::move(status), std::move(id));
+      [weak](const grpc::Status& status, std::string id) {
+        if (auto self = weak.lock()) self->OnStarted(status, std::move(id));
       });
   {
     std::lock_guard lock(mutex_);
@@ -170,7 +170,7 @@ void StreamSession::Begin(const InstancePtr& store,
   if (subscription) subscription->Close();
 }
 
-void StreamSession::OnStarted(grpc::Status status, std::string id) {
+void StreamSession::OnStarted(const grpc::Status& status, std::string id) {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
   if (!status.ok()) {
@@ -328,7 +328,7 @@ grpc::ServerUnaryReactor* DaprApi::AnswerGetConfiguration(
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<ConfigurationStore>()->Get(
       std::move(get), OptionsFor(call),
-      [reactor, request, response, store](grpc::Status status,
+      [reactor, request, response, store](const grpc::Status& status,
                                           configpb::GetConfigurationResponse got) {
         if (!status.ok()) {
           std::vector<std::string> keys(request->keys().begin(), request->keys().end());

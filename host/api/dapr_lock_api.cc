@@ -65,7 +65,8 @@ grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* ca
   try_lock.set_expiry_in_seconds(request->expiry_in_seconds());
   store->As<LockStore>()->TryLock(
       std::move(try_lock), OptionsFor(call),
-      [reactor, response, store](grpc::Status status, lockpb::TryLockResponse result) {
+      [reactor, response, store](const grpc::Status& status,
+                                 const lockpb::TryLockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(api_errors::TryLockFailed(status));
           return;
@@ -100,7 +101,7 @@ grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* cal
   unlock.set_lock_owner(request->lock_owner());
   store->As<LockStore>()->Unlock(
       std::move(unlock), OptionsFor(call),
-      [reactor, response, store](grpc::Status status, lockpb::UnlockResponse result) {
+      [reactor, response, store](const grpc::Status& status, const lockpb::UnlockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(api_errors::UnlockFailed(status));
           return;

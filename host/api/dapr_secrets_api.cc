@@ -27,7 +27,8 @@ grpc::ServerUnaryReactor* DaprApi::GetSecret(grpc::CallbackServerContext* call,
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<SecretStore>()->Get(
       std::move(get), OptionsFor(call),
-      [reactor, request, response, store](grpc::Status status, secretspb::GetSecretResponse got) {
+      [reactor, request, response, store](const grpc::Status& status,
+                                          secretspb::GetSecretResponse got) {
         if (!status.ok()) {
           reactor->Finish(api_errors::SecretGetFailed(request->key(), store->name, status));
           return;
@@ -52,7 +53,7 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkSecret(grpc::CallbackServerContext* ca
   bulk.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<SecretStore>()->BulkGet(
       std::move(bulk), OptionsFor(call),
-      [reactor, response, store](grpc::Status status, secretspb::BulkGetSecretResponse got) {
+      [reactor, response, store](const grpc::Status& status, secretspb::BulkGetSecretResponse got) {
         if (!status.ok()) {
           reactor->Finish(api_errors::BulkSecretGetFailed(store->name, status));
           return;

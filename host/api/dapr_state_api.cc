@@ -109,7 +109,7 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
   get.set_consistency(static_cast<statepb::StateOptions::StateConsistency>(request->consistency()));
   store->As<StateStore>()->Get(
       std::move(get), OptionsFor(call),
-      [reactor, request, response, store](grpc::Status status, statepb::GetResponse got) {
+      [reactor, request, response, store](const grpc::Status& status, statepb::GetResponse got) {
         if (!status.ok()) {
           reactor->Finish(api_errors::StateGetFailed(request->key(), store->name, status));
           return;
@@ -149,7 +149,7 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
   }
   store->As<StateStore>()->BulkGet(
       std::move(bulk), OptionsFor(call),
-      [reactor, response, store](grpc::Status status, statepb::BulkGetResponse got) {
+      [reactor, response, store](const grpc::Status& status, statepb::BulkGetResponse got) {
         if (!status.ok()) {
           reactor->Finish(api_errors::StateGetFailed("bulk keys", store->name, status));
           return;
@@ -192,7 +192,7 @@ grpc::ServerUnaryReactor* DaprApi::SaveState(grpc::CallbackServerContext* call,
       return reactor;
     }
   }
-  auto done = [reactor, store](grpc::Status status) {
+  auto done = [reactor, store](const grpc::Status& status) {
     reactor->Finish(status.ok() ? status : api_errors::StateSaveFailed(store->name, status));
   };
   // One item goes through Set, several through BulkSet, as Dapr does.
@@ -229,7 +229,7 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
   del.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   *del.mutable_options() = ToComponentOptions(request->options());
   store->As<StateStore>()->Delete(
-      std::move(del), OptionsFor(call), [reactor, request](grpc::Status status) {
+      std::move(del), OptionsFor(call), [reactor, request](const grpc::Status& status) {
         reactor->Finish(status.ok() ? status
                                     : api_errors::StateDeleteFailed(request->key(), status));
       });
@@ -263,14 +263,15 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
   if (bulk.items_size() == 1) {
     // One item is a plain Delete, as daprd sends it (a component may implement only Delete well).
     store->As<StateStore>()->Delete(
-        std::move(*bulk.mutable_items(0)), OptionsFor(call), [reactor, store](grpc::Status status) {
+        std::move(*bulk.mutable_items(0)), OptionsFor(call),
+        [reactor, store](const grpc::Status& status) {
           reactor->Finish(status.ok() ? status
                                       : api_errors::StateBulkDeleteFailed(store->name, status));
         });
     return reactor;
   }
   store->As<StateStore>()->BulkDelete(
-      std::move(bulk), OptionsFor(call), [reactor, store](grpc::Status status) {
+      std::move(bulk), OptionsFor(call), [reactor, store](const grpc::Status& status) {
         reactor->Finish(status.ok() ? status
                                     : api_errors::StateBulkDeleteFailed(store->name, status));
       });
@@ -317,7 +318,7 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
   auto options = OptionsFor(call);
   // The store may cap the operations per transaction; its answer is cached by the wrapper.
   store->As<StateStore>()->MultiMaxSize(
-      [reactor, store, transaction, options](grpc::Status, int64_t max_size) {
+      [reactor, store, transaction, options](const grpc::Status&, int64_t max_size) {
         int count = transaction->operations_size();
         if (max_size > 0 && count > max_size) {
           reactor->Finish(
@@ -328,7 +329,7 @@ grpc::ServerUnaryReactor* DaprApi::ExecuteStateTransaction(
           return;
         }
         store->As<StateStore>()->Transact(
-            std::move(*transaction), options, [reactor](grpc::Status status) {
+            std::move(*transaction), options, [reactor](const grpc::Status& status) {
               reactor->Finish(status.ok() ? status : api_errors::StateTransactionFailed(status));
             });
       });
@@ -352,7 +353,7 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
   query.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<StateStore>()->Query(
       std::move(query), OptionsFor(call),
-      [reactor, response, store](grpc::Status status, statepb::QueryResponse result) {
+      [reactor, response, store](const grpc::Status& status, statepb::QueryResponse result) {
         if (!status.ok()) return reactor->Finish(api_errors::StateQueryFailed(store->name, status));
         for (auto& item : *result.mutable_items()) {
           auto* out = response->add_results();

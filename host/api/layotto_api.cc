@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* LayottoApi::SayHello(grpc::CallbackServerContext* call
   options.default_timeout = context_->component_timeout;
   instance->As<HelloService>()->SayHello(
       request->name(), options,
-      [reactor, request, response, instance](grpc::Status status, std::string greeting) {
+      [reactor, request, response, instance](const grpc::Status& status, std::string greeting) {
         if (!status.ok()) {
           reactor->Finish(grpc::Status(status.error_code(), "hello service " + instance->name +
                                                                 ": " + status.error_message()));

@@ -45,7 +45,7 @@ CallOptions OptionsFor(const ApiContext& context, grpc::CallbackServerContext* c
 }
 
 // Finishes a write with the store's status, its failure naming the store.
-auto FinishWrite(grpc::ServerUnaryReactor* reactor, InstancePtr store) {
+auto FinishWrite(grpc::ServerUnaryReactor* reactor, const InstancePtr& store) {
   return [reactor, store](grpc::Status status) {
     if (!status.ok()) {
       status = grpc::Status(status.error_code(), fmt::format("configuration store {}: {}",
@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* LayottoApi::GetConfiguration(
   get.mutable_metadata()->insert(metadata.begin(), metadata.end());
   store->As<ConfigurationStore>()->Get(
       std::move(get), OptionsFor(*context_, call),
-      [reactor, request, response, store](grpc::Status status,
+      [reactor, request, response, store](const grpc::Status& status,
                                           configpb::GetConfigurationResponse got) {
         if (!status.ok()) {
           reactor->Finish(grpc::Status(

@@ -43,7 +43,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
       : stream_(stream), context_(context) {}
 
   // One request from the app: resolve the store and subscribe.
-  void OnRequest(grpc::CallbackServerContext* call, AppRequest request);
+  void OnRequest(grpc::CallbackServerContext* call, const AppRequest& request);
   void OnWriteDone(bool ok);
   // Ends the app's stream with `status` (unless already ending) and closes every subscription.
   void Stop(grpc::Status status);
@@ -122,7 +122,7 @@ class LayottoConfigurationStream final : public grpc::ServerBidiReactor<AppReque
       session_->Stop(grpc::Status::OK);
       return;
     }
-    session_->OnRequest(call_, std::move(request_));
+    session_->OnRequest(call_, request_);
     request_.Clear();
     StartRead(&request_);
   }
@@ -144,7 +144,7 @@ class LayottoConfigurationStream final : public grpc::ServerBidiReactor<AppReque
   const uint64_t id_;
 };
 
-void StreamSession::OnRequest(grpc::CallbackServerContext* call, AppRequest request) {
+void StreamSession::OnRequest(grpc::CallbackServerContext* call, const AppRequest& request) {
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
@@ -171,7 +171,7 @@ void StreamSession::OnRequest(grpc::CallbackServerContext* call, AppRequest requ
           self->OnUpdate(store_name, app_id, group, label, std::move(batch));
         }
       },
-      [weak, store_name = store->name](grpc::Status status, std::string /*id*/) {
+      [weak, store_name = store->name](const grpc::Status& status, const std::string& /*id*/) {
         if (status.ok()) return;
         if (auto self = weak.lock()) {
           self->Stop(grpc::Status(

@@ -15,8 +15,8 @@
 namespace plughost {
 namespace {
 
-grpc::Status InvalidArgument(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status InvalidArgument(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
 // Layotto's own wording where it differs from Dapr's.
@@ -109,7 +109,8 @@ grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
   try_lock.set_expiry_in_seconds(request->expire());
   store->As<LockStore>()->TryLock(
       std::move(try_lock), OptionsFor(*context_, call),
-      [reactor, response, store](grpc::Status status, lockpb::TryLockResponse result) {
+      [reactor, response, store](const grpc::Status& status,
+                                 const lockpb::TryLockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(ComponentFailed("lock store", *store, status));
           return;
@@ -146,7 +147,7 @@ grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
   unlock.set_lock_owner(request->lock_owner());
   store->As<LockStore>()->Unlock(
       std::move(unlock), OptionsFor(*context_, call),
-      [reactor, response, store](grpc::Status status, lockpb::UnlockResponse result) {
+      [reactor, response, store](const grpc::Status& status, const lockpb::UnlockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(ComponentFailed("lock store", *store, status));
           return;
@@ -205,7 +206,8 @@ grpc::ServerUnaryReactor* LayottoApi::GetNextId(grpc::CallbackServerContext* cal
   next.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
   store->As<Sequencer>()->GetNextId(
       std::move(next), OptionsFor(*context_, call),
-      [reactor, response, store](grpc::Status status, sequencerpb::GetNextIdResponse result) {
+      [reactor, response, store](const grpc::Status& status,
+                                 const sequencerpb::GetNextIdResponse& result) {
         if (!status.ok()) {
           reactor->Finish(ComponentFailed("sequencer", *store, status));
           return;

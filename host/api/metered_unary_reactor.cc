@@ -20,7 +20,7 @@ thread_local MeteredUnaryReactor* t_started = nullptr;
 
 std::string Describe(std::exception_ptr error) {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
     return e.what();
   } catch (...) {

@@ -7,13 +7,13 @@
 namespace plughost::pubsub_errors {
 namespace {
 
-grpc::Status Invalid(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
 // daprd's publish errors are all rich: an ErrorInfo with the reason, then a ResourceInfo naming
 // the pubsub (its type is left empty here, as daprd leaves it for a pubsub it did not find).
-grpc::Status Rich(grpc::Status status, std::string_view reason, std::string_view pubsub,
+grpc::Status Rich(const grpc::Status& status, std::string_view reason, std::string_view pubsub,
                   std::map<std::string, std::string> metadata = {}) {
   std::string message = status.error_message();
   return api_errors::WithDetails(status, api_errors::RichError{.reason = reason,

@@ -25,7 +25,7 @@ AppHealthProbe GrpcAppHealthProbe(std::shared_ptr<AppChannel> channel) {
     call->context.set_deadline(std::chrono::system_clock::now() + timeout);
     channel->health_stub().async()->HealthCheck(
         &call->context, &call->request, &call->response,
-        [call, told_unimplemented, done = std::move(done)](grpc::Status status) {
+        [call, told_unimplemented, done = std::move(done)](const grpc::Status& status) {
           if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
               !told_unimplemented->exchange(true)) {
             PH_LOG_WARN("app",
