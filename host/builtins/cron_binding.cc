@@ -63,7 +63,7 @@ void CronBinding::Init(const InitSpec& spec, StatusCallback done) {
   }
   {
     std::lock_guard lock(mutex_);
-    schedule_ = std::move(*schedule);
+    schedule_ = *schedule;
     schedule_text_ = it->second;
   }
   wake_.notify_all();  // a running timer picks up the new schedule
@@ -138,7 +138,7 @@ void CronBinding::Fire(std::chrono::system_clock::time_point when) {
     metadata["timeZone"] = "Local";
     event.set_message_id(fmt::format("cron-{}", tick));
     try {
-      reader->handler(std::move(event), [schedule](grpc::Status status, std::string) {
+      reader->handler(std::move(event), [schedule](const grpc::Status& status, const std::string&) {
         if (!status.ok()) {
           PH_LOG_DEBUG("bindings", "cron tick ({}) not handled by the app: {}", schedule,
                        status.error_message());

@@ -89,7 +89,7 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
 
   // OK, UNAVAILABLE when stopping, RESOURCE_EXHAUSTED when a subscriber of the topic cannot
   // take one more unacked message (then no subscriber gets it: the publisher may retry).
-  grpc::Status Publish(const std::string& topic, Message message) {
+  grpc::Status Publish(const std::string& topic, const Message& message) {
     size_t bytes = message->data().size();
     {
       std::lock_guard lock(mutex_);
@@ -123,7 +123,7 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     return std::to_string(next_message_id_.fetch_add(1, std::memory_order_relaxed) + 1);
   }
 
-  std::unique_ptr<Subscription> Add(std::string topic, MessageHandler handler);
+  std::unique_ptr<Subscription> Add(const std::string& topic, MessageHandler handler);
 
  private:
   class Handle;
@@ -150,7 +150,8 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
 
   // A receiver answered `message`: acked, it is done; rejected, it goes to the same subscriber
   // again after a backoff. Either way a slot is free for the next message waiting for one.
-  void Settle(std::shared_ptr<Subscriber> subscriber, Message message, int attempt, bool acked) {
+  void Settle(const std::shared_ptr<Subscriber>& subscriber, Message message, int attempt,
+              bool acked) {
     {
       std::lock_guard lock(mutex_);
       if (subscriber->in_flight > 0) --subscriber->in_flight;
@@ -219,9 +220,9 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
   void Deliver(const Delivery& delivery) {
     StatusCallback ack = [weak = weak_from_this(), subscriber = delivery.subscriber,
                           message = delivery.message,
-                          attempt = delivery.attempt](grpc::Status status) mutable {
+                          attempt = delivery.attempt](const grpc::Status& status) mutable {
       if (auto broker = weak.lock()) {
-        broker->Settle(std::move(subscriber), std::move(message), attempt, status.ok());
+        broker->Settle(subscriber, std::move(message), attempt, status.ok());
       }
     };
     try {
@@ -263,7 +264,7 @@ class InMemoryPubSub::Broker::Handle : public Subscription {
   std::shared_ptr<Subscriber> subscriber_;
 };
 
-std::unique_ptr<Subscription> InMemoryPubSub::Broker::Add(std::string topic,
+std::unique_ptr<Subscription> InMemoryPubSub::Broker::Add(const std::string& topic,
                                                           MessageHandler handler) {
   auto subscriber = std::make_shared<Subscriber>();
   subscriber->topic = topic;

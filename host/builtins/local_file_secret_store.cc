@@ -16,7 +16,7 @@ constexpr char kSeparatorKey[] = "nestedSeparator";
 constexpr char kMultiValuedKey[] = "multiValued";
 
 std::string MetadataOr(const std::map<std::string, std::string>& metadata, const char* key,
-                       std::string fallback) {
+                       const std::string& fallback) {
   auto it = metadata.find(key);
   return it == metadata.end() || it->second.empty() ? fallback : it->second;
 }
@@ -44,8 +44,8 @@ void Flatten(const nlohmann::json& value, const std::string& path, const std::st
   }
 }
 
-grpc::Status InvalidMetadata(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status InvalidMetadata(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
 }  // namespace

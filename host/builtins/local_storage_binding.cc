@@ -23,8 +23,8 @@ constexpr char kRootPathKey[] = "rootPath";
 constexpr char kFileNameKey[] = "fileName";
 constexpr const char* kOperations[] = {"create", "get", "delete", "list"};
 
-grpc::Status InvalidArgument(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status InvalidArgument(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
 std::string RandomUuid() {

@@ -266,7 +266,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     }
     ProbeSocket(
         path, options_.probe_timeout,
-        [self = shared_from_this(), path, attempt](grpc::Status status,
+        [self = shared_from_this(), path, attempt](const grpc::Status& status,
                                                    std::vector<std::string> services) {
           self->PostFromOutside([self, path, attempt, status, services = std::move(services)] {
             if (self->stopping_) return;
@@ -323,7 +323,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     info->socket_path = socket.path;
     if (options_.prepare_instance) options_.prepare_instance(*info);
     auto component = info->component;
-    component->Init(info->init_spec, [self = shared_from_this(), info](grpc::Status status) {
+    component->Init(info->init_spec, [self = shared_from_this(), info](const grpc::Status& status) {
       self->PostFromOutside([self, info, status] {
         if (!status.ok()) {
           PH_LOG_WARN("lifecycle", "new {} '{}' from {}: Init failed: {}",
@@ -361,7 +361,7 @@ class ComponentSupervisor::Impl : public std::enable_shared_from_this<ComponentS
     attempt.in_progress = true;
     instance->health->MarkReinitializing();
     instance->component->Init(
-        instance->init_spec, [self = shared_from_this(), instance](grpc::Status status) {
+        instance->init_spec, [self = shared_from_this(), instance](const grpc::Status& status) {
           self->PostFromOutside([self, instance, status] {
             auto& attempt = self->AttemptFor(instance.get());
             attempt.in_progress = false;
