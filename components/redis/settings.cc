@@ -3,19 +3,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/equals_ignoring_case.h"
+
 namespace plughost::redis {
 namespace {
-
-bool EqualsIgnoringCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::optional<int64_t> ParseInt(const std::string& text) {
   int64_t value = 0;

@@ -1,8 +1,7 @@
 #include "host/app_http/cloud_event_body.h"
 
-#include <algorithm>
-
 #include "common/base64.h"
+#include "common/equals_ignoring_case.h"
 #include "host/app_http/extension_members.h"
 #include "host/common/json_string.h"
 
@@ -26,14 +25,6 @@ EventFields FieldsOf(const Event& event) {
           event.data_content_type(),
           event.data(),
           event.has_extensions() ? &event.extensions() : nullptr};
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Whether `text` is `lower` (already lower case) in any case.
-bool EqualsIgnoringCase(std::string_view text, std::string_view lower) {
-  return text.size() == lower.size() && std::equal(text.begin(), text.end(), lower.begin(),
-                                                   [](char a, char b) { return Lower(a) == b; });
 }
 
 // application/json, text/json or any +json type, in any case; parameters after ';' do not count

@@ -1,21 +1,15 @@
 #include "host/components/binding_direction.h"
 
-#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
+
+#include "common/equals_ignoring_case.h"
 
 namespace plughost {
 namespace {
 
 constexpr std::string_view kDirectionKey = "direction";
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view Trim(std::string_view text) {
   auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };

@@ -6,18 +6,9 @@
 
 #include <string_view>
 
-namespace plughost::dapr_http {
+#include "common/equals_ignoring_case.h"
 
-inline bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+namespace plughost::dapr_http {
 
 // The member `name` of `object`, or nullptr (also when `object` is not an object).
 inline const nlohmann::json* Field(const nlohmann::json& object, std::string_view name) {
