@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "host/common/log.h"
+#include "host/resiliency/circuit_breaker_of.h"
 
 namespace plughost::delivery {
 namespace {
@@ -89,16 +90,7 @@ std::shared_ptr<CircuitBreaker> InboundBreakers::Of(const std::string& pubsub_na
   if (!policy.circuit_breaker) return nullptr;
   absl::MutexLock lock(&mutex_);
   if (auto it = breakers_.find(pubsub_name); it != breakers_.end()) return it->second;
-  const CircuitBreakerSpec& spec = *policy.circuit_breaker;
-  auto made =
-      CircuitBreaker::Make({spec.name, spec.max_requests, spec.interval, spec.timeout, spec.trip});
-  std::shared_ptr<CircuitBreaker> breaker;
-  if (made.ok()) {
-    breaker = std::move(*made);
-  } else {
-    PH_LOG_ERROR("pubsub", "pubsub '{}': {}; deliveries go without a circuit breaker", pubsub_name,
-                 made.status().message());
-  }
+  auto breaker = CircuitBreakerOf(*policy.circuit_breaker, "pubsub '" + pubsub_name + "'");
   breakers_[pubsub_name] = breaker;
   return breaker;
 }

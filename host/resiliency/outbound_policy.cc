@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "host/common/log.h"
+#include "host/resiliency/circuit_breaker_of.h"
 
 namespace plughost {
 
@@ -12,15 +13,8 @@ bool IsUnimplemented(const grpc::Status& status) {
 
 OutboundPolicy::OutboundPolicy(std::string component, DeliveryPolicySpec spec)
     : component_(std::move(component)), spec_(std::move(spec)) {
-  if (!spec_.circuit_breaker) return;
-  const CircuitBreakerSpec& breaker = *spec_.circuit_breaker;
-  auto made = CircuitBreaker::Make(
-      {breaker.name, breaker.max_requests, breaker.interval, breaker.timeout, breaker.trip});
-  if (made.ok()) {
-    breaker_ = std::move(*made);
-  } else {
-    PH_LOG_ERROR("resiliency", "component '{}': {}; its calls go without a circuit breaker",
-                 component_, made.status().message());
+  if (spec_.circuit_breaker) {
+    breaker_ = CircuitBreakerOf(*spec_.circuit_breaker, "component '" + component_ + "'");
   }
 }
 
