@@ -37,7 +37,7 @@ ALLOWED = {
     # The HTTP app channel: daprd's HTTP calls to the app behind the AppCallback service.
     "host/app_http": {"common", "host/common", "host/app_callback"},
     "host/api": {"common", "host/common", "host/components", "host/registry", "host/config",
-                 "host/pubsub", "host/ops", "host/app_callback", "host/http"},
+                 "host/pubsub", "host/ops", "host/app_callback", "host/http", "host/resiliency"},
     "host/conformance": {"common", "host/common", "host/components", "host/registry",
                          "host/discovery", "wrappers"},
     "host/runtime": {"common", "host/common", "host/components", "host/config", "host/pubsub",

@@ -21,6 +21,7 @@
 #include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
+#include "host/resiliency/retry_delay.h"
 
 namespace plughost {
 namespace {
@@ -566,9 +567,9 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       std::lock_guard lock(shared->mutex);
       policy = shared->policy;
     }
-    auto delay = delivery::NextRetryDelay(policy, pending.retries_done,
-                                          std::chrono::steady_clock::now() - pending.first_attempt,
-                                          &pending.backoff);
+    auto delay =
+        NextRetryDelay(policy, pending.retries_done,
+                       std::chrono::steady_clock::now() - pending.first_attempt, &pending.backoff);
     if (!delay) {
       GiveUp(shared, std::move(pending), std::move(error));
       return;

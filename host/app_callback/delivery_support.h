@@ -20,7 +20,6 @@
 #include "host/config/host_config.h"
 #include "host/pubsub/circuit_breaker.h"
 #include "host/registry/instance_table.h"
-#include "host/resiliency/retry_delay.h"
 
 namespace plughost::delivery {
 
@@ -89,9 +88,5 @@ class BreakerCall {
   std::optional<uint64_t> token_;
   bool refused_ = false;
 };
-
-// The retry waits moved to host/resiliency, shared with outbound component calls.
-using ::plughost::kExponentialRetryBudget;
-using ::plughost::NextRetryDelay;
 
 }  // namespace plughost::delivery

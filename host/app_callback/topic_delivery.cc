@@ -21,6 +21,7 @@
 #include "host/ops/metrics.h"
 #include "host/pubsub/circuit_breaker.h"
 #include "host/pubsub/routing_expression.h"
+#include "host/resiliency/retry_delay.h"
 
 namespace plughost {
 namespace {
@@ -736,9 +737,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    auto delay = delivery::NextRetryDelay(plan.policy, run->retries_done,
-                                          std::chrono::steady_clock::now() - run->first_attempt,
-                                          &run->backoff);
+    auto delay =
+        NextRetryDelay(plan.policy, run->retries_done,
+                       std::chrono::steady_clock::now() - run->first_attempt, &run->backoff);
     if (!delay) {
       LogFailure(run, error);
       GiveUp(run, std::move(error));
@@ -1037,9 +1038,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    auto delay = delivery::NextRetryDelay(plan.policy, batch->retries_done,
-                                          std::chrono::steady_clock::now() - batch->first_attempt,
-                                          &batch->backoff);
+    auto delay =
+        NextRetryDelay(plan.policy, batch->retries_done,
+                       std::chrono::steady_clock::now() - batch->first_attempt, &batch->backoff);
     if (!delay) {
       for (size_t i = 0; i < batch->entries.size(); ++i) {
         if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);

@@ -1,10 +1,10 @@
-// The waits of a delivery policy's retries (host/app_callback/delivery_support.h): maxRetries,
+// The waits of a Resiliency retry policy (host/resiliency/retry_delay.h): maxRetries,
 // and daprd's 15-minute budget of exponential retries.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
 
-#include "host/app_callback/delivery_support.h"
+#include "host/resiliency/retry_delay.h"
 
 namespace plughost {
 namespace {
@@ -23,28 +23,28 @@ DeliveryPolicySpec PolicyOf(RetryPolicySpec::Policy kind, int max_retries) {
 
 TEST_CASE("retry policy: no policy, no retry; maxRetries counts retries") {
   std::optional<Backoff> backoff;
-  CHECK_FALSE(delivery::NextRetryDelay(DeliveryPolicySpec{}, 0, 0s, &backoff));
+  CHECK_FALSE(NextRetryDelay(DeliveryPolicySpec{}, 0, 0s, &backoff));
   auto constant = PolicyOf(RetryPolicySpec::Policy::kConstant, 2);
-  CHECK(delivery::NextRetryDelay(constant, 0, 0s, &backoff) == 200ms);
-  CHECK(delivery::NextRetryDelay(constant, 1, 0s, &backoff) == 200ms);
-  CHECK_FALSE(delivery::NextRetryDelay(constant, 2, 0s, &backoff));
+  CHECK(NextRetryDelay(constant, 0, 0s, &backoff) == 200ms);
+  CHECK(NextRetryDelay(constant, 1, 0s, &backoff) == 200ms);
+  CHECK_FALSE(NextRetryDelay(constant, 2, 0s, &backoff));
 }
 
 TEST_CASE("retry policy: exponential retries end after 15 minutes, constant ones do not") {
   auto exponential = PolicyOf(RetryPolicySpec::Policy::kExponential, -1);
   std::optional<Backoff> backoff;
-  auto first = delivery::NextRetryDelay(exponential, 0, 0s, &backoff);
+  auto first = NextRetryDelay(exponential, 0, 0s, &backoff);
   REQUIRE(first.has_value());
   CHECK(*first >= 250ms);  // 500 ms +/- 50 %
   CHECK(*first <= 750ms);
   // A wait that would end past the budget is not taken, even with unlimited retries.
   std::optional<Backoff> late;
-  CHECK_FALSE(delivery::NextRetryDelay(exponential, 40, 15min - 1ms, &late));
+  CHECK_FALSE(NextRetryDelay(exponential, 40, 15min - 1ms, &late));
   std::optional<Backoff> early;
-  CHECK(delivery::NextRetryDelay(exponential, 40, 14min, &early).has_value());
+  CHECK(NextRetryDelay(exponential, 40, 14min, &early).has_value());
   auto constant = PolicyOf(RetryPolicySpec::Policy::kConstant, -1);
   std::optional<Backoff> steady;
-  CHECK(delivery::NextRetryDelay(constant, 1000, 2h, &steady) == 200ms);
+  CHECK(NextRetryDelay(constant, 1000, 2h, &steady) == 200ms);
 }
 
 }  // namespace
