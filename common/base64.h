@@ -1,6 +1,7 @@
 // Standard base64 (RFC 4648, with padding): CloudEvents' data_base64 and Dapr's binary fields.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -28,13 +29,16 @@ inline constexpr PairTable kPairs;
 
 }  // namespace base64_internal
 
+// The length of the base64 of `size` bytes, padding included.
+constexpr size_t Base64Length(size_t size) { return (size + 2) / 3 * 4; }
+
 // Appends the base64 of `bytes` to `out`, written in place: a CloudEvent's 16 KiB payload is
 // encoded straight into the envelope, with no string of its own and no per-character growth.
 inline void AppendBase64(std::string_view bytes, std::string* out) {
   using base64_internal::kAlphabet;
   using base64_internal::kPairs;
   size_t start = out->size();
-  out->resize(start + (bytes.size() + 2) / 3 * 4);
+  out->resize(start + Base64Length(bytes.size()));
   char* to = out->data() + start;
   const auto* from = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t i = 0;

@@ -250,7 +250,7 @@ absl::StatusOr<std::string> NewEnvelope(const Published& event,
 
   std::string out;
   // The fixed members take under 400 bytes; base64 grows the data by a third.
-  out.reserve(512 + (binary_data ? (event.data.size() + 2) / 3 * 4 : event.data.size()) +
+  out.reserve(512 + (binary_data ? Base64Length(event.data.size()) : event.data.size()) +
               overrides.id.size() + overrides.type.size() + overrides.subject.size() +
               source.size() + trace.size() * 2 + state.size() + event.topic.size() +
               event.pubsub_name.size() + content_type.size());

@@ -59,7 +59,7 @@ std::string BulkEventBody(const appcallbackpb::TopicEventBulkRequest& request) {
   size_t size = 512;
   for (const auto& entry : request.entries()) {
     size += entry.has_cloud_event() ? CloudEventSizeHint(entry.cloud_event())
-                                    : (entry.bytes().size() + 2) / 3 * 4 + 256;
+                                    : Base64Length(entry.bytes().size()) + 256;
   }
   std::string body;
   body.reserve(size);

@@ -69,7 +69,7 @@ void AppendData(const EventFields& event, DataForm form, std::string_view json, 
 }
 
 size_t SizeHint(const EventFields& event, DataForm form) {
-  size_t data = form == DataForm::kBase64 ? (event.data.size() + 2) / 3 * 4 : event.data.size();
+  size_t data = form == DataForm::kBase64 ? Base64Length(event.data.size()) : event.data.size();
   return data + event.id.size() + event.source.size() + event.type.size() +
          event.data_content_type.size() + 512;
 }
