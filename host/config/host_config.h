@@ -94,6 +94,9 @@ struct DeliveryPolicySpec {
   std::optional<std::chrono::milliseconds> timeout;   // none: no deadline, as in daprd
   std::optional<RetryPolicySpec> retry;               // none: one attempt
   std::optional<CircuitBreakerSpec> circuit_breaker;  // one per pubsub, shared by its subscriptions
+
+  // Whether it names any policy at all (an empty one changes nothing).
+  bool empty() const { return !timeout && !retry && !circuit_breaker; }
 };
 
 // Outbound (host to component) policies from Resiliency files: each call the app makes to a

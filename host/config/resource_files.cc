@@ -551,16 +551,13 @@ std::string ParseResiliency(const YAML::Node& document, HostConfig* config,
     defaults.circuit_breaker = named(breakers, "CircuitBreaker");
     return defaults;
   };
-  auto any = [](const DeliveryPolicySpec& spec) {
-    return spec.retry || spec.timeout || spec.circuit_breaker;
-  };
-  if (DeliveryPolicySpec defaults = defaults_of("Pubsub", "Inbound"); any(defaults)) {
+  if (DeliveryPolicySpec defaults = defaults_of("Pubsub", "Inbound"); !defaults.empty()) {
     found[""] = defaults;
   }
   OutboundPolicies outbound;
   for (const char* type :
        {"Statestore", "Pubsub", "Binding", "Secretstore", "Configuration", "Lock"}) {
-    if (DeliveryPolicySpec defaults = defaults_of(type, "Outbound"); any(defaults)) {
+    if (DeliveryPolicySpec defaults = defaults_of(type, "Outbound"); !defaults.empty()) {
       outbound.defaults_by_type[type] = defaults;
     }
   }

@@ -247,7 +247,7 @@ std::optional<DeliveryPolicySpec> OutboundPolicyOf(const OutboundPolicies& polic
              it != policies.defaults_by_type.end()) {
     found = &it->second;
   }
-  if (found == nullptr || (!found->retry && !found->timeout && !found->circuit_breaker)) {
+  if (found == nullptr || found->empty()) {
     return std::nullopt;
   }
   return *found;
