@@ -14,8 +14,8 @@ using json = nlohmann::json;
 
 namespace {
 
-// [{"name": ...}] for the messages that only carry a name (HTTP endpoints, MCP servers, ...);
-// daprd embeds them as protobuf's Go structs, so an empty name is left out.
+// [{"name": ...}] for the messages that only carry a name (Resiliency documents); daprd embeds
+// them as protobuf's Go structs, so an empty name is left out.
 template <typename Named>
 json NamesJson(const google::protobuf::RepeatedPtrField<Named>& items) {
   json list = json::array();
@@ -25,13 +25,6 @@ json NamesJson(const google::protobuf::RepeatedPtrField<Named>& items) {
     list.push_back(std::move(entry));
   }
   return list;
-}
-
-json ActorCountJson(const runtimepb::ActiveActorsCount& count) {
-  json entry = json::object();
-  if (!count.type().empty()) entry["type"] = count.type();
-  if (count.count() != 0) entry["count"] = count.count();
-  return entry;
 }
 
 // daprd's appConnectionProperties: every empty field left out, the whole object too when
@@ -110,8 +103,8 @@ json MetadataJson(const runtimepb::GetMetadataResponse& out) {
     }
     body["subscriptions"] = std::move(subscriptions);
   }
-  // The deprecated "actors" alias is not written: the host fills neither it nor activeActors.
-  if (out.http_endpoints_size() > 0) body["httpEndpoints"] = NamesJson(out.http_endpoints());
+  // Never set by the host, so never written: httpEndpoints, the deprecated "actors",
+  // actorRuntime.activeActors, scheduler, mcpServers, workflowAccessPolicies.
   json app = AppConnectionJson(out.app_connection_properties());
   if (!app.empty()) body["appConnectionProperties"] = std::move(app);
   // daprd always writes the actor runtime, its status by name and hostReady even when false.
@@ -119,29 +112,11 @@ json MetadataJson(const runtimepb::GetMetadataResponse& out) {
   json actor_runtime = {
       {"runtimeStatus", runtimepb::ActorRuntime::ActorRuntimeStatus_Name(actors.runtime_status())},
       {"hostReady", actors.host_ready()}};
-  if (actors.active_actors_size() > 0) {
-    json active = json::array();
-    for (const auto& count : actors.active_actors()) active.push_back(ActorCountJson(count));
-    actor_runtime["activeActors"] = std::move(active);
-  }
   if (!actors.placement().empty()) actor_runtime["placement"] = actors.placement();
   body["actorRuntime"] = std::move(actor_runtime);
-  if (out.has_scheduler()) {
-    const auto& addresses = out.scheduler().connected_addresses();
-    json scheduler = json::object();
-    if (!addresses.empty()) {
-      scheduler["connected_addresses"] =
-          std::vector<std::string>(addresses.begin(), addresses.end());
-    }
-    body["scheduler"] = std::move(scheduler);
-  }
   // daprd leaves workflows out when no worker is connected.
   if (out.workflows().connected_workers() != 0) {
     body["workflows"] = {{"connectedWorkers", out.workflows().connected_workers()}};
-  }
-  if (out.mcp_servers_size() > 0) body["mcpServers"] = NamesJson(out.mcp_servers());
-  if (out.workflow_access_policies_size() > 0) {
-    body["workflowAccessPolicies"] = NamesJson(out.workflow_access_policies());
   }
   if (out.resiliencies_size() > 0) body["resiliencies"] = NamesJson(out.resiliencies());
   return body;
