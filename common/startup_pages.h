@@ -14,7 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -50,27 +49,16 @@ inline int DropObject(dl_phdr_info* info, size_t /*size*/, void* released) {
   std::string_view name = info->dlpi_name != nullptr ? info->dlpi_name : "";
   // The vDSO is the kernel's own mapping, not a file.
   if (name.starts_with("linux-vdso") || name.starts_with("linux-gate")) return 0;
-  Range relro;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& header = info->dlpi_phdr[i];
-    if (header.p_type == PT_GNU_RELRO) {
-      relro = {info->dlpi_addr + header.p_vaddr, info->dlpi_addr + header.p_vaddr + header.p_memsz};
-    }
-  }
   size_t* total = static_cast<size_t*>(released);
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& header = info->dlpi_phdr[i];
+    // A writable segment holds data only this process has (and RELRO data, relocated by the
+    // loader before it made it read-only, lies in one): only segments never writable are
+    // clean copies of the file.
     if (header.p_type != PT_LOAD || (header.p_flags & PF_W) != 0) continue;
     // Only the part backed by the file: what lies past p_filesz is zero-filled memory.
-    Range segment{info->dlpi_addr + header.p_vaddr,
-                  info->dlpi_addr + header.p_vaddr + header.p_filesz};
-    if (relro.end > relro.begin && relro.begin < segment.end && segment.begin < relro.end) {
-      // Relocated data became read-only after the loader wrote it: keep it, drop the rest.
-      *total += DropWholePages({segment.begin, std::min(segment.end, relro.begin)});
-      *total += DropWholePages({std::max(segment.begin, relro.end), segment.end});
-      continue;
-    }
-    *total += DropWholePages(segment);
+    *total += DropWholePages(
+        {info->dlpi_addr + header.p_vaddr, info->dlpi_addr + header.p_vaddr + header.p_filesz});
   }
   return 0;
 }
