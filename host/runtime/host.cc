@@ -125,6 +125,16 @@ struct PendingInstance {
   const ComponentSpec* spec = nullptr;
 };
 
+// Wraps the instance's component in its outbound policy's decorator, when it has one: only an
+// instance with a policy pays for it.
+void ApplyOutboundPolicy(const OutboundPolicies& policies, InstanceInfo& info) {
+  auto policy = OutboundPolicyOf(policies, info.kind, info.name);
+  if (!policy) return;
+  info.component = WithOutboundPolicy(info.kind, info.name, *policy, std::move(info.component));
+  PH_LOG_INFO("host", "{} '{}': outbound resiliency policy applies to its calls",
+              KindDisplayName(info.kind), info.name);
+}
+
 // Step 1: one instance per configuration entry (per side for bindings), then one per socket no
 // entry uses, named after the socket.
 std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry& registry,
@@ -145,12 +155,7 @@ std::optional<std::vector<PendingInstance>> PlanInstances(const FactoryRegistry&
         info.source = factory.source();
         info.metadata = metadata;
         info.component = factory.Create(name);
-        // Only an instance with an outbound policy pays for the decorator.
-        if (auto policy = OutboundPolicyOf(config.outbound_policies, info.kind, name)) {
-          info.component = WithOutboundPolicy(info.kind, name, *policy, std::move(info.component));
-          PH_LOG_INFO("host", "{} '{}': outbound resiliency policy applies to its calls",
-                      KindDisplayName(info.kind), name);
-        }
+        ApplyOutboundPolicy(config.outbound_policies, info);
         auto timeout = spec && spec->init_timeout ? *spec->init_timeout : options.init_timeout;
         info.init_spec = InitSpec{name, factory.type(), metadata, timeout};
         info.socket_path = factory.socket_path();
@@ -857,9 +862,7 @@ void Host::StartSupervisor(const HostOptions& options) {
   supervisor_options.prepare_instance = [app_id, context = ProcessMetadataContext(app_id),
                                          outbound = config_.outbound_policies](InstanceInfo& info) {
     // A hot-plugged instance runs under its outbound policy too (before its Init).
-    if (auto policy = OutboundPolicyOf(outbound, info.kind, info.name)) {
-      info.component = WithOutboundPolicy(info.kind, info.name, *policy, info.component);
-    }
+    ApplyOutboundPolicy(outbound, info);
     // A hot-plugged pubsub gets its consumerID too, as every pubsub does.
     PrepareComponentMetadata(info.kind, context, &info.metadata);
     info.init_spec.metadata = info.metadata;
