@@ -338,10 +338,7 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
     StatusCallback ack;
     // Under the pubsub's inbound policy, as daprd: a RETRY (or no answer within the timeout)
     // sends the event again after the policy's wait, until it gives up.
-    int retries_done = 0;
-    std::optional<Backoff> backoff;
-    // When the first attempt began: exponential retries end 15 minutes after it.
-    std::chrono::steady_clock::time_point first_attempt = std::chrono::steady_clock::now();
+    RetryState retries;
     uint64_t attempt = 0;                // tells this attempt's timeout from a later one's
     std::unique_ptr<grpc::Alarm> timer;  // the attempt's timeout, or the wait before a resend
     delivery::BreakerCall breaker_call;  // the circuit breaker's permission for the attempt
@@ -567,14 +564,11 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
       std::lock_guard lock(shared->mutex);
       policy = shared->policy;
     }
-    auto delay =
-        NextRetryDelay(policy, pending.retries_done,
-                       std::chrono::steady_clock::now() - pending.first_attempt, &pending.backoff);
+    auto delay = pending.retries.Next(policy);
     if (!delay) {
       GiveUp(shared, std::move(pending), std::move(error));
       return;
     }
-    ++pending.retries_done;
     auto finished_timer = std::move(pending.timer);  // released outside the lock
     std::optional<Pending> rejected;                 // the stream is closing
     {

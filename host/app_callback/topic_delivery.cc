@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/backoff.h"
 #include "common/bounded_json.h"
 #include "host/api/cloud_events.h"
 #include "host/app_callback/delivery_support.h"
@@ -292,10 +291,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     std::shared_ptr<Sub> sub;
     std::unique_ptr<grpc::ClientContext> context;
     std::unique_ptr<grpc::Alarm> retry_timer;
-    std::optional<Backoff> backoff;
-    int retries_done = 0;
-    // When the first attempt began: exponential retries end 15 minutes after it.
-    std::chrono::steady_clock::time_point first_attempt = std::chrono::steady_clock::now();
+    RetryState retries;
     bool cancelled = false;
     // The circuit breaker's token for the attempt at the app; only its own steps touch it.
     delivery::BreakerCall breaker_call;
@@ -737,15 +733,12 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       Finish(run, grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    auto delay =
-        NextRetryDelay(plan.policy, run->retries_done,
-                       std::chrono::steady_clock::now() - run->first_attempt, &run->backoff);
+    auto delay = run->retries.Next(plan.policy);
     if (!delay) {
       LogFailure(run, error);
       GiveUp(run, std::move(error));
       return;
     }
-    ++run->retries_done;
     bool cancelled = false;
     {
       std::lock_guard lock(mutex_);
@@ -1021,9 +1014,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     while (++batch->group < batch->paths.size()) {
       if (std::any_of(batch->entries.begin(), batch->entries.end(),
                       [&](const BulkRun::Entry& e) { return InGroup(*batch, e); })) {
-        batch->retries_done = 0;
-        batch->backoff.reset();
-        batch->first_attempt = std::chrono::steady_clock::now();
+        batch->retries = RetryState();
         AttemptBatch(batch);
         return;
       }
@@ -1038,9 +1029,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "the host is shutting down"));
       return;
     }
-    auto delay =
-        NextRetryDelay(plan.policy, batch->retries_done,
-                       std::chrono::steady_clock::now() - batch->first_attempt, &batch->backoff);
+    auto delay = batch->retries.Next(plan.policy);
     if (!delay) {
       for (size_t i = 0; i < batch->entries.size(); ++i) {
         if (InGroup(*batch, batch->entries[i])) GiveUpEntry(batch, i, error);
@@ -1048,7 +1037,6 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       NextGroup(batch);
       return;
     }
-    ++batch->retries_done;
     bool cancelled = false;
     {
       std::lock_guard lock(mutex_);
@@ -1168,7 +1156,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                 "topic '{}' of pubsub '{}': delivering event {} to the app failed "
                 "({}: {}) after {} retries; {}",
                 plan.topic, plan.pubsub_name, run->request.id(),
-                static_cast<int>(status.error_code()), status.error_message(), run->retries_done,
+                static_cast<int>(status.error_code()), status.error_message(),
+                run->retries.retries_done(),
                 plan.dead_letter_topic.empty() ? "the component redelivers it"
                                                : "sent to the dead-letter topic");
   }

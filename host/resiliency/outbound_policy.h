@@ -20,7 +20,6 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/functional/any_invocable.h"
-#include "common/backoff.h"
 #include "host/common/callback.h"
 #include "host/components/component.h"
 #include "host/config/host_config.h"
@@ -98,24 +97,22 @@ class PolicyRun {
     // `run` is copied, not moved: it must outlive the attempt's call even when the component
     // answers inline, since the component may still read the options after calling back.
     PolicyRun* self = run.get();
-    self->attempt_(self->options_, [run, token = *token](grpc::Status status,
-                                                         Response response) mutable {
-      run->policy_->Record(token, status.ok());
-      if (status.ok() || run->permanent_(status) || IsUnimplemented(status)) {
-        Finish(run, std::move(status), std::move(response));
-        return;
-      }
-      auto delay = NextRetryDelay(run->policy_->spec(), run->retries_,
-                                  std::chrono::steady_clock::now() - run->started_, &run->backoff_);
-      if (!delay || !run->AppWaits(*delay)) {
-        Finish(run, std::move(status), std::move(response));
-        return;
-      }
-      ++run->retries_;
-      LogOutboundRetry(run->policy_->component(), run->operation_, status, *delay);
-      run->last_status_ = std::move(status);
-      Wait(std::move(run), *delay);
-    });
+    self->attempt_(self->options_,
+                   [run, token = *token](grpc::Status status, Response response) mutable {
+                     run->policy_->Record(token, status.ok());
+                     if (status.ok() || run->permanent_(status) || IsUnimplemented(status)) {
+                       Finish(run, std::move(status), std::move(response));
+                       return;
+                     }
+                     auto delay = run->retries_.Next(run->policy_->spec());
+                     if (!delay || !run->AppWaits(*delay)) {
+                       Finish(run, std::move(status), std::move(response));
+                       return;
+                     }
+                     LogOutboundRetry(run->policy_->component(), run->operation_, status, *delay);
+                     run->last_status_ = std::move(status);
+                     Wait(std::move(run), *delay);
+                   });
   }
 
   static void Wait(std::shared_ptr<PolicyRun> run, std::chrono::milliseconds delay) {
@@ -153,9 +150,7 @@ class PolicyRun {
   Attempt attempt_;
   Callback<Response> done_;
   const PermanentFailure permanent_;
-  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  int retries_ = 0;
-  std::optional<Backoff> backoff_;
+  RetryState retries_;
   grpc::Status last_status_;
   std::unique_ptr<grpc::Alarm> timer_;
 };

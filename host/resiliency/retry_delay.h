@@ -24,4 +24,23 @@ std::optional<std::chrono::milliseconds> NextRetryDelay(const DeliveryPolicySpec
                                                         std::chrono::steady_clock::duration elapsed,
                                                         std::optional<Backoff>* backoff);
 
+// The retries of one delivery or call under a policy: how many were made, since when, and
+// the backoff they follow.
+class RetryState {
+ public:
+  // The wait before one more attempt, which counts as made; nullopt when the policy gives up.
+  std::optional<std::chrono::milliseconds> Next(const DeliveryPolicySpec& policy) {
+    auto delay = NextRetryDelay(policy, retries_done_,
+                                std::chrono::steady_clock::now() - first_attempt_, &backoff_);
+    if (delay) ++retries_done_;
+    return delay;
+  }
+  int retries_done() const { return retries_done_; }
+
+ private:
+  int retries_done_ = 0;
+  std::optional<Backoff> backoff_;
+  std::chrono::steady_clock::time_point first_attempt_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace plughost

@@ -47,5 +47,18 @@ TEST_CASE("retry policy: exponential retries end after 15 minutes, constant ones
   CHECK(NextRetryDelay(constant, 1000, 2h, &steady) == 200ms);
 }
 
+TEST_CASE("retry policy: a RetryState counts the retries it grants") {
+  auto constant = PolicyOf(RetryPolicySpec::Policy::kConstant, 2);
+  RetryState retries;
+  CHECK(retries.Next(constant) == 200ms);
+  CHECK(retries.Next(constant) == 200ms);
+  CHECK(retries.retries_done() == 2);
+  CHECK_FALSE(retries.Next(constant));
+  CHECK(retries.retries_done() == 2);
+  RetryState none;
+  CHECK_FALSE(none.Next(DeliveryPolicySpec{}));
+  CHECK(none.retries_done() == 0);
+}
+
 }  // namespace
 }  // namespace plughost
