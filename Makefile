@@ -35,4 +35,4 @@ format-check:
 	./scripts/format.sh --check
 
 lint: $(BUILD_DIR)/build.ninja
-	BUILD_DIR=$(BUILD_DIR) ./scripts/lint.sh
+	BUILD_DIR=$(BUILD_DIR) ./scripts/lint.py

@@ -39,16 +39,17 @@ Consumer::Consumer(std::weak_ptr<Inbox> inbox, std::string filter, Send send, In
       options_(options) {}
 
 void Consumer::Take(Kept kept) {
-  bool queued = false;
+  std::optional<Kept> returned;  // detached meanwhile: back to the inbox
   {
     absl::MutexLock lock(&mutex_);
-    if (!detached_) {
+    if (detached_) {
+      returned = std::move(kept);
+    } else {
       InsertInOrder(queue_, std::move(kept));
-      queued = true;
     }
   }
-  if (!queued) {  // detached meanwhile: back to the inbox
-    if (auto inbox = inbox_.lock()) inbox->Hold({std::move(kept)}, filter_);
+  if (returned) {
+    if (auto inbox = inbox_.lock()) inbox->Hold({std::move(*returned)}, filter_);
     return;
   }
   Pump();
@@ -136,9 +137,9 @@ void Inbox::Receive(ReceivedMessage message) {
       return;
     }
   }
-  for (size_t i = 0; i < targets.size(); ++i) {
-    targets[i]->Take(i + 1 == targets.size() ? std::move(kept) : kept);
-  }
+  // Every target but the last gets a copy; the last takes the original.
+  for (size_t i = 0; i + 1 < targets.size(); ++i) targets[i]->Take(kept);
+  targets.back()->Take(std::move(kept));
 }
 
 std::shared_ptr<Consumer> Inbox::Attach(const std::string& filter, Consumer::Send send) {
@@ -203,7 +204,7 @@ void Inbox::Hold(std::deque<Kept> kept, const std::string& filter) {
   for (Kept& one : kept) successor->Take(std::move(one));
 }
 
-void Inbox::LaterRetry(std::weak_ptr<Consumer> consumer, Kept kept) {
+void Inbox::LaterRetry(const std::weak_ptr<Consumer>& consumer, Kept kept) {
   Backoff backoff(options_.redelivery);
   std::chrono::milliseconds delay = backoff.NextDelay();
   for (int i = 1; i < kept.rejections; ++i) delay = backoff.NextDelay();

@@ -105,7 +105,7 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   };
   void Hold(std::deque<Kept> kept, const std::string& filter);
   void Detached(const Consumer* consumer);
-  void LaterRetry(std::weak_ptr<Consumer> consumer, Kept kept);
+  void LaterRetry(const std::weak_ptr<Consumer>& consumer, Kept kept);
 
   const InboxOptions options_;
   DelayQueue retries_;

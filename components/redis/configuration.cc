@@ -48,6 +48,7 @@ absl::StatusOr<std::map<std::string, sdk::configpb::ConfigurationItem>> ReadItem
   std::map<std::string, sdk::configpb::ConfigurationItem> items;
   if (keys.empty()) return items;
   std::vector<std::vector<std::string>> gets;
+  gets.reserve(keys.size());
   for (const std::string& key : keys) gets.push_back({"GET", key});
   auto replies = client.RunPipeline(gets);
   if (!replies.ok()) return replies.status();

@@ -67,17 +67,18 @@ grpc::Status RedisLock::Unlock(const sdk::lockpb::UnlockRequest& request,
       **client, {"EVAL", kUnlockScript, "1", request.resource_id(), request.lock_owner()});
   if (!reply.ok()) return ToGrpc(reply.status());
   using Status = sdk::lockpb::UnlockResponse;
-  if ((*reply)->type != REDIS_REPLY_INTEGER) {
-    response->set_status(Status::INTERNAL_ERROR);
-  } else if ((*reply)->integer >= 0) {
-    response->set_status(Status::SUCCESS);
-  } else if ((*reply)->integer == -1) {
-    response->set_status(Status::LOCK_DOES_NOT_EXIST);
-  } else if ((*reply)->integer == -2) {
-    response->set_status(Status::LOCK_BELONGS_TO_OTHERS);
-  } else {
-    response->set_status(Status::INTERNAL_ERROR);
+  // The script answers 1 (released), -1 (no such lock) or -2 (held by another owner).
+  Status::Status outcome = Status::INTERNAL_ERROR;
+  if ((*reply)->type == REDIS_REPLY_INTEGER) {
+    if ((*reply)->integer >= 0) {
+      outcome = Status::SUCCESS;
+    } else if ((*reply)->integer == -1) {
+      outcome = Status::LOCK_DOES_NOT_EXIST;
+    } else if ((*reply)->integer == -2) {
+      outcome = Status::LOCK_BELONGS_TO_OTHERS;
+    }
   }
+  response->set_status(outcome);
   return grpc::Status::OK;
 }
 

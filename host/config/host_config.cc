@@ -360,7 +360,8 @@ void ParseMetadata(const Json& component, const std::string& field,
     return;
   }
   for (const auto& [key, value] : it->items()) {
-    const std::string value_field = metadata_field + "." + key;
+    std::string value_field = metadata_field;
+    value_field.append(".").append(key);
     if (key.empty()) {
       errors.Add(metadata_field, "field names must be non-empty");
       continue;

@@ -57,7 +57,7 @@ class OpsServer::Impl {
   absl::Status Listen(const std::string& address) {
     auto server = HttpServer::Start(
         address, OpsServerOptions(),
-        [this](HttpRequest&& request, HttpReply reply) { reply(Answer(request)); });
+        [this](HttpRequest&& request, const HttpReply& reply) { reply(Answer(request)); });
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
     return absl::OkStatus();

@@ -81,7 +81,7 @@ class SubscriptionTable {
 
 class SubscriptionStream final : public Reactor {
  public:
-  SubscriptionStream(std::shared_ptr<SubscriptionTable> table, std::string id)
+  SubscriptionStream(std::shared_ptr<SubscriptionTable> table, const std::string& id)
       : table_(std::move(table)), id_(id), updates_(std::make_shared<Updates>(this, id)) {}
 
   std::shared_ptr<Updates> updates() { return updates_; }

@@ -58,9 +58,10 @@ class ReadStream final : public Reactor {
 
  private:
   void Stop(grpc::Status status) {
-    core_->Stop(std::move(status), [binding = binding_](std::shared_ptr<ReadSubscription> sub) {
-      RunFor(*binding, [sub] { sub->Close(); });
-    });
+    core_->Stop(std::move(status),
+                [binding = binding_](const std::shared_ptr<ReadSubscription>& sub) {
+                  RunFor(*binding, [sub] { sub->Close(); });
+                });
   }
 
   std::shared_ptr<InputBinding> binding_;

@@ -65,10 +65,12 @@ int RunMultiKindProgram(const MultiKindProgram& program, int argc, char** argv) 
 
   std::vector<std::unique_ptr<ComponentServer>> servers;
   for (const std::string& kind : kinds) {
-    std::string socket_name = prefix + "-" + kind;
+    std::string socket_name = prefix;
+    socket_name.append("-").append(kind);
     auto server = std::make_unique<ComponentServer>(socket_name);
     program.add_kind(*server, kind);
-    std::string socket = folder + "/" + socket_name + ".sock";
+    std::string socket = folder;
+    socket.append("/").append(socket_name).append(".sock");
     if (auto started = server->Start(socket); !started.ok()) {
       std::fprintf(stderr, "%s: %s: %s\n", name, socket.c_str(),
                    std::string(started.message()).c_str());

@@ -90,9 +90,10 @@ class PullStream final : public Reactor {
 
  private:
   void Stop(grpc::Status status) {
-    core_->Stop(std::move(status), [broker = broker_](std::shared_ptr<TopicSubscription> sub) {
-      RunFor(*broker, [sub] { sub->Close(); });
-    });
+    core_->Stop(std::move(status),
+                [broker = broker_](const std::shared_ptr<TopicSubscription>& sub) {
+                  RunFor(*broker, [sub] { sub->Close(); });
+                });
   }
 
   std::shared_ptr<PubSub> broker_;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace plughost::sdk {
 namespace {
@@ -86,9 +87,9 @@ absl::StatusOr<int> LockExclusively(const std::string& lock_path, const std::str
       int lock_errno = errno;
       close(fd);
       if (lock_errno == EWOULDBLOCK) {
-        return absl::FailedPreconditionError("socket " + socket_path +
-                                             " is claimed by another process (lock " + lock_path +
-                                             " is held)");
+        return absl::FailedPreconditionError(absl::StrCat("socket ", socket_path,
+                                                          " is claimed by another process (lock ",
+                                                          lock_path, " is held)"));
       }
       return FromErrno(lock_errno, "cannot lock " + lock_path);
     }

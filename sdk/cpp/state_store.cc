@@ -8,9 +8,8 @@ namespace {
 // Runs `call(request, &response)` and answers it: here, or on `workers` with a copy of the
 // request (the caller may give up, freeing it, before a worker runs).
 template <typename Request, typename Response, typename Call>
-void Answer(WorkerPool* workers, const Request& request, const UnaryReply<Response>& reply,
-            Call call) {
-  auto run = [reply, call](const Request& in) {
+void Answer(WorkerPool* workers, const Request& request, UnaryReply<Response> reply, Call call) {
+  auto run = [reply = std::move(reply), call](const Request& in) {
     Response response;
     grpc::Status status;
     try {
@@ -68,39 +67,43 @@ grpc::Status StateStore::BulkDelete(const BulkDeleteRequest& request) {
 }
 
 void StateStore::StartGet(const GetRequest& request, UnaryReply<GetResponse> reply) {
-  Answer(workers(), request, reply,
+  Answer(workers(), request, std::move(reply),
          [this](const auto& in, GetResponse* response) { return Get(in, response); });
 }
 
 void StateStore::StartSet(const SetRequest& request, UnaryReply<statepb::SetResponse> reply) {
-  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Set(in); });
+  Answer(workers(), request, std::move(reply), [this](const auto& in, auto*) { return Set(in); });
 }
 
 void StateStore::StartDelete(const DeleteRequest& request,
                              UnaryReply<statepb::DeleteResponse> reply) {
-  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Delete(in); });
+  Answer(workers(), request, std::move(reply),
+         [this](const auto& in, auto*) { return Delete(in); });
 }
 
 void StateStore::StartBulkGet(const BulkGetRequest& request, UnaryReply<BulkGetResponse> reply) {
-  Answer(workers(), request, reply,
+  Answer(workers(), request, std::move(reply),
          [this](const auto& in, BulkGetResponse* response) { return BulkGet(in, response); });
 }
 
 void StateStore::StartBulkSet(const BulkSetRequest& request,
                               UnaryReply<statepb::BulkSetResponse> reply) {
-  Answer(workers(), request, reply, [this](const auto& in, auto*) { return BulkSet(in); });
+  Answer(workers(), request, std::move(reply),
+         [this](const auto& in, auto*) { return BulkSet(in); });
 }
 
 void StateStore::StartBulkDelete(const BulkDeleteRequest& request,
                                  UnaryReply<statepb::BulkDeleteResponse> reply) {
-  Answer(workers(), request, reply, [this](const auto& in, auto*) { return BulkDelete(in); });
+  Answer(workers(), request, std::move(reply),
+         [this](const auto& in, auto*) { return BulkDelete(in); });
 }
 
 int64_t TransactionalStateStore::MultiMaxSize() { return -1; }
 
 void TransactionalStateStore::StartTransact(const TransactionalStateRequest& request,
                                             UnaryReply<statepb::TransactionalStateResponse> reply) {
-  Answer(workers(), request, reply, [this](const auto& in, auto*) { return Transact(in); });
+  Answer(workers(), request, std::move(reply),
+         [this](const auto& in, auto*) { return Transact(in); });
 }
 
 }  // namespace plughost::sdk

@@ -132,7 +132,8 @@ class MultiMaxSizeService final : public statepb::TransactionalStoreMultiMaxSize
 
 }  // namespace
 
-std::vector<NamedService> StateStoreServices(std::shared_ptr<InstanceMap<StateStore>> instances) {
+std::vector<NamedService> StateStoreServices(
+    const std::shared_ptr<InstanceMap<StateStore>>& instances) {
   std::vector<NamedService> services;
   services.push_back(
       {statepb::StateStore::service_full_name(),
@@ -143,7 +144,7 @@ std::vector<NamedService> StateStoreServices(std::shared_ptr<InstanceMap<StateSt
 }
 
 std::vector<NamedService> StateStoreServices(
-    std::shared_ptr<InstanceMap<TransactionalStateStore>> instances) {
+    const std::shared_ptr<InstanceMap<TransactionalStateStore>>& instances) {
   std::vector<NamedService> services;
   services.push_back({statepb::StateStore::service_full_name(),
                       std::make_unique<StateStoreService>(

@@ -16,9 +16,10 @@
 namespace plughost::sdk {
 
 // StateStore alone.
-std::vector<NamedService> StateStoreServices(std::shared_ptr<InstanceMap<StateStore>> instances);
+std::vector<NamedService> StateStoreServices(
+    const std::shared_ptr<InstanceMap<StateStore>>& instances);
 // StateStore, TransactionalStateStore and TransactionalStoreMultiMaxSize, sharing the instances.
 std::vector<NamedService> StateStoreServices(
-    std::shared_ptr<InstanceMap<TransactionalStateStore>> instances);
+    const std::shared_ptr<InstanceMap<TransactionalStateStore>>& instances);
 
 }  // namespace plughost::sdk

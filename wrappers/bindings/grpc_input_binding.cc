@@ -69,10 +69,10 @@ std::unique_ptr<Subscription> GrpcInputBinding::Read(BindingEventHandler handler
   auto deliver = [handler = std::move(handler)](bindingspb::ReadResponse event,
                                                 ReadStream::Ack ack) {
     std::string id = event.message_id();
-    handler(std::move(event),
-            [ack = std::move(ack), id = std::move(id)](grpc::Status status, std::string data) {
-              ack(AckFor(id, status, std::move(data)));
-            });
+    handler(std::move(event), [ack = std::move(ack), id = std::move(id)](const grpc::Status& status,
+                                                                         std::string data) {
+      ack(AckFor(id, status, std::move(data)));
+    });
   };
   return std::make_unique<ReadSubscription>(
       ReadStream::Open(std::move(options), std::move(deliver)));

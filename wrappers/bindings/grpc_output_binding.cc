@@ -19,13 +19,13 @@ void GrpcOutputBinding::Init(const InitSpec& spec, StatusCallback done) {
         [stub](auto* ctx, auto* req, auto* resp, auto cb) {
           stub->async()->ListOperations(ctx, req, resp, cb);
         },
-        [this, done = std::move(done)](grpc::Status status,
-                                       bindingspb::ListOperationsResponse listed) mutable {
+        [this, done = std::move(done)](const grpc::Status& status,
+                                       const bindingspb::ListOperationsResponse& listed) mutable {
           if (status.ok()) {
             std::lock_guard lock(mutex_);
             operations_.assign(listed.operations().begin(), listed.operations().end());
           }
-          done(std::move(status));
+          done(status);
         });
   };
   InitThen<bindingspb::OutputBindingInitRequest, bindingspb::OutputBindingInitResponse>(

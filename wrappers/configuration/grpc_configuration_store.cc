@@ -272,8 +272,8 @@ void ComponentSubscription::Close() {
       [stub](auto* ctx, auto* req, auto* resp, auto cb) {
         stub->async()->Unsubscribe(ctx, req, resp, cb);
       },
-      [name = channel_.instance_name(), id](grpc::Status status,
-                                            configpb::UnsubscribeConfigurationResponse) {
+      [name = channel_.instance_name(), id](const grpc::Status& status,
+                                            const configpb::UnsubscribeConfigurationResponse&) {
         if (!status.ok()) {
           PH_LOG_WARN("configuration", "{}: Unsubscribe {} failed: {}", name, id,
                       status.error_message());

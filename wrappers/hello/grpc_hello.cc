@@ -34,7 +34,7 @@ void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
       [stub](auto* ctx, auto* req, auto* resp, auto cb) {
         stub->async()->Init(ctx, req, resp, cb);
       },
-      [done = std::move(done)](grpc::Status status, google::protobuf::Empty) mutable {
+      [done = std::move(done)](grpc::Status status, const google::protobuf::Empty&) mutable {
         done(std::move(status));
       });
 }

@@ -67,7 +67,7 @@ void GrpcPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions& op
       [stub](auto* ctx, auto* req, auto* resp, auto cb) {
         stub->async()->Publish(ctx, req, resp, cb);
       },
-      [done = std::move(done)](grpc::Status status, pubsubpb::PublishResponse) mutable {
+      [done = std::move(done)](grpc::Status status, const pubsubpb::PublishResponse&) mutable {
         done(std::move(status));
       });
 }
@@ -97,9 +97,8 @@ std::unique_ptr<Subscription> GrpcPubSub::Subscribe(pubsubpb::Topic topic, Messa
   auto deliver = [handler = std::move(handler)](pubsubpb::PullMessagesResponse message,
                                                 PullStream::Ack ack) {
     std::string id = message.id();
-    handler(std::move(message), [ack = std::move(ack), id = std::move(id)](grpc::Status status) {
-      ack(AckFor(id, status));
-    });
+    handler(std::move(message), [ack = std::move(ack), id = std::move(id)](
+                                    const grpc::Status& status) { ack(AckFor(id, status)); });
   };
   return std::make_unique<SubscriptionHandle>(
       PullStream::Open(std::move(options), std::move(deliver)));

@@ -12,7 +12,7 @@ namespace {
 // translating the component's error details on the way.
 template <typename Response>
 Callback<Response> StatusOnly(StatusCallback done, StateOperation operation) {
-  return [done = std::move(done), operation](grpc::Status status, Response) mutable {
+  return [done = std::move(done), operation](const grpc::Status& status, const Response&) mutable {
     done(status.ok() ? status : DecodeStateError(status, operation));
   };
 }
@@ -146,8 +146,8 @@ void GrpcStateStore::MultiMaxSize(Callback<int64_t> done) {
       [stub](auto* ctx, auto* req, auto* resp, auto cb) {
         stub->async()->MultiMaxSize(ctx, req, resp, cb);
       },
-      [this, done = std::move(done)](grpc::Status status,
-                                     statepb::MultiMaxSizeResponse response) mutable {
+      [this, done = std::move(done)](const grpc::Status& status,
+                                     const statepb::MultiMaxSizeResponse& response) mutable {
         // Like Dapr: any failure (UNIMPLEMENTED included) means "no limit", remembered.
         int64_t max_size = status.ok() && response.max_size() > 0 ? response.max_size() : -1;
         if (!status.ok() && status.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
