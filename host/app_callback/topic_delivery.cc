@@ -3,16 +3,17 @@
 #include <grpcpp/alarm.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/bounded_json.h"
+#include "common/gate.h"
 #include "host/api/cloud_events.h"
 #include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
@@ -156,13 +157,15 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       : context_(context), options_(std::move(options)), retry_delay_(options_.first_retry) {}
 
   bool HasApp() const { return context_->app_channel != nullptr; }
+  // Stop has begun: nothing more goes to the app.
+  bool paused() const { return deliveries_.closed(); }
 
   void List() {
     auto call = std::make_shared<ListCall>();
     call->context = context_->app_channel->NewContext(options_.list_timeout);
     {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
+      absl::MutexLock lock(&mutex_);
+      if (paused()) return;
       list_call_ = call;
     }
     context_->app_channel->stub().async()->ListTopicSubscriptions(
@@ -177,9 +180,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     std::unique_ptr<grpc::Alarm> retry_timer;
     std::vector<std::unique_ptr<grpc::Alarm>> batch_timers;
     {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
-      stopped_ = true;  // paused: from here on nothing new goes to the app
+      absl::MutexLock lock(&mutex_);
+      if (paused()) return;
+      deliveries_.Close();  // paused: from here on nothing new goes to the app
       list_call = std::move(list_call_);
       retry_timer = std::move(retry_timer_);
       // Messages waiting their turn are held unacked, like those that arrive from now on.
@@ -195,34 +198,37 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     batch_timers.clear();
 
     // Drain with the streams still open, so the answers of events at the app are acked.
-    std::vector<std::shared_ptr<InFlight>> unanswered;
+    bool has_subscriptions = false;
     {
-      std::unique_lock lock(mutex_);
-      if (!subscriptions_.empty()) {
-        PH_LOG_INFO("pubsub",
-                    "subscriptions paused: {} event(s) at the app, waiting up to {} ms "
-                    "for their answers",
-                    in_flight_.size(), drain.count());
-      }
-      idle_.wait_for(lock, drain, [&] { return in_flight_.empty(); });
-      unanswered.assign(in_flight_.begin(), in_flight_.end());
-      for (auto& run : unanswered) run->cancelled = true;  // no further attempt starts
+      absl::MutexLock lock(&mutex_);
+      has_subscriptions = !subscriptions_.empty();
     }
-    if (!unanswered.empty()) {
+    if (has_subscriptions) {
+      PH_LOG_INFO("pubsub",
+                  "subscriptions paused: {} event(s) at the app, waiting up to {} ms for their "
+                  "answers",
+                  deliveries_.in_flight(), drain.count());
+    }
+    if (!deliveries_.WaitFor(drain)) {
+      std::vector<std::shared_ptr<InFlight>> unanswered;
+      {
+        absl::MutexLock lock(&mutex_);
+        unanswered.assign(in_flight_.begin(), in_flight_.end());
+        for (auto& run : unanswered) run->cancelled = true;  // no further attempt starts
+      }
       // Cancelled calls are answered with CANCELLED at once, and cancelled retry waits end at
       // once; both reject their events.
       for (auto& run : unanswered) {
         if (run->context) run->context->TryCancel();
         if (run->retry_timer) run->retry_timer->Cancel();
       }
-      std::unique_lock lock(mutex_);
-      idle_.wait_for(lock, kCancelledAnswerWait, [&] { return in_flight_.empty(); });
+      deliveries_.WaitFor(kCancelledAnswerWait);
     }
 
     // No delivery starts once these return.
     std::vector<Subscribed> subscriptions;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       subscriptions.swap(subscriptions_);
     }
     for (auto& subscribed : subscriptions) {
@@ -233,7 +239,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     // for whoever subscribes next. Settling them here only ends their tracking.
     std::vector<StatusCallback> held;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       closed_ = true;
       held.swap(held_);
     }
@@ -245,8 +251,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void InstanceAdded(const std::string& name) {
     std::vector<Waiting> ready;
     {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
+      absl::MutexLock lock(&mutex_);
+      if (paused()) return;
       auto waiting = std::stable_partition(waiting_.begin(), waiting_.end(), [&](const Waiting& w) {
         return w.subscription.pubsub_name() != name;
       });
@@ -295,6 +301,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     bool cancelled = false;
     // The circuit breaker's token for the attempt at the app; only its own steps touch it.
     delivery::BreakerCall breaker_call;
+    Gate::Holder entry;  // in the State's deliveries gate until Ended
   };
 
   struct Run : InFlight {
@@ -342,9 +349,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void Listed(const std::shared_ptr<ListCall>& call, const grpc::Status& status) {
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       if (list_call_ == call) list_call_.reset();
-      if (stopped_) return;
+      if (paused()) return;
     }
     std::set<std::pair<std::string, std::string>> seen;
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
@@ -381,8 +388,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   // The app is not reachable (yet): ask again after a backoff, until it answers or we stop.
   void RetryList(const grpc::Status& status) {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
+    absl::MutexLock lock(&mutex_);
+    if (paused()) return;
     auto delay = retry_delay_;
     retry_delay_ = std::min(retry_delay_ * 2, options_.max_retry);
     if (list_failures_++ == 0 || delay == options_.max_retry) {
@@ -421,8 +428,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                   "the app subscribes to topic '{}' of pubsub '{}', but no such pubsub "
                   "is configured; subscribed if one appears",
                   subscription.topic(), subscription.pubsub_name());
-      std::lock_guard lock(mutex_);
-      if (!stopped_) waiting_.push_back(Waiting{subscription, type});
+      absl::MutexLock lock(&mutex_);
+      if (!paused()) waiting_.push_back(Waiting{subscription, type});
       return;
     }
     if (subscription.topic().empty()) {
@@ -478,7 +485,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                                      subscription.metadata().end());
     auto registration = context_->subscriptions.Add(ForMetadata(subscription, type));
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       subs_.push_back(sub);
     }
     auto handle = instance->As<PubSub>()->Subscribe(
@@ -493,8 +500,8 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
         });
     decltype(handle) refused;  // stopped while subscribing: closed here, outside the lock
     {
-      std::lock_guard lock(mutex_);
-      if (stopped_) {
+      absl::MutexLock lock(&mutex_);
+      if (paused()) {
         refused = std::move(handle);
       } else {
         subscriptions_.push_back(Subscribed{std::move(handle), registration});
@@ -518,18 +525,18 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                StatusCallback ack) {
     if (options_.lag != nullptr) ack = Tracked(sub->plan, std::move(ack));
     Ready ready;
-    StatusCallback paused;  // the ack of a message that came while paused: held, not queued
+    StatusCallback held;  // the ack of a message that came while paused: held, not queued
     {
-      std::lock_guard lock(mutex_);
-      if (stopped_) {
-        paused = std::move(ack);
+      absl::MutexLock lock(&mutex_);
+      if (paused()) {
+        held = std::move(ack);
       } else {
         sub->queue.push_back(Queued{std::move(message), std::move(ack)});
         ready = TakeReady(sub);
       }
     }
-    if (paused) {
-      Hold(std::move(paused));
+    if (held) {
+      Hold(std::move(held));
       return;
     }
     Start(ready);
@@ -544,7 +551,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void BatchDue(const std::shared_ptr<Sub>& sub) {
     Ready ready;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       sub->batch_armed = false;
       sub->batch_due = true;
       ready = TakeReady(sub);
@@ -552,13 +559,13 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     Start(ready);
   }
 
-  // The queued messages of `sub` that may go to the app now.
-  // The queued messages (or batches) of `sub` that may go to the app now. Called with mutex_
-  // held.
-  Ready TakeReady(const std::shared_ptr<Sub>& sub) {
+  // The queued messages (or batches) of `sub` that may go to the app now.
+  Ready TakeReady(const std::shared_ptr<Sub>& sub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     Ready ready;
     const Plan& plan = *sub->plan;
-    while (!stopped_ && sub->active < plan.max_concurrency && !sub->queue.empty()) {
+    while (sub->active < plan.max_concurrency && !sub->queue.empty()) {
+      Gate::Holder entry(deliveries_);
+      if (!entry) break;  // paused: what is queued is held, not sent
       if (plan.bulk) {
         if (static_cast<int>(sub->queue.size()) < plan.bulk_max_messages && !sub->batch_due) {
           if (!sub->batch_armed) {  // the first message of a batch: send it by max_await
@@ -584,12 +591,14 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
           sub->queue.pop_front();
         }
         batch->unsettled = static_cast<int>(batch->entries.size());
+        batch->entry = std::move(entry);
         ++sub->active;
         in_flight_.insert(batch);
         ready.batches.push_back(std::move(batch));
         continue;
       }
       auto run = std::make_shared<Run>();
+      run->entry = std::move(entry);
       run->sub = sub;
       run->message = std::move(sub->queue.front().message);
       run->ack = std::move(sub->queue.front().ack);
@@ -650,7 +659,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     const Plan& plan = *run->sub->plan;
     bool cancelled = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       cancelled = run->cancelled;
       if (!cancelled) {
         run->context = context_->app_channel->NewContext(plan.timeout);
@@ -709,7 +718,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       // As daprd: an app without OnTopicEvent cannot take the event now or later; acked.
       bool first = false;
       {
-        std::lock_guard lock(mutex_);
+        absl::MutexLock lock(&mutex_);
         first = !std::exchange(run->sub->unimplemented_logged, true);
       }
       if (first) {
@@ -741,7 +750,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     bool cancelled = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       cancelled = run->cancelled;
       if (!cancelled) {
         run->retry_timer = std::make_unique<grpc::Alarm>();
@@ -805,17 +814,17 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void Ended(const std::shared_ptr<InFlight>& done) {
     Ready ready;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       in_flight_.erase(done);
       --done->sub->active;
       ready = TakeReady(done->sub);
-      if (in_flight_.empty()) idle_.notify_all();
     }
+    done->entry.Release();  // after TakeReady: what follows entered the gate already
     Start(ready);
   }
 
   bool IsCancelled(const InFlight& in_flight) {
-    std::lock_guard lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     return in_flight.cancelled;
   }
 
@@ -892,7 +901,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     bool cancelled = false;
     bool alpha = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       cancelled = batch->cancelled;
       alpha = batch->sub->bulk_alpha;
       if (!cancelled) {
@@ -944,7 +953,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       if (!alpha) {  // as daprd: try the Alpha1 call (the same attempt), and keep to it
         {
-          std::lock_guard lock(mutex_);
+          absl::MutexLock lock(&mutex_);
           batch->sub->bulk_alpha = true;
         }
         AttemptBatch(batch);
@@ -952,7 +961,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
       }
       bool first = false;
       {
-        std::lock_guard lock(mutex_);
+        absl::MutexLock lock(&mutex_);
         first = !std::exchange(batch->sub->unimplemented_logged, true);
       }
       if (first) {
@@ -1039,7 +1048,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     bool cancelled = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       cancelled = batch->cancelled;
       if (!cancelled) {
         batch->retry_timer = std::make_unique<grpc::Alarm>();
@@ -1108,7 +1117,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     bool last = false;
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       last = --batch->unsettled == 0;
     }
     if (last) Ended(batch);
@@ -1117,7 +1126,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   // A message that arrived while paused: left unacked until the streams have closed.
   void Hold(StatusCallback ack) {
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       if (!closed_) {
         held_.push_back(std::move(ack));
         return;
@@ -1146,7 +1155,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
 
   void LogFailure(const std::shared_ptr<Run>& run, const grpc::Status& status) {
     {
-      std::lock_guard lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       auto now = Clock::now();
       if (now - run->sub->last_failure_log < kFailureLogInterval) return;
       run->sub->last_failure_log = now;
@@ -1165,19 +1174,23 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   ApiContext* context_;
   const TopicDeliveryOptions options_;
 
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  bool stopped_ = false;              // paused: nothing more goes to the app
-  bool closed_ = false;               // the subscriptions are closed and the held messages settled
-  std::vector<StatusCallback> held_;  // arrived while paused, never acked
-  std::shared_ptr<ListCall> list_call_;
-  std::unique_ptr<grpc::Alarm> retry_timer_;
-  std::chrono::milliseconds retry_delay_;
-  int list_failures_ = 0;
-  std::vector<Subscribed> subscriptions_;
-  std::vector<std::shared_ptr<Sub>> subs_;
-  std::vector<Waiting> waiting_;  // listed by the app, their pubsub not there yet
-  std::set<std::shared_ptr<InFlight>> in_flight_;
+  // Every message or batch at the app (or between its attempts) holds one entry; Stop closes
+  // it (the pause) and waits on it (the drain).
+  Gate deliveries_;
+  absl::Mutex mutex_;
+  // The subscriptions are closed and the held messages settled.
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<StatusCallback> held_ ABSL_GUARDED_BY(mutex_);  // arrived while paused, never acked
+  std::shared_ptr<ListCall> list_call_ ABSL_GUARDED_BY(mutex_);
+  std::unique_ptr<grpc::Alarm> retry_timer_ ABSL_GUARDED_BY(mutex_);
+  std::chrono::milliseconds retry_delay_ ABSL_GUARDED_BY(mutex_);
+  int list_failures_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::vector<Subscribed> subscriptions_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::shared_ptr<Sub>> subs_ ABSL_GUARDED_BY(mutex_);
+  // Listed by the app, their pubsub not there yet.
+  std::vector<Waiting> waiting_ ABSL_GUARDED_BY(mutex_);
+  // What Stop cancels when the drain runs out: the same runs and batches the gate counts.
+  std::set<std::shared_ptr<InFlight>> in_flight_ ABSL_GUARDED_BY(mutex_);
 };
 
 rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {
