@@ -90,8 +90,8 @@ int RunComponentsCommand(const CliOptions& options, std::FILE* out) {
                     "ok" + launched + ": " + Joined(socket.services)});
   }
   for (const auto& name : processes) {
-    rows.push_back({folder + "/" + name + ".sock", "-", "-",
-                    "not serving: process '" + name + "' is launched by a running host"});
+    rows.push_back({fmt::format("{}/{}.sock", folder, name), "-", "-",
+                    fmt::format("not serving: process '{}' is launched by a running host", name)});
   }
   for (const auto& skipped : result.skipped) {
     rows.push_back({skipped.path, "-", "-", "skipped: " + skipped.reason});

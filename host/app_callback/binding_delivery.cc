@@ -62,8 +62,8 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
         [stub](auto* ctx, auto* req, auto* resp, auto cb) {
           stub->async()->ListInputBindings(ctx, req, resp, std::move(cb));
         },
-        [self = shared_from_this()](grpc::Status status,
-                                    appcallbackpb::ListInputBindingsResponse listed) {
+        [self = shared_from_this()](const grpc::Status& status,
+                                    const appcallbackpb::ListInputBindingsResponse& listed) {
           self->Listed(status, listed);
         });
   }
@@ -215,7 +215,7 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
         },
         [self = shared_from_this(), name, message_id = event.message_id(), reply = std::move(reply),
          entered = std::make_shared<Gate::Holder>(std::move(entered))](
-            grpc::Status status, appcallbackpb::BindingEventResponse response) mutable {
+            const grpc::Status& status, appcallbackpb::BindingEventResponse response) mutable {
           // Leaves the gate once the ack is handed back, without any lock held.
           auto finish = [entered, reply = std::move(reply)](grpc::Status ack,
                                                             std::string data) mutable {

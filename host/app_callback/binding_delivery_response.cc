@@ -60,7 +60,7 @@ void SaveStates(const ApiContext& context, const std::string& binding_name,
       return;
     }
   }
-  auto logged = [binding_name, store](grpc::Status status) {
+  auto logged = [binding_name, store](const grpc::Status& status) {
     if (status.ok()) return;
     PH_LOG_WARN("bindings",
                 "input binding '{}': saving the app's states in state store '{}' "
@@ -132,7 +132,7 @@ struct SequentialSend : std::enable_shared_from_this<SequentialSend> {
     request.set_operation(kForwardOperation);
     to.binding->As<OutputBinding>()->Invoke(
         std::move(request), options,
-        [self = shared_from_this(), next](grpc::Status status, bindingspb::InvokeResponse) {
+        [self = shared_from_this(), next](grpc::Status status, const bindingspb::InvokeResponse&) {
           Guarded("sending an app's binding response", [&] {
             if (!status.ok()) {
               PH_LOG_WARN("bindings",
@@ -169,8 +169,8 @@ void SendInParallel(const std::string& source, const std::string& data,
     request.set_operation(kForwardOperation);
     to.binding->As<OutputBinding>()->Invoke(
         std::move(request), options,
-        [source, name = to.name, keep = to.binding](grpc::Status status,
-                                                    bindingspb::InvokeResponse) {
+        [source, name = to.name, keep = to.binding](const grpc::Status& status,
+                                                    const bindingspb::InvokeResponse&) {
           if (status.ok()) return;
           PH_LOG_WARN("bindings",
                       "input binding '{}': sending the app's response data to '{}' "

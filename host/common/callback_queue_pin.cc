@@ -35,7 +35,7 @@ void PinCallbackCompletionQueue() {
       call->context.set_deadline(std::chrono::system_clock::now());
       grpc::GenericStub(*channel).UnaryCall(&call->context, "/plughost.discovery.Pin/Pin",
                                             grpc::StubOptions(), &call->request, &call->response,
-                                            [call](grpc::Status) { delete call; });
+                                            [call](const grpc::Status&) { delete call; });
     } catch (...) {
       // Without the pin probes still work; only the last-channel teardown race remains.
     }

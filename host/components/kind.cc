@@ -40,6 +40,7 @@ const KindInfo& Info(ComponentKind kind) {
 const std::vector<ComponentKind>& AllKinds() {
   static const std::vector<ComponentKind> kAll = [] {
     std::vector<ComponentKind> all;
+    all.reserve(std::size(kKinds));
     for (const auto& info : kKinds) all.push_back(info.kind);
     return all;
   }();

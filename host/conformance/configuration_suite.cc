@@ -95,7 +95,7 @@ class ConfigurationCases {
     auto future = started->get_future();
     configpb::SubscribeConfigurationRequest request;
     std::unique_ptr<Subscription> subscription = store_.Subscribe(
-        std::move(request), [](configpb::SubscribeConfigurationResponse) {},
+        std::move(request), [](const configpb::SubscribeConfigurationResponse&) {},
         [started](grpc::Status status, std::string id) {
           started->set_value({std::move(status), std::move(id)});
         });

@@ -33,7 +33,7 @@ struct Delivery {
 // Deliveries as the handler receives them (on gRPC threads), taken by the kit's thread.
 class Inbox {
  public:
-  MessageHandler Handler(std::shared_ptr<Inbox> self) {
+  MessageHandler Handler(const std::shared_ptr<Inbox>& self) {
     return [self](pubsubpb::PullMessagesResponse message, StatusCallback ack) {
       std::lock_guard lock(self->mutex_);
       self->deliveries_.push_back({std::move(message), std::move(ack)});

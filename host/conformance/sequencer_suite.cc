@@ -81,6 +81,7 @@ class SequencerCases {
     int64_t before = Next(key, &error);
     if (!error.empty()) return Fail(error);
     std::vector<std::future<Reply<sequencerpb::GetNextIdResponse>>> calls;
+    calls.reserve(kConcurrentCallers);
     for (int i = 0; i < kConcurrentCallers; ++i) calls.push_back(Start(key));
     std::set<int64_t> ids;
     for (auto& call : calls) {

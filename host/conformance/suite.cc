@@ -21,7 +21,7 @@ std::string DescribeMetadata(const std::map<std::string, std::string>& metadata)
   std::string text = "metadata {";
   bool first = true;
   for (const auto& [key, value] : metadata) {
-    text += (first ? "" : ", ") + key + "=" + value;
+    text.append(first ? "" : ", ").append(key).append("=").append(value);
     first = false;
   }
   return text + "}";
