@@ -93,9 +93,9 @@ class FakeInputBinding : public InputBinding {
 // The app: lists binding "fakebinding"; each event waits until the test answers it.
 class FakeApp final : public rt::AppCallback::CallbackService {
  public:
-  grpc::ServerUnaryReactor* ListInputBindings(
-      grpc::CallbackServerContext* context, const google::protobuf::Empty* /*request*/,
-      rt::ListInputBindingsResponse* response) override {
+  grpc::ServerUnaryReactor* ListInputBindings(grpc::CallbackServerContext* context,
+                                              const google::protobuf::Empty* /*request*/,
+                                              rt::ListInputBindingsResponse* response) override {
     response->add_bindings("fakebinding");
     auto* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
