@@ -26,7 +26,7 @@
 
 #include "host/api/dapr_api.h"
 #include "host/api/layotto_api.h"
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 #include "host/builtins/builtins.h"
 #include "host/common/log.h"
 #include "host/config/host_config.h"

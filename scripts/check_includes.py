@@ -16,6 +16,7 @@ ALLOWED = {
     "host/components": {"common", "host/common"},
     "host/config": {"common", "host/common", "host/components"},
     "host/pubsub": {"common", "host/common"},
+    "host/state": {"common", "host/common", "host/components"},
     # Resiliency policies: retry waits, outbound decorators over the native interfaces.
     "host/resiliency": {"common", "host/common", "host/components", "host/config",
                         "host/pubsub"},
@@ -30,17 +31,16 @@ ALLOWED = {
                  "host/processes", "host/http"},
     "host/http": {"common", "host/common"},
     "host/app_callback": {"common", "host/common", "host/components", "host/registry",
-                          "host/config", "host/pubsub", "host/resiliency", "host/ops",
-                          # Known debt (docs/architecture.md): delivery still reads the API's
-                          # context and its CloudEvent / state-request mapping.
-                          "host/api"},
+                          "host/config", "host/pubsub", "host/state", "host/resiliency",
+                          "host/ops"},
     # The HTTP app channel: daprd's HTTP calls to the app behind the AppCallback service.
     "host/app_http": {"common", "host/common", "host/app_callback"},
     "host/api": {"common", "host/common", "host/components", "host/registry", "host/config",
-                 "host/pubsub", "host/ops", "host/app_callback", "host/http", "host/resiliency"},
+                 "host/pubsub", "host/state", "host/ops", "host/app_callback", "host/http", "host/resiliency"},
     "host/conformance": {"common", "host/common", "host/components", "host/registry",
                          "host/discovery", "wrappers"},
     "host/runtime": {"common", "host/common", "host/components", "host/config", "host/pubsub",
+                     "host/state",
                      "host/resiliency",
                      "host/registry", "host/discovery", "host/builtins", "wrappers",
                      "host/lifecycle", "host/processes", "host/ops", "host/http",

@@ -19,7 +19,7 @@
 #include <grpcpp/support/status.h>
 
 #include "dapr/proto/runtime/v1/dapr.pb.h"
-#include "host/api/active_subscriptions.h"
+#include "host/app_callback/active_subscriptions.h"
 #include "host/api/metered_unary_reactor.h"
 #include "host/config/host_config.h"
 #include "host/registry/instance_table.h"

@@ -1,6 +1,6 @@
 // Pub/sub handlers of the Dapr API: PublishEvent, BulkPublishEvent(Alpha1) and the streaming
 // subscription SubscribeTopicEventsAlpha1. Events are wrapped in CloudEvents as Dapr does
-// (host/api/cloud_events.h); no handler blocks.
+// (host/pubsub/cloud_events.h); no handler blocks.
 #include <grpcpp/alarm.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 
 #include "common/status_code_name.h"
 #include "host/api/api_errors.h"
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 #include "host/api/dapr_api.h"
 #include "host/api/pubsub_errors.h"
 #include "host/app_callback/delivery_support.h"

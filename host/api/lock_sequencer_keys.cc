@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 
 namespace plughost {
 namespace {

@@ -4,8 +4,8 @@
 
 namespace plughost {
 
-AppDeliveries::AppDeliveries(ApiContext* context, TopicDeliveryOptions topic_options)
-    : context_(context), topic_options_(std::move(topic_options)) {}
+AppDeliveries::AppDeliveries(DeliveryContext context, TopicDeliveryOptions topic_options)
+    : context_(std::move(context)), topic_options_(std::move(topic_options)) {}
 
 AppDeliveries::~AppDeliveries() = default;
 
@@ -15,8 +15,8 @@ void AppDeliveries::Start() {
   {
     absl::MutexLock lock(&mutex_);
     if (stopped_ || topics_) return;
-    topics_ = std::make_shared<TopicDelivery>(context_, topic_options_);
-    bindings_ = std::make_shared<BindingDelivery>(context_);
+    topics_ = std::make_shared<TopicDelivery>(&context_, topic_options_);
+    bindings_ = std::make_shared<BindingDelivery>(&context_);
     topics = topics_;
     bindings = bindings_;
   }

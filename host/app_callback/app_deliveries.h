@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "host/api/api_context.h"
+#include "host/app_callback/delivery_context.h"
 #include "host/app_callback/binding_delivery.h"
 #include "host/app_callback/topic_delivery.h"
 #include "host/components/kind.h"
@@ -20,8 +20,8 @@ namespace plughost {
 
 class AppDeliveries {
  public:
-  // `context` must outlive this object; `topic_options` serve every start.
-  AppDeliveries(ApiContext* context, TopicDeliveryOptions topic_options);
+  // What `context` points to must outlive this object; `topic_options` serve every start.
+  AppDeliveries(DeliveryContext context, TopicDeliveryOptions topic_options);
   ~AppDeliveries();  // stops, without waiting for in-flight events
 
   // Starts both deliveries unless they run or the host stopped them for good. Returns at once.
@@ -38,7 +38,7 @@ class AppDeliveries {
  private:
   void StopRunning(std::chrono::milliseconds drain, bool for_good);
 
-  ApiContext* const context_;
+  const DeliveryContext context_;
   const TopicDeliveryOptions topic_options_;
   absl::Mutex mutex_;
   std::shared_ptr<TopicDelivery> topics_ ABSL_GUARDED_BY(mutex_);

@@ -49,7 +49,7 @@ void CallApp(std::unique_ptr<grpc::ClientContext> context, Request request, Star
 
 class BindingDelivery::State : public std::enable_shared_from_this<BindingDelivery::State> {
  public:
-  State(ApiContext* context, BindingDeliveryOptions options)
+  State(const DeliveryContext* context, BindingDeliveryOptions options)
       : context_(context),
         options_(options),
         app_(context->app_channel),
@@ -240,7 +240,7 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
         });
   }
 
-  ApiContext* context_;
+  const DeliveryContext* context_;
   BindingDeliveryOptions options_;
   std::shared_ptr<AppChannel> app_;
 
@@ -254,7 +254,7 @@ class BindingDelivery::State : public std::enable_shared_from_this<BindingDelive
   std::vector<std::unique_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mutex_);
 };
 
-BindingDelivery::BindingDelivery(ApiContext* context, BindingDeliveryOptions options) {
+BindingDelivery::BindingDelivery(const DeliveryContext* context, BindingDeliveryOptions options) {
   if (context->app_channel) state_ = std::make_shared<State>(context, options);
 }
 

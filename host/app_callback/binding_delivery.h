@@ -9,7 +9,7 @@
 #include <chrono>
 #include <memory>
 
-#include "host/api/api_context.h"
+#include "host/app_callback/delivery_context.h"
 
 namespace plughost {
 
@@ -25,7 +25,7 @@ struct BindingDeliveryOptions {
 class BindingDelivery {
  public:
   // `context` (its instances and app_channel) must outlive this object.
-  BindingDelivery(ApiContext* context, BindingDeliveryOptions options = {});
+  BindingDelivery(const DeliveryContext* context, BindingDeliveryOptions options = {});
   ~BindingDelivery();  // stops, without waiting for in-flight events
 
   // Returns at once; the listing and the reads go on in gRPC's callbacks. A no-op without an

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "host/api/state_requests.h"
+#include "host/state/state_requests.h"
 #include "host/common/log.h"
 #include "host/components/binding_direction.h"
 #include "host/components/bindings.h"
@@ -20,7 +20,7 @@ namespace rt = ::dapr::proto::runtime::v1;
 // The operation Dapr uses to hand a response's data to the bindings named in `to`.
 constexpr char kForwardOperation[] = "create";
 
-CallOptions BackgroundCall(const ApiContext& context) {
+CallOptions BackgroundCall(const DeliveryContext& context) {
   CallOptions options;
   options.default_timeout = context.component_timeout;
   return options;
@@ -39,7 +39,7 @@ void Guarded(const char* what, Fn&& fn) {
   }
 }
 
-void SaveStates(const ApiContext& context, const std::string& binding_name,
+void SaveStates(const DeliveryContext& context, const std::string& binding_name,
                 rt::BindingEventResponse& response) {
   const std::string& store_name = response.store_name();
   auto store = context.instances->Find(ComponentKind::kState, store_name);
@@ -83,7 +83,7 @@ struct Destination {
   std::string problem;  // why not, in Dapr's words
 };
 
-Destination Resolve(const ApiContext& context, const std::string& name) {
+Destination Resolve(const DeliveryContext& context, const std::string& name) {
   Destination out{name, nullptr, ""};
   auto binding = context.instances->Find(ComponentKind::kOutputBinding, name);
   if (!binding || !BindingServesAs(binding->metadata, ComponentKind::kOutputBinding)) {
@@ -182,7 +182,7 @@ void SendInParallel(const std::string& source, const std::string& data,
 
 }  // namespace
 
-void ApplyBindingEventResponse(const ApiContext& context, const std::string& binding_name,
+void ApplyBindingEventResponse(const DeliveryContext& context, const std::string& binding_name,
                                rt::BindingEventResponse response, absl::AnyInvocable<void()> done) {
   if (response.states_size() > 0) SaveStates(context, binding_name, response);
   if (response.to().empty()) {

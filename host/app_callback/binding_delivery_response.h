@@ -14,12 +14,12 @@
 #include <string>
 
 #include "dapr/proto/runtime/v1/appcallback.pb.h"
-#include "host/api/api_context.h"
+#include "host/app_callback/delivery_context.h"
 
 namespace plughost {
 
 // Calls `done` exactly once, possibly before returning. Needs `context` only until it returns.
-void ApplyBindingEventResponse(const ApiContext& context, const std::string& binding_name,
+void ApplyBindingEventResponse(const DeliveryContext& context, const std::string& binding_name,
                                ::dapr::proto::runtime::v1::BindingEventResponse response,
                                absl::AnyInvocable<void()> done);
 

@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/bounded_json.h"
 #include "common/gate.h"
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 #include "host/app_callback/delivery_support.h"
 #include "host/common/log.h"
 #include "host/components/pubsub.h"
@@ -153,7 +153,7 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
 
 class TopicDelivery::State : public std::enable_shared_from_this<State> {
  public:
-  State(ApiContext* context, TopicDeliveryOptions options)
+  State(const DeliveryContext* context, TopicDeliveryOptions options)
       : context_(context), options_(std::move(options)), retry_delay_(options_.first_retry) {}
 
   bool HasApp() const { return context_->app_channel != nullptr; }
@@ -233,7 +233,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     for (auto& subscribed : subscriptions) {
       subscribed.subscription->Close();
-      context_->subscriptions.Remove(subscribed.registration);
+      context_->subscriptions->Remove(subscribed.registration);
     }
     // The held messages were never acked; their streams are gone, so the components keep them
     // for whoever subscribes next. Settling them here only ends their tracking.
@@ -466,7 +466,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
             delivery::InboundPolicyOf(options_.inbound_policies, plan->pubsub_name))
       plan->policy = *policy;
     plan->timeout = plan->policy.timeout ? plan->policy.timeout : options_.callback_timeout;
-    plan->breaker = context_->inbound_breakers.Of(plan->pubsub_name, plan->policy);
+    plan->breaker = context_->inbound_breakers->Of(plan->pubsub_name, plan->policy);
     if (subscription.bulk_subscribe().enabled()) {
       const auto& bulk = subscription.bulk_subscribe();
       plan->bulk = true;
@@ -483,7 +483,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     topic.set_name(subscription.topic());
     topic.mutable_metadata()->insert(subscription.metadata().begin(),
                                      subscription.metadata().end());
-    auto registration = context_->subscriptions.Add(ForMetadata(subscription, type));
+    auto registration = context_->subscriptions->Add(ForMetadata(subscription, type));
     {
       absl::MutexLock lock(&mutex_);
       subs_.push_back(sub);
@@ -509,7 +509,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
     }
     if (refused) {
       refused->Close();
-      context_->subscriptions.Remove(registration);
+      context_->subscriptions->Remove(registration);
       return;
     }
     PH_LOG_INFO(
@@ -1171,7 +1171,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
                                                : "sent to the dead-letter topic");
   }
 
-  ApiContext* context_;
+  const DeliveryContext* context_;
   const TopicDeliveryOptions options_;
 
   // Every message or batch at the app (or between its attempts) holds one entry; Stop closes
@@ -1215,7 +1215,7 @@ rt::TopicSubscription DeclaredSubscription(const SubscriptionSpec& spec) {
   return out;
 }
 
-TopicDelivery::TopicDelivery(ApiContext* context, TopicDeliveryOptions options)
+TopicDelivery::TopicDelivery(const DeliveryContext* context, TopicDeliveryOptions options)
     : state_(std::make_shared<State>(context, std::move(options))) {}
 
 TopicDelivery::~TopicDelivery() { Stop(std::chrono::milliseconds(0)); }

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "dapr/proto/runtime/v1/appcallback.pb.h"
-#include "host/api/api_context.h"
+#include "host/app_callback/delivery_context.h"
 #include "host/components/kind.h"
 #include "host/config/host_config.h"
 
@@ -64,8 +64,8 @@ dapr::proto::runtime::v1::TopicSubscription DeclaredSubscription(const Subscript
 
 class TopicDelivery {
  public:
-  // `context` (its instances, app_channel and subscriptions) must outlive this object.
-  explicit TopicDelivery(ApiContext* context, TopicDeliveryOptions options = {});
+  // `context` (and what it points to) must outlive this object.
+  explicit TopicDelivery(const DeliveryContext* context, TopicDeliveryOptions options = {});
   ~TopicDelivery();  // stops, without waiting for in-flight events
 
   // Returns at once; listing and delivery go on in gRPC's callbacks. A no-op without an app

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 
 namespace plughost {
 namespace {

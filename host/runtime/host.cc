@@ -27,7 +27,7 @@
 #include "host/components/binding_direction.h"
 #include "host/api/layotto_api.h"
 #include "host/api/metered_unary_reactor.h"
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 #include "host/app_callback/app_deliveries.h"
 #include "host/app_callback/app_health.h"
 #include "host/app_callback/topic_delivery.h"
@@ -440,7 +440,13 @@ std::unique_ptr<Host> Host::Start(const HostOptions& options, StartupError* erro
     topic_options.declarative.push_back(DeclaredSubscription(spec));
   }
   topic_options.inbound_policies = host->config_.pubsub_inbound_policies;
-  host->deliveries_ = std::make_unique<AppDeliveries>(&host->api_context_, topic_options);
+  DeliveryContext delivery_context;
+  delivery_context.instances = host->api_context_.instances;
+  delivery_context.app_channel = host->api_context_.app_channel;
+  delivery_context.subscriptions = &host->api_context_.subscriptions;
+  delivery_context.inbound_breakers = &host->api_context_.inbound_breakers;
+  delivery_context.component_timeout = host->api_context_.component_timeout;
+  host->deliveries_ = std::make_unique<AppDeliveries>(std::move(delivery_context), topic_options);
   host->StartSupervisor(options);
   if (!host->StartOpsServer(options, error)) return nullptr;
   if (!host->StartHttpServer(options, error)) return nullptr;

@@ -177,6 +177,8 @@ struct Fixture {
     REQUIRE(server != nullptr);
 
     context.instances = &instances;
+    context.subscriptions = &subscriptions;
+    context.inbound_breakers = &breakers;
     context.app_channel = std::make_shared<AppChannel>(address, "");
     delivery = std::make_unique<BindingDelivery>(&context);
     delivery->Start();
@@ -193,7 +195,9 @@ struct Fixture {
   InstanceTable instances;
   FakeApp app;
   std::unique_ptr<grpc::Server> server;
-  ApiContext context;
+  ActiveSubscriptions subscriptions;
+  delivery::InboundBreakers breakers;
+  DeliveryContext context;
   std::unique_ptr<BindingDelivery> delivery;
 };
 

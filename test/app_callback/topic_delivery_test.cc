@@ -193,6 +193,8 @@ struct Fixture {
     REQUIRE(server != nullptr);
 
     context.instances = &instances;
+    context.subscriptions = &subscriptions;
+    context.inbound_breakers = &breakers;
     context.app_channel = std::make_shared<AppChannel>(address, "");
     delivery = std::make_unique<TopicDelivery>(&context);
     delivery->Start();
@@ -209,7 +211,9 @@ struct Fixture {
   InstanceTable instances;
   FakeApp app;
   std::unique_ptr<grpc::Server> server;
-  ApiContext context;
+  ActiveSubscriptions subscriptions;
+  delivery::InboundBreakers breakers;
+  DeliveryContext context;
   std::unique_ptr<TopicDelivery> delivery;
 };
 

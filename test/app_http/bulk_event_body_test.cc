@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 #include "host/app_http/cloud_event_body.h"
 #include "tree_envelope.h"
 

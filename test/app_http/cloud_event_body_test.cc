@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/bounded_json.h"
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 #include "host/common/json_string.h"
 #include "tree_envelope.h"
 

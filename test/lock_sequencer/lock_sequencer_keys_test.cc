@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "host/api/api_errors.h"
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 
 namespace plughost {
 

@@ -1,4 +1,4 @@
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 
 #include <catch2/catch.hpp>
 #include <algorithm>

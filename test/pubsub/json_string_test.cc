@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/bounded_json.h"
-#include "host/api/cloud_events.h"
+#include "host/pubsub/cloud_events.h"
 
 namespace plughost {
 namespace {

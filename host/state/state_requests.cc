@@ -1,6 +1,6 @@
-#include "host/api/state_requests.h"
+#include "host/state/state_requests.h"
 
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 
 namespace plughost {
 

@@ -1,4 +1,4 @@
-#include "host/api/state_keys.h"
+#include "host/state/state_keys.h"
 
 #include <fmt/format.h>
 
