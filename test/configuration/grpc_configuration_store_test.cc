@@ -231,7 +231,7 @@ struct Server {
 grpc::Status InitSync(ConfigurationStore& store, std::map<std::string, std::string> metadata) {
   std::promise<grpc::Status> done;
   store.Init(InitSpec{"x", "configuration.fake", std::move(metadata), std::chrono::seconds(5)},
-             [&](grpc::Status status) { done.set_value(status); });
+             [&](const grpc::Status& status) { done.set_value(status); });
   return done.get_future().get();
 }
 
@@ -249,7 +249,7 @@ struct Started {
   }
 };
 
-configpb::SubscribeConfigurationRequest Keys(std::vector<std::string> keys) {
+configpb::SubscribeConfigurationRequest Keys(const std::vector<std::string>& keys) {
   configpb::SubscribeConfigurationRequest request;
   for (auto& key : keys) request.add_keys(key);
   return request;
@@ -275,7 +275,7 @@ TEST_CASE("GrpcConfigurationStore: Init, Features and Get over a socket", "[conf
   configpb::GetConfigurationRequest get;
   get.add_keys("color");
   std::promise<std::pair<grpc::Status, configpb::GetConfigurationResponse>> got;
-  store.Get(get, CallOptions{}, [&](grpc::Status s, configpb::GetConfigurationResponse r) {
+  store.Get(get, CallOptions{}, [&](const grpc::Status& s, configpb::GetConfigurationResponse r) {
     got.set_value({s, std::move(r)});
   });
   auto [status, response] = got.get_future().get();
@@ -286,7 +286,9 @@ TEST_CASE("GrpcConfigurationStore: Init, Features and Get over a socket", "[conf
   (*get.mutable_metadata())["fail"] = "backend down";
   std::promise<grpc::Status> failed;
   store.Get(get, CallOptions{},
-            [&](grpc::Status s, configpb::GetConfigurationResponse) { failed.set_value(s); });
+            [&](const grpc::Status& s, const configpb::GetConfigurationResponse&) {
+              failed.set_value(s);
+            });
   auto failure = failed.get_future().get();
   CHECK(failure.error_code() == grpc::StatusCode::UNKNOWN);
   CHECK(failure.error_message() == "backend down");
@@ -389,7 +391,7 @@ TEST_CASE("GrpcConfigurationStore: Close() from inside an update returns; nothin
     std::lock_guard lock(mutex);
     subscription = store.Subscribe(
         Keys({"k"}),
-        [&](configpb::SubscribeConfigurationResponse) {
+        [&](const configpb::SubscribeConfigurationResponse&) {
           if (closed) after_close++;
           if (++delivered == 2) {
             std::lock_guard lock(mutex);
@@ -430,7 +432,7 @@ TEST_CASE("GrpcConfigurationStore: Close() waits for an update already running",
   Started started;
   auto subscription = store.Subscribe(
       Keys({"k"}),
-      [&](configpb::SubscribeConfigurationResponse) {
+      [&](const configpb::SubscribeConfigurationResponse&) {
         entered.set_value();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         finished = true;

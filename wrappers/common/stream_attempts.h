@@ -116,8 +116,8 @@ class StreamAttempts {
     if (closed_) return;
     if (healthy) backoff_.Reset();
     auto delay = backoff_.NextDelay();
-    PH_LOG_WARN(options_.log_area, "{}: {} ended ({}); re-opening in {} ms",
-                options_.instance_name, options_.description,
+    PH_LOG_WARN(options_.log_area, "{}: {} ended ({}); re-opening in {} ms", options_.instance_name,
+                options_.description,
                 status.ok() ? std::string("closed by the component") : status.error_message(),
                 delay.count());
     // A fresh alarm each time; replacing the previous one (already fired) is harmless.

@@ -69,8 +69,7 @@ class ComponentSubscription : public std::enable_shared_from_this<ComponentSubsc
   void Deliver(configpb::SubscribeConfigurationResponse batch) {
     attempts_.Deliver(std::move(batch));
   }
-  void OnAttemptEnded(const std::shared_ptr<SubscribeAttempt>& attempt,
-                      const grpc::Status& status);
+  void OnAttemptEnded(const std::shared_ptr<SubscribeAttempt>& attempt, const grpc::Status& status);
 
  private:
   // Calls the `started` callback (at most once in all), outside every lock.
@@ -173,10 +172,9 @@ void ComponentSubscription::OnAttemptEnded(const std::shared_ptr<SubscribeAttemp
     if (!confirmed) started = std::exchange(started_, nullptr);
   }
   if (!started) {
-    attempts_.AttemptEnded(attempt, status, /*healthy=*/confirmed,
-                           [weak = weak_from_this()] {
-                             if (auto self = weak.lock()) self->Open();
-                           });
+    attempts_.AttemptEnded(attempt, status, /*healthy=*/confirmed, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Open();
+    });
     return;
   }
   // The first attempt failed: the subscription never existed, so it is not retried.
