@@ -166,18 +166,20 @@ void ComponentSubscription::OnAttemptEnded(const std::shared_ptr<SubscribeAttemp
                                            const grpc::Status& status) {
   const bool confirmed = attempt->phase == SubscribeAttempt::kConfirmed;
   Callback<std::string> started;
+  bool closed = false;
   {
     absl::MutexLock lock(&mutex_);
     id_.clear();  // the component's subscription ended with its stream
     if (!confirmed) started = std::exchange(started_, nullptr);
+    closed = closed_;  // Close() is on its way: no reopen to schedule and cancel
   }
-  if (!started) {
+  if (!started && !closed) {
     attempts_.AttemptEnded(attempt, status, /*healthy=*/confirmed, [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->Open();
     });
     return;
   }
-  // The first attempt failed: the subscription never existed, so it is not retried.
+  // Closing, or the first attempt failed: the subscription never existed, so it is not retried.
   attempts_.LastAttemptEnded(attempt);
   Report(std::move(started),
          attempt->phase == SubscribeAttempt::kTimedOut
