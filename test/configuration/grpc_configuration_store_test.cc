@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -15,7 +16,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/api/api_errors.h"
@@ -228,7 +231,7 @@ struct Server {
 grpc::Status InitSync(ConfigurationStore& store, std::map<std::string, std::string> metadata) {
   std::promise<grpc::Status> done;
   store.Init(InitSpec{"x", "configuration.fake", std::move(metadata), std::chrono::seconds(5)},
-             [&](grpc::Status status) { done.set_value(status); });
+             [&](const grpc::Status& status) { done.set_value(status); });
   return done.get_future().get();
 }
 
@@ -246,7 +249,7 @@ struct Started {
   }
 };
 
-configpb::SubscribeConfigurationRequest Keys(std::vector<std::string> keys) {
+configpb::SubscribeConfigurationRequest Keys(const std::vector<std::string>& keys) {
   configpb::SubscribeConfigurationRequest request;
   for (auto& key : keys) request.add_keys(key);
   return request;
@@ -272,7 +275,7 @@ TEST_CASE("GrpcConfigurationStore: Init, Features and Get over a socket", "[conf
   configpb::GetConfigurationRequest get;
   get.add_keys("color");
   std::promise<std::pair<grpc::Status, configpb::GetConfigurationResponse>> got;
-  store.Get(get, CallOptions{}, [&](grpc::Status s, configpb::GetConfigurationResponse r) {
+  store.Get(get, CallOptions{}, [&](const grpc::Status& s, configpb::GetConfigurationResponse r) {
     got.set_value({s, std::move(r)});
   });
   auto [status, response] = got.get_future().get();
@@ -283,7 +286,9 @@ TEST_CASE("GrpcConfigurationStore: Init, Features and Get over a socket", "[conf
   (*get.mutable_metadata())["fail"] = "backend down";
   std::promise<grpc::Status> failed;
   store.Get(get, CallOptions{},
-            [&](grpc::Status s, configpb::GetConfigurationResponse) { failed.set_value(s); });
+            [&](const grpc::Status& s, const configpb::GetConfigurationResponse&) {
+              failed.set_value(s);
+            });
   auto failure = failed.get_future().get();
   CHECK(failure.error_code() == grpc::StatusCode::UNKNOWN);
   CHECK(failure.error_message() == "backend down");
@@ -370,6 +375,96 @@ TEST_CASE("GrpcConfigurationStore: a stream the component ends is opened again",
   subscription->Close();
   REQUIRE(server.service.WaitFor(
       [&] { return server.service.unsubscribed_ == std::vector<std::string>{"sub-2"}; }));
+}
+
+TEST_CASE("GrpcConfigurationStore: Close() from inside an update returns; nothing comes after",
+          "[configuration]") {
+  Server server;
+  GrpcConfigurationStore store(server.socket, "app");
+  std::mutex mutex;
+  std::unique_ptr<Subscription> subscription;
+  std::atomic<int> delivered{0};
+  std::atomic<bool> closed{false};
+  std::atomic<int> after_close{0};
+  Started started;
+  {
+    std::lock_guard lock(mutex);
+    subscription = store.Subscribe(
+        Keys({"k"}),
+        [&](const configpb::SubscribeConfigurationResponse&) {
+          if (closed) after_close++;
+          if (++delivered == 2) {
+            std::lock_guard lock(mutex);
+            subscription->Close();  // must not wait for this very delivery
+            closed = true;
+          }
+        },
+        started.AsCallback());
+  }
+  REQUIRE(started.Wait().first.ok());
+  {
+    // All at once: the stream is gone after the second.
+    std::lock_guard lock(server.service.mutex_);
+    REQUIRE(server.service.streams_.size() == 1);
+    for (int i = 0; i < 5; ++i) {
+      configpb::SubscribeConfigurationResponse batch;
+      (*batch.mutable_items())["k"].set_value(std::to_string(i));
+      server.service.streams_.back()->Push(std::move(batch));
+    }
+  }
+  REQUIRE(server.service.WaitFor([&] {
+    return server.service.unsubscribed_ == std::vector<std::string>{"sub-1"} &&
+           server.service.streams_.empty();
+  }));
+  CHECK(closed);
+  CHECK(after_close == 0);
+  CHECK(delivered == 2);
+  std::lock_guard lock(mutex);
+  subscription.reset();
+}
+
+TEST_CASE("GrpcConfigurationStore: Close() waits for an update already running",
+          "[configuration]") {
+  Server server;
+  GrpcConfigurationStore store(server.socket, "app");
+  std::promise<void> entered;
+  std::atomic<bool> finished{false};
+  Started started;
+  auto subscription = store.Subscribe(
+      Keys({"k"}),
+      [&](const configpb::SubscribeConfigurationResponse&) {
+        entered.set_value();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        finished = true;
+      },
+      started.AsCallback());
+  REQUIRE(started.Wait().first.ok());
+  server.service.PushToLatest("k", "v");
+  REQUIRE(entered.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  subscription->Close();
+  CHECK(finished);  // the update had ended before Close() returned
+}
+
+TEST_CASE("GrpcConfigurationStore: an update handler that throws does not end the subscription",
+          "[configuration]") {
+  Server server;
+  GrpcConfigurationStore store(server.socket, "app");
+  UpdateCollector updates;
+  auto collect = updates.Handler();
+  Started started;
+  auto subscription = store.Subscribe(
+      Keys({"k"}),
+      [&](configpb::SubscribeConfigurationResponse batch) {
+        if (batch.items().at("k").value() == "bad") throw std::runtime_error("handler failed");
+        collect(std::move(batch));
+      },
+      started.AsCallback());
+  REQUIRE(started.Wait().first.ok());
+  server.service.PushToLatest("k", "bad");
+  server.service.PushToLatest("k", "good");
+  REQUIRE(updates.WaitFor([](const auto& b) { return HasValue(b, "k", "good"); }));
+  CHECK(server.service.subscribes_ == 1);
+  subscription->Close();
 }
 
 TEST_CASE("configuration API errors carry Dapr's codes and words", "[configuration]") {

@@ -1,14 +1,15 @@
-// The one client-stream engine for components that push messages to the host and take an ack
-// for each on the same bidirectional stream: pub/sub's PullMessages and the input binding's Read.
+// The client-stream engine for components that push messages to the host and take an ack for
+// each on the same bidirectional stream: pub/sub's PullMessages and the input binding's Read.
 // The kinds keep only their mapping (which call to start, what the first request is, how a
-// message becomes an ack); this engine owns the rest:
-//   - reopening the stream with one Backoff whenever it ends while the subscription is open;
+// message becomes an ack). The subscription's life across attempts (opening an attempt with the
+// instance header, reopening with one Backoff, the delivery gate, the exception guard) is
+// StreamAttempts (stream_attempts.h), which the configuration store's server-streaming Subscribe
+// uses too; this engine adds what a bidirectional stream with acks needs:
 //   - the hold that keeps a stream alive while acks may still be written;
 //   - the ack outbox: acks are written one at a time, in the order they were given;
 //   - flow control: at most `max_unacked` messages delivered and not yet acked per stream;
 //   - graceful close: queued acks go out, the host half-closes and waits a little for the
-//     component to end the stream, else cancels it;
-//   - the delivery gate: once Close() returns, no delivery runs (except the one that called it).
+//     component to end the stream, else cancels it.
 //
 // Ownership, the rule for every reactor in wrappers/ (docs/lifetimes.md): an attempt's reactor
 // owns itself from StartCall until OnDone, where it deletes itself. What must outlive it (acks
@@ -16,13 +17,11 @@
 // reachable through the state only while `reactor` is set, and whoever clears it removes the hold.
 #pragma once
 
-#include <grpcpp/alarm.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/client_callback.h>
 
 #include <chrono>
 #include <deque>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,17 +32,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/backoff.h"
-#include "host/common/log.h"
-#include "wrappers/common/component_channel.h"
 #include "wrappers/common/response_limit.h"
+#include "wrappers/common/stream_attempts.h"
 
 namespace plughost {
-
-namespace ack_stream_internal {
-// The stream whose delivery this thread is running, if any: Close() from inside a delivery must
-// not wait for that delivery to end.
-inline thread_local const void* delivering_on_this_thread = nullptr;
-}  // namespace ack_stream_internal
 
 template <typename Request, typename Response>
 class AckStream : public std::enable_shared_from_this<AckStream<Request, Response>> {
@@ -82,7 +74,14 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
 
   // Ends the subscription. Blocks up to `graceful_close` and while deliveries run: never call
   // it on a reaction of this stream other than a delivery. Idempotent.
-  void Close();
+  void Close() {
+    attempts_.Close([this](const std::shared_ptr<AttemptState>& state, bool inside_delivery) {
+      // From inside a delivery the stream cannot end while we wait: cancel instead.
+      bool graceful = options_.graceful_close.count() > 0 && !inside_delivery &&
+                      CloseGracefully(state, options_.graceful_close);
+      if (!graceful) Cancel(state);
+    });
+  }
 
  private:
   class Attempt;
@@ -230,8 +229,9 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
 
   AckStream(Options options, Deliver deliver)
       : options_(std::move(options)),
-        deliver_(std::move(deliver)),
-        backoff_(options_.reopen_backoff) {}
+        attempts_({options_.instance_name, options_.log_area, options_.description,
+                   options_.wait_for_ready, options_.reopen_backoff},
+                  std::move(deliver)) {}
 
   void OpenAttempt();
   void DeliverMessage(Response message, const std::shared_ptr<AttemptState>& state);
@@ -244,116 +244,33 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
                               std::chrono::milliseconds timeout);
 
   const Options options_;
-  // Read without the lock by deliveries, which entered under it (`delivering_`); emptied by
-  // Close only when none runs, so the handler's captures are not released under a delivery.
-  Deliver deliver_;
-
-  absl::Mutex mutex_;
-  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
-  int delivering_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::shared_ptr<AttemptState> current_ ABSL_GUARDED_BY(mutex_);
-  std::unique_ptr<grpc::Alarm> reopen_timer_ ABSL_GUARDED_BY(mutex_);
-  Backoff backoff_ ABSL_GUARDED_BY(mutex_);
+  StreamAttempts<AttemptState, Deliver> attempts_;
 };
 
 template <typename Request, typename Response>
 void AckStream<Request, Response>::OpenAttempt() {
-  auto state = std::make_shared<AttemptState>(options_.max_unacked);
-  state->context.AddMetadata(kInstanceHeader, options_.instance_name);
-  if (options_.wait_for_ready) state->context.set_wait_for_ready(true);
-  auto* attempt = new Attempt(this->shared_from_this(), state);
-  {
-    absl::MutexLock lock(&mutex_);
-    if (closed_) {
-      delete attempt;  // never started: no reaction can come
-      return;
-    }
-    current_ = state;
-  }
-  // Outside the lock: an attempt that fails at once may end (and call back) on this thread.
-  attempt->Start();
+  auto state = attempts_.BeginAttempt(options_.max_unacked);
+  if (!state) return;  // closed
+  // Outside every lock: an attempt that fails at once may end (and call back) on this thread.
+  (new Attempt(this->shared_from_this(), state))->Start();
 }
 
 template <typename Request, typename Response>
 void AckStream<Request, Response>::DeliverMessage(Response message,
                                                   const std::shared_ptr<AttemptState>& state) {
   Ack ack = [state](Request request) { SendAck(state, std::move(request)); };
-  {
-    absl::MutexLock lock(&mutex_);
-    if (closed_ || !deliver_) {
-      // Left unacked: the stream is closing and the component redelivers it.
-      absl::MutexLock state_lock(&state->mutex);
-      --state->unacked;
-      return;
-    }
-    ++delivering_;
-  }
-  const void* outer = ack_stream_internal::delivering_on_this_thread;
-  ack_stream_internal::delivering_on_this_thread = this;
-  try {
-    deliver_(std::move(message), std::move(ack));
-  } catch (const std::exception& e) {
-    PH_LOG_ERROR(options_.log_area, "{}: the handler of the {} threw: {}", options_.instance_name,
-                 options_.description, e.what());
-  } catch (...) {
-    PH_LOG_ERROR(options_.log_area, "{}: the handler of the {} threw", options_.instance_name,
-                 options_.description);
-  }
-  ack_stream_internal::delivering_on_this_thread = outer;
-  absl::MutexLock lock(&mutex_);
-  --delivering_;
+  if (attempts_.Deliver(std::move(message), std::move(ack))) return;
+  // Left unacked: the stream is closing and the component redelivers it.
+  absl::MutexLock lock(&state->mutex);
+  --state->unacked;
 }
 
 template <typename Request, typename Response>
 void AckStream<Request, Response>::AttemptEnded(const std::shared_ptr<AttemptState>& state,
                                                 const grpc::Status& status, bool healthy) {
-  absl::MutexLock lock(&mutex_);
-  if (current_ == state) current_.reset();
-  if (closed_) return;
-  if (healthy) backoff_.Reset();
-  auto delay = backoff_.NextDelay();
-  PH_LOG_WARN(options_.log_area, "{}: {} ended ({}); re-opening in {} ms", options_.instance_name,
-              options_.description,
-              status.ok() ? std::string("closed by the component") : status.error_message(),
-              delay.count());
-  // A fresh alarm each time; replacing the previous one (already fired) is harmless.
-  reopen_timer_ = std::make_unique<grpc::Alarm>();
-  reopen_timer_->Set(std::chrono::system_clock::now() + delay,
-                     [weak = this->weak_from_this()](bool fired) {
-                       if (!fired) return;  // cancelled by Close
-                       if (auto self = weak.lock()) self->OpenAttempt();
-                     });
-}
-
-template <typename Request, typename Response>
-void AckStream<Request, Response>::Close() {
-  std::unique_ptr<grpc::Alarm> timer;
-  std::shared_ptr<AttemptState> state;
-  {
-    absl::MutexLock lock(&mutex_);
-    if (closed_) return;
-    closed_ = true;
-    timer = std::move(reopen_timer_);
-    state = current_;
-  }
-  const bool inside_delivery = ack_stream_internal::delivering_on_this_thread == this;
-  if (state) {
-    // From inside a delivery the stream cannot end while we wait: cancel instead.
-    bool graceful = options_.graceful_close.count() > 0 && !inside_delivery &&
-                    CloseGracefully(state, options_.graceful_close);
-    if (!graceful) Cancel(state);
-  }
-  Deliver released;
-  {
-    absl::MutexLock lock(&mutex_);
-    // absl evaluates conditions on other threads: the thread-local was read above.
-    if (!inside_delivery) {
-      mutex_.Await(absl::Condition(
-          +[](int* delivering) { return *delivering == 0; }, &delivering_));
-    }
-    if (delivering_ == 0) released = std::move(deliver_);
-  }
-  timer.reset();  // cancels a pending reopen; its callback sees fired=false
+  attempts_.AttemptEnded(state, status, healthy, [weak = this->weak_from_this()] {
+    if (auto self = weak.lock()) self->OpenAttempt();
+  });
 }
 
 template <typename Request, typename Response>

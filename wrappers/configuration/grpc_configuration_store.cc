@@ -3,14 +3,16 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/support/client_callback.h>
 
-#include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <exception>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/backoff.h"
 #include "host/common/log.h"
 #include "wrappers/common/control_calls.h"
 #include "wrappers/common/response_limit.h"
+#include "wrappers/common/stream_attempts.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -27,10 +29,23 @@ constexpr milliseconds kConfirmTimeout{10000};
 constexpr Backoff::Options kReopenBackoff{milliseconds(100), 1.6, 0.2, milliseconds(2000)};
 constexpr milliseconds kUnsubscribeTimeout{5000};
 
-class SubscribeStream;
+// What outlives one Subscribe call's reactor: Close and the confirmation timeout reach the
+// attempt through it.
+struct SubscribeAttempt {
+  enum Phase : int { kWaiting, kConfirmed, kTimedOut };
+  grpc::ClientContext context;
+  // The first message and the confirmation timeout race; whichever settles the phase first wins,
+  // so an attempt that timed out never reports a confirmation.
+  std::atomic<int> phase{kWaiting};
+  bool Settle(Phase to) {
+    int waiting = kWaiting;
+    return phase.compare_exchange_strong(waiting, to);
+  }
+};
 
-// One subscription across its stream attempts. Shared by the handle, the current stream and
-// pending alarms; whichever finishes last frees it.
+// One subscription across its stream attempts (StreamAttempts: reopening, the delivery gate).
+// Shared by the handle, the current attempt's reactor and pending alarms; whichever finishes
+// last frees it.
 class ComponentSubscription : public std::enable_shared_from_this<ComponentSubscription> {
  public:
   ComponentSubscription(ComponentChannel channel, std::shared_ptr<Configuration::Stub> stub,
@@ -39,67 +54,76 @@ class ComponentSubscription : public std::enable_shared_from_this<ComponentSubsc
       : channel_(std::move(channel)),
         stub_(std::move(stub)),
         request_(std::move(request)),
-        on_update_(std::move(on_update)),
+        attempts_({channel_.instance_name(), "configuration", "subscription stream",
+                   // A restarting component is waited for rather than failed at once; the
+                   // confirmation timeout bounds the wait.
+                   /*wait_for_ready=*/true, kReopenBackoff},
+                  std::move(on_update)),
         started_(std::move(started)) {}
 
   void Open();
   void Close();
 
-  // Called by the current stream.
-  void OnConfirmed(SubscribeStream* stream, std::string id);
-  void Deliver(configpb::SubscribeConfigurationResponse batch);
-  void OnStreamEnded(SubscribeStream* stream, const grpc::Status& status, bool confirmed);
+  // Called by the current attempt's reactor.
+  void OnConfirmed(std::string id);
+  void Deliver(configpb::SubscribeConfigurationResponse batch) {
+    attempts_.Deliver(std::move(batch));
+  }
+  void OnAttemptEnded(const std::shared_ptr<SubscribeAttempt>& attempt, const grpc::Status& status);
 
  private:
-  // Sets up the next stream attempt and its confirmation timeout; the caller starts it.
-  SubscribeStream* NewAttemptLocked();
-  void OnConfirmTimeout(uint64_t attempt);
-  void ScheduleReopenLocked(milliseconds delay);
-  // Calls the `started` callback once, outside every lock.
-  static void Report(Callback<std::string> started, grpc::Status status, std::string id);
+  // Calls the `started` callback (at most once in all), outside every lock.
+  void Report(Callback<std::string> started, grpc::Status status, std::string id) {
+    if (!started) return;
+    attempts_.Guarded([&] { started(std::move(status), std::move(id)); }, "start callback");
+  }
+  void Unsubscribe(const std::string& id);
 
   const ComponentChannel channel_;
   const std::shared_ptr<Configuration::Stub> stub_;
   const configpb::SubscribeConfigurationRequest request_;
-  const ConfigurationUpdateHandler on_update_;
+  StreamAttempts<SubscribeAttempt, ConfigurationUpdateHandler> attempts_;
 
-  std::mutex mutex_;
-  // Held while on_update_ runs; Close() takes it, so no delivery starts or runs after Close().
-  std::mutex delivery_mutex_;
-  bool closed_ = false;
-  Callback<std::string> started_;      // set until the first confirmation (or failure)
-  SubscribeStream* stream_ = nullptr;  // the attempt in flight, if any
-  uint64_t attempt_ = 0;
-  bool confirmed_ = false;  // the current attempt sent its first message
-  bool timed_out_ = false;  // the current attempt was cancelled for not confirming
-  std::string id_;          // the component's id for the current attempt
-  Backoff reopen_backoff_{kReopenBackoff};
-  std::unique_ptr<grpc::Alarm> alarm_;  // confirmation timeout, or the delay before reopening
+  absl::Mutex mutex_;
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
+  // Set until the first confirmation, the first attempt's failure or Close, whichever is first.
+  Callback<std::string> started_ ABSL_GUARDED_BY(mutex_);
+  std::string id_ ABSL_GUARDED_BY(mutex_);  // the confirmed id of the current attempt, if any
 };
 
-// One Subscribe call: reads until the stream ends, handing messages to the subscription.
+// One Subscribe call: its first message confirms it, the later ones are deliveries. Owns itself
+// from StartCall until OnDone.
 class SubscribeStream final
     : public grpc::ClientReadReactor<configpb::SubscribeConfigurationResponse> {
  public:
   SubscribeStream(std::shared_ptr<ComponentSubscription> owner,
-                  std::unique_ptr<grpc::ClientContext> context,
+                  std::shared_ptr<SubscribeAttempt> attempt,
                   const configpb::SubscribeConfigurationRequest& request)
-      : owner_(std::move(owner)), context_(std::move(context)), request_(request) {}
+      : owner_(std::move(owner)), attempt_(std::move(attempt)), request_(request) {}
 
   void Start(Configuration::Stub* stub) {
-    stub->async()->Subscribe(context_.get(), &request_, this);
+    confirm_timer_.Set(std::chrono::system_clock::now() + kConfirmTimeout,
+                       [weak = std::weak_ptr(attempt_)](bool fired) {
+                         if (!fired) return;  // cancelled: confirmed, or the attempt ended
+                         auto attempt = weak.lock();
+                         if (attempt && attempt->Settle(SubscribeAttempt::kTimedOut)) {
+                           attempt->context.TryCancel();
+                         }
+                       });
+    stub->async()->Subscribe(&attempt_->context, &request_, this);
     StartRead(&response_);
     StartCall();
   }
-  void Cancel() { context_->TryCancel(); }
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows with the stream's status
-    if (!confirmed_) {
-      confirmed_ = true;
-      owner_->OnConfirmed(this, response_.id());
-    } else {
+    if (attempt_->phase == SubscribeAttempt::kConfirmed) {
       owner_->Deliver(std::move(response_));
+    } else if (attempt_->Settle(SubscribeAttempt::kConfirmed)) {
+      confirm_timer_.Cancel();
+      owner_->OnConfirmed(response_.id());
+    } else {
+      return;  // timed out: being cancelled, OnDone follows
     }
     response_.Clear();
     StartRead(&response_);
@@ -107,162 +131,84 @@ class SubscribeStream final
 
   void OnDone(const grpc::Status& status) override {
     CountResponseTooLarge(status);
-    owner_->OnStreamEnded(this, status, confirmed_);
+    confirm_timer_.Cancel();
+    owner_->OnAttemptEnded(attempt_, status);
     delete this;
   }
 
  private:
-  std::shared_ptr<ComponentSubscription> owner_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  configpb::SubscribeConfigurationRequest request_;
+  const std::shared_ptr<ComponentSubscription> owner_;
+  const std::shared_ptr<SubscribeAttempt> attempt_;
+  const configpb::SubscribeConfigurationRequest request_;
   configpb::SubscribeConfigurationResponse response_;
-  bool confirmed_ = false;
+  grpc::Alarm confirm_timer_;
 };
 
-void ComponentSubscription::Report(Callback<std::string> started, grpc::Status status,
-                                   std::string id) {
-  if (!started) return;
-  try {
-    started(std::move(status), std::move(id));
-  } catch (const std::exception& e) {
-    PH_LOG_ERROR("configuration", "subscription callback threw: {}", e.what());
-  } catch (...) {
-    PH_LOG_ERROR("configuration", "subscription callback threw a non-exception");
-  }
-}
-
 void ComponentSubscription::Open() {
-  SubscribeStream* stream = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-    stream = NewAttemptLocked();
-  }
-  // Started outside the lock; a Close() meanwhile cancels it through the context.
-  stream->Start(stub_.get());
+  auto attempt = attempts_.BeginAttempt();
+  if (!attempt) return;  // closed
+  // Outside every lock: an attempt that fails at once may end (and call back) on this thread.
+  (new SubscribeStream(shared_from_this(), attempt, request_))->Start(stub_.get());
 }
 
-SubscribeStream* ComponentSubscription::NewAttemptLocked() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata(kInstanceHeader, channel_.instance_name());
-  // A component that is restarting is waited for rather than failed at once; the confirmation
-  // timeout below bounds the wait.
-  context->set_wait_for_ready(true);
-  auto* stream = new SubscribeStream(shared_from_this(), std::move(context), request_);
-  stream_ = stream;
-  confirmed_ = false;
-  timed_out_ = false;
-  id_.clear();
-  uint64_t attempt = ++attempt_;
-  alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_->Set(std::chrono::system_clock::now() + kConfirmTimeout,
-              [weak = weak_from_this(), attempt](bool fired) {
-                if (!fired) return;  // cancelled: the stream confirmed or the handle closed
-                if (auto self = weak.lock()) self->OnConfirmTimeout(attempt);
-              });
-  return stream;
-}
-
-void ComponentSubscription::OnConfirmTimeout(uint64_t attempt) {
-  std::lock_guard lock(mutex_);
-  if (closed_ || attempt != attempt_ || confirmed_ || stream_ == nullptr) return;
-  timed_out_ = true;
-  stream_->Cancel();
-}
-
-void ComponentSubscription::OnConfirmed(SubscribeStream* stream, std::string id) {
+void ComponentSubscription::OnConfirmed(std::string id) {
   Callback<std::string> started;
   {
-    std::lock_guard lock(mutex_);
-    if (stream != stream_) return;
-    confirmed_ = true;
-    id_ = id;
-    reopen_backoff_.Reset();
-    alarm_.reset();  // no confirmation timeout any more
+    absl::MutexLock lock(&mutex_);
     if (closed_) return;
-    started = std::move(started_);
-    started_ = nullptr;
+    id_ = id;
+    started = std::exchange(started_, nullptr);
   }
   Report(std::move(started), grpc::Status::OK, std::move(id));
 }
 
-void ComponentSubscription::Deliver(configpb::SubscribeConfigurationResponse batch) {
-  std::lock_guard delivery(delivery_mutex_);
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-  }
-  try {
-    on_update_(std::move(batch));
-  } catch (const std::exception& e) {
-    PH_LOG_ERROR("configuration", "{}: update handler threw: {}", channel_.instance_name(),
-                 e.what());
-  } catch (...) {
-    PH_LOG_ERROR("configuration", "{}: update handler threw a non-exception",
-                 channel_.instance_name());
-  }
-}
-
-void ComponentSubscription::OnStreamEnded(SubscribeStream* stream, const grpc::Status& status,
-                                          bool confirmed) {
+void ComponentSubscription::OnAttemptEnded(const std::shared_ptr<SubscribeAttempt>& attempt,
+                                           const grpc::Status& status) {
+  const bool confirmed = attempt->phase == SubscribeAttempt::kConfirmed;
   Callback<std::string> started;
-  grpc::Status failure;
+  bool closed = false;
   {
-    std::lock_guard lock(mutex_);
-    if (stream != stream_) return;
-    stream_ = nullptr;
-    if (closed_) return;
-    if (!confirmed && started_) {
-      // The first attempt failed: the subscription never existed, so it is not retried.
-      closed_ = true;
-      alarm_.reset();
-      started = std::move(started_);
-      started_ = nullptr;
-      failure = timed_out_ ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                          "the component did not confirm the subscription")
-                           : status;
-    } else {
-      milliseconds delay = reopen_backoff_.NextDelay();
-      PH_LOG_WARN("configuration", "{}: subscription stream ended ({}); reopening in {} ms",
-                  channel_.instance_name(),
-                  status.ok() ? std::string("by the component") : status.error_message(),
-                  delay.count());
-      ScheduleReopenLocked(delay);
-    }
+    absl::MutexLock lock(&mutex_);
+    id_.clear();  // the component's subscription ended with its stream
+    if (!confirmed) started = std::exchange(started_, nullptr);
+    closed = closed_;  // Close() is on its way: no reopen to schedule and cancel
   }
-  if (started) Report(std::move(started), std::move(failure), "");
-}
-
-void ComponentSubscription::ScheduleReopenLocked(milliseconds delay) {
-  alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_->Set(std::chrono::system_clock::now() + delay, [weak = weak_from_this()](bool fired) {
-    if (!fired) return;
-    if (auto self = weak.lock()) self->Open();
-  });
+  if (!started && !closed) {
+    attempts_.AttemptEnded(attempt, status, /*healthy=*/confirmed, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Open();
+    });
+    return;
+  }
+  // Closing, or the first attempt failed: the subscription never existed, so it is not retried.
+  attempts_.LastAttemptEnded(attempt);
+  Report(std::move(started),
+         attempt->phase == SubscribeAttempt::kTimedOut
+             ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "the component did not confirm the subscription")
+             : status,
+         "");
 }
 
 void ComponentSubscription::Close() {
   Callback<std::string> started;
   std::string id;
-  std::unique_ptr<grpc::Alarm> alarm;
   {
-    std::lock_guard lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (closed_) return;
     closed_ = true;
-    if (stream_ != nullptr) stream_->Cancel();
-    if (confirmed_) id = id_;
-    alarm = std::move(alarm_);
-    started = std::move(started_);
-    started_ = nullptr;
+    started = std::exchange(started_, nullptr);
+    id = std::exchange(id_, "");
   }
-  // Waits for a delivery already running; none starts after this.
-  { std::lock_guard delivery(delivery_mutex_); }
-  alarm.reset();
-  if (started) {
-    Report(std::move(started),
-           grpc::Status(grpc::StatusCode::CANCELLED, "subscription closed before it started"), "");
-  }
-  if (id.empty()) return;
+  // Cancels the attempt in flight and waits for a delivery already running (unless this is it).
+  attempts_.Close([](const std::shared_ptr<SubscribeAttempt>& attempt, bool /*inside_delivery*/) {
+    attempt->context.TryCancel();
+  });
+  Report(std::move(started),
+         grpc::Status(grpc::StatusCode::CANCELLED, "subscription closed before it started"), "");
+  if (!id.empty()) Unsubscribe(id);
+}
+
+void ComponentSubscription::Unsubscribe(const std::string& id) {
   configpb::UnsubscribeConfigurationRequest unsubscribe;
   unsubscribe.set_id(id);
   auto* stub = stub_.get();
