@@ -79,7 +79,7 @@ class ConfigurationStream;
 
 // One app subscription: what the app's stream (the reactor) and the store's callbacks share.
 // The store may call back after the reactor is gone, so they hold this, weakly, and never the
-// reactor itself. Every reactor operation happens under mutex_, through queue_.
+// reactor itself, and write to the app's stream through queue_.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(ConfigurationStream* stream, std::shared_ptr<ConfigurationSubscriptions> table,
@@ -203,10 +203,7 @@ void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
 }
 
 void StreamSession::OnWriteDone(bool ok) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.WriteDone(ok)) return;
-  }
+  if (queue_.WriteDone(ok)) return;
   // The app is gone; OnCancel may say so too, Stop is idempotent.
   Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app's stream broke"));
 }
@@ -229,10 +226,7 @@ void StreamSession::Stop(grpc::Status status) {
 }
 
 void StreamSession::OnStreamDone() {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.Detach();
-  }
+  queue_.Detach();
   Stop(grpc::Status::CANCELLED);
 }
 

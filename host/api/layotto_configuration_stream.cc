@@ -34,8 +34,8 @@ using AppUpdate = layottopb::SubscribeConfigurationResponse;
 class LayottoConfigurationStream;
 
 // What the app's stream (the reactor) and the stores' callbacks share. Stores may call back
-// after the reactor is gone, so they hold this weakly. Every reactor operation happens under
-// mutex_, through queue_.
+// after the reactor is gone, so they hold this weakly; both write to the app's stream through
+// queue_.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(LayottoConfigurationStream* stream, const ApiContext* context)
@@ -206,10 +206,7 @@ void StreamSession::OnUpdate(const std::string& store_name, const std::string& a
 }
 
 void StreamSession::OnWriteDone(bool ok) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.WriteDone(ok)) return;
-  }
+  if (queue_.WriteDone(ok)) return;
   Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app's stream broke"));
 }
 
@@ -227,10 +224,7 @@ void StreamSession::Stop(grpc::Status status) {
 }
 
 void StreamSession::OnStreamDone() {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.Detach();
-  }
+  queue_.Detach();
   Stop(grpc::Status::CANCELLED);
 }
 

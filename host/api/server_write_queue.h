@@ -11,10 +11,14 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
 namespace plughost {
 
-// Not synchronised: its owner calls every method under the one mutex that also guards the
-// owner's own state, so a message is queued and written in the order the owner decided.
+// Every reactor operation happens under its own lock. An owner that decides under a lock of its
+// own what to queue (and in which order) calls it with that lock held: the owner's lock first,
+// this one inside, never the other way round.
 // `Reactor` is a grpc::ServerWriteReactor<Message> or a grpc::ServerBidiReactor<..., Message>.
 template <typename Reactor, typename Message>
 class ServerWriteQueue {
@@ -22,40 +26,53 @@ class ServerWriteQueue {
   // `held`: messages queue up but none is written before Release (the first is not known yet).
   ServerWriteQueue(Reactor* reactor, bool held) : reactor_(reactor), held_(held) {}
 
-  size_t size() const { return pending_.size(); }
+  size_t size() const {
+    absl::MutexLock lock(&mutex_);
+    return pending_.size();
+  }
   // Finish was asked for: the stream takes no more messages.
-  bool finishing() const { return finish_.has_value(); }
+  bool finishing() const {
+    absl::MutexLock lock(&mutex_);
+    return finish_.has_value();
+  }
 
   void Push(Message message) {
+    absl::MutexLock lock(&mutex_);
     pending_.push_back(std::move(message));
-    WriteNext();
+    WriteNextLocked();
   }
   // Puts `first` ahead of the messages queued while held, and starts writing.
   void Release(Message first) {
+    absl::MutexLock lock(&mutex_);
     pending_.push_front(std::move(first));
     held_ = false;
-    WriteNext();
+    WriteNextLocked();
   }
   // Ends the stream with `status` after the write in flight; queued messages are dropped. The
   // first call decides the status.
   void Finish(grpc::Status status) {
+    absl::MutexLock lock(&mutex_);
     if (finish_) return;
     finish_ = std::move(status);
     pending_.clear();
-    WriteNext();
+    WriteNextLocked();
   }
   // From the reactor's OnWriteDone: after a good write, the next write (or the finish). Returns
   // `ok`; after a failed one the owner ends the stream.
   bool WriteDone(bool ok) {
+    absl::MutexLock lock(&mutex_);
     writing_ = false;
-    if (ok) WriteNext();
+    if (ok) WriteNextLocked();
     return ok;
   }
   // From the reactor's OnDone: it is gone, nothing more is written to it.
-  void Detach() { reactor_ = nullptr; }
+  void Detach() {
+    absl::MutexLock lock(&mutex_);
+    reactor_ = nullptr;
+  }
 
  private:
-  void WriteNext() {
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     if (reactor_ == nullptr || writing_ || finished_ || (held_ && !finish_)) return;
     if (!pending_.empty() && !finish_) {
       current_ = std::move(pending_.front());
@@ -70,13 +87,15 @@ class ServerWriteQueue {
     }
   }
 
-  Reactor* reactor_;  // null once the reactor is done
-  bool held_;
-  std::deque<Message> pending_;
-  Message current_;  // the message being written
-  bool writing_ = false;
-  std::optional<grpc::Status> finish_;  // the status to end with once the write in flight is done
-  bool finished_ = false;
+  mutable absl::Mutex mutex_;
+  Reactor* reactor_ ABSL_GUARDED_BY(mutex_);  // null once the reactor is done
+  bool held_ ABSL_GUARDED_BY(mutex_);
+  std::deque<Message> pending_ ABSL_GUARDED_BY(mutex_);
+  Message current_ ABSL_GUARDED_BY(mutex_);  // the message being written
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  // The status to end with once the write in flight is done.
+  std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mutex_);
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace plughost
