@@ -6,6 +6,7 @@
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
 #include "host/api/lock_sequencer_keys.h"
+#include "host/api/lock_target.h"
 #include "host/components/lock_store.h"
 
 namespace plughost {
@@ -45,10 +46,6 @@ grpc::Status RefusedId(const absl::Status& status) {
 
 // The lock store a request names and its key for the resource id, or nullopt once `reactor` is
 // finished with the error; `failed` words a refused id as the method reports failures.
-struct LockTarget {
-  InstancePtr store;
-  std::string resource_id;
-};
 template <typename Request>
 std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
                                               grpc::CallbackServerContext* call,
@@ -57,17 +54,9 @@ std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
                                               grpc::Status (*failed)(const grpc::Status&)) {
   grpc::Status error;
   auto store = ResolveLockStore(context, call, request, expiry, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return std::nullopt;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = DaprLockKey(store->key_prefix, request.resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(failed(RefusedId(resource_id.status())));
-    return std::nullopt;
-  }
-  return LockTarget{std::move(store), std::move(*resource_id)};
+  return LockTargetOrFinish(
+      reactor, std::move(store), error, request.resource_id(), &DaprLockKey,
+      [failed](const absl::Status& refused) { return failed(RefusedId(refused)); });
 }
 
 }  // namespace

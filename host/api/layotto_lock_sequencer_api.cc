@@ -9,6 +9,7 @@
 #include "host/api/api_errors.h"
 #include "host/api/layotto_api.h"
 #include "host/api/lock_sequencer_keys.h"
+#include "host/api/lock_target.h"
 #include "host/components/lock_store.h"
 #include "host/components/sequencer.h"
 
@@ -74,10 +75,6 @@ InstancePtr ResolveLockStore(const ApiContext& context, grpc::CallbackServerCont
 
 // The lock store a request names and its key for the resource id, or nullopt once `reactor` is
 // finished with the error.
-struct LockTarget {
-  InstancePtr store;
-  std::string resource_id;
-};
 template <typename Request>
 std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
                                               grpc::CallbackServerContext* call,
@@ -85,17 +82,9 @@ std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
                                               std::optional<int32_t> expire) {
   grpc::Status error;
   auto store = ResolveLockStore(context, call, request, expire, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return std::nullopt;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = LayottoLockKey(store->key_prefix, request.resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(InvalidArgument(std::string(resource_id.status().message())));
-    return std::nullopt;
-  }
-  return LockTarget{std::move(store), std::move(*resource_id)};
+  return LockTargetOrFinish(
+      reactor, std::move(store), error, request.resource_id(), &LayottoLockKey,
+      [](const absl::Status& refused) { return InvalidArgument(std::string(refused.message())); });
 }
 
 layottopb::UnlockResponse::Status ToLayottoStatus(lockpb::UnlockResponse::Status status) {
