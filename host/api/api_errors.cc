@@ -124,17 +124,25 @@ grpc::Status EmptyField(std::string_view what) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, fmt::format("{} cannot be empty", what));
 }
 
+grpc::StatusCode FailureCode(const grpc::Status& cause, grpc::StatusCode otherwise) {
+  switch (cause.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return cause.error_code();
+    default:
+      return otherwise;
+  }
+}
+
 grpc::StatusCode StateErrorCode(const grpc::Status& cause) {
   switch (cause.error_code()) {
     case grpc::StatusCode::ABORTED:
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::UNIMPLEMENTED:
       return cause.error_code();
     default:
-      return grpc::StatusCode::INTERNAL;
+      return FailureCode(cause);
   }
 }
 
@@ -238,44 +246,17 @@ grpc::Status LockStoreNotFound(std::string_view store) {
                        "DAPR_LOCK_NOT_FOUND");
 }
 
-namespace {
-// Dapr reports every lock failure as INTERNAL; a component that is down or slow keeps its code.
-grpc::StatusCode LockErrorCode(const grpc::Status& cause) {
-  switch (cause.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-      return cause.error_code();
-    default:
-      return grpc::StatusCode::INTERNAL;
-  }
-}
-}  // namespace
-
 grpc::Status TryLockFailed(const grpc::Status& cause) {
-  return grpc::Status(LockErrorCode(cause),
+  return grpc::Status(FailureCode(cause),
                       fmt::format("failed to try acquiring lock: {}", cause.error_message()));
 }
 
 grpc::Status UnlockFailed(const grpc::Status& cause) {
-  return grpc::Status(LockErrorCode(cause),
+  return grpc::Status(FailureCode(cause),
                       fmt::format("failed to release lock: {}", cause.error_message()));
 }
 
 namespace {
-// Dapr answers every failed secret or configuration call with one code; a component that is
-// down or slow keeps its own, as for state.
-grpc::StatusCode SecretsConfigErrorCode(const grpc::Status& cause, grpc::StatusCode otherwise) {
-  switch (cause.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-      return cause.error_code();
-    default:
-      return otherwise;
-  }
-}
-
 // Go's %v of a []string: "[a b c]".
 std::string GoList(const std::vector<std::string>& items) {
   return fmt::format("[{}]", fmt::join(items, " "));
@@ -298,14 +279,14 @@ grpc::Status SecretStoreNotFound(std::string_view store) {
 
 grpc::Status SecretGetFailed(std::string_view key, std::string_view store,
                              const grpc::Status& cause) {
-  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+  return grpc::Status(FailureCode(cause),
                       fmt::format("failed getting secret with key {} from secret store {}: {}", key,
                                   store, cause.error_message()));
 }
 
 grpc::Status BulkSecretGetFailed(std::string_view store, const grpc::Status& cause) {
   return grpc::Status(
-      SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+      FailureCode(cause),
       fmt::format("failed getting secrets from secret store {}: {}", store, cause.error_message()));
 }
 
@@ -326,14 +307,14 @@ grpc::Status ConfigurationStoreNotFound(std::string_view store) {
 
 grpc::Status ConfigurationGetFailed(const std::vector<std::string>& keys, std::string_view store,
                                     const grpc::Status& cause) {
-  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INTERNAL),
+  return grpc::Status(FailureCode(cause),
                       fmt::format("failed to get {} from Configuration store {}: {}", GoList(keys),
                                   store, cause.error_message()));
 }
 
 grpc::Status ConfigurationSubscribeFailed(const std::vector<std::string>& keys,
                                           std::string_view store, const grpc::Status& cause) {
-  return grpc::Status(SecretsConfigErrorCode(cause, grpc::StatusCode::INVALID_ARGUMENT),
+  return grpc::Status(FailureCode(cause, grpc::StatusCode::INVALID_ARGUMENT),
                       fmt::format("failed to subscribe {} from Configuration store {}: {}",
                                   GoList(keys), store, cause.error_message()));
 }
@@ -355,17 +336,7 @@ grpc::Status InvokeBindingFailed(std::string_view name, std::string_view why,
 }
 
 grpc::Status InvokeBindingFailed(std::string_view name, const grpc::Status& cause) {
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (cause.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-      code = cause.error_code();
-      break;
-    default:
-      break;
-  }
-  return InvokeBindingFailed(name, cause.error_message(), code);
+  return InvokeBindingFailed(name, cause.error_message(), FailureCode(cause));
 }
 
 }  // namespace plughost::api_errors

@@ -65,6 +65,10 @@ grpc::Status StateIllegalKey(std::string_view store, std::string_view key,
 // The store's reply code is kept when it is UNAVAILABLE or DEADLINE_EXCEEDED: the app should
 // see that the component is down or slow, not a generic internal error.
 grpc::StatusCode StateErrorCode(const grpc::Status& cause);
+// `otherwise` (Dapr's one code for a block's failed calls), except that a component that is down
+// or slow keeps UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED, so the app can tell.
+grpc::StatusCode FailureCode(const grpc::Status& cause,
+                             grpc::StatusCode otherwise = grpc::StatusCode::INTERNAL);
 
 // Lock API (TryLockAlpha1/UnlockAlpha1), in Dapr's words: FAILED_PRECONDITION "lock store is
 // not configured"; INVALID_ARGUMENT "ResourceId is empty in lock store <s>", "LockOwner is empty

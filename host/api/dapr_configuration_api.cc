@@ -4,14 +4,13 @@
 // id, until the app cancels the stream or calls UnsubscribeConfiguration with the id (the
 // stream then ends with OK); either way the store's subscription is closed.
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
 
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
+#include "host/api/server_write_queue.h"
 #include "host/common/limit_hits.h"
 #include "host/common/log.h"
 #include "host/components/configuration_store.h"
@@ -80,17 +79,16 @@ class ConfigurationStream;
 
 // One app subscription: what the app's stream (the reactor) and the store's callbacks share.
 // The store may call back after the reactor is gone, so they hold this, weakly, and never the
-// reactor itself. Every reactor operation happens under mutex_, once at a time: one write in
-// flight, the rest queued, Finish after the last write.
+// reactor itself, and write to the app's stream through queue_.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(ConfigurationStream* stream, std::shared_ptr<ConfigurationSubscriptions> table,
                 std::string store_name, std::vector<std::string> keys, size_t max_pending)
-      : stream_(stream),
-        table_(std::move(table)),
+      : table_(std::move(table)),
         store_name_(std::move(store_name)),
         keys_(std::move(keys)),
-        max_pending_(max_pending) {}
+        max_pending_(max_pending),
+        queue_(stream, /*held=*/true) {}
 
   void Begin(const InstancePtr& store, configpb::SubscribeConfigurationRequest request);
   void OnWriteDone(bool ok);
@@ -101,11 +99,8 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
  private:
   void OnStarted(const grpc::Status& status, std::string id);
   void OnUpdate(configpb::SubscribeConfigurationResponse batch);
-  void WriteNextLocked();
-  void FinishLocked(grpc::Status status);
 
   std::mutex mutex_;
-  ConfigurationStream* stream_;  // null once the reactor is done
   const std::shared_ptr<ConfigurationSubscriptions> table_;
   const std::string store_name_;
   const std::vector<std::string> keys_;
@@ -115,11 +110,8 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   bool stopped_ = false;
   bool started_ = false;  // the store confirmed; the first message is queued or sent
   std::string id_;
-  std::deque<AppUpdate> pending_;
-  AppUpdate current_;  // the message being written
-  bool writing_ = false;
-  std::optional<grpc::Status> finish_;  // the status to end with once the writes are done
-  bool finished_ = false;
+  // Held until the store confirms: the first message (the id) goes before any update.
+  ServerWriteQueue<ConfigurationStream, AppUpdate> queue_;
 };
 
 class ConfigurationStream final : public grpc::ServerWriteReactor<AppUpdate> {
@@ -174,7 +166,7 @@ void StreamSession::OnStarted(const grpc::Status& status, std::string id) {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
   if (!status.ok()) {
-    FinishLocked(api_errors::ConfigurationSubscribeFailed(keys_, store_name_, status));
+    queue_.Finish(api_errors::ConfigurationSubscribeFailed(keys_, store_name_, status));
     return;
   }
   id_ = id;
@@ -184,18 +176,17 @@ void StreamSession::OnStarted(const grpc::Status& status, std::string id) {
   });
   AppUpdate first;
   first.set_id(std::move(id));
-  pending_.push_front(std::move(first));
-  WriteNextLocked();
+  queue_.Release(std::move(first));
 }
 
 void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
   std::lock_guard lock(mutex_);
-  if (stopped_ || finish_) return;
+  if (stopped_ || queue_.finishing()) return;
   AppUpdate update;
   // The id the app knows, even if the store's own id changed when its stream was reopened.
   update.set_id(started_ ? id_ : batch.id());
   CopyItems(*batch.mutable_items(), update.mutable_items());
-  if (pending_.size() >= max_pending_) {
+  if (queue_.size() >= max_pending_) {
     // The app stopped reading. Dropping updates would leave it believing stale values, so its
     // stream ends instead (after the write in flight); it subscribes again and reads afresh.
     // The store's subscription closes when the stream is done (not here: this is its delivery).
@@ -203,46 +194,16 @@ void StreamSession::OnUpdate(configpb::SubscribeConfigurationResponse batch) {
     PH_LOG_WARN("configuration",
                 "subscription {} to store '{}': the app read none of {} updates; "
                 "ending its stream",
-                id_, store_name_, pending_.size());
-    FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              "configuration updates not read in time: subscribe again"));
+                id_, store_name_, queue_.size());
+    queue_.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "configuration updates not read in time: subscribe again"));
     return;
   }
-  pending_.push_back(std::move(update));
-  WriteNextLocked();
-}
-
-void StreamSession::WriteNextLocked() {
-  if (stream_ == nullptr || writing_ || finished_ || (!started_ && !finish_)) return;
-  if (!pending_.empty() && !finish_) {
-    current_ = std::move(pending_.front());
-    pending_.pop_front();
-    writing_ = true;
-    stream_->StartWrite(&current_);
-    return;
-  }
-  if (finish_) {
-    finished_ = true;
-    stream_->Finish(*finish_);
-  }
-}
-
-void StreamSession::FinishLocked(grpc::Status status) {
-  if (finish_) return;
-  finish_ = std::move(status);
-  pending_.clear();
-  WriteNextLocked();
+  queue_.Push(std::move(update));
 }
 
 void StreamSession::OnWriteDone(bool ok) {
-  {
-    std::lock_guard lock(mutex_);
-    writing_ = false;
-    if (ok) {
-      WriteNextLocked();
-      return;
-    }
-  }
+  if (queue_.WriteDone(ok)) return;
   // The app is gone; OnCancel may say so too, Stop is idempotent.
   Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app's stream broke"));
 }
@@ -257,7 +218,7 @@ void StreamSession::Stop(grpc::Status status) {
       subscription = std::move(subscription_);
       id = id_;
     }
-    FinishLocked(std::move(status));
+    queue_.Finish(std::move(status));
   }
   if (!id.empty()) table_->Take(id);
   // Outside the lock: Close waits for a delivery in progress, which may be waiting for it.
@@ -265,10 +226,7 @@ void StreamSession::Stop(grpc::Status status) {
 }
 
 void StreamSession::OnStreamDone() {
-  {
-    std::lock_guard lock(mutex_);
-    stream_ = nullptr;
-  }
+  queue_.Detach();
   Stop(grpc::Status::CANCELLED);
 }
 

@@ -1,22 +1,30 @@
 // Distributed-lock handlers of the Dapr API (TryLockAlpha1, UnlockAlpha1): Dapr's checks in
 // Dapr's order, the resource id namespaced by the store's keyPrefix (lock_sequencer_keys.h),
 // one call to the named lock store.
+#include <optional>
+
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
 #include "host/api/lock_sequencer_keys.h"
+#include "host/api/lock_target.h"
 #include "host/components/lock_store.h"
 
 namespace plughost {
 namespace {
 
-// The checks TryLock and Unlock share, in Dapr's order: any lock store at all, a resource id,
-// an owner, then the named store. (TryLock checks the expiry before all of them.) The last
-// step, ResolveInstance, adds the host's own: the store is up and has a free call slot.
+// The checks TryLock and Unlock share, in Dapr's order: the API token, a positive `expiry` (TryLock
+// only), any lock store at all, a resource id, an owner, then the named store. The last step,
+// ResolveInstance, adds the host's own: the store is up and has a free call slot.
 template <typename Request>
 InstancePtr ResolveLockStore(const ApiContext& context, grpc::CallbackServerContext* call,
-                             const Request& request, grpc::Status* error) {
+                             const Request& request, std::optional<int32_t> expiry,
+                             grpc::Status* error) {
   const std::string& store = request.store_name();
-  if (!context.instances->HasKind(ComponentKind::kLock)) {
+  if (auto status = Authorize(context, call); !status.ok()) {
+    *error = status;
+  } else if (expiry && *expiry <= 0) {
+    *error = api_errors::LockExpiryNotPositive(store);
+  } else if (!context.instances->HasKind(ComponentKind::kLock)) {
     *error = api_errors::LockStoresNotConfigured();
   } else if (request.resource_id().empty()) {
     *error = api_errors::LockResourceIdEmpty(store);
@@ -36,6 +44,21 @@ grpc::Status RefusedId(const absl::Status& status) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
 }
 
+// The lock store a request names and its key for the resource id, or nullopt once `reactor` is
+// finished with the error; `failed` words a refused id as the method reports failures.
+template <typename Request>
+std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
+                                              grpc::CallbackServerContext* call,
+                                              MeteredUnaryReactor* reactor, const Request& request,
+                                              std::optional<int32_t> expiry,
+                                              grpc::Status (*failed)(const grpc::Status&)) {
+  grpc::Status error;
+  auto store = ResolveLockStore(context, call, request, expiry, &error);
+  return LockTargetOrFinish(
+      reactor, std::move(store), error, request.resource_id(), &DaprLockKey,
+      [failed](const absl::Status& refused) { return failed(RefusedId(refused)); });
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* call,
@@ -43,30 +66,17 @@ grpc::ServerUnaryReactor* DaprApi::TryLockAlpha1(grpc::CallbackServerContext* ca
                                                  runtimepb::TryLockResponse* response) try {
   auto* reactor =
       MeteredUnaryReactor::Start(*context_, "Dapr/TryLockAlpha1", request->store_name());
-  grpc::Status error = Authorize(*context_, call);
-  if (error.ok() && request->expiry_in_seconds() <= 0) {
-    error = api_errors::LockExpiryNotPositive(request->store_name());
-  }
-  InstancePtr store;
-  if (error.ok()) store = ResolveLockStore(*context_, call, *request, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(api_errors::TryLockFailed(RefusedId(resource_id.status())));
-    return reactor;
-  }
+  auto target = ResolveLockOrFinish(*context_, call, reactor, *request,
+                                    request->expiry_in_seconds(), &api_errors::TryLockFailed);
+  if (!target) return reactor;
   lockpb::TryLockRequest try_lock;
-  try_lock.set_resource_id(std::move(*resource_id));
+  try_lock.set_resource_id(std::move(target->resource_id));
   try_lock.set_lock_owner(request->lock_owner());
   try_lock.set_expiry_in_seconds(request->expiry_in_seconds());
-  store->As<LockStore>()->TryLock(
+  target->store->As<LockStore>()->TryLock(
       std::move(try_lock), OptionsFor(call),
-      [reactor, response, store](const grpc::Status& status,
-                                 const lockpb::TryLockResponse& result) {
+      [reactor, response, store = target->store](const grpc::Status& status,
+                                                 const lockpb::TryLockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(api_errors::TryLockFailed(status));
           return;
@@ -83,25 +93,16 @@ grpc::ServerUnaryReactor* DaprApi::UnlockAlpha1(grpc::CallbackServerContext* cal
                                                 const runtimepb::UnlockRequest* request,
                                                 runtimepb::UnlockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/UnlockAlpha1", request->store_name());
-  grpc::Status error = Authorize(*context_, call);
-  InstancePtr store;
-  if (error.ok()) store = ResolveLockStore(*context_, call, *request, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = DaprLockKey(store->key_prefix, request->resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(api_errors::UnlockFailed(RefusedId(resource_id.status())));
-    return reactor;
-  }
+  auto target = ResolveLockOrFinish(*context_, call, reactor, *request, std::nullopt,
+                                    &api_errors::UnlockFailed);
+  if (!target) return reactor;
   lockpb::UnlockRequest unlock;
-  unlock.set_resource_id(std::move(*resource_id));
+  unlock.set_resource_id(std::move(target->resource_id));
   unlock.set_lock_owner(request->lock_owner());
-  store->As<LockStore>()->Unlock(
+  target->store->As<LockStore>()->Unlock(
       std::move(unlock), OptionsFor(call),
-      [reactor, response, store](const grpc::Status& status, const lockpb::UnlockResponse& result) {
+      [reactor, response, store = target->store](const grpc::Status& status,
+                                                 const lockpb::UnlockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(api_errors::UnlockFailed(status));
           return;

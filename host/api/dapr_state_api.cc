@@ -2,6 +2,8 @@
 // call the named store, translate back. No handler blocks; each finishes its reactor once.
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "common/bounded_json.h"
 #include "host/api/api_errors.h"
 #include "host/api/dapr_api.h"
@@ -78,6 +80,32 @@ absl::Status ToComponentQuery(const std::string& text, statepb::Query* out) {
   return absl::OkStatus();
 }
 
+// The store's key for the app's `key` (GetState, DeleteState), or nullopt once `reactor` is
+// finished with Dapr's error: an empty key, or one the host refuses (it holds "||").
+std::optional<std::string> StoreKeyOrFinish(MeteredUnaryReactor* reactor, const InstanceInfo& store,
+                                            const std::string& key) {
+  if (key.empty()) {
+    reactor->Finish(api_errors::EmptyField("state key"));
+    return std::nullopt;
+  }
+  auto prefixed = PrefixedStateKey(store.key_prefix, key);
+  if (!prefixed.ok()) {
+    reactor->Finish(
+        api_errors::StateIllegalKey(store.name, key, std::string(prefixed.status().message())));
+    return std::nullopt;
+  }
+  return std::move(*prefixed);
+}
+
+// A stored item as the app sees it (GetBulkState's items, QueryStateAlpha1's results).
+template <typename StoreItem, typename AppItem>
+void ToAppItem(StoreItem& item, AppItem* out) {
+  out->set_key(std::string(OriginalStateKey(item.key())));
+  out->set_data(std::move(*item.mutable_data()));
+  out->set_etag(item.etag().value());
+  out->set_error(std::move(*item.mutable_error()));
+}
+
 bool HasFeature(const Component& component, std::string_view feature) {
   for (const auto& f : component.Features()) {
     if (f == feature) return true;
@@ -93,16 +121,8 @@ grpc::ServerUnaryReactor* DaprApi::GetState(grpc::CallbackServerContext* call,
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/GetState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
-  if (request->key().empty()) {
-    reactor->Finish(api_errors::EmptyField("state key"));
-    return reactor;
-  }
-  auto key = PrefixedStateKey(store->key_prefix, request->key());
-  if (!key.ok()) {
-    reactor->Finish(api_errors::StateIllegalKey(store->name, request->key(),
-                                                std::string(key.status().message())));
-    return reactor;
-  }
+  auto key = StoreKeyOrFinish(reactor, *store, request->key());
+  if (!key) return reactor;
   statepb::GetRequest get;
   get.set_key(std::move(*key));
   get.mutable_metadata()->insert(request->metadata().begin(), request->metadata().end());
@@ -156,10 +176,7 @@ grpc::ServerUnaryReactor* DaprApi::GetBulkState(grpc::CallbackServerContext* cal
         }
         for (auto& item : *got.mutable_items()) {
           auto* out = response->add_items();
-          out->set_key(std::string(OriginalStateKey(item.key())));
-          out->set_data(std::move(*item.mutable_data()));
-          out->set_etag(item.etag().value());
-          out->set_error(std::move(*item.mutable_error()));
+          ToAppItem(item, out);
           out->mutable_metadata()->swap(*item.mutable_metadata());
         }
         reactor->Finish(grpc::Status::OK);
@@ -213,16 +230,8 @@ grpc::ServerUnaryReactor* DaprApi::DeleteState(grpc::CallbackServerContext* call
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Dapr/DeleteState", request->store_name());
   auto store = ResolveOrFinish(call, reactor, ComponentKind::kState, request->store_name());
   if (!store) return reactor;
-  if (request->key().empty()) {
-    reactor->Finish(api_errors::EmptyField("state key"));
-    return reactor;
-  }
-  auto key = PrefixedStateKey(store->key_prefix, request->key());
-  if (!key.ok()) {
-    reactor->Finish(api_errors::StateIllegalKey(store->name, request->key(),
-                                                std::string(key.status().message())));
-    return reactor;
-  }
+  auto key = StoreKeyOrFinish(reactor, *store, request->key());
+  if (!key) return reactor;
   statepb::DeleteRequest del;
   del.set_key(std::move(*key));
   if (request->has_etag()) del.mutable_etag()->set_value(request->etag().value());
@@ -260,21 +269,16 @@ grpc::ServerUnaryReactor* DaprApi::DeleteBulkState(grpc::CallbackServerContext* 
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+  auto done = [reactor, store](const grpc::Status& status) {
+    reactor->Finish(status.ok() ? status : api_errors::StateBulkDeleteFailed(store->name, status));
+  };
+  // One item is a plain Delete, as daprd sends it (a component may implement only Delete well).
   if (bulk.items_size() == 1) {
-    // One item is a plain Delete, as daprd sends it (a component may implement only Delete well).
-    store->As<StateStore>()->Delete(
-        std::move(*bulk.mutable_items(0)), OptionsFor(call),
-        [reactor, store](const grpc::Status& status) {
-          reactor->Finish(status.ok() ? status
-                                      : api_errors::StateBulkDeleteFailed(store->name, status));
-        });
-    return reactor;
+    store->As<StateStore>()->Delete(std::move(*bulk.mutable_items(0)), OptionsFor(call),
+                                    std::move(done));
+  } else {
+    store->As<StateStore>()->BulkDelete(std::move(bulk), OptionsFor(call), std::move(done));
   }
-  store->As<StateStore>()->BulkDelete(
-      std::move(bulk), OptionsFor(call), [reactor, store](const grpc::Status& status) {
-        reactor->Finish(status.ok() ? status
-                                    : api_errors::StateBulkDeleteFailed(store->name, status));
-      });
   return reactor;
 } catch (...) {
   return MeteredUnaryReactor::FinishThrown(*context_, "Dapr/DeleteBulkState");
@@ -355,13 +359,7 @@ grpc::ServerUnaryReactor* DaprApi::QueryStateAlpha1(grpc::CallbackServerContext*
       std::move(query), OptionsFor(call),
       [reactor, response, store](const grpc::Status& status, statepb::QueryResponse result) {
         if (!status.ok()) return reactor->Finish(api_errors::StateQueryFailed(store->name, status));
-        for (auto& item : *result.mutable_items()) {
-          auto* out = response->add_results();
-          out->set_key(std::string(OriginalStateKey(item.key())));
-          out->set_data(std::move(*item.mutable_data()));
-          out->set_etag(item.etag().value());
-          out->set_error(std::move(*item.mutable_error()));
-        }
+        for (auto& item : *result.mutable_items()) ToAppItem(item, response->add_results());
         response->set_token(std::move(*result.mutable_token()));
         response->mutable_metadata()->swap(*result.mutable_metadata());
         reactor->Finish(grpc::Status::OK);

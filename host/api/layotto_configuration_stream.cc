@@ -12,15 +12,14 @@
 // at host shutdown.
 #include <fmt/format.h>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 #include "host/api/layotto_api.h"
 #include "host/api/layotto_configuration.h"
+#include "host/api/server_write_queue.h"
 #include "host/common/limit_hits.h"
 
 namespace plughost {
@@ -35,12 +34,12 @@ using AppUpdate = layottopb::SubscribeConfigurationResponse;
 class LayottoConfigurationStream;
 
 // What the app's stream (the reactor) and the stores' callbacks share. Stores may call back
-// after the reactor is gone, so they hold this weakly. Every reactor operation happens under
-// mutex_: one write in flight, the rest queued, Finish after the write in flight.
+// after the reactor is gone, so they hold this weakly; both write to the app's stream through
+// queue_.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(LayottoConfigurationStream* stream, const ApiContext* context)
-      : stream_(stream), context_(context) {}
+      : context_(context), queue_(stream, /*held=*/false) {}
 
   // One request from the app: resolve the store and subscribe.
   void OnRequest(grpc::CallbackServerContext* call, const AppRequest& request);
@@ -52,20 +51,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
  private:
   void OnUpdate(const std::string& store_name, const std::string& app_id, const std::string& group,
                 const std::string& label, configpb::SubscribeConfigurationResponse batch);
-  void WriteNextLocked();
-  void FinishLocked(grpc::Status status);
 
   std::mutex mutex_;
-  LayottoConfigurationStream* stream_;  // null once the reactor is done
   const ApiContext* context_;
   std::vector<std::shared_ptr<Component>> stores_;  // kept alive while subscribed
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
   bool stopped_ = false;
-  std::deque<AppUpdate> pending_;
-  AppUpdate current_;  // the message being written
-  bool writing_ = false;
-  std::optional<grpc::Status> finish_;
-  bool finished_ = false;
+  ServerWriteQueue<LayottoConfigurationStream, AppUpdate> queue_;
 };
 
 }  // namespace
@@ -195,56 +187,26 @@ void StreamSession::OnUpdate(const std::string& store_name, const std::string& a
                              const std::string& group, const std::string& label,
                              configpb::SubscribeConfigurationResponse batch) {
   std::lock_guard lock(mutex_);
-  if (stopped_ || finish_) return;
-  if (pending_.size() >= kMaxPendingBatches) {
+  if (stopped_ || queue_.finishing()) return;
+  if (queue_.size() >= kMaxPendingBatches) {
     // Only the stream ends here: closing the subscriptions would wait for this very delivery.
     // They close when the reactor is done (OnStreamDone), and meanwhile updates are dropped.
     limit_hits::Hit(limit_hits::Limit::kConfigurationQueueFull);
-    FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              fmt::format("the app did not read {} configuration updates; "
-                                          "the stream is dropped",
-                                          kMaxPendingBatches)));
+    queue_.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               fmt::format("the app did not read {} configuration updates; "
+                                           "the stream is dropped",
+                                           kMaxPendingBatches)));
     return;
   }
   AppUpdate update;
   update.set_store_name(store_name);
   update.set_app_id(app_id);
   AppendLayottoItems(*batch.mutable_items(), group, label, update.mutable_items());
-  pending_.push_back(std::move(update));
-  WriteNextLocked();
-}
-
-void StreamSession::WriteNextLocked() {
-  if (stream_ == nullptr || writing_ || finished_) return;
-  if (!pending_.empty() && !finish_) {
-    current_ = std::move(pending_.front());
-    pending_.pop_front();
-    writing_ = true;
-    stream_->StartWrite(&current_);
-    return;
-  }
-  if (finish_) {
-    finished_ = true;
-    stream_->Finish(*finish_);
-  }
-}
-
-void StreamSession::FinishLocked(grpc::Status status) {
-  if (finish_) return;
-  finish_ = std::move(status);
-  pending_.clear();
-  WriteNextLocked();
+  queue_.Push(std::move(update));
 }
 
 void StreamSession::OnWriteDone(bool ok) {
-  {
-    std::lock_guard lock(mutex_);
-    writing_ = false;
-    if (ok) {
-      WriteNextLocked();
-      return;
-    }
-  }
+  if (queue_.WriteDone(ok)) return;
   Stop(grpc::Status(grpc::StatusCode::CANCELLED, "the app's stream broke"));
 }
 
@@ -256,16 +218,13 @@ void StreamSession::Stop(grpc::Status status) {
       stopped_ = true;
       subscriptions.swap(subscriptions_);
     }
-    FinishLocked(std::move(status));
+    queue_.Finish(std::move(status));
   }
   for (auto& subscription : subscriptions) subscription->Close();
 }
 
 void StreamSession::OnStreamDone() {
-  {
-    std::lock_guard lock(mutex_);
-    stream_ = nullptr;
-  }
+  queue_.Detach();
   Stop(grpc::Status::CANCELLED);
 }
 

@@ -9,6 +9,7 @@
 #include "host/api/api_errors.h"
 #include "host/api/layotto_api.h"
 #include "host/api/lock_sequencer_keys.h"
+#include "host/api/lock_target.h"
 #include "host/components/lock_store.h"
 #include "host/components/sequencer.h"
 
@@ -72,6 +73,20 @@ InstancePtr ResolveLockStore(const ApiContext& context, grpc::CallbackServerCont
   return nullptr;
 }
 
+// The lock store a request names and its key for the resource id, or nullopt once `reactor` is
+// finished with the error.
+template <typename Request>
+std::optional<LockTarget> ResolveLockOrFinish(const ApiContext& context,
+                                              grpc::CallbackServerContext* call,
+                                              MeteredUnaryReactor* reactor, const Request& request,
+                                              std::optional<int32_t> expire) {
+  grpc::Status error;
+  auto store = ResolveLockStore(context, call, request, expire, &error);
+  return LockTargetOrFinish(
+      reactor, std::move(store), error, request.resource_id(), &LayottoLockKey,
+      [](const absl::Status& refused) { return InvalidArgument(std::string(refused.message())); });
+}
+
 layottopb::UnlockResponse::Status ToLayottoStatus(lockpb::UnlockResponse::Status status) {
   switch (status) {
     case lockpb::UnlockResponse::SUCCESS:
@@ -91,26 +106,16 @@ grpc::ServerUnaryReactor* LayottoApi::TryLock(grpc::CallbackServerContext* call,
                                               const layottopb::TryLockRequest* request,
                                               layottopb::TryLockResponse* response) try {
   auto* reactor = MeteredUnaryReactor::Start(*context_, "Runtime/TryLock", request->store_name());
-  grpc::Status error;
-  auto store = ResolveLockStore(*context_, call, *request, request->expire(), &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = LayottoLockKey(store->key_prefix, request->resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(InvalidArgument(std::string(resource_id.status().message())));
-    return reactor;
-  }
+  auto target = ResolveLockOrFinish(*context_, call, reactor, *request, request->expire());
+  if (!target) return reactor;
   lockpb::TryLockRequest try_lock;
-  try_lock.set_resource_id(std::move(*resource_id));
+  try_lock.set_resource_id(std::move(target->resource_id));
   try_lock.set_lock_owner(request->lock_owner());
   try_lock.set_expiry_in_seconds(request->expire());
-  store->As<LockStore>()->TryLock(
+  target->store->As<LockStore>()->TryLock(
       std::move(try_lock), OptionsFor(*context_, call),
-      [reactor, response, store](const grpc::Status& status,
-                                 const lockpb::TryLockResponse& result) {
+      [reactor, response, store = target->store](const grpc::Status& status,
+                                                 const lockpb::TryLockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(ComponentFailed("lock store", *store, status));
           return;
@@ -130,24 +135,15 @@ grpc::ServerUnaryReactor* LayottoApi::Unlock(grpc::CallbackServerContext* call,
   // Every failure also reports INTERNAL_ERROR, as Layotto does (clients that read the body of a
   // failed call see it; gRPC itself sends only the status).
   response->set_status(layottopb::UnlockResponse::INTERNAL_ERROR);
-  grpc::Status error;
-  auto store = ResolveLockStore(*context_, call, *request, std::nullopt, &error);
-  if (!store) {
-    reactor->Finish(error);
-    return reactor;
-  }
-  reactor->NoteFound(store->name);
-  auto resource_id = LayottoLockKey(store->key_prefix, request->resource_id());
-  if (!resource_id.ok()) {
-    reactor->Finish(InvalidArgument(std::string(resource_id.status().message())));
-    return reactor;
-  }
+  auto target = ResolveLockOrFinish(*context_, call, reactor, *request, std::nullopt);
+  if (!target) return reactor;
   lockpb::UnlockRequest unlock;
-  unlock.set_resource_id(std::move(*resource_id));
+  unlock.set_resource_id(std::move(target->resource_id));
   unlock.set_lock_owner(request->lock_owner());
-  store->As<LockStore>()->Unlock(
+  target->store->As<LockStore>()->Unlock(
       std::move(unlock), OptionsFor(*context_, call),
-      [reactor, response, store](const grpc::Status& status, const lockpb::UnlockResponse& result) {
+      [reactor, response, store = target->store](const grpc::Status& status,
+                                                 const lockpb::UnlockResponse& result) {
         if (!status.ok()) {
           reactor->Finish(ComponentFailed("lock store", *store, status));
           return;

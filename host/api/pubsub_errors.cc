@@ -59,18 +59,9 @@ grpc::Status BulkEntryIdInvalid(std::string_view topic, std::string_view pubsub)
 
 grpc::Status PublishFailed(std::string_view topic, std::string_view pubsub,
                            const grpc::Status& cause) {
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (cause.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-      code = cause.error_code();
-      break;
-    default:
-      break;
-  }
-  return Rich(grpc::Status(code, fmt::format("error when publishing to topic {} in pubsub {}: {}",
-                                             topic, pubsub, cause.error_message())),
+  return Rich(grpc::Status(api_errors::FailureCode(cause),
+                           fmt::format("error when publishing to topic {} in pubsub {}: {}", topic,
+                                       pubsub, cause.error_message())),
               "DAPR_PUBSUB_PUBLISH_MESSAGE", pubsub,
               {{"topic", std::string(topic)}, {"error", cause.error_message()}});
 }

@@ -35,6 +35,17 @@ size_t PlainPrefix(uint64_t word) {
   }
 }
 
+// Moves `*i` past the plain bytes (PlainPrefix) of the 8 at `*i`, when 8 remain; true if all 8
+// were plain, so the caller goes on to the next word instead of looking at text[*i].
+bool SkipPlainWord(std::string_view text, size_t* i) {
+  if (*i + 8 > text.size()) return false;
+  uint64_t word;
+  std::memcpy(&word, text.data() + *i, sizeof word);
+  size_t plain = PlainPrefix(word);
+  *i += plain;
+  return plain == 8;
+}
+
 // Length of the well-formed UTF-8 sequence (Unicode table 3-7) that starts at `at`, whose first
 // byte is not ASCII; 0 when it is ill-formed.
 size_t Utf8Length(std::string_view text, size_t at) {
@@ -403,13 +414,7 @@ bool ReadJsonString(std::string_view text, size_t* pos, std::string* out) {
   size_t i = *pos + 1;  // past the opening quote
   size_t copied = i;    // text before this is in `out`
   while (i < text.size()) {
-    if (i + 8 <= text.size()) {
-      uint64_t word;
-      std::memcpy(&word, text.data() + i, sizeof word);
-      size_t plain = PlainPrefix(word);
-      i += plain;
-      if (plain == 8) continue;
-    }
+    if (SkipPlainWord(text, &i)) continue;
     auto c = static_cast<unsigned char>(text[i]);
     if (c == '"') {
       if (out != nullptr) out->append(text.data() + copied, i - copied);
@@ -468,13 +473,7 @@ void AppendJsonString(std::string_view text, std::string* out) {
   size_t copied = 0;  // text before this is in `out`
   size_t i = 0;
   while (i < text.size()) {
-    if (i + 8 <= text.size()) {
-      uint64_t word;
-      std::memcpy(&word, text.data() + i, sizeof word);
-      size_t plain = PlainPrefix(word);
-      i += plain;
-      if (plain == 8) continue;
-    }
+    if (SkipPlainWord(text, &i)) continue;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       size_t length = Utf8Length(text, i);

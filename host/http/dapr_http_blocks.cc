@@ -14,14 +14,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool HasText(const grpc::Status& status, std::string_view text) {
-  return status.error_message().find(text) != std::string::npos;
-}
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string StringOf(const json& value) {
   return value.is_string() ? value.get<std::string>() : Dump(value);
 }

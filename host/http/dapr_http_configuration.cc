@@ -44,7 +44,7 @@ std::string UpdateBody(const runtimepb::SubscribeConfigurationResponse& update) 
     items[key] = std::move(entry);
   }
   json body = {{"id", update.id()}, {"items", std::move(items)}};
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return Dump(body);
 }
 
 // One subscription's stream: answers the HTTP request once the store confirmed (or refused),
@@ -159,7 +159,7 @@ void UnsubscribeConfiguration(DaprClient& client, Route& route) {
         if (response.ok()) return reply(JsonResponse(200, R"({"ok":true})"));
         // daprd's failure body here is {ok, message}, not the usual error body.
         json body = {{"ok", false}, {"message", response.message()}};
-        reply(JsonResponse(500, body.dump(-1, ' ', false, json::error_handler_t::replace)));
+        reply(JsonResponse(500, Dump(body)));
       });
 }
 

@@ -130,8 +130,7 @@ void GetMetadata(DaprClient& client, Route& route) {
       [reply = route.reply](const grpc::Status& status,
                             const runtimepb::GetMetadataResponse& response) {
         if (!status.ok()) return reply(ErrorResponse({500, "ERROR"}, status));
-        reply(JsonResponse(
-            200, MetadataJson(response).dump(-1, ' ', false, json::error_handler_t::replace)));
+        reply(JsonResponse(200, Dump(MetadataJson(response))));
       });
 }
 

@@ -16,14 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool HasText(const grpc::Status& status, std::string_view text) {
-  return status.error_message().find(text) != std::string::npos;
-}
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // The gRPC service's pub/sub errors (host/api/pubsub_errors.h) as daprd's HTTP answers.
 HttpError PublishError(const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {

@@ -14,7 +14,7 @@ namespace {
 
 HttpResponse JsonError(int status, const nlohmann::json& body) {
   // Messages may carry bytes from the request; never let them make the dump throw.
-  return JsonResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return JsonResponse(status, Dump(body));
 }
 
 constexpr char kTypePrefix[] = "type.googleapis.com/";
@@ -59,6 +59,14 @@ nlohmann::json RichDetails(const grpc::Status& status) {
 }
 
 }  // namespace
+
+bool HasText(const grpc::Status& status, std::string_view text) {
+  return status.error_message().find(text) != std::string::npos;
+}
+
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
   return JsonError(status, {{"errorCode", code}, {"message", message}});

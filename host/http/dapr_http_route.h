@@ -5,6 +5,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
@@ -25,6 +26,12 @@ struct HttpError {
   int status;
   std::string_view code;
 };
+
+// Whether the gRPC status's message holds `text`: the service's errors that share a code are
+// told apart by their words, to give each daprd's own errorCode.
+bool HasText(const grpc::Status& status, std::string_view text);
+// `value` as JSON text. Bytes from the request that are not UTF-8 are replaced, never thrown on.
+std::string Dump(const nlohmann::json& value);
 
 // {"errorCode":"...","message":"..."} with `status`.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message);

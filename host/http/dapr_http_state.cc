@@ -15,10 +15,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool HasText(const grpc::Status& status, std::string_view text) {
-  return status.error_message().find(text) != std::string::npos;
-}
-
 // What every state route shares: the store lookup and the key check.
 // `failed` is the route's own failure (ERR_STATE_GET, ...); `etag_codes` keeps 409 / 400 for
 // a store's ETag mismatch / invalid ETag (save and delete only, as daprd).
@@ -41,10 +37,6 @@ HttpError StateError(const grpc::Status& status, HttpError failed, bool etag_cod
     default:
       return failed;
   }
-}
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 commonpb::StateOptions::StateConsistency Consistency(std::string_view text) {

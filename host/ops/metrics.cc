@@ -7,28 +7,11 @@
 
 #include "common/status_code_name.h"
 #include "host/common/limit_hits.h"
+#include "host/common/prometheus_label.h"
 #include "host/lifecycle/component_supervisor.h"
 #include "host/registry/instance_table.h"
 
 namespace plughost {
-namespace {
-
-// Label values are quoted; backslash, quote and newline must be escaped.
-std::string Escape(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
 
 SubscriptionLag::Token SubscriptionLag::Received(std::string_view pubsub, std::string_view topic) {
   auto key = std::make_pair(std::string(pubsub), std::string(topic));
@@ -71,8 +54,8 @@ void SubscriptionLag::Render(std::string& out, Clock::time_point now) const {
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, topic] : topics_) {
-      auto labels =
-          fmt::format("pubsub=\"{}\",topic=\"{}\"", Escape(key.first), Escape(key.second));
+      auto labels = fmt::format("pubsub=\"{}\",topic=\"{}\"", EscapePrometheusLabel(key.first),
+                                EscapePrometheusLabel(key.second));
       double age = topic.pending.empty()
                        ? 0.0
                        : std::chrono::duration<double>(now - topic.pending.begin()->second).count();
@@ -128,8 +111,8 @@ std::string Metrics::Render(const InstanceTable& instances,
   {
     std::shared_lock lock(mutex_);
     for (const auto& [key, series] : series_) {
-      auto labels =
-          fmt::format("method=\"{}\",component=\"{}\"", Escape(key.first), Escape(key.second));
+      auto labels = fmt::format("method=\"{}\",component=\"{}\"", EscapePrometheusLabel(key.first),
+                                EscapePrometheusLabel(key.second));
       uint64_t failed = 0;
       for (size_t code = 0; code < series->by_code.size(); ++code) {
         auto count = series->by_code[code].load(std::memory_order_relaxed);
@@ -160,8 +143,9 @@ std::string Metrics::Render(const InstanceTable& instances,
       "# HELP plughost_component_recoveries_total Times the instance was initialised again "
       "after its component came back.\n# TYPE plughost_component_recoveries_total counter\n";
   for (const auto& instance : instances.All()) {
-    auto labels = fmt::format("name=\"{}\",type=\"{}\",kind=\"{}\"", Escape(instance->name),
-                              Escape(instance->type), KindPrefix(instance->kind));
+    auto labels =
+        fmt::format("name=\"{}\",type=\"{}\",kind=\"{}\"", EscapePrometheusLabel(instance->name),
+                    EscapePrometheusLabel(instance->type), KindPrefix(instance->kind));
     out +=
         fmt::format("plughost_component_up{{{}}} {}\n", labels, instance->health->ready() ? 1 : 0);
     recoveries += fmt::format("plughost_component_recoveries_total{{{}}} {}\n", labels,

@@ -2,25 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "host/common/prometheus_label.h"
+
 namespace plughost {
 namespace {
 
 std::string Seconds(std::chrono::milliseconds duration) {
   return fmt::format("{:.1f} s", static_cast<double>(duration.count()) / 1000.0);
-}
-
-// Prometheus label values escape backslash, quote and newline.
-std::string EscapeLabel(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 std::string Restarts(uint64_t restarts) {
@@ -95,7 +83,7 @@ std::string RenderProcessMetrics(const std::vector<ProcessStatus>& statuses) {
       "(0 when none is pending).\n"
       "# TYPE plughost_process_restart_backoff_seconds gauge\n";
   for (const auto& status : statuses) {
-    std::string label = fmt::format("{{process=\"{}\"}}", EscapeLabel(status.name));
+    std::string label = fmt::format("{{process=\"{}\"}}", EscapePrometheusLabel(status.name));
     bool running = status.state == ProcessStatus::State::kRunning;
     up += fmt::format("plughost_process_up{} {}\n", label, running ? 1 : 0);
     restarts += fmt::format("plughost_process_restarts_total{} {}\n", label, status.restarts);

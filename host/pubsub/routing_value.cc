@@ -108,46 +108,18 @@ bool EqualsAt(const Value& a, const Value& b, int depth) {
 
 }  // namespace
 
-Value Value::Bool(bool b) {
-  Value v;
-  v.kind = Kind::kBool;
-  v.boolean = b;
-  return v;
-}
+Value Value::Bool(bool b) { return {.kind = Kind::kBool, .boolean = b}; }
 
-Value Value::Int(int64_t i) {
-  Value v;
-  v.kind = Kind::kInt;
-  v.int_value = i;
-  return v;
-}
+Value Value::Int(int64_t i) { return {.kind = Kind::kInt, .int_value = i}; }
 
-Value Value::Uint(uint64_t u) {
-  Value v;
-  v.kind = Kind::kUint;
-  v.uint_value = u;
-  return v;
-}
+Value Value::Uint(uint64_t u) { return {.kind = Kind::kUint, .uint_value = u}; }
 
-Value Value::Double(double d) {
-  Value v;
-  v.kind = Kind::kDouble;
-  v.double_value = d;
-  return v;
-}
+Value Value::Double(double d) { return {.kind = Kind::kDouble, .double_value = d}; }
 
-Value Value::String(std::string s) {
-  Value v;
-  v.kind = Kind::kString;
-  v.string_value = std::move(s);
-  return v;
-}
+Value Value::String(std::string s) { return {.kind = Kind::kString, .string_value = std::move(s)}; }
 
 Value Value::List(std::vector<Value> items) {
-  Value v;
-  v.kind = Kind::kList;
-  v.items = std::move(items);
-  return v;
+  return {.kind = Kind::kList, .items = std::move(items)};
 }
 
 Value Value::FromJson(const nlohmann::json& json) {

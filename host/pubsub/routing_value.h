@@ -22,11 +22,11 @@ struct Value {
   int64_t int_value = 0;
   uint64_t uint_value = 0;
   double double_value = 0;
-  std::string string_value;
+  std::string string_value{};
   // A list or map taken from the event (borrowed: the event outlives the evaluation).
   const nlohmann::json* json = nullptr;
   // A list built by a list literal, when `json` is null.
-  std::vector<Value> items;
+  std::vector<Value> items{};
 
   static Value Null() { return Value(); }
   static Value Bool(bool b);
