@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "wrappers/common/ack_stream.h"
-#include "wrappers/common/control_calls.h"
-#include "wrappers/common/unary_call.h"
 
 namespace plughost {
 namespace {
@@ -37,23 +35,6 @@ class ReadSubscription final : public Subscription {
 };
 
 }  // namespace
-
-GrpcInputBinding::GrpcInputBinding(std::string socket_path, std::string instance_name)
-    : channel_(std::move(socket_path), std::move(instance_name)),
-      stub_(bindingspb::InputBinding::NewStub(channel_.channel())) {}
-
-void GrpcInputBinding::Init(const InitSpec& spec, StatusCallback done) {
-  InitOnly<bindingspb::InputBindingInitRequest, bindingspb::InputBindingInitResponse>(
-      channel_, stub_.get(), spec, std::move(done));
-}
-
-void GrpcInputBinding::Ping(StatusCallback done) {
-  PingWithin(kDefaultPingTimeout, std::move(done));
-}
-
-void GrpcInputBinding::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
-  PingComponent(channel_, stub_.get(), timeout, std::move(done));
-}
 
 std::unique_ptr<Subscription> GrpcInputBinding::Read(BindingEventHandler handler) {
   ReadStream::Options options;

@@ -36,18 +36,17 @@ class FeatureList {
   std::vector<std::string> features_;
 };
 
-// Init, then `then(done)` only if Init succeeded. `then` is the follow-up query, e.g. Features.
-template <typename InitRequest, typename InitResponse, typename Stub, typename Then>
-void InitThen(const ComponentChannel& channel, Stub* stub, const InitSpec& spec, Then then,
-              StatusCallback done) {
+// InitThen's body, with the kind's Init request and response types read off its Init method.
+template <typename Stub, typename Async, typename InitRequest, typename InitResponse, typename Then>
+void StartInit(const ComponentChannel& channel, Stub* stub,
+               AsyncUnaryMethod<Async, InitRequest, InitResponse> init, const InitSpec& spec,
+               Then then, StatusCallback done) {
   InitRequest request;
   request.mutable_metadata()->mutable_properties()->insert(spec.metadata.begin(),
                                                            spec.metadata.end());
-  StartUnaryCall<InitRequest, InitResponse>(
-      channel.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Init(ctx, req, resp, cb);
-      },
+  StartUnaryCall(
+      channel.NewControlContext(spec.timeout, /*wait_for_ready=*/true), stub, init,
+      std::move(request),
       [then = std::move(then), done = std::move(done)](grpc::Status status, InitResponse) mutable {
         if (!status.ok()) {
           done(std::move(status));
@@ -57,36 +56,38 @@ void InitThen(const ComponentChannel& channel, Stub* stub, const InitSpec& spec,
       });
 }
 
+// Init, then `then(done)` only if Init succeeded. `then` is the follow-up query, e.g. Features.
+template <typename Stub, typename Then>
+void InitThen(const ComponentChannel& channel, Stub* stub, const InitSpec& spec, Then then,
+              StatusCallback done) {
+  StartInit(channel, stub, &Stub::async_interface::Init, spec, std::move(then), std::move(done));
+}
+
 // Init, then Features (as Dapr does after every start); the features land in `features`.
 // `channel`, `stub` and `features` belong to the adapter, which outlives its calls.
-template <typename InitRequest, typename InitResponse, typename Stub>
+template <typename Stub>
 void InitThenFeatures(const ComponentChannel& channel, Stub* stub, const InitSpec& spec,
                       FeatureList* features, StatusCallback done) {
   namespace componentpb = ::dapr::proto::components::v1;
-  auto timeout = spec.timeout;
-  auto ask_features = [&channel, stub, features, timeout](StatusCallback done) {
-    StartUnaryCall<componentpb::FeaturesRequest, componentpb::FeaturesResponse>(
-        channel.NewControlContext(timeout), componentpb::FeaturesRequest{},
-        [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-          stub->async()->Features(ctx, req, resp, cb);
-        },
-        [features, done = std::move(done)](grpc::Status status,
-                                           componentpb::FeaturesResponse answer) mutable {
-          if (status.ok()) {
-            features->Set({answer.features().begin(), answer.features().end()});
-          }
-          done(std::move(status));
-        });
+  auto ask_features = [&channel, stub, features, timeout = spec.timeout](StatusCallback done) {
+    StartUnaryCall(channel.NewControlContext(timeout), stub, &Stub::async_interface::Features,
+                   componentpb::FeaturesRequest{},
+                   [features, done = std::move(done)](
+                       grpc::Status status, componentpb::FeaturesResponse answer) mutable {
+                     if (status.ok()) {
+                       features->Set({answer.features().begin(), answer.features().end()});
+                     }
+                     done(std::move(status));
+                   });
   };
-  InitThen<InitRequest, InitResponse>(channel, stub, spec, std::move(ask_features),
-                                      std::move(done));
+  InitThen(channel, stub, spec, std::move(ask_features), std::move(done));
 }
 
 // Init alone, for kinds with nothing to ask afterwards.
-template <typename InitRequest, typename InitResponse, typename Stub>
+template <typename Stub>
 void InitOnly(const ComponentChannel& channel, Stub* stub, const InitSpec& spec,
               StatusCallback done) {
-  InitThen<InitRequest, InitResponse>(
+  InitThen(
       channel, stub, spec, [](StatusCallback done) { done(grpc::Status::OK); }, std::move(done));
 }
 
@@ -96,14 +97,9 @@ template <typename Stub>
 void PingComponent(const ComponentChannel& channel, Stub* stub, std::chrono::milliseconds timeout,
                    StatusCallback done) {
   namespace componentpb = ::dapr::proto::components::v1;
-  StartUnaryCall<componentpb::PingRequest, componentpb::PingResponse>(
-      channel.NewControlContext(timeout), componentpb::PingRequest{},
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Ping(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, componentpb::PingResponse) mutable {
-        done(std::move(status));
-      });
+  StartUnaryCall(channel.NewControlContext(timeout), stub, &Stub::async_interface::Ping,
+                 componentpb::PingRequest{},
+                 StatusOnly<componentpb::PingResponse>(std::move(done)));
 }
 
 }  // namespace plughost

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include <grpcpp/client_context.h>
@@ -38,6 +40,38 @@ void StartUnaryCall(std::unique_ptr<grpc::ClientContext> context, Request reques
       PH_LOG_ERROR("wrapper", "completion callback threw a non-exception");
     }
   });
+}
+
+// A unary RPC in a generated stub's callback API, named as `&Stub::async_interface::Get`. The
+// stub declares each method twice (completion function, reactor); this type picks the first.
+template <typename Async, typename Request, typename Response>
+using AsyncUnaryMethod = void (Async::*)(grpc::ClientContext*, const Request*, Response*,
+                                         std::function<void(grpc::Status)>);
+
+// The same, naming the stub's method instead of a lambda that calls it:
+//   StartUnaryCall(std::move(context), stub, &Stub::async_interface::Get, std::move(request),
+//                  std::move(done));
+// Request and Response are the method's, so a call site cannot pair it with the wrong types.
+template <typename Stub, typename Async, typename Request, typename Response>
+void StartUnaryCall(std::unique_ptr<grpc::ClientContext> context, Stub* stub,
+                    AsyncUnaryMethod<Async, Request, Response> method,
+                    std::type_identity_t<Request> request,
+                    std::type_identity_t<Callback<Response>> done) {
+  StartUnaryCall<Request, Response>(
+      std::move(context), std::move(request),
+      [stub, method](grpc::ClientContext* ctx, const Request* req, Response* resp,
+                     std::function<void(grpc::Status)> on_done) {
+        (stub->async()->*method)(ctx, req, resp, std::move(on_done));
+      },
+      std::move(done));
+}
+
+// A completion for calls whose response carries nothing the caller wants.
+template <typename Response>
+Callback<Response> StatusOnly(StatusCallback done) {
+  return [done = std::move(done)](grpc::Status status, const Response& /*unused*/) mutable {
+    done(std::move(status));
+  };
 }
 
 }  // namespace plughost

@@ -241,33 +241,10 @@ class SubscriptionHandle final : public Subscription {
 
 }  // namespace
 
-GrpcConfigurationStore::GrpcConfigurationStore(std::string socket_path, std::string instance_name)
-    : channel_(std::move(socket_path), std::move(instance_name)),
-      stub_(Configuration::NewStub(channel_.channel())) {}
-
-void GrpcConfigurationStore::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<configpb::ConfigurationInitRequest, configpb::ConfigurationInitResponse>(
-      channel_, stub_.get(), spec, &features_, std::move(done));
-}
-
-std::vector<std::string> GrpcConfigurationStore::Features() const { return features_.Get(); }
-
-void GrpcConfigurationStore::Ping(StatusCallback done) {
-  PingWithin(kDefaultPingTimeout, std::move(done));
-}
-
-void GrpcConfigurationStore::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
-  PingComponent(channel_, stub_.get(), timeout, std::move(done));
-}
-
 void GrpcConfigurationStore::Get(configpb::GetConfigurationRequest request,
                                  const CallOptions& options,
                                  Callback<configpb::GetConfigurationResponse> done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<configpb::GetConfigurationRequest, configpb::GetConfigurationResponse>(
-      channel_.NewCallContext(options), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) { stub->async()->Get(ctx, req, resp, cb); },
-      std::move(done));
+  Call(&Async::Get, std::move(request), options, std::move(done));
 }
 
 std::unique_ptr<Subscription> GrpcConfigurationStore::Subscribe(

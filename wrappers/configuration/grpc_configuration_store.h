@@ -6,28 +6,20 @@
 // with backoff; Close() cancels the stream and sends Unsubscribe with the current id.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "host/components/configuration_store.h"
 #include "plughost/components/v1/configuration.grpc.pb.h"
-#include "wrappers/common/component_channel.h"
-#include "wrappers/common/control_calls.h"
+#include "wrappers/common/grpc_component_base.h"
 
 namespace plughost {
 
-class GrpcConfigurationStore : public ConfigurationStore {
+// The stub is shared with open subscriptions, which may outlive a call into this object.
+class GrpcConfigurationStore
+    : public GrpcFeaturedComponentBase<ConfigurationStore, configpb::Configuration> {
  public:
-  GrpcConfigurationStore(std::string socket_path, std::string instance_name);
-
-  // Component
-  void Init(const InitSpec& spec, StatusCallback done) override;
-  std::vector<std::string> Features() const override;
-  void Ping(StatusCallback done) override;
-  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
+  using GrpcFeaturedComponentBase::GrpcFeaturedComponentBase;  // (socket_path, instance_name)
 
   // ConfigurationStore
   void Get(configpb::GetConfigurationRequest request, const CallOptions& options,
@@ -36,13 +28,6 @@ class GrpcConfigurationStore : public ConfigurationStore {
   std::unique_ptr<Subscription> Subscribe(configpb::SubscribeConfigurationRequest request,
                                           ConfigurationUpdateHandler on_update,
                                           Callback<std::string> started) override;
-
- private:
-  ComponentChannel channel_;
-  // Shared with open subscriptions, which may outlive a call into this object.
-  std::shared_ptr<configpb::Configuration::Stub> stub_;
-
-  FeatureList features_;
 };
 
 }  // namespace plughost

@@ -12,10 +12,6 @@ namespace hellopb = ::spec::proto::pluggable::v1::hello;
 
 constexpr std::string_view kTypePrefix = "hello.";
 
-GrpcHello::GrpcHello(std::string socket_path, std::string instance_name)
-    : channel_(std::move(socket_path), std::move(instance_name)),
-      stub_(hellopb::Hello::NewStub(channel_.channel())) {}
-
 void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
   hellopb::HelloConfig config;
   // Layotto sends the type its user declared, which is the socket's name ("hello-grpc-demo"),
@@ -28,38 +24,18 @@ void GrpcHello::Init(const InitSpec& spec, StatusCallback done) {
     config.set_hello_string(it->second);
   }
   config.mutable_metadata()->insert(spec.metadata.begin(), spec.metadata.end());
-  auto* stub = stub_.get();
-  StartUnaryCall<hellopb::HelloConfig, google::protobuf::Empty>(
-      channel_.NewControlContext(spec.timeout, /*wait_for_ready=*/true), std::move(config),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Init(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, const google::protobuf::Empty&) mutable {
-        done(std::move(status));
-      });
-}
-
-void GrpcHello::Ping(StatusCallback done) {
-  auto state = channel_.channel()->GetState(/*try_to_connect=*/true);
-  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
-    done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "hello component is not reachable"));
-  } else {
-    done(grpc::Status::OK);
-  }
+  StartUnaryCall(channel_.NewControlContext(spec.timeout, /*wait_for_ready=*/true), stub_.get(),
+                 &Async::Init, std::move(config),
+                 StatusOnly<google::protobuf::Empty>(std::move(done)));
 }
 
 void GrpcHello::SayHello(std::string name, const CallOptions& options, Callback<std::string> done) {
   hellopb::HelloRequest request;
   request.set_name(std::move(name));
-  auto* stub = stub_.get();
-  StartUnaryCall<hellopb::HelloRequest, hellopb::HelloResponse>(
-      channel_.NewCallContext(options), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->SayHello(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, hellopb::HelloResponse response) mutable {
-        done(std::move(status), std::move(*response.mutable_hello_string()));
-      });
+  Call(&Async::SayHello, std::move(request), options,
+       [done = std::move(done)](grpc::Status status, hellopb::HelloResponse response) mutable {
+         done(std::move(status), std::move(*response.mutable_hello_string()));
+       });
 }
 
 }  // namespace plughost

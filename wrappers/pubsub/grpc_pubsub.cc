@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "wrappers/common/ack_stream.h"
-#include "wrappers/common/control_calls.h"
 #include "wrappers/common/unary_call.h"
 
 namespace plughost {
@@ -42,45 +41,15 @@ class SubscriptionHandle : public Subscription {
 
 }  // namespace
 
-GrpcPubSub::GrpcPubSub(std::string socket_path, std::string instance_name)
-    : channel_(std::move(socket_path), std::move(instance_name)),
-      stub_(pubsubpb::PubSub::NewStub(channel_.channel())) {}
-
-void GrpcPubSub::Init(const InitSpec& spec, StatusCallback done) {
-  InitThenFeatures<pubsubpb::PubSubInitRequest, pubsubpb::PubSubInitResponse>(
-      channel_, stub_.get(), spec, &features_, std::move(done));
-}
-
-std::vector<std::string> GrpcPubSub::Features() const { return features_.Get(); }
-
-void GrpcPubSub::Ping(StatusCallback done) { PingWithin(kDefaultPingTimeout, std::move(done)); }
-
-void GrpcPubSub::PingWithin(std::chrono::milliseconds timeout, StatusCallback done) {
-  PingComponent(channel_, stub_.get(), timeout, std::move(done));
-}
-
 void GrpcPubSub::Publish(pubsubpb::PublishRequest request, const CallOptions& options,
                          StatusCallback done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<pubsubpb::PublishRequest, pubsubpb::PublishResponse>(
-      channel_.NewCallContext(options), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Publish(ctx, req, resp, cb);
-      },
-      [done = std::move(done)](grpc::Status status, const pubsubpb::PublishResponse&) mutable {
-        done(std::move(status));
-      });
+  Call(&Async::Publish, std::move(request), options,
+       StatusOnly<pubsubpb::PublishResponse>(std::move(done)));
 }
 
 void GrpcPubSub::BulkPublish(pubsubpb::BulkPublishRequest request, const CallOptions& options,
                              Callback<pubsubpb::BulkPublishResponse> done) {
-  auto* stub = stub_.get();
-  StartUnaryCall<pubsubpb::BulkPublishRequest, pubsubpb::BulkPublishResponse>(
-      channel_.NewCallContext(options), std::move(request),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->BulkPublish(ctx, req, resp, cb);
-      },
-      std::move(done));
+  Call(&Async::BulkPublish, std::move(request), options, std::move(done));
 }
 
 std::unique_ptr<Subscription> GrpcPubSub::Subscribe(pubsubpb::Topic topic, MessageHandler handler) {

@@ -7,28 +7,17 @@
 // stream that has ended are dropped: the component redelivers what was never acked.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <vector>
 
 #include "dapr/proto/components/v1/pubsub.grpc.pb.h"
 #include "host/components/pubsub.h"
-#include "wrappers/common/component_channel.h"
-#include "wrappers/common/control_calls.h"
+#include "wrappers/common/grpc_component_base.h"
 
 namespace plughost {
 
-class GrpcPubSub : public PubSub {
+class GrpcPubSub : public GrpcFeaturedComponentBase<PubSub, pubsubpb::PubSub> {
  public:
-  GrpcPubSub(std::string socket_path, std::string instance_name);
-
-  // Component
-  void Init(const InitSpec& spec, StatusCallback done) override;
-  std::vector<std::string> Features() const override;
-  void Ping(StatusCallback done) override;
-  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
+  using GrpcFeaturedComponentBase::GrpcFeaturedComponentBase;  // (socket_path, instance_name)
 
   // PubSub
   void Publish(pubsubpb::PublishRequest request, const CallOptions& options,
@@ -36,13 +25,6 @@ class GrpcPubSub : public PubSub {
   void BulkPublish(pubsubpb::BulkPublishRequest request, const CallOptions& options,
                    Callback<pubsubpb::BulkPublishResponse> done) override;
   std::unique_ptr<Subscription> Subscribe(pubsubpb::Topic topic, MessageHandler handler) override;
-
- private:
-  ComponentChannel channel_;
-  // Shared with open subscriptions, which may outlive this object by a few callbacks.
-  std::shared_ptr<pubsubpb::PubSub::Stub> stub_;
-
-  FeatureList features_;
 };
 
 }  // namespace plughost

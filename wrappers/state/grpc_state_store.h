@@ -2,29 +2,19 @@
 // (TransactionalStateStore, QueriableStateStore, TransactionalStoreMultiMaxSize).
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
-#include <vector>
 
 #include "dapr/proto/components/v1/state.grpc.pb.h"
 #include "host/components/state_store.h"
-#include "wrappers/common/component_channel.h"
-#include "wrappers/common/control_calls.h"
+#include "wrappers/common/grpc_component_base.h"
 
 namespace plughost {
 
-class GrpcStateStore : public StateStore {
+class GrpcStateStore : public GrpcFeaturedComponentBase<StateStore, statepb::StateStore> {
  public:
-  GrpcStateStore(std::string socket_path, std::string instance_name);
-
-  // Component
-  void Init(const InitSpec& spec, StatusCallback done) override;
-  std::vector<std::string> Features() const override;
-  void Ping(StatusCallback done) override;
-  void PingWithin(std::chrono::milliseconds timeout, StatusCallback done) override;
+  using GrpcFeaturedComponentBase::GrpcFeaturedComponentBase;  // (socket_path, instance_name)
 
   // StateStore
   void Get(statepb::GetRequest request, const CallOptions& options,
@@ -45,13 +35,14 @@ class GrpcStateStore : public StateStore {
   void MultiMaxSize(Callback<int64_t> done) override;
 
  private:
-  ComponentChannel channel_;
-  std::unique_ptr<statepb::StateStore::Stub> store_;
-  std::unique_ptr<statepb::TransactionalStateStore::Stub> transactional_;
-  std::unique_ptr<statepb::QueriableStateStore::Stub> queriable_;
-  std::unique_ptr<statepb::TransactionalStoreMultiMaxSize::Stub> multi_max_size_;
+  // The companion services, on the same channel.
+  std::unique_ptr<statepb::TransactionalStateStore::Stub> transactional_ =
+      statepb::TransactionalStateStore::NewStub(channel_.channel());
+  std::unique_ptr<statepb::QueriableStateStore::Stub> queriable_ =
+      statepb::QueriableStateStore::NewStub(channel_.channel());
+  std::unique_ptr<statepb::TransactionalStoreMultiMaxSize::Stub> multi_max_size_ =
+      statepb::TransactionalStoreMultiMaxSize::NewStub(channel_.channel());
 
-  FeatureList features_;
   mutable std::mutex mutex_;
   std::optional<int64_t> max_size_;  // asked once, then cached
 };
