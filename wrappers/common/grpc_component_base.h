@@ -69,8 +69,9 @@ class GrpcComponentBase : public Interface {
   // One unary data call on the kind's stub, under the app call's deadline and cancellation:
   //   Call(&Async::TryLock, std::move(request), options, std::move(done));
   template <typename Request, typename Response>
-  void Call(AsyncUnaryMethod<Async, Request, Response> method, std::type_identity_t<Request> request,
-            const CallOptions& options, std::type_identity_t<Callback<Response>> done) const {
+  void Call(AsyncUnaryMethod<Async, Request, Response> method,
+            std::type_identity_t<Request> request, const CallOptions& options,
+            std::type_identity_t<Callback<Response>> done) const {
     StartUnaryCall(channel_.NewCallContext(options), stub_.get(), method, std::move(request),
                    std::move(done));
   }

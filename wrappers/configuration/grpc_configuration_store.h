@@ -24,7 +24,8 @@ class GrpcConfigurationStore
   // ConfigurationStore
   void Get(configpb::GetConfigurationRequest request, const CallOptions& options,
            Callback<configpb::GetConfigurationResponse> done) override;
-  // `on_update` runs on gRPC threads; it must not block and must not call Close().
+  // `on_update` runs on gRPC threads and must not block; it may close the subscription (Close
+  // then does not wait for that update).
   std::unique_ptr<Subscription> Subscribe(configpb::SubscribeConfigurationRequest request,
                                           ConfigurationUpdateHandler on_update,
                                           Callback<std::string> started) override;
