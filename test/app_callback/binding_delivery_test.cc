@@ -7,8 +7,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,7 +16,7 @@
 #include <vector>
 
 #include "host/components/bindings.h"
-#include "support/process.h"
+#include "test/app_callback/fake_app.h"
 
 namespace plughost {
 namespace {
@@ -101,131 +99,51 @@ class FakeApp final : public rt::AppCallback::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-
   grpc::ServerUnaryReactor* OnBindingEvent(grpc::CallbackServerContext* context,
                                            const rt::BindingEventRequest* request,
                                            rt::BindingEventResponse* response) override {
-    auto* reactor = context->DefaultReactor();
-    std::lock_guard lock(mutex_);
-    events_.push_back(Event{request->data(), request->name(), response, reactor});
-    changed_.notify_all();
-    return reactor;
+    return events.Hold(request->data(), request->name(), context, response);
   }
-
-  bool WaitForEvent(const std::string& id) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return Find(id) != nullptr; });
-  }
-  size_t events() {
-    std::lock_guard lock(mutex_);
-    return events_.size();
-  }
-  std::string BindingOf(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    return Find(id) != nullptr ? Find(id)->binding : "";
-  }
+  void AnswerRest() { events.AnswerRest(); }
   void Answer(const std::string& id, const grpc::Status& status, const std::string& data = "") {
-    std::lock_guard lock(mutex_);
-    Event* event = Find(id);
-    REQUIRE(event != nullptr);
-    REQUIRE(event->reactor != nullptr);
-    event->response->set_data(data);
-    std::exchange(event->reactor, nullptr)->Finish(status);
-  }
-  void AnswerRest() {
-    std::lock_guard lock(mutex_);
-    for (auto& event : events_) {
-      if (event.reactor) std::exchange(event.reactor, nullptr)->Finish(grpc::Status::OK);
-    }
+    events.Answer(
+        id, [&data](rt::BindingEventResponse* response) { response->set_data(data); }, status);
   }
 
- private:
-  struct Event {
-    std::string id;
-    std::string binding;
-    rt::BindingEventResponse* response;
-    grpc::ServerUnaryReactor* reactor;
-  };
-  Event* Find(const std::string& id) {
-    for (auto& event : events_) {
-      if (event.id == id) return &event;
-    }
-    return nullptr;
-  }
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Event> events_;
+  testing::HeldCalls<rt::BindingEventResponse> events;
 };
 
-struct Fixture {
-  Fixture() {
-    binding = std::make_shared<FakeInputBinding>();
-    InstanceInfo info;
-    info.name = "fakebinding";
-    info.type = "bindings.fake";
-    info.kind = ComponentKind::kInputBinding;
-    info.source = "built-in";
-    info.component = binding;
-    REQUIRE(instances.Add(std::move(info)).ok());
-
-    std::string address = "unix:" + dir.File("app.sock");
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-    builder.RegisterService(&app);
-    server = builder.BuildAndStart();
-    REQUIRE(server != nullptr);
-
-    context.instances = &instances;
-    context.subscriptions = &subscriptions;
-    context.inbound_breakers = &breakers;
-    context.app_channel = std::make_shared<AppChannel>(address, "");
-    delivery = std::make_unique<BindingDelivery>(&context);
-    delivery->Start();
-    REQUIRE(testing::Eventually([&] { return binding->reading(); }));
+struct Fixture : testing::DeliveryFixture<BindingDelivery, FakeInputBinding, FakeApp> {
+  Fixture() : DeliveryFixture(ComponentKind::kInputBinding, "fakebinding") {
+    REQUIRE(testing::Eventually([&] { return component->reading(); }));
   }
-  ~Fixture() {
-    delivery.reset();
-    app.AnswerRest();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  }
-
-  testing::TempDir dir;
-  std::shared_ptr<FakeInputBinding> binding;
-  InstanceTable instances;
-  FakeApp app;
-  std::unique_ptr<grpc::Server> server;
-  ActiveSubscriptions subscriptions;
-  delivery::InboundBreakers breakers;
-  DeliveryContext context;
-  std::unique_ptr<BindingDelivery> delivery;
 };
 
 TEST_CASE("binding delivery: the app's answer is the event's ack", "[binding_delivery]") {
   Fixture f;
-  f.binding->Push("e1");
-  REQUIRE(f.app.WaitForEvent("e1"));
-  CHECK(f.app.BindingOf("e1") == "fakebinding");
-  CHECK_FALSE(f.binding->AckOf("e1").has_value());  // not before the app answers
+  f.component->Push("e1");
+  REQUIRE(f.app.events.WaitFor("e1"));
+  CHECK(f.app.events.TagOf("e1") == "fakebinding");
+  CHECK_FALSE(f.component->AckOf("e1").has_value());  // not before the app answers
   f.app.Answer("e1", grpc::Status::OK, "handled");
-  REQUIRE(testing::Eventually([&] { return f.binding->AckOf("e1").has_value(); }));
-  CHECK(f.binding->AckOf("e1")->status.ok());
-  CHECK(f.binding->AckOf("e1")->data == "handled");
+  REQUIRE(testing::Eventually([&] { return f.component->AckOf("e1").has_value(); }));
+  CHECK(f.component->AckOf("e1")->status.ok());
+  CHECK(f.component->AckOf("e1")->data == "handled");
 
   // An app error goes back as the ack's error, with the app's code.
-  f.binding->Push("e2");
-  REQUIRE(f.app.WaitForEvent("e2"));
+  f.component->Push("e2");
+  REQUIRE(f.app.events.WaitFor("e2"));
   f.app.Answer("e2", grpc::Status(grpc::StatusCode::INTERNAL, "boom"));
-  REQUIRE(testing::Eventually([&] { return f.binding->AckOf("e2").has_value(); }));
-  CHECK(f.binding->AckOf("e2")->status.error_code() == grpc::StatusCode::INTERNAL);
-  CHECK(f.binding->AckOf("e2")->status.error_message().find("boom") != std::string::npos);
+  REQUIRE(testing::Eventually([&] { return f.component->AckOf("e2").has_value(); }));
+  CHECK(f.component->AckOf("e2")->status.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(f.component->AckOf("e2")->status.error_message().find("boom") != std::string::npos);
 }
 
 TEST_CASE("binding delivery: Stop waits for the event at the app, then refuses new ones",
           "[binding_delivery]") {
   Fixture f;
-  f.binding->Push("e1");
-  REQUIRE(f.app.WaitForEvent("e1"));
+  f.component->Push("e1");
+  REQUIRE(f.app.events.WaitFor("e1"));
 
   std::atomic<bool> stopped{false};
   std::thread stopper([&] {
@@ -235,18 +153,18 @@ TEST_CASE("binding delivery: Stop waits for the event at the app, then refuses n
   std::this_thread::sleep_for(milliseconds(200));
   CHECK_FALSE(stopped);  // e1 is still at the app: Stop is draining
   // Stop has closed the gate: a new event is refused at once, never sent to the app.
-  f.binding->Push("e2");
-  REQUIRE(f.binding->AckOf("e2").has_value());
-  CHECK(f.binding->AckOf("e2")->status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  f.component->Push("e2");
+  REQUIRE(f.component->AckOf("e2").has_value());
+  CHECK(f.component->AckOf("e2")->status.error_code() == grpc::StatusCode::UNAVAILABLE);
   f.app.Answer("e1", grpc::Status::OK, "done");
   stopper.join();
 
   // e1's ack reached the component before Stop returned.
-  REQUIRE(f.binding->AckOf("e1").has_value());
-  CHECK(f.binding->AckOf("e1")->status.ok());
-  CHECK(f.binding->AckOf("e1")->data == "done");
-  CHECK(f.binding->closed());
-  CHECK(f.app.events() == 1);
+  REQUIRE(f.component->AckOf("e1").has_value());
+  CHECK(f.component->AckOf("e1")->status.ok());
+  CHECK(f.component->AckOf("e1")->data == "done");
+  CHECK(f.component->closed());
+  CHECK(f.app.events.count() == 1);
 }
 
 }  // namespace

@@ -9,8 +9,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,7 +17,7 @@
 #include <vector>
 
 #include "host/components/pubsub.h"
-#include "support/process.h"
+#include "test/app_callback/fake_app.h"
 
 namespace plughost {
 namespace {
@@ -101,6 +99,7 @@ class FakePubSub : public PubSub {
 };
 
 // The app: lists topic "orders" of pubsub "fake"; each event waits until the test answers it.
+// The message id travels as the data: the CloudEvent id of plain text is a fresh UUID.
 class FakeApp final : public rt::AppCallback::CallbackService {
  public:
   grpc::ServerUnaryReactor* ListTopicSubscriptions(
@@ -113,135 +112,50 @@ class FakeApp final : public rt::AppCallback::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-
   grpc::ServerUnaryReactor* OnTopicEvent(grpc::CallbackServerContext* context,
                                          const rt::TopicEventRequest* request,
                                          rt::TopicEventResponse* response) override {
-    auto* reactor = context->DefaultReactor();
-    std::lock_guard lock(mutex_);
-    // The message id travels as the data: the CloudEvent id of plain text is a fresh UUID.
-    events_.push_back(Event{request->data(), context, response, reactor});
-    changed_.notify_all();
-    return reactor;
+    return events.Hold(request->data(), request->topic(), context, response);
   }
-
-  // Waits for the event of message `id` to reach the app.
-  bool WaitForEvent(const std::string& id) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return Find(id) != nullptr; });
-  }
-  size_t events() {
-    std::lock_guard lock(mutex_);
-    return events_.size();
-  }
-  bool Cancelled(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    const Event* event = Find(id);
-    return event != nullptr && event->context->IsCancelled();
-  }
+  void AnswerRest() { events.AnswerRest(); }
   void Answer(const std::string& id, rt::TopicEventResponse::TopicEventResponseStatus status) {
-    std::lock_guard lock(mutex_);
-    Event* event = Find(id);
-    REQUIRE(event != nullptr);
-    REQUIRE(event->reactor != nullptr);
-    event->response->set_status(status);
-    std::exchange(event->reactor, nullptr)->Finish(grpc::Status::OK);
-  }
-  // Finishes whatever is still open, so the server can shut down.
-  void AnswerRest() {
-    std::lock_guard lock(mutex_);
-    for (auto& event : events_) {
-      if (event.reactor) std::exchange(event.reactor, nullptr)->Finish(grpc::Status::OK);
-    }
+    events.Answer(id, [status](rt::TopicEventResponse* response) { response->set_status(status); });
   }
 
- private:
-  struct Event {
-    std::string id;
-    grpc::CallbackServerContext* context;
-    rt::TopicEventResponse* response;
-    grpc::ServerUnaryReactor* reactor;
-  };
-  Event* Find(const std::string& id) {
-    for (auto& event : events_) {
-      if (event.id == id) return &event;
-    }
-    return nullptr;
-  }
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Event> events_;
+  testing::HeldCalls<rt::TopicEventResponse> events;
 };
 
-struct Fixture {
-  Fixture() {
-    pubsub = std::make_shared<FakePubSub>();
-    InstanceInfo info;
-    info.name = "fake";
-    info.type = "pubsub.fake";
-    info.kind = ComponentKind::kPubSub;
-    info.source = "built-in";
-    info.component = pubsub;
-    REQUIRE(instances.Add(std::move(info)).ok());
-
-    std::string address = "unix:" + dir.File("app.sock");
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-    builder.RegisterService(&app);
-    server = builder.BuildAndStart();
-    REQUIRE(server != nullptr);
-
-    context.instances = &instances;
-    context.subscriptions = &subscriptions;
-    context.inbound_breakers = &breakers;
-    context.app_channel = std::make_shared<AppChannel>(address, "");
-    delivery = std::make_unique<TopicDelivery>(&context);
-    delivery->Start();
-    REQUIRE(testing::Eventually([&] { return pubsub->subscribed(); }));
+struct Fixture : testing::DeliveryFixture<TopicDelivery, FakePubSub, FakeApp> {
+  Fixture() : DeliveryFixture(ComponentKind::kPubSub, "fake") {
+    REQUIRE(testing::Eventually([&] { return component->subscribed(); }));
   }
-  ~Fixture() {
-    delivery.reset();
-    app.AnswerRest();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  }
-
-  testing::TempDir dir;
-  std::shared_ptr<FakePubSub> pubsub;
-  InstanceTable instances;
-  FakeApp app;
-  std::unique_ptr<grpc::Server> server;
-  ActiveSubscriptions subscriptions;
-  delivery::InboundBreakers breakers;
-  DeliveryContext context;
-  std::unique_ptr<TopicDelivery> delivery;
 };
 
 TEST_CASE("topic delivery: the app's answer decides the ack", "[topic_delivery]") {
   Fixture f;
-  f.pubsub->Push("m1");
-  REQUIRE(f.app.WaitForEvent("m1"));
-  CHECK_FALSE(f.pubsub->AckOf("m1").has_value());  // not before the app answers
+  f.component->Push("m1");
+  REQUIRE(f.app.events.WaitFor("m1"));
+  CHECK_FALSE(f.component->AckOf("m1").has_value());  // not before the app answers
   f.app.Answer("m1", rt::TopicEventResponse::SUCCESS);
-  REQUIRE(testing::Eventually([&] { return f.pubsub->AckOf("m1").has_value(); }));
-  CHECK(f.pubsub->AckOf("m1")->ok());
+  REQUIRE(testing::Eventually([&] { return f.component->AckOf("m1").has_value(); }));
+  CHECK(f.component->AckOf("m1")->ok());
 
   // One at a time, in order: m3 waits for m2's answer. DROP is acked (no dead-letter topic).
-  f.pubsub->Push("m2");
-  f.pubsub->Push("m3");
-  REQUIRE(f.app.WaitForEvent("m2"));
-  CHECK(f.app.events() == 2);
+  f.component->Push("m2");
+  f.component->Push("m3");
+  REQUIRE(f.app.events.WaitFor("m2"));
+  CHECK(f.app.events.count() == 2);
   f.app.Answer("m2", rt::TopicEventResponse::DROP);
-  REQUIRE(f.app.WaitForEvent("m3"));
-  CHECK(f.pubsub->AckOf("m2")->ok());
+  REQUIRE(f.app.events.WaitFor("m3"));
+  CHECK(f.component->AckOf("m2")->ok());
   f.app.Answer("m3", rt::TopicEventResponse::SUCCESS);
-  REQUIRE(testing::Eventually([&] { return f.pubsub->AckOf("m3").has_value(); }));
+  REQUIRE(testing::Eventually([&] { return f.component->AckOf("m3").has_value(); }));
 }
 
 TEST_CASE("topic delivery: Stop drains the event at the app, holds the rest", "[topic_delivery]") {
   Fixture f;
-  f.pubsub->Push("m1");
-  REQUIRE(f.app.WaitForEvent("m1"));
+  f.component->Push("m1");
+  REQUIRE(f.app.events.WaitFor("m1"));
 
   std::atomic<bool> stopped{false};
   std::thread stopper([&] {
@@ -252,35 +166,35 @@ TEST_CASE("topic delivery: Stop drains the event at the app, holds the rest", "[
   // queued behind m1, one pushed after it held. Either way it must not reach the app.
   std::this_thread::sleep_for(milliseconds(200));
   CHECK_FALSE(stopped);  // m1 is still at the app: Stop is draining
-  f.pubsub->Push("m2");
+  f.component->Push("m2");
   f.app.Answer("m1", rt::TopicEventResponse::SUCCESS);
   stopper.join();
 
   // m1's answer was acked on the still-open stream, before the subscription closed.
-  REQUIRE(f.pubsub->AckOf("m1").has_value());
-  CHECK(f.pubsub->AckOf("m1")->ok());
-  CHECK(f.pubsub->closed());
+  REQUIRE(f.component->AckOf("m1").has_value());
+  CHECK(f.component->AckOf("m1")->ok());
+  CHECK(f.component->closed());
   // m2 never went to the app; it was settled as unsent (the component keeps it).
-  CHECK(f.app.events() == 1);
-  REQUIRE(f.pubsub->AckOf("m2").has_value());
-  CHECK(f.pubsub->AckOf("m2")->error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(f.app.events.count() == 1);
+  REQUIRE(f.component->AckOf("m2").has_value());
+  CHECK(f.component->AckOf("m2")->error_code() == grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_CASE("topic delivery: what the drain did not finish is cancelled and rejected",
           "[topic_delivery]") {
   Fixture f;
-  f.pubsub->Push("m1");
-  REQUIRE(f.app.WaitForEvent("m1"));
+  f.component->Push("m1");
+  REQUIRE(f.app.events.WaitFor("m1"));
   f.delivery->Stop(milliseconds(100));  // the app never answers m1
   // The call at the app was cancelled and the message rejected, not acked.
-  CHECK(testing::Eventually([&] { return f.app.Cancelled("m1"); }));
-  REQUIRE(f.pubsub->AckOf("m1").has_value());
-  CHECK_FALSE(f.pubsub->AckOf("m1")->ok());
-  CHECK(f.pubsub->closed());
+  CHECK(testing::Eventually([&] { return f.app.events.Cancelled("m1"); }));
+  REQUIRE(f.component->AckOf("m1").has_value());
+  CHECK_FALSE(f.component->AckOf("m1")->ok());
+  CHECK(f.component->closed());
   // After Stop returned nothing reaches the app.
-  f.pubsub->Push("m2");
-  CHECK(f.app.events() == 1);
-  CHECK(f.pubsub->AckOf("m2").has_value());
+  f.component->Push("m2");
+  CHECK(f.app.events.count() == 1);
+  CHECK(f.component->AckOf("m2").has_value());
 }
 
 }  // namespace
