@@ -34,6 +34,15 @@ class Backoff {
     return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(waited)));
   }
 
+  // The wait before attempt `attempt` (1: the first retry) of something that keeps only its
+  // attempt count, not a Backoff (a redelivered message): the same steps as that many
+  // NextDelay() calls on a fresh Backoff, without the state.
+  static std::chrono::milliseconds DelayOfAttempt(const Options& options, int attempt) {
+    Backoff backoff(options);
+    for (int i = 1; i < attempt && backoff.current_ < options.max; ++i) backoff.NextDelay();
+    return backoff.NextDelay();
+  }
+
   // After a success (or a connection that lived long enough): the next wait is `initial` again.
   void Reset() { current_ = options_.initial; }
 

@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/backoff.h"
 #include "common/bounded_json.h"
 #include "common/gate.h"
 #include "host/pubsub/cloud_events.h"
@@ -154,7 +155,9 @@ rt::PubsubSubscription ForMetadata(const rt::TopicSubscription& subscription,
 class TopicDelivery::State : public std::enable_shared_from_this<State> {
  public:
   State(const DeliveryContext* context, TopicDeliveryOptions options)
-      : context_(context), options_(std::move(options)), retry_delay_(options_.first_retry) {}
+      : context_(context),
+        options_(std::move(options)),
+        list_backoff_(Backoff::Options{options_.first_retry, 2.0, 0.2, options_.max_retry}) {}
 
   bool HasApp() const { return context_->app_channel != nullptr; }
   // Stop has begun: nothing more goes to the app.
@@ -390,9 +393,9 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   void RetryList(const grpc::Status& status) {
     absl::MutexLock lock(&mutex_);
     if (paused()) return;
-    auto delay = retry_delay_;
-    retry_delay_ = std::min(retry_delay_ * 2, options_.max_retry);
-    if (list_failures_++ == 0 || delay == options_.max_retry) {
+    const bool capped = list_backoff_.current() >= options_.max_retry;
+    auto delay = list_backoff_.NextDelay();
+    if (list_failures_++ == 0 || capped) {
       // The first failure, then once per capped interval: an app that starts late is normal.
       PH_LOG_WARN("pubsub",
                   "cannot list the app's topic subscriptions at {} ({}: {}); "
@@ -1183,7 +1186,7 @@ class TopicDelivery::State : public std::enable_shared_from_this<State> {
   std::vector<StatusCallback> held_ ABSL_GUARDED_BY(mutex_);  // arrived while paused, never acked
   std::shared_ptr<ListCall> list_call_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<grpc::Alarm> retry_timer_ ABSL_GUARDED_BY(mutex_);
-  std::chrono::milliseconds retry_delay_ ABSL_GUARDED_BY(mutex_);
+  Backoff list_backoff_ ABSL_GUARDED_BY(mutex_);
   int list_failures_ ABSL_GUARDED_BY(mutex_) = 0;
   std::vector<Subscribed> subscriptions_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::shared_ptr<Sub>> subs_ ABSL_GUARDED_BY(mutex_);

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/backoff.h"
 #include "host/common/limit_hits.h"
 #include "host/common/log.h"
 
@@ -162,7 +163,7 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
       }
       if (stopping_ || subscriber->closed) return;
       if (!acked) {
-        queue_.push(Delivery{Clock::now() + Backoff(attempt), next_sequence_++, subscriber,
+        queue_.push(Delivery{Clock::now() + RetryDelay(attempt), next_sequence_++, subscriber,
                              std::move(message), attempt + 1});
       }
       if (!subscriber->parked.empty()) {
@@ -174,10 +175,8 @@ class InMemoryPubSub::Broker : public std::enable_shared_from_this<Broker> {
     wake_.notify_one();
   }
 
-  Clock::duration Backoff(int attempt) const {
-    Clock::duration delay = options_.first_retry;
-    for (int i = 1; i < attempt && delay < options_.max_retry; ++i) delay *= 2;
-    return std::min<Clock::duration>(delay, options_.max_retry);
+  Clock::duration RetryDelay(int attempt) const {
+    return Backoff::DelayOfAttempt({options_.first_retry, 2.0, 0.2, options_.max_retry}, attempt);
   }
 
   void Run() {

@@ -41,3 +41,17 @@ TEST_CASE("Backoff jitter spreads retriers that start together") {
   }
   CHECK(delays.size() > 5);
 }
+
+TEST_CASE("Backoff::DelayOfAttempt takes the steps of that many retries, capped") {
+  Backoff::Options options{
+      .initial = milliseconds(100), .multiplier = 2.0, .jitter = 0.0, .max = milliseconds(1000)};
+  CHECK(Backoff::DelayOfAttempt(options, 1) == milliseconds(100));
+  CHECK(Backoff::DelayOfAttempt(options, 2) == milliseconds(200));
+  CHECK(Backoff::DelayOfAttempt(options, 4) == milliseconds(800));
+  CHECK(Backoff::DelayOfAttempt(options, 5) == milliseconds(1000));
+  CHECK(Backoff::DelayOfAttempt(options, 1'000'000) == milliseconds(1000));  // stops at the cap
+  options.jitter = 0.2;
+  auto spread = Backoff::DelayOfAttempt(options, 3);
+  CHECK(spread >= milliseconds(320));
+  CHECK(spread <= milliseconds(480));
+}
