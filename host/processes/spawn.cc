@@ -126,7 +126,8 @@ LaunchPlan PlanLaunch(const ProcessSpec& spec, const std::string& sockets_dir) {
   plan.workdir = ExpandPlaceholders(spec.workdir, socket, sockets_dir);
 
   std::map<std::string, std::string> added;
-  for (auto name : kSocketFolderVariables) added[std::string(name)] = sockets_dir;
+  // Every variable a component written for daprd, Layotto or plughost may read.
+  for (const char* name : kSocketsFolderVariables) added[name] = sockets_dir;
   for (const auto& [name, value] : spec.env)
     added[name] = ExpandPlaceholders(value, socket, sockets_dir);
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {

@@ -11,15 +11,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/sockets_folder.h"
 #include "host/config/host_config.h"
 
 namespace plughost {
-
-// The environment variables every launched child gets set to the socket folder, so a component
-// written for daprd, Layotto or plughost finds it without arguments.
-inline constexpr std::string_view kSocketFolderVariables[] = {
-    "PLUGHOST_SOCKETS_DIR", "DAPR_COMPONENTS_SOCKETS_FOLDER", "DAPR_COMPONENT_SOCKETS_FOLDER",
-    "LAYOTTO_COMPONENTS_SOCKETS_FOLDER"};
 
 // `text` with every "{socket}" replaced by `socket` and "{sockets_dir}" by `sockets_dir`; other
 // braces are kept as they are.
