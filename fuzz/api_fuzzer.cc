@@ -200,10 +200,17 @@ class Harness {
 
     auto config = EmbeddedDefaults();
     config.app_id = "fuzzed-app";
-    config.components.push_back(
-        {"files", "bindings.localstorage", "v1", {{"rootPath", scratch_}}, "extra"});
-    config.components.push_back(
-        {"prefixed", "state.in-memory", "v1", {{"keyPrefix", "name"}}, "extra"});
+    auto add = [&](std::string name, std::string type, std::string key, std::string value) {
+      ComponentSpec spec;
+      spec.name = std::move(name);
+      spec.type = std::move(type);
+      spec.version = "v1";
+      spec.metadata = {{std::move(key), std::move(value)}};
+      spec.field = "extra";
+      config.components.push_back(std::move(spec));
+    };
+    add("files", "bindings.localstorage", "rootPath", scratch_);
+    add("prefixed", "state.in-memory", "keyPrefix", "name");
     for (const auto& spec : config.components) AddInstance(spec, config.app_id);
 
     context_.instances = &instances_;

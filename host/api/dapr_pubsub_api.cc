@@ -429,7 +429,10 @@ class TopicEventStream : public grpc::ServerBidiReactor<StreamRequest, StreamRes
             ack(grpc::Status(grpc::StatusCode::UNAVAILABLE, "subscriber disconnected"));
             return;
           }
-          Deliver(shared, Pending{std::move(message), std::move(ack)});
+          Pending pending;
+          pending.message = std::move(message);
+          pending.ack = std::move(ack);
+          Deliver(shared, std::move(pending));
         });
     decltype(subscription) refused;  // closed meanwhile: closed here, outside the lock
     {
