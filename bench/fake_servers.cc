@@ -128,7 +128,7 @@ class ForwardingReactor final : public grpc::ServerGenericBidiReactor {
     }
     upstream_.set_deadline(context_->deadline());
     stub_->UnaryCall(&upstream_, context_->method(), grpc::StubOptions(), &request_, &response_,
-                     [this](grpc::Status status) {
+                     [this](const grpc::Status& status) {
                        if (status.ok()) {
                          StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
                        } else {

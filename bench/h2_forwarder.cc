@@ -120,8 +120,7 @@ void Complete(Streams streams) {
       uint32_t length = 0;
       if (body.size() >= kGrpcPrefix) std::memcpy(&length, body.data() + 1, 4);
       // One uncompressed message, exactly: all a unary answer may hold.
-      if (body.size() < kGrpcPrefix || body[0] != 0 ||
-          ntohl(length) != body.size() - kGrpcPrefix) {
+      if (body.size() < kGrpcPrefix || body[0] != 0 || ntohl(length) != body.size() - kGrpcPrefix) {
         stream->done({grpc::StatusCode::INTERNAL, "h2 forwarder: malformed response body"}, {});
         continue;
       }
@@ -223,8 +222,10 @@ struct H2Forwarder::Impl {
       ssize_t got = 0;
       if ((ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
         got = ::recv(fd, buffer.data(), buffer.size(), 0);
-        if (got < 0 && (errno == EAGAIN || errno == EINTR)) got = 0;
-        else if (got <= 0) got = -1;
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+          got = 0;
+        else if (got <= 0)
+          got = -1;
       }
       Streams done;
       {
@@ -261,7 +262,7 @@ struct H2Forwarder::Impl {
                              uint32_t* flags, nghttp2_data_source* source, void*) {
     auto* stream = static_cast<Stream*>(source->ptr);
     size_t n = std::min(length, stream->request.size() - stream->sent);
-    std::memcpy(buf, stream->request.data() + stream->sent, n);
+    std::copy_n(stream->request.data() + stream->sent, n, buf);
     stream->sent += n;
     if (stream->sent == stream->request.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(n);
@@ -269,8 +270,8 @@ struct H2Forwarder::Impl {
 
   // Response headers and trailers alike: a Trailers-Only answer puts grpc-status in the first.
   static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name_data,
-                      size_t name_length, const uint8_t* value_data, size_t value_length,
-                      uint8_t, void* user) {
+                      size_t name_length, const uint8_t* value_data, size_t value_length, uint8_t,
+                      void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Stream* stream = static_cast<Impl*>(user)->Find(frame->hd.stream_id);
     if (stream == nullptr) return 0;
@@ -341,9 +342,8 @@ std::unique_ptr<H2Forwarder> H2Forwarder::Connect(const std::string& socket_path
   }
   // Windows large enough that 32 calls of 16 KiB in flight never wait for a WINDOW_UPDATE
   // (nghttp2 sends those itself as the application consumes data).
-  std::array<nghttp2_settings_entry, 2> settings = {{{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-                                                     {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
-                                                      1 << 20}}};
+  std::array<nghttp2_settings_entry, 2> settings = {
+      {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}}};
   nghttp2_submit_settings(impl->session, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
   nghttp2_session_set_local_window_size(impl->session, NGHTTP2_FLAG_NONE, 0, 16 << 20);
 
@@ -419,8 +419,8 @@ void H2Forwarder::Unary(const std::string& path, const std::string& instance,
       nghttp2_data_provider provider{};
       provider.source.ptr = stream.get();
       provider.read_callback = Impl::ReadRequest;
-      int32_t id =
-          nghttp2_submit_request(impl_->session, nullptr, headers.data(), count, &provider, nullptr);
+      int32_t id = nghttp2_submit_request(impl_->session, nullptr, headers.data(), count, &provider,
+                                          nullptr);
       if (id < 0) {
         stream->reset_code = NGHTTP2_REFUSED_STREAM;
         impl_->finished.push_back(std::move(stream));

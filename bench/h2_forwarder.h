@@ -31,11 +31,12 @@ class H2Forwarder {
   H2Forwarder& operator=(const H2Forwarder&) = delete;
 
   // Starts the unary call `path` ("/package.Service/Method") whose serialized message is the
-  // concatenation of `message_pieces` (copied before returning). `instance` becomes x-component-instance when not empty; `timeout` becomes grpc-timeout
-  // when positive (the server enforces it).
+  // concatenation of `message_pieces` (copied before returning). `instance` becomes
+  // x-component-instance when not empty; `timeout` becomes grpc-timeout when positive (the server
+  // enforces it).
   void Unary(const std::string& path, const std::string& instance,
-             std::chrono::microseconds timeout,
-             const std::vector<std::string_view>& message_pieces, Done done);
+             std::chrono::microseconds timeout, const std::vector<std::string_view>& message_pieces,
+             Done done);
 
   struct Impl;
 

@@ -206,7 +206,7 @@ class LatencyBench {
   }
 
   void DefineRows() {
-    auto get = [](rt::Dapr::Stub* stub, std::string store) {
+    auto get = [](rt::Dapr::Stub* stub, const std::string& store) {
       return [stub, store](size_t size) { return DaprGetState(stub, store, ValueKey(size), size); };
     };
     auto save = [](rt::Dapr::Stub* stub) {
