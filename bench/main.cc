@@ -28,7 +28,8 @@ constexpr char kUsage[] = R"(usage: plughost-bench [modes] [flags]
 
 Modes (none given: --latency --discovery --memory --http, about a minute on 2 cores):
   --latency             latency p50/p90/p99 and throughput: bare echo, direct to the sample
-                        component, host -> sample, host built-in Get, SaveState, PublishEvent;
+                        component, bare proxies (gRPC; nghttp2 client when built with
+                        libnghttp2), host -> sample, host built-in Get, SaveState, PublishEvent;
                         1 and 32 in flight, 100 B and 16 KiB; then the section 3 ratios
   --discovery           100 sockets (85 good, 10 dead, 5 hung): plughost components wall
                         clock and the host's own discovery figure
