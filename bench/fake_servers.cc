@@ -128,7 +128,7 @@ class ForwardingReactor final : public grpc::ServerGenericBidiReactor {
     }
     upstream_.set_deadline(context_->deadline());
     stub_->UnaryCall(&upstream_, context_->method(), grpc::StubOptions(), &request_, &response_,
-                     [this](grpc::Status status) {
+                     [this](const grpc::Status& status) {
                        if (status.ok()) {
                          StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
                        } else {
@@ -160,21 +160,6 @@ class ForwardingService final : public grpc::CallbackGenericService {
  private:
   grpc::GenericStub stub_;
 };
-
-// Blocked before gRPC starts threads, so that sigwait below is the only taker.
-sigset_t BlockTermination() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-void WaitForTermination(const sigset_t& signals) {
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-}
 
 // Makes a socket file at `path` and returns its fd, or -1. With `listen_backlog` < 0 the fd
 // is closed at once: the file stays behind with nobody listening (connect: ECONNREFUSED).
@@ -208,6 +193,20 @@ std::string Numbered(const char* stem, int index) {
 }
 
 }  // namespace
+
+sigset_t BlockTermination() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void WaitForTermination(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+}
 
 std::string GoodSocketName(int index) { return Numbered("good", index); }
 std::string DeadSocketName(int index) { return Numbered("dead", index); }

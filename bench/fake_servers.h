@@ -2,6 +2,8 @@
 // the bare echo that is the latency floor, and the socket folder the discovery figure scans.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,11 @@ int ServeEcho(const std::vector<std::string>& addresses);
 // callback-API generic service that forwards every unary call's bytes unchanged, over one
 // long-lived channel, to TARGET, with no parsing. Serves until SIGTERM/SIGINT.
 int ServeProxy(const std::string& listen, const std::string& target);
+
+// A server's main thread: BlockTermination before gRPC starts threads (so that the
+// signal reaches only the sigwait), then WaitForTermination until SIGTERM/SIGINT.
+sigset_t BlockTermination();
+void WaitForTermination(const sigset_t& signals);
 
 // `plughost-bench --serve-discovery DIR GOOD DEAD HUNG`: in DIR, GOOD sockets each served by
 // its own callback-API server (StateStore + reflection), DEAD socket files nobody listens on,

@@ -69,10 +69,11 @@ Served Fixture::StartEcho(const std::vector<std::string>& addresses) {
   return served;
 }
 
-Served Fixture::StartProxy(const std::string& listen, const std::string& target) {
+Served Fixture::StartProxy(const std::string& listen, const std::string& target, bool nghttp2) {
   Served served;
-  served.process = ChildProcess::Spawn({binaries_.self, "--serve-proxy", listen, target},
-                                       dir_->File("proxy.log"), &error_);
+  served.process = ChildProcess::Spawn(
+      {binaries_.self, nghttp2 ? "--serve-proxy-h2" : "--serve-proxy", listen, target},
+      dir_->File(nghttp2 ? "proxy-h2.log" : "proxy.log"), &error_);
   if (served.process && !WaitReady(served.process.get(), listen, "the forwarding proxy")) {
     served.process.reset();
   }

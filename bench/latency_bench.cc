@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -36,6 +37,7 @@ enum class Path {
   kEcho,
   kDirect,
   kProxy,
+  kProxyH2,  // the same proxy, its component side on nghttp2 (issue 16 experiment)
   kGoHop,
   kHostPluggable,
   kHostBuiltin,
@@ -144,6 +146,13 @@ class LatencyBench {
     // For reference: what the least possible proxy (bytes forwarded, nothing parsed) costs.
     proxy_ = fixture_.StartProxy("unix:" + dir_.File("proxy.sock"), "unix:" + sample_socket);
     if (!proxy_.process) return Fail(fixture_.error());
+#ifdef PLUGHOST_BENCH_NGHTTP2
+    // The same, with an nghttp2 client in place of the gRPC channel on the component side.
+    proxy_h2_ = fixture_.StartProxy("unix:" + dir_.File("proxy-h2.sock"), "unix:" + sample_socket,
+                                    /*nghttp2=*/true);
+    if (!proxy_h2_.process) return Fail(fixture_.error());
+    via_proxy_h2_ = Connect(proxy_h2_.target);
+#endif
     // Two hosts on the same socket folder: one serving apps on a unix socket, one on TCP, so
     // each is compared with the echo over the same transport.
     host_unix_ = fixture_.StartHost("host-unix", sockets_dir_, Transport::kUnix);
@@ -197,7 +206,7 @@ class LatencyBench {
   }
 
   void DefineRows() {
-    auto get = [](rt::Dapr::Stub* stub, std::string store) {
+    auto get = [](rt::Dapr::Stub* stub, const std::string& store) {
       return [stub, store](size_t size) { return DaprGetState(stub, store, ValueKey(size), size); };
     };
     auto save = [](rt::Dapr::Stub* stub) {
@@ -213,6 +222,7 @@ class LatencyBench {
     };
     auto* direct = direct_.state_store.get();
     auto* proxied = via_proxy_.state_store.get();
+    auto* proxied_h2 = via_proxy_h2_.state_store.get();
     rows_ = {
         {Path::kEcho, Transport::kUnix, "bare echo GetState (floor)",
          get(echo_unix_.dapr.get(), kBuiltinStore)},
@@ -222,6 +232,8 @@ class LatencyBench {
          [direct](size_t size) { return ComponentGet(direct, ValueKey(size), size); }},
         {Path::kProxy, Transport::kUnix, "bare proxy -> sample Get",
          [proxied](size_t size) { return ComponentGet(proxied, ValueKey(size), size); }},
+        {Path::kProxyH2, Transport::kUnix, "bare proxy (nghttp2 client) -> sample Get",
+         [proxied_h2](size_t size) { return ComponentGet(proxied_h2, ValueKey(size), size); }},
         {Path::kGoHop, Transport::kUnix, "grpc-go hop (daprd-like)",
          get(via_gohop_unix_.dapr.get(), kPluggableStore)},
         {Path::kGoHop, Transport::kTcp, "grpc-go hop (daprd-like)",
@@ -251,6 +263,13 @@ class LatencyBench {
           break;
         case Path::kProxy:
           row.hop_pid = proxy_.process->pid();
+          break;
+        case Path::kProxyH2:
+          if (proxy_h2_.process) {
+            row.hop_pid = proxy_h2_.process->pid();
+          } else {
+            row.skipped = "built without libnghttp2";
+          }
           break;
         case Path::kGoHop: {
           auto& hop = row.app_transport == Transport::kUnix ? gohop_unix_ : gohop_tcp_;
@@ -322,15 +341,17 @@ class LatencyBench {
 
   void PrintTable() {
     summaries_.assign(rows_.size(), std::vector<LatencySummary>(combos_.size()));
-    fmt::print("\n{:<28} {:<9} {:>9} {:>7} {:>8} {:>6} {:>9} {:>9} {:>9} {:>10} {:>11}\n", "case",
-               "app side", "in flight", "value", "calls", "errors", "p50 us", "p90 us", "p99 us",
-               "calls/s", "hop CPU us");
+    size_t width = 28;
+    for (const Row& row : rows_) width = std::max(width, row.label.size());
+    fmt::print("\n{:<{}} {:<9} {:>9} {:>7} {:>8} {:>6} {:>9} {:>9} {:>9} {:>10} {:>11}\n", "case",
+               width, "app side", "in flight", "value", "calls", "errors", "p50 us", "p90 us",
+               "p99 us", "calls/s", "hop CPU us");
     for (size_t c = 0; c < combos_.size(); ++c) {
       for (size_t r = 0; r < rows_.size(); ++r) {
         const Row& row = rows_[r];
-        std::string head =
-            fmt::format("{:<28} {:<9} {:>9} {:>7}", row.label, TransportName(row.app_transport),
-                        combos_[c].in_flight, SizeName(combos_[c].size));
+        std::string head = fmt::format("{:<{}} {:<9} {:>9} {:>7}", row.label, width,
+                                       TransportName(row.app_transport), combos_[c].in_flight,
+                                       SizeName(combos_[c].size));
         if (!row.skipped.empty()) {
           fmt::print("{} skipped: {}\n", head, row.skipped);
           continue;
@@ -380,14 +401,18 @@ class LatencyBench {
                    p50(Find(Path::kDirect, Transport::kUnix, 1, size)), 2.2, true);
       }
     }
-    for (size_t size : kValueSizes) {
-      auto proxy = p50(Find(Path::kProxy, Transport::kUnix, 1, size));
-      auto direct = p50(Find(Path::kDirect, Transport::kUnix, 1, size));
-      if (proxy && direct && *direct > 0) {
-        fmt::print("  {:<62} {:>6.3f}   (reference, not a goal)\n",
-                   fmt::format("p50 bare proxy->sample Get / p50 direct Get, {}", SizeName(size)),
-                   *proxy / *direct);
+    auto reference = [](const std::string& name, std::optional<double> num,
+                        std::optional<double> den) {
+      if (num && den && *den > 0) {
+        fmt::print("  {:<62} {:>6.3f}   (reference, not a goal)\n", name, *num / *den);
       }
+    };
+    for (size_t size : kValueSizes) {
+      auto direct = p50(Find(Path::kDirect, Transport::kUnix, 1, size));
+      reference(fmt::format("p50 bare proxy->sample Get / p50 direct Get, {}", SizeName(size)),
+                p50(Find(Path::kProxy, Transport::kUnix, 1, size)), direct);
+      reference(fmt::format("p50 bare h2 proxy->sample Get / p50 direct Get, {}", SizeName(size)),
+                p50(Find(Path::kProxyH2, Transport::kUnix, 1, size)), direct);
     }
     for (size_t size : kValueSizes) {
       for (Transport t : {Transport::kUnix, Transport::kTcp}) {
@@ -410,13 +435,11 @@ class LatencyBench {
       }
     }
     for (size_t size : kValueSizes) {
-      auto proxy = rate(Find(Path::kProxy, Transport::kUnix, 32, size));
       auto direct = rate(Find(Path::kDirect, Transport::kUnix, 32, size));
-      if (proxy && direct && *direct > 0) {
-        fmt::print("  {:<62} {:>6.3f}   (reference, not a goal)\n",
-                   fmt::format("throughput bare proxy->sample / direct, {}", SizeName(size)),
-                   *proxy / *direct);
-      }
+      reference(fmt::format("throughput bare proxy->sample / direct, {}", SizeName(size)),
+                rate(Find(Path::kProxy, Transport::kUnix, 32, size)), direct);
+      reference(fmt::format("throughput bare h2 proxy->sample / direct, {}", SizeName(size)),
+                rate(Find(Path::kProxyH2, Transport::kUnix, 32, size)), direct);
     }
     for (size_t size : kValueSizes) {
       for (Transport t : {Transport::kUnix, Transport::kTcp}) {
@@ -444,6 +467,7 @@ class LatencyBench {
   std::unique_ptr<ChildProcess> sample_;
   Served echo_;
   Served proxy_;
+  Served proxy_h2_;  // not started when built without libnghttp2
   Served host_unix_;
   Served host_tcp_;
   Served gohop_unix_;
@@ -452,6 +476,7 @@ class LatencyBench {
   Target echo_tcp_;
   Target direct_;
   Target via_proxy_;
+  Target via_proxy_h2_;
   Target via_unix_;
   Target via_tcp_;
   Target via_gohop_unix_;

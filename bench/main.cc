@@ -1,5 +1,6 @@
 // plughost-bench: measures the figures of product.md section 3 on this machine, in one run.
-// It also re-executes itself as the servers it needs (--serve-echo, --serve-discovery).
+// It also re-executes itself as the servers it needs (--serve-echo, --serve-proxy,
+// --serve-proxy-h2, --serve-discovery).
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -12,6 +13,9 @@
 
 #include "bench/discovery_bench.h"
 #include "bench/fake_servers.h"
+#ifdef PLUGHOST_BENCH_NGHTTP2
+#include "bench/h2_forwarder.h"
+#endif
 #include "bench/http_bench.h"
 #include "bench/latency_bench.h"
 #include "bench/memory_bench.h"
@@ -24,7 +28,8 @@ constexpr char kUsage[] = R"(usage: plughost-bench [modes] [flags]
 
 Modes (none given: --latency --discovery --memory --http, about a minute on 2 cores):
   --latency             latency p50/p90/p99 and throughput: bare echo, direct to the sample
-                        component, host -> sample, host built-in Get, SaveState, PublishEvent;
+                        component, bare proxies (gRPC; nghttp2 client when built with
+                        libnghttp2), host -> sample, host built-in Get, SaveState, PublishEvent;
                         1 and 32 in flight, 100 B and 16 KiB; then the section 3 ratios
   --discovery           100 sockets (85 good, 10 dead, 5 hung): plughost components wall
                         clock and the host's own discovery figure
@@ -116,6 +121,18 @@ int Main(int argc, char** argv) {
       return 2;
     }
     return ServeProxy(args[1], args[2]);
+  }
+  if (!args.empty() && args[0] == "--serve-proxy-h2") {
+    if (args.size() != 3) {
+      std::fputs("usage: plughost-bench --serve-proxy-h2 LISTEN unix:TARGET\n", stderr);
+      return 2;
+    }
+#ifdef PLUGHOST_BENCH_NGHTTP2
+    return ServeH2Proxy(args[1], args[2]);
+#else
+    std::fputs("plughost-bench: built without libnghttp2\n", stderr);
+    return 2;
+#endif
   }
   if (!args.empty() && args[0] == "--serve-discovery") {
     long long good = 0, dead = 0, hung = 0;

@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev  # Dapr resource files, daprd's flags
   libhiredis-dev redis-tools mosquitto mosquitto-clients libmosquitto-dev  # Redis and MQTT components
   clang-format clang-tidy ccache  # make format-check / lint; ccache keeps rebuilds short
+  libnghttp2-dev  # only the bench: the nghttp2 component-hop experiment (--serve-proxy-h2)
 )
 
 missing=()
