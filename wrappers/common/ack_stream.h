@@ -47,10 +47,9 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
   // Called for each message, without any lock of the engine held; must not block.
   using Deliver = std::function<void(Response, Ack)>;
 
-  struct Options {
-    std::string instance_name;  // sent as the instance header on every stream
-    std::string log_area;       // "pubsub", "bindings"
-    std::string description;    // in log lines: "message stream for topic orders"
+  // The subscription's own (instance, log lines, wait_for_ready, reopen backoff), then the
+  // stream's.
+  struct Options : StreamAttemptOptions {
     // Starts the call: `stub->async()->PullMessages(context, reactor)`.
     std::function<void(grpc::ClientContext*, Reactor*)> start_call;
     std::optional<Request> first_request;  // written before any ack (the topic for pub/sub)
@@ -58,9 +57,6 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
     // How long Close() waits for the component to end the stream after the half-close; zero
     // cancels at once (unacked messages then come again).
     std::chrono::milliseconds graceful_close{0};
-    // Wait for a restarting component instead of failing the attempt at once.
-    bool wait_for_ready = false;
-    Backoff::Options reopen_backoff{};
     // A stream that lived this long, or delivered anything, was healthy: the backoff restarts.
     std::chrono::milliseconds healthy_age{5000};
   };
@@ -228,10 +224,7 @@ class AckStream : public std::enable_shared_from_this<AckStream<Request, Respons
   };
 
   AckStream(Options options, Deliver deliver)
-      : options_(std::move(options)),
-        attempts_({options_.instance_name, options_.log_area, options_.description,
-                   options_.wait_for_ready, options_.reopen_backoff},
-                  std::move(deliver)) {}
+      : options_(std::move(options)), attempts_(options_, std::move(deliver)) {}
 
   void OpenAttempt();
   void DeliverMessage(Response message, const std::shared_ptr<AttemptState>& state);

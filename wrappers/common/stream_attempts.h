@@ -41,17 +41,20 @@ namespace stream_attempts_internal {
 inline thread_local const void* delivering_on_this_thread = nullptr;
 }  // namespace stream_attempts_internal
 
+// What StreamAttempts needs to know of a subscription; AckStream's options extend it.
+struct StreamAttemptOptions {
+  std::string instance_name;  // sent as the instance header on every attempt
+  std::string log_area;       // "pubsub", "bindings", "configuration"
+  std::string description;    // in log lines: "message stream for topic orders"
+  // Wait for a restarting component instead of failing the attempt at once.
+  bool wait_for_ready = false;
+  Backoff::Options reopen_backoff{};
+};
+
 template <typename AttemptState, typename Handler>
 class StreamAttempts {
  public:
-  struct Options {
-    std::string instance_name;  // sent as the instance header on every attempt
-    std::string log_area;       // "pubsub", "bindings", "configuration"
-    std::string description;    // in log lines: "message stream for topic orders"
-    // Wait for a restarting component instead of failing the attempt at once.
-    bool wait_for_ready = false;
-    Backoff::Options reopen_backoff{};
-  };
+  using Options = StreamAttemptOptions;
 
   StreamAttempts(Options options, Handler handler)
       : options_(std::move(options)),

@@ -211,13 +211,9 @@ void ComponentSubscription::Close() {
 void ComponentSubscription::Unsubscribe(const std::string& id) {
   configpb::UnsubscribeConfigurationRequest unsubscribe;
   unsubscribe.set_id(id);
-  auto* stub = stub_.get();
-  StartUnaryCall<configpb::UnsubscribeConfigurationRequest,
-                 configpb::UnsubscribeConfigurationResponse>(
-      channel_.NewControlContext(kUnsubscribeTimeout), std::move(unsubscribe),
-      [stub](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub->async()->Unsubscribe(ctx, req, resp, cb);
-      },
+  StartUnaryCall(
+      channel_.NewControlContext(kUnsubscribeTimeout), stub_.get(),
+      &Configuration::StubInterface::async_interface::Unsubscribe, std::move(unsubscribe),
       [name = channel_.instance_name(), id](const grpc::Status& status,
                                             const configpb::UnsubscribeConfigurationResponse&) {
         if (!status.ok()) {
