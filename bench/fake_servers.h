@@ -17,9 +17,9 @@ namespace plughost::bench {
 // code.
 int ServeEcho(const std::vector<std::string>& addresses);
 
-// `plughost-bench --serve-proxy LISTEN TARGET`: the least a proxy can do, for reference: a
-// callback-API generic service that forwards every unary call's bytes unchanged, over one
-// long-lived channel, to TARGET, with no parsing. Serves until SIGTERM/SIGINT.
+// `plughost-bench --serve-proxy LISTEN TARGET`: the least a callback-API proxy can do, for
+// reference: a callback-API generic service that forwards every unary call's bytes unchanged,
+// over one long-lived channel, to TARGET, with no parsing. Serves until SIGTERM/SIGINT.
 int ServeProxy(const std::string& listen, const std::string& target);
 
 // A server's main thread: BlockTermination before gRPC starts threads (so that the

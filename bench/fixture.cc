@@ -69,11 +69,19 @@ Served Fixture::StartEcho(const std::vector<std::string>& addresses) {
   return served;
 }
 
-Served Fixture::StartProxy(const std::string& listen, const std::string& target, bool nghttp2) {
+Served Fixture::StartProxy(const std::string& listen, const std::string& target, ProxyKind kind) {
+  const char* flag = "--serve-proxy";
+  const char* log = "proxy.log";
+  if (kind == ProxyKind::kNghttp2) {
+    flag = "--serve-proxy-h2";
+    log = "proxy-h2.log";
+  } else if (kind == ProxyKind::kCompletionQueue) {
+    flag = "--serve-proxy-cq";
+    log = "proxy-cq.log";
+  }
   Served served;
-  served.process = ChildProcess::Spawn(
-      {binaries_.self, nghttp2 ? "--serve-proxy-h2" : "--serve-proxy", listen, target},
-      dir_->File(nghttp2 ? "proxy-h2.log" : "proxy.log"), &error_);
+  served.process =
+      ChildProcess::Spawn({binaries_.self, flag, listen, target}, dir_->File(log), &error_);
   if (served.process && !WaitReady(served.process.get(), listen, "the forwarding proxy")) {
     served.process.reset();
   }

@@ -45,9 +45,15 @@ class Fixture {
                    const std::vector<std::string>& extra_args = {});
   // The echo server listening on every address given.
   Served StartEcho(const std::vector<std::string>& addresses);
-  // The minimal forwarding proxy, listening on `listen`, forwarding to `target`; with
-  // `nghttp2`, its component side is the nghttp2 client of --serve-proxy-h2.
-  Served StartProxy(const std::string& listen, const std::string& target, bool nghttp2 = false);
+  // Which of the bench's forwarding proxies to start.
+  enum class ProxyKind {
+    kCallback,         // --serve-proxy: gRPC's callback API on both sides
+    kNghttp2,          // --serve-proxy-h2: its component side on an nghttp2 client
+    kCompletionQueue,  // --serve-proxy-cq: gRPC's completion-queue API, one queue per thread
+  };
+  // The minimal forwarding proxy of `kind`, listening on `listen`, forwarding to `target`.
+  Served StartProxy(const std::string& listen, const std::string& target,
+                    ProxyKind kind = ProxyKind::kCallback);
   // The grpc-go reference hop (daprd's technology) on `listen`, serving GetState for the store
   // `store` from the component on `component_socket`.
   Served StartGoHop(const std::string& listen, const std::string& component_socket,

@@ -38,6 +38,7 @@ enum class Path {
   kDirect,
   kProxy,
   kProxyH2,  // the same proxy, its component side on nghttp2 (issue 16 experiment)
+  kProxyCq,  // the same proxy on gRPC's completion-queue API (issue 16 experiment)
   kGoHop,
   kHostPluggable,
   kHostBuiltin,
@@ -143,16 +144,21 @@ class LatencyBench {
     echo_tcp_address_ = "127.0.0.1:" + std::to_string(FreeTcpPort());
     echo_ = fixture_.StartEcho({"unix:" + dir_.File("echo.sock"), echo_tcp_address_});
     if (!echo_.process) return Fail(fixture_.error());
-    // For reference: what the least possible proxy (bytes forwarded, nothing parsed) costs.
+    // For reference: what the least callback-API proxy (bytes forwarded, nothing parsed) costs.
     proxy_ = fixture_.StartProxy("unix:" + dir_.File("proxy.sock"), "unix:" + sample_socket);
     if (!proxy_.process) return Fail(fixture_.error());
 #ifdef PLUGHOST_BENCH_NGHTTP2
     // The same, with an nghttp2 client in place of the gRPC channel on the component side.
     proxy_h2_ = fixture_.StartProxy("unix:" + dir_.File("proxy-h2.sock"), "unix:" + sample_socket,
-                                    /*nghttp2=*/true);
+                                    Fixture::ProxyKind::kNghttp2);
     if (!proxy_h2_.process) return Fail(fixture_.error());
     via_proxy_h2_ = Connect(proxy_h2_.target);
 #endif
+    // The same on gRPC's completion-queue API: no hand-offs between threads inside a call.
+    proxy_cq_ = fixture_.StartProxy("unix:" + dir_.File("proxy-cq.sock"), "unix:" + sample_socket,
+                                    Fixture::ProxyKind::kCompletionQueue);
+    if (!proxy_cq_.process) return Fail(fixture_.error());
+    via_proxy_cq_ = Connect(proxy_cq_.target);
     // Two hosts on the same socket folder: one serving apps on a unix socket, one on TCP, so
     // each is compared with the echo over the same transport.
     host_unix_ = fixture_.StartHost("host-unix", sockets_dir_, Transport::kUnix);
@@ -223,6 +229,7 @@ class LatencyBench {
     auto* direct = direct_.state_store.get();
     auto* proxied = via_proxy_.state_store.get();
     auto* proxied_h2 = via_proxy_h2_.state_store.get();
+    auto* proxied_cq = via_proxy_cq_.state_store.get();
     rows_ = {
         {Path::kEcho, Transport::kUnix, "bare echo GetState (floor)",
          get(echo_unix_.dapr.get(), kBuiltinStore)},
@@ -234,6 +241,8 @@ class LatencyBench {
          [proxied](size_t size) { return ComponentGet(proxied, ValueKey(size), size); }},
         {Path::kProxyH2, Transport::kUnix, "bare proxy (nghttp2 client) -> sample Get",
          [proxied_h2](size_t size) { return ComponentGet(proxied_h2, ValueKey(size), size); }},
+        {Path::kProxyCq, Transport::kUnix, "bare proxy (completion queue) -> sample Get",
+         [proxied_cq](size_t size) { return ComponentGet(proxied_cq, ValueKey(size), size); }},
         {Path::kGoHop, Transport::kUnix, "grpc-go hop (daprd-like)",
          get(via_gohop_unix_.dapr.get(), kPluggableStore)},
         {Path::kGoHop, Transport::kTcp, "grpc-go hop (daprd-like)",
@@ -263,6 +272,9 @@ class LatencyBench {
           break;
         case Path::kProxy:
           row.hop_pid = proxy_.process->pid();
+          break;
+        case Path::kProxyCq:
+          row.hop_pid = proxy_cq_.process->pid();
           break;
         case Path::kProxyH2:
           if (proxy_h2_.process) {
@@ -413,6 +425,8 @@ class LatencyBench {
                 p50(Find(Path::kProxy, Transport::kUnix, 1, size)), direct);
       reference(fmt::format("p50 bare h2 proxy->sample Get / p50 direct Get, {}", SizeName(size)),
                 p50(Find(Path::kProxyH2, Transport::kUnix, 1, size)), direct);
+      reference(fmt::format("p50 bare cq proxy->sample Get / p50 direct Get, {}", SizeName(size)),
+                p50(Find(Path::kProxyCq, Transport::kUnix, 1, size)), direct);
     }
     for (size_t size : kValueSizes) {
       for (Transport t : {Transport::kUnix, Transport::kTcp}) {
@@ -440,6 +454,8 @@ class LatencyBench {
                 rate(Find(Path::kProxy, Transport::kUnix, 32, size)), direct);
       reference(fmt::format("throughput bare h2 proxy->sample / direct, {}", SizeName(size)),
                 rate(Find(Path::kProxyH2, Transport::kUnix, 32, size)), direct);
+      reference(fmt::format("throughput bare cq proxy->sample / direct, {}", SizeName(size)),
+                rate(Find(Path::kProxyCq, Transport::kUnix, 32, size)), direct);
     }
     for (size_t size : kValueSizes) {
       for (Transport t : {Transport::kUnix, Transport::kTcp}) {
@@ -468,6 +484,7 @@ class LatencyBench {
   Served echo_;
   Served proxy_;
   Served proxy_h2_;  // not started when built without libnghttp2
+  Served proxy_cq_;
   Served host_unix_;
   Served host_tcp_;
   Served gohop_unix_;
@@ -477,6 +494,7 @@ class LatencyBench {
   Target direct_;
   Target via_proxy_;
   Target via_proxy_h2_;
+  Target via_proxy_cq_;
   Target via_unix_;
   Target via_tcp_;
   Target via_gohop_unix_;

@@ -1,6 +1,6 @@
 // plughost-bench: measures the figures of product.md section 3 on this machine, in one run.
 // It also re-executes itself as the servers it needs (--serve-echo, --serve-proxy,
-// --serve-proxy-h2, --serve-discovery).
+// --serve-proxy-h2, --serve-proxy-cq, --serve-discovery).
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cq_proxy.h"
 #include "bench/discovery_bench.h"
 #include "bench/fake_servers.h"
 #ifdef PLUGHOST_BENCH_NGHTTP2
@@ -121,6 +122,13 @@ int Main(int argc, char** argv) {
       return 2;
     }
     return ServeProxy(args[1], args[2]);
+  }
+  if (!args.empty() && args[0] == "--serve-proxy-cq") {
+    if (args.size() != 3) {
+      std::fputs("usage: plughost-bench --serve-proxy-cq LISTEN TARGET\n", stderr);
+      return 2;
+    }
+    return ServeCqProxy(args[1], args[2]);
   }
   if (!args.empty() && args[0] == "--serve-proxy-h2") {
     if (args.size() != 3) {
