@@ -6,7 +6,6 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -110,6 +109,7 @@ int ServeCqProxy(const std::string& listen, const std::string& target) {
   builder.RegisterAsyncGenericService(&service);
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
   const int threads = ServingThreads();
+  queues.reserve(threads);
   for (int i = 0; i < threads; ++i) queues.push_back(builder.AddCompletionQueue());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
@@ -117,6 +117,7 @@ int ServeCqProxy(const std::string& listen, const std::string& target) {
     return 1;
   }
   std::vector<std::thread> pollers;
+  pollers.reserve(queues.size());
   for (auto& queue : queues) {
     for (int i = 0; i < kRequestsPerQueue; ++i) new CqForwardedCall(&service, queue.get(), &stub);
     pollers.emplace_back([queue = queue.get()] {
@@ -131,7 +132,7 @@ int ServeCqProxy(const std::string& listen, const std::string& target) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   for (auto& queue : queues) queue->Shutdown();
   for (auto& poller : pollers) poller.join();
-  if (listen.rfind("unix:", 0) == 0) ::unlink(listen.c_str() + 5);
+  RemoveUnixSocketFile(listen);
   return 0;
 }
 

@@ -208,6 +208,10 @@ void WaitForTermination(const sigset_t& signals) {
   sigwait(&signals, &signal_number);
 }
 
+void RemoveUnixSocketFile(const std::string& address) {
+  if (address.rfind("unix:", 0) == 0) ::unlink(address.c_str() + 5);
+}
+
 std::string GoodSocketName(int index) { return Numbered("good", index); }
 std::string DeadSocketName(int index) { return Numbered("dead", index); }
 std::string HungSocketName(int index) { return Numbered("hung", index); }
@@ -231,9 +235,7 @@ int ServeEcho(const std::vector<std::string>& addresses) {
   std::fprintf(stderr, "echo: serving\n");
   WaitForTermination(signals);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  for (const auto& address : addresses) {
-    if (address.rfind("unix:", 0) == 0) ::unlink(address.c_str() + 5);
-  }
+  for (const auto& address : addresses) RemoveUnixSocketFile(address);
   return 0;
 }
 
@@ -251,7 +253,7 @@ int ServeProxy(const std::string& listen, const std::string& target) {
   std::fprintf(stderr, "proxy: forwarding %s to %s\n", listen.c_str(), target.c_str());
   WaitForTermination(signals);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  if (listen.rfind("unix:", 0) == 0) ::unlink(listen.c_str() + 5);
+  RemoveUnixSocketFile(listen);
   return 0;
 }
 

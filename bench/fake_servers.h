@@ -26,6 +26,8 @@ int ServeProxy(const std::string& listen, const std::string& target);
 // signal reaches only the sigwait), then WaitForTermination until SIGTERM/SIGINT.
 sigset_t BlockTermination();
 void WaitForTermination(const sigset_t& signals);
+// After a server stops: removes the socket file of a `unix:/path` address (no-op for TCP).
+void RemoveUnixSocketFile(const std::string& address);
 
 // `plughost-bench --serve-discovery DIR GOOD DEAD HUNG`: in DIR, GOOD sockets each served by
 // its own callback-API server (StateStore + reflection), DEAD socket files nobody listens on,

@@ -534,7 +534,7 @@ int ServeH2Proxy(const std::string& listen, const std::string& target) {
   WaitForTermination(signals);
   // The server goes first (declared last), so no reaction can reach a destroyed forwarder.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  if (listen.rfind("unix:", 0) == 0) ::unlink(listen.c_str() + 5);
+  RemoveUnixSocketFile(listen);
   return 0;
 }
 
